@@ -1,0 +1,7 @@
+"""``python -m hindsight`` runs the command line."""
+
+import sys
+
+from hindsight.cli import main
+
+sys.exit(main())

@@ -1,0 +1,151 @@
+"""Frozen, validated configuration of a recorder, passed in explicitly (no globals).
+
+Each dataclass checks itself on construction and raises :class:`ConfigError` with
+the setting's name and what is wrong. ``parse_*`` turn the CLI's and the settings
+file's text forms (``12M``, ``100,200,1280,720``) into these values.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hindsight.recorder.errors import ConfigError
+
+__all__ = [
+    "CaptureConfig",
+    "EncoderConfig",
+    "RingConfig",
+    "RecorderConfig",
+    "parse_bitrate",
+    "parse_region",
+    "parse_size",
+    "CAPTURE_SOURCES",
+]
+
+CAPTURE_SOURCES = ("auto", "x11grab", "mss", "fake")
+
+_SUFFIX = {"": 1, "k": 1_000, "m": 1_000_000, "g": 1_000_000_000}
+
+
+def parse_bitrate(text: str | int) -> int:
+    """``12M`` / ``2500k`` / ``8000000`` (FFmpeg's form) to bits per second."""
+    if isinstance(text, int) and not isinstance(text, bool):
+        value = text
+    else:
+        m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kKmMgG]?)\s*", str(text))
+        if not m:
+            raise ConfigError(f"bitrate {text!r}: expected a number with an optional k/M/G suffix, e.g. 12M")
+        value = int(float(m.group(1)) * _SUFFIX[m.group(2).lower()])
+    if not 100_000 <= value <= 1_000_000_000:
+        raise ConfigError(f"bitrate {text!r}: must be between 100k and 1000M")
+    return value
+
+
+def parse_size(text: str | int) -> int:
+    """``512M`` / ``2G`` / a plain byte count to bytes (binary units: 1M = 2**20)."""
+    if isinstance(text, int) and not isinstance(text, bool):
+        return text
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kKmMgG]?)i?[bB]?\s*", str(text))
+    if not m:
+        raise ConfigError(f"size {text!r}: expected a number with an optional k/M/G suffix, e.g. 512M")
+    scale = {"": 1, "k": 2**10, "m": 2**20, "g": 2**30}[m.group(2).lower()]
+    return int(float(m.group(1)) * scale)
+
+
+def parse_region(text: str | tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+    """``X,Y,W,H`` to a tuple of four ints."""
+    if isinstance(text, tuple):
+        parts = list(text)
+    else:
+        parts = [p.strip() for p in str(text).split(",")]
+    try:
+        x, y, w, h = (int(p) for p in parts)
+    except (TypeError, ValueError):
+        raise ConfigError(f"region {text!r}: expected X,Y,W,H as four integers, e.g. 0,0,1280,720") from None
+    return (x, y, w, h)
+
+
+@dataclass(frozen=True)
+class CaptureConfig:
+    """What to capture and how often: a monitor, a region or a window, at ``fps``."""
+
+    monitor: int = 1
+    region: tuple[int, int, int, int] | None = None
+    window: str | None = None
+    display: str | None = None
+    fps: int = 60
+    draw_cursor: bool = True
+    source: str = "auto"
+
+    def __post_init__(self) -> None:
+        if self.region is not None and self.window is not None:
+            raise ConfigError("capture: give either a region or a window, not both")
+        if self.monitor < 0:
+            raise ConfigError(f"monitor {self.monitor}: must be 0 (all monitors) or a monitor number from 1")
+        if self.region is not None:
+            x, y, w, h = self.region
+            if w < 16 or h < 16 or x < 0 or y < 0:
+                raise ConfigError(f"region {self.region}: x and y must be >= 0, width and height >= 16")
+        if self.window is not None and not self.window.strip():
+            raise ConfigError("window: the title must not be empty")
+        if not 1 <= self.fps <= 240:
+            raise ConfigError(f"fps {self.fps}: must be between 1 and 240")
+        if self.source not in CAPTURE_SOURCES:
+            raise ConfigError(f"capture source {self.source!r}: must be one of {', '.join(CAPTURE_SOURCES)}")
+
+
+@dataclass(frozen=True)
+class EncoderConfig:
+    """Which encoder and how: fixed keyframe interval, no B-frames, target bitrate."""
+
+    encoder: str = "auto"
+    bitrate_bps: int = 12_000_000
+    keyframe_interval_ms: int = 1000
+    preset: str = "ultrafast"
+
+    def __post_init__(self) -> None:
+        if not 100_000 <= self.bitrate_bps <= 1_000_000_000:
+            raise ConfigError(f"bitrate {self.bitrate_bps}: must be between 100k and 1000M bits/s")
+        if not 100 <= self.keyframe_interval_ms <= 10_000:
+            raise ConfigError(f"keyframe interval {self.keyframe_interval_ms} ms: must be 100..10000")
+        if not self.encoder:
+            raise ConfigError("encoder: must be 'auto' or an encoder name such as libx264")
+
+
+@dataclass(frozen=True)
+class RingConfig:
+    """How much the replay buffer keeps: seconds and a hard byte cap."""
+
+    buffer_seconds: int = 30
+    max_buffer_bytes: int = 1024 * 2**20
+
+    def __post_init__(self) -> None:
+        if not 2 <= self.buffer_seconds <= 3600:
+            raise ConfigError(f"buffer seconds {self.buffer_seconds}: must be 2..3600")
+        if self.max_buffer_bytes < 4 * 2**20:
+            raise ConfigError(f"max buffer {self.max_buffer_bytes} bytes: must be at least 4 MB")
+
+
+@dataclass(frozen=True)
+class RecorderConfig:
+    """Everything a recording session needs, built from settings plus CLI flags."""
+
+    capture: CaptureConfig = field(default_factory=CaptureConfig)
+    encoder: EncoderConfig = field(default_factory=EncoderConfig)
+    ring: RingConfig = field(default_factory=RingConfig)
+    clips_dir: Path = Path("clips")
+    hotkey: str = "F8"
+    default_clip_seconds: int = 30
+    input_enabled: bool = True
+    game: str = "auto"
+    save_timeout_ms: int = 10_000
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.default_clip_seconds <= self.ring.buffer_seconds:
+            raise ConfigError(
+                f"clip seconds {self.default_clip_seconds}: must be 1..{self.ring.buffer_seconds} (the buffer length)"
+            )
+        if not self.hotkey.strip():
+            raise ConfigError("hotkey: must not be empty (e.g. F8 or ctrl+shift+s)")

@@ -1,0 +1,50 @@
+"""Errors of the recorder; each is a :class:`hindsight.HindsightError` with a one-line message."""
+
+from __future__ import annotations
+
+from hindsight.errors import HindsightError
+
+__all__ = [
+    "ConfigError",
+    "CaptureError",
+    "EncoderError",
+    "ExportError",
+    "DiskFullError",
+    "ControlError",
+    "RecorderNotRunning",
+    "SaveTimeout",
+]
+
+
+class ConfigError(HindsightError):
+    """A setting or option has a value that cannot be used."""
+
+    exit_code = 2
+
+
+class CaptureError(HindsightError):
+    """Nothing can be captured: no display, unknown monitor or window, a dead source."""
+
+
+class EncoderError(HindsightError):
+    """No encoder could be opened, or a forced one failed."""
+
+
+class ExportError(HindsightError):
+    """A clip could not be written (folder not writable, remux failed)."""
+
+
+class DiskFullError(ExportError):
+    """The clips folder ran out of space while a clip was written."""
+
+
+class ControlError(HindsightError):
+    """The control channel to a running recorder failed."""
+
+
+class RecorderNotRunning(ControlError):
+    """``hindsight clip``/``status`` found no running recorder."""
+
+
+class SaveTimeout(HindsightError):
+    """A save request was not served in time."""

@@ -1,0 +1,155 @@
+"""Serving save requests: the replay buffer's output, on its own worker thread.
+
+A request at ``t_req_ns`` for ``seconds`` covers ``[t_req - seconds, t_req]``, cut
+back to the keyframe at or before the start. It is served once the first packet
+at or after ``t_req`` is in the ring, so the moment of the press is in the clip.
+Requests that arrive while a save is in flight merge into it. The capture and
+encode threads never wait for any of this.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from hindsight.errors import HindsightError
+from hindsight.recorder.bundle import BundleContributor, SavedClip, write_bundle
+from hindsight.recorder.clock import NS_PER_S, now_ns
+from hindsight.recorder.errors import ExportError, SaveTimeout
+from hindsight.recorder.ring import PacketRing
+from hindsight.recorder.signals import Signal
+
+__all__ = ["SaveRequest", "ClipSaver"]
+
+log = logging.getLogger(__name__)
+
+
+class SaveRequest:
+    """A save in flight; :meth:`wait` returns the :class:`SavedClip` or raises why it failed."""
+
+    def __init__(self, t_req_ns: int, seconds: int) -> None:
+        self.t_req_ns = t_req_ns
+        self.seconds = seconds
+        self.merged = 0
+        self.done_t_ns: int | None = None
+        self._done = threading.Event()
+        self._result: SavedClip | None = None
+        self._error: BaseException | None = None
+
+    @property
+    def done(self) -> bool:
+        return self._done.is_set()
+
+    def wait(self, timeout_s: float | None = None) -> SavedClip:
+        if not self._done.wait(timeout_s):
+            raise SaveTimeout(f"the clip was not written within {timeout_s:g} s")
+        if self._error is not None:
+            raise self._error
+        assert self._result is not None
+        return self._result
+
+    def _finish(self, result: SavedClip | None, error: BaseException | None) -> None:
+        self._result, self._error = result, error
+        self.done_t_ns = now_ns()
+        self._done.set()
+
+
+class ClipSaver:
+    """Turns save requests into clip bundles, one at a time, merging presses in flight."""
+
+    def __init__(
+        self,
+        ring: PacketRing,
+        clips_dir: Path,
+        *,
+        wait_timeout_ms: int = 10_000,
+        game: Callable[[], Mapping[str, Any] | None] = lambda: None,
+        contributors: Sequence[BundleContributor] = (),
+        extra_manifest: Callable[[], Mapping[str, Any]] = dict,
+    ) -> None:
+        self.ring = ring
+        self.clips_dir = clips_dir
+        self.clip_saved = Signal("clip_saved")
+        self.save_failed = Signal("save_failed")
+        self.saves = 0
+        self.failures = 0
+        self.merged = 0
+        self.last_clip: SavedClip | None = None
+        self.last_error: str | None = None
+        self._wait_timeout_s = wait_timeout_ms / 1000
+        self._game = game
+        self._contributors = list(contributors)
+        self._extra_manifest = extra_manifest
+        self._lock = threading.Lock()
+        self._in_flight: SaveRequest | None = None
+        self._queue: queue.Queue[SaveRequest | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="hindsight-saver", daemon=True)
+        self._thread.start()
+
+    def add_contributor(self, contributor: BundleContributor) -> None:
+        self._contributors.append(contributor)
+
+    def request(self, seconds: int, t_req_ns: int | None = None) -> SaveRequest:
+        """Ask for the last ``seconds`` before ``t_req_ns`` (now if None); returns at once."""
+        t_req_ns = now_ns() if t_req_ns is None else t_req_ns
+        with self._lock:
+            if self._in_flight is not None and not self._in_flight.done:
+                self._in_flight.merged += 1
+                self.merged += 1
+                return self._in_flight
+            req = SaveRequest(t_req_ns, seconds)
+            self._in_flight = req
+        self._queue.put(req)
+        return req
+
+    def close(self, timeout_s: float = 30.0) -> None:
+        """Finish the save in flight (if any), then stop the worker."""
+        self._queue.put(None)
+        self._thread.join(timeout_s)
+
+    def _run(self) -> None:
+        while True:
+            req = self._queue.get()
+            if req is None:
+                return
+            try:
+                clip = self._serve(req)
+            except HindsightError as err:
+                self.failures += 1
+                self.last_error = str(err)
+                log.warning("save failed: %s", err)
+                req._finish(None, err)
+                self.save_failed.emit(req, err)
+                continue
+            except Exception as err:  # a bug: keep the recorder alive, report it to the requester
+                self.failures += 1
+                self.last_error = f"internal error: {type(err).__name__}: {err}"
+                log.exception("save failed")
+                req._finish(None, ExportError(self.last_error))
+                self.save_failed.emit(req, err)
+                continue
+            self.saves += 1
+            self.last_clip = clip
+            self.last_error = None
+            req._finish(clip, None)
+            self.clip_saved.emit(clip)
+
+    def _serve(self, req: SaveRequest) -> SavedClip:
+        if not self.ring.wait_covered(req.t_req_ns, self._wait_timeout_s):
+            raise SaveTimeout(
+                f"no frame was captured within {self._wait_timeout_s:g} s of the save request; is capture stalled?"
+            )
+        packets = self.ring.snapshot(req.t_req_ns - req.seconds * NS_PER_S, req.t_req_ns)
+        if not packets:
+            raise ExportError("nothing to save: the buffer is empty")
+        return write_bundle(
+            self.clips_dir,
+            packets,
+            game=self._game(),
+            contributors=self._contributors,
+            extra_manifest=self._extra_manifest(),
+        )

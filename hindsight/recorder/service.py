@@ -1,0 +1,135 @@
+"""A running recorder: the session plus its control channel and save hotkey.
+
+This is what ``hindsight record`` runs (and what the desktop app will run in the
+background): it answers ``clip``, ``status`` and ``stop`` on the control channel,
+turns hotkey presses into save requests, and stops cleanly on a signal.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from hindsight.recorder.bundle import SavedClip
+from hindsight.recorder.config import RecorderConfig
+from hindsight.recorder.control import create_server
+from hindsight.recorder.errors import ConfigError
+from hindsight.recorder.hotkey import HotkeyListener, create_hotkey_listener
+from hindsight.recorder.session import RecordingSession
+
+__all__ = ["RecorderService", "clip_summary"]
+
+log = logging.getLogger(__name__)
+
+
+def clip_summary(clip: SavedClip) -> dict[str, Any]:
+    video = clip.manifest["video"]
+    return {
+        "path": str(clip.path),
+        "clip_id": clip.clip_id,
+        "frames": video["frames"],
+        "dup_frames": video["dup_frames"],
+        "duration_s": video["duration_s"],
+        "encoder": video["encoder"],
+        "width": video["width"],
+        "height": video["height"],
+        "fps": video["fps"],
+    }
+
+
+class RecorderService:
+    """Session + control server + hotkey, with a clean stop on SIGINT/SIGTERM or ``stop``."""
+
+    def __init__(
+        self,
+        config: RecorderConfig,
+        *,
+        hotkey: bool = True,
+        control_address: str | None = None,
+        session: RecordingSession | None = None,
+        on_event: Callable[[str], None] = lambda line: None,
+    ) -> None:
+        self.config = config
+        self.session = session or RecordingSession(config)
+        self._hotkey_enabled = hotkey
+        self._control_address = control_address
+        self._on_event = on_event
+        self._stop = threading.Event()
+        self._server = None
+        self._hotkey: HotkeyListener | None = None
+
+    def start(self) -> None:
+        # Bind the control channel first: it refuses when another recorder is running,
+        # before we grab the screen or the encoder.
+        self._server = create_server(self._handle, self._control_address)
+        self._server.start()
+        try:
+            self.session.start()
+            self.session.clip_saved.connect(self._on_clip_saved)
+            self.session.saver.save_failed.connect(self._on_save_failed)  # type: ignore[union-attr]
+            self.session.failed.connect(lambda err: self._stop.set())
+            if self._hotkey_enabled:
+                self._hotkey = create_hotkey_listener(self.config.hotkey, self._on_hotkey)
+                try:
+                    self._hotkey.start()
+                except ConfigError as err:
+                    log.warning("%s; the hotkey is off, `hindsight clip` still saves", err)
+                    self._hotkey = None
+        except BaseException:
+            self.stop()
+            raise
+
+    def run(self, install_signal_handlers: bool = True) -> None:
+        """Block until stopped by a signal, a ``stop`` request or a fatal session error."""
+        if install_signal_handlers:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(sig, lambda *_: self._stop.set())
+        while not self._stop.wait(0.5):
+            pass
+
+    def request_stop(self) -> None:
+        self._stop.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._hotkey is not None:
+            self._hotkey.stop()
+            self._hotkey = None
+        self.session.stop()
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+
+    # ---- events and control ----------------------------------------------------------
+
+    def _on_hotkey(self) -> None:
+        # Runs on the keyboard hook's thread: request (enqueue) only, never wait.
+        try:
+            self.session.save()
+        except Exception as err:
+            log.warning("hotkey save refused: %s", err)
+
+    def _on_clip_saved(self, clip: SavedClip) -> None:
+        self._on_event(f"saved {clip.path}")
+
+    def _on_save_failed(self, request: object, err: BaseException) -> None:
+        self._on_event(f"save failed: {err}")
+
+    def _handle(self, message: dict[str, Any]) -> dict[str, Any]:
+        cmd = message.get("cmd")
+        if cmd == "status":
+            return self.session.status()
+        if cmd == "clip":
+            seconds = message.get("seconds")
+            if seconds is not None and (not isinstance(seconds, int) or isinstance(seconds, bool)):
+                raise ConfigError(f"--seconds {seconds!r}: must be a whole number")
+            request = self.session.save(seconds)
+            clip = request.wait(self.config.save_timeout_ms / 1000 + 60)
+            return {**clip_summary(clip), "merged": request.merged}
+        if cmd == "stop":
+            self._stop.set()
+            return {"stopping": True}
+        raise ConfigError(f"unknown control command {cmd!r}")

@@ -1,0 +1,316 @@
+"""The recording session: capture source -> encoder -> packet ring, plus the clip saver.
+
+Two threads carry the pixels. The capture thread paces on the clock (CFR), grabs,
+converts to the encoder's pixel format with one reused converter, and hands the
+frame over through a bounded queue; when the queue is full the frame is dropped,
+counted, and its slot later filled as a duplicate. The encode thread encodes (and
+repeats the previous frame for skipped slots) and appends packets to the ring. If
+the encoder dies mid-run the next working one takes over and the ring keeps what
+it had. Saving is the :class:`ClipSaver`'s job on a third thread; nothing on the
+capture path waits for disk.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import av
+from av.video.reformatter import VideoReformatter
+
+from hindsight.errors import HindsightError
+from hindsight.recorder.bundle import BundleContributor, sweep_partial_bundles
+from hindsight.recorder.capture import CaptureSource, choose_capture_source
+from hindsight.recorder.clock import NS_PER_S, now_ns, sleep_until_ns
+from hindsight.recorder.config import RecorderConfig
+from hindsight.recorder.encoding.chooser import CANDIDATES, EncoderChooser, EncoderFactory
+from hindsight.recorder.encoding.encoder import VideoEncoder
+from hindsight.recorder.errors import CaptureError, EncoderError, ExportError
+from hindsight.recorder.pacer import FramePacer
+from hindsight.recorder.ring import PacketRing
+from hindsight.recorder.saver import ClipSaver, SaveRequest
+from hindsight.recorder.signals import Signal
+
+__all__ = ["RecordingSession", "FrameCounters"]
+
+log = logging.getLogger(__name__)
+
+_QUEUE_FRAMES = 8
+_WARN_EVERY_S = 10
+
+
+@dataclass
+class FrameCounters:
+    """What happened to frames so far; every drop is counted, none is silent."""
+
+    captured: int = 0
+    dup_frames: int = 0
+    queue_drops: int = 0
+    encoded: int = 0
+    encoder_fallbacks: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class _Handoff:
+    index: int
+    dups: int
+    frame: av.VideoFrame
+    t_ns: int
+
+
+class RecordingSession:
+    """One recorder run; :meth:`start`, :meth:`save`, :meth:`status`, :meth:`stop`."""
+
+    def __init__(
+        self,
+        config: RecorderConfig,
+        *,
+        source: CaptureSource | None = None,
+        encoder_factory: EncoderFactory = VideoEncoder,
+        encoder_candidates: tuple[str, ...] = CANDIDATES,
+        contributors: Sequence[BundleContributor] = (),
+    ) -> None:
+        self.config = config
+        self.counters = FrameCounters()
+        self.failed = Signal("failed")
+        self.error: HindsightError | None = None
+        self._source = source
+        self._encoder_factory = encoder_factory
+        self._encoder_candidates = encoder_candidates
+        self._contributors = list(contributors)
+        self._encoder: VideoEncoder | None = None
+        self._chooser: EncoderChooser | None = None
+        self._pacer: FramePacer | None = None
+        self._queue: queue.Queue[_Handoff | None] = queue.Queue(maxsize=_QUEUE_FRAMES)
+        self._stopping = threading.Event()
+        self._stopped = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._started_ns = 0
+        self.ring: PacketRing | None = None
+        self.saver: ClipSaver | None = None
+
+    # ---- lifecycle -------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Open source and encoder and start recording; raises a one-line error if impossible."""
+        clips_dir = self.config.clips_dir
+        try:
+            clips_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise ExportError(f"the clips folder {clips_dir} cannot be created ({err.strerror}); choose another with --clips-dir") from None
+        if not os.access(clips_dir, os.W_OK | os.X_OK):
+            raise ExportError(f"the clips folder {clips_dir} is not writable; choose another with --clips-dir")
+        sweep_partial_bundles(clips_dir)
+        source = self._source or choose_capture_source(self.config.capture)
+        source.open()
+        self._source = source
+        try:
+            self._chooser = EncoderChooser(
+                self.config.encoder, source.width, source.height, self.config.capture.fps,
+                self._encoder_factory, self._encoder_candidates,
+            )
+            self._encoder = self._chooser.open_first()
+        except BaseException:
+            source.close()
+            raise
+        self.ring = PacketRing(self.config.ring.buffer_seconds, self.config.ring.max_buffer_bytes)
+        self.saver = ClipSaver(
+            self.ring, clips_dir, wait_timeout_ms=self.config.save_timeout_ms, contributors=self._contributors,
+            extra_manifest=self._manifest_facts,
+        )
+        self._started_ns = now_ns()
+        self._threads = [
+            threading.Thread(target=self._capture_loop, name="hindsight-capture", daemon=True),
+            threading.Thread(target=self._encode_loop, name="hindsight-encode", daemon=True),
+        ]
+        for t in self._threads:
+            t.start()
+
+    def stop(self) -> None:
+        """Stop capturing, finish the save in flight, release the source."""
+        if self._stopped.is_set():
+            return
+        self._stopping.set()
+        for t in self._threads:
+            t.join(10)
+        if self.saver is not None:
+            self.saver.close()
+        if self.ring is not None:
+            self.ring.close()
+        if self._source is not None:
+            self._source.close()
+        self._stopped.set()
+
+    def wait(self, timeout_s: float | None = None) -> bool:
+        """Block until the session stops by itself (a fatal error) or ``timeout_s``; True if stopped."""
+        return self._stopping.wait(timeout_s)
+
+    def __enter__(self) -> RecordingSession:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # ---- control -----------------------------------------------------------------------
+
+    @property
+    def clip_saved(self) -> Signal:
+        assert self.saver is not None, "start() the session first"
+        return self.saver.clip_saved
+
+    def save(self, seconds: int | None = None, t_req_ns: int | None = None) -> SaveRequest:
+        """Request the last ``seconds`` (default from config) up to now; returns at once."""
+        if self.saver is None:
+            raise ExportError("the recorder is not running")
+        if self.error is not None:
+            raise self.error
+        seconds = self.config.default_clip_seconds if seconds is None else seconds
+        if not 1 <= seconds <= self.config.ring.buffer_seconds:
+            raise ExportError(f"--seconds {seconds}: must be 1..{self.config.ring.buffer_seconds} (the buffer length)")
+        return self.saver.request(seconds, t_req_ns)
+
+    def status(self) -> dict[str, Any]:
+        ring = self.ring.stats() if self.ring else None
+        elapsed_s = max((now_ns() - self._started_ns) / NS_PER_S, 1e-9) if self._started_ns else 0.0
+        c = self.counters
+        saver = self.saver
+        return {
+            "state": "failed" if self.error else ("stopped" if self._stopping.is_set() else "recording"),
+            "error": str(self.error) if self.error else None,
+            "pid": os.getpid(),
+            "source": self._source.describe() if self._source else None,
+            "width": self._source.width if self._source else None,
+            "height": self._source.height if self._source else None,
+            "fps_target": self.config.capture.fps,
+            "fps_captured": round(c.captured / elapsed_s, 2) if elapsed_s else 0.0,
+            "uptime_s": round(elapsed_s, 1),
+            "frames": c.captured + c.dup_frames,
+            "frames_captured": c.captured,
+            "dup_frames": c.dup_frames,
+            "queue_drops": c.queue_drops,
+            "encoder": self._encoder.name if self._encoder else None,
+            "encoder_fallbacks": c.encoder_fallbacks,
+            "encoders_rejected": dict(self._chooser.rejected) if self._chooser else {},
+            "buffer_seconds": round(ring.seconds, 2) if ring else 0.0,
+            "buffer_bytes": ring.bytes if ring else 0,
+            "buffer_max_seconds": self.config.ring.buffer_seconds,
+            "buffer_max_bytes": self.config.ring.max_buffer_bytes,
+            "clips_dir": str(self.config.clips_dir),
+            "saves": saver.saves if saver else 0,
+            "save_failures": saver.failures if saver else 0,
+            "last_clip": str(saver.last_clip.path) if saver and saver.last_clip else None,
+            "last_save_error": saver.last_error if saver else None,
+        }
+
+    def _manifest_facts(self) -> dict[str, Any]:
+        return {"capture": {"source": self._source.name if self._source else None}}
+
+    # ---- threads -------------------------------------------------------------------------
+
+    def _fail(self, err: HindsightError) -> None:
+        if self.error is None:
+            self.error = err
+            log.error("%s", err)
+            self.failed.emit(err)
+        self._stopping.set()
+
+    def _capture_loop(self) -> None:
+        source = self._source
+        assert source is not None and self._encoder is not None
+        converter = VideoReformatter()
+        pix_fmt = self._encoder.pix_fmt
+        pending_dups = 0
+        last_warn_ns = 0
+        try:
+            while not self._stopping.is_set():
+                if self._pacer is None:
+                    t_slot_ns = now_ns()
+                else:
+                    sleep_until_ns(self._pacer.next_deadline_ns())
+                    t_slot_ns = now_ns()
+                raw = source.grab()
+                t_ns = (t_slot_ns + now_ns()) // 2
+                if self._pacer is None:
+                    self._pacer = FramePacer(self.config.capture.fps, t_slot_ns)
+                plan = self._pacer.place(t_slot_ns)
+                frame = converter.reformat(raw, format=pix_fmt)
+                self.counters.captured += 1
+                try:
+                    self._queue.put_nowait(_Handoff(plan.index, plan.dups + pending_dups, frame, t_ns))
+                    pending_dups = 0
+                except queue.Full:
+                    # The encoder is behind: drop this frame, its slot becomes a dup later.
+                    pending_dups += plan.dups + 1
+                    self.counters.captured -= 1
+                    self.counters.queue_drops += 1
+                    if t_ns - last_warn_ns > _WARN_EVERY_S * NS_PER_S:
+                        last_warn_ns = t_ns
+                        log.warning("encoder is behind: %d frames dropped so far", self.counters.queue_drops)
+        except HindsightError as err:
+            self._fail(err)
+        except Exception as err:
+            log.exception("capture failed")
+            self._fail(CaptureError(f"capture failed: {type(err).__name__}: {err}"))
+        finally:
+            self._queue.put(None)
+
+    def _encode_loop(self) -> None:
+        last_frame: av.VideoFrame | None = None
+        last_t_ns = 0
+        while True:
+            item = self._queue.get()
+            if item is None:
+                break
+            if self.error is not None:
+                continue  # keep draining so the capture thread never blocks on a full queue
+            try:
+                pacer = self._pacer
+                assert pacer is not None
+                if last_frame is not None:
+                    for pts in range(item.index - item.dups, item.index):
+                        # A late grab can stamp the previous frame after this slot opened;
+                        # the ring needs t_ns in order, so a repeat is never before it.
+                        last_t_ns = max(pacer.slot_start_ns(pts), last_t_ns)
+                        self._encode(last_frame, pts, last_t_ns, dup=True)
+                self._encode(item.frame, item.index, item.t_ns, dup=False)
+                last_frame, last_t_ns = item.frame, item.t_ns
+            except HindsightError as err:
+                self._fail(err)
+            except Exception as err:
+                log.exception("encoding failed")
+                self._fail(EncoderError(f"encoding failed: {type(err).__name__}: {err}"))
+        if self._encoder is not None:
+            try:
+                for packet in self._encoder.flush():
+                    self.ring.append(packet)  # type: ignore[union-attr]
+            except Exception:
+                log.debug("encoder flush at stop failed", exc_info=True)
+
+    def _encode(self, frame: av.VideoFrame, pts: int, t_ns: int, dup: bool) -> None:
+        encoder = self._encoder
+        assert encoder is not None and self.ring is not None and self._chooser is not None
+        if frame.format.name != encoder.pix_fmt:
+            frame = frame.reformat(format=encoder.pix_fmt)
+        try:
+            packets = encoder.encode(frame, pts, t_ns, dup)
+        except Exception as err:
+            reason = f"{type(err).__name__}: {err}"
+            log.warning("encoder %s failed while running (%s); falling back", encoder.name, reason)
+            encoder.close()
+            self._encoder = encoder = self._chooser.open_next(encoder.name, reason)
+            self.counters.encoder_fallbacks += 1
+            if frame.format.name != encoder.pix_fmt:
+                frame = frame.reformat(format=encoder.pix_fmt)
+            packets = encoder.encode(frame, pts, t_ns, dup)
+        if dup:
+            self.counters.dup_frames += 1
+        self.counters.encoded += 1
+        for packet in packets:
+            self.ring.append(packet)

@@ -1,0 +1,32 @@
+"""Test isolation: every test gets its own config, data, clips and control-socket paths."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def isolated_user_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
+    """Point every Hindsight folder and the control socket at this test's own temp dirs."""
+    dirs = {
+        "config": tmp_path / "config",
+        "data": tmp_path / "data",
+        "logs": tmp_path / "logs",
+        "clips": tmp_path / "clips",
+    }
+    for name, env in (("config", "HINDSIGHT_CONFIG_DIR"), ("data", "HINDSIGHT_DATA_DIR"),
+                      ("logs", "HINDSIGHT_LOG_DIR"), ("clips", "HINDSIGHT_CLIPS_DIR")):
+        monkeypatch.setenv(env, str(dirs[name]))
+    # Unix socket paths must stay short (about 100 bytes), so not under tmp_path.
+    sock_dir = Path(tempfile.mkdtemp(prefix="hs-", dir="/tmp"))
+    os.chmod(sock_dir, 0o700)
+    monkeypatch.setenv("HINDSIGHT_CONTROL", str(sock_dir / "control.sock"))
+    dirs["control"] = sock_dir / "control.sock"
+    yield dirs
+    for entry in sock_dir.iterdir():
+        entry.unlink(missing_ok=True)
+    sock_dir.rmdir()

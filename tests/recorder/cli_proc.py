@@ -1,0 +1,68 @@
+"""Running the real ``hindsight`` command in tests: a background recorder and one-shot commands."""
+
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+HINDSIGHT = [sys.executable, "-m", "hindsight"]
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None, timeout_s: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([*HINDSIGHT, *args], capture_output=True, text=True, timeout=timeout_s,
+                          env=env if env is not None else os.environ.copy())
+
+
+class RecorderProcess:
+    """``hindsight record ...`` in the background, with its output lines readable as they come."""
+
+    def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
+        self.args = args
+        self.proc = subprocess.Popen(
+            [*HINDSIGHT, "record", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env=env if env is not None else os.environ.copy(),
+        )
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.stdout: list[str] = []
+        self.stderr: list[str] = []
+        threading.Thread(target=self._pump, args=(self.proc.stdout, self.stdout, True), daemon=True).start()
+        threading.Thread(target=self._pump, args=(self.proc.stderr, self.stderr, False), daemon=True).start()
+
+    def _pump(self, stream, sink: list[str], to_queue: bool) -> None:
+        for line in stream:
+            sink.append(line)
+            if to_queue:
+                self.lines.put(line.rstrip("\n"))
+
+    def wait_line(self, prefix: str, timeout_s: float = 30) -> str:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=0.2)
+            except queue.Empty:
+                if self.proc.poll() is not None and self.lines.empty():
+                    raise AssertionError(f"recorder exited {self.proc.returncode}: {''.join(self.stderr)}")
+                continue
+            if line.startswith(prefix):
+                return line
+        raise AssertionError(f"no line starting {prefix!r} in {timeout_s} s; stderr: {''.join(self.stderr)}")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout_s: float = 30) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        return self.proc.wait(timeout_s)
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
+
+def clip_folders(clips_dir: Path) -> list[Path]:
+    return sorted(p for p in clips_dir.iterdir() if not p.name.startswith(".")) if clips_dir.exists() else []
