@@ -139,14 +139,16 @@ def write_bundle(
             dup_frames=tuple(p.dup_frame for p in packets),
         )
         manifest = _base_manifest(clip_id, created, game, facts)
+        files = {"video.mp4": {"sha256": facts.sha256, "bytes": facts.bytes}}
         for contributor in contributors:
             contribution = contributor.contribute(span)
             for name, data in contribution.files.items():
                 _write_file(partial / name, data)
+                files[name] = {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
             manifest.update(contribution.manifest)
         if extra_manifest:
             manifest.update(extra_manifest)
-        manifest["files"] = _file_digests(partial)
+        manifest["files"] = dict(sorted(files.items()))
         _write_file(partial / "manifest.json", (json.dumps(manifest, indent=2, sort_keys=False) + "\n").encode())
         fsync_path(partial)
         final = _rename_into_place(partial, clips_dir, clip_folder_name(title, created.astimezone()))
@@ -163,6 +165,8 @@ def write_bundle(
 def _base_manifest(clip_id: str, created: Any, game: Mapping[str, Any] | None, facts: VideoFacts) -> dict[str, Any]:
     video = asdict(facts)
     first_t_ns, last_t_ns = video.pop("first_t_ns"), video.pop("last_t_ns")
+    for key in ("sha256", "bytes"):
+        video.pop(key)
     video.update(cfr=True, time_base=f"1/{facts.fps}", starts_on_keyframe=True, file="video.mp4")
     return {
         "format": MANIFEST_FORMAT,
@@ -185,18 +189,6 @@ def _write_file(path: Path, data: bytes) -> None:
         fh.write(data)
         fh.flush()
         os.fsync(fh.fileno())
-
-
-def _file_digests(folder: Path) -> dict[str, dict[str, Any]]:
-    digests = {}
-    for entry in sorted(folder.iterdir()):
-        if entry.is_file() and entry.name != "manifest.json":
-            h = hashlib.sha256()
-            with open(entry, "rb") as fh:
-                for chunk in iter(lambda: fh.read(1 << 20), b""):
-                    h.update(chunk)
-            digests[entry.name] = {"sha256": h.hexdigest(), "bytes": entry.stat().st_size}
-    return digests
 
 
 def _rename_into_place(partial: Path, clips_dir: Path, name: str) -> Path:

@@ -10,8 +10,11 @@ the newest run's codec so the clip is still one valid stream.
 from __future__ import annotations
 
 import errno
+import hashlib
 import io
+import mmap
 import os
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +44,8 @@ class VideoFacts:
     first_t_ns: int
     last_t_ns: int
     transcoded: bool
+    sha256: str
+    bytes: int
 
 
 def fsync_path(path: Path) -> None:
@@ -74,16 +79,14 @@ def write_mp4(packets: Sequence[EncodedPacket], path: Path) -> VideoFacts:
     params = packets[-1].params
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        _mux(packets, params, tmp)
-        fsync_path(tmp)
+        _mux_file(packets, params, tmp)
+        digest, size = _fsync_and_hash(tmp)
         os.replace(tmp, path)
     except OSError as err:
         tmp.unlink(missing_ok=True)
         raise_export_error(err, path.parent)
     except av.error.FFmpegError as err:
         tmp.unlink(missing_ok=True)
-        if getattr(err, "errno", None) in (errno.ENOSPC, errno.EDQUOT):
-            raise_export_error(OSError(err.errno, os.strerror(err.errno)), path.parent)
         raise ExportError(f"could not write {path.name}: {err}") from None
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -102,24 +105,28 @@ def write_mp4(packets: Sequence[EncodedPacket], path: Path) -> VideoFacts:
         first_t_ns=packets[0].t_ns,
         last_t_ns=packets[-1].t_ns,
         transcoded=transcoded,
+        sha256=digest,
+        bytes=size,
     )
 
 
 _RAW_FORMATS = {"h264": "h264", "hevc": "hevc", "av1": "obu"}
 
 
-def _mux(packets: Sequence[EncodedPacket], params: StreamParams, tmp: Path) -> None:
-    # PyAV opens an *encoder* for streams made with add_stream(), whose parameter sets
-    # would not match our packets. A stream probed from our own first keyframe carries
-    # exactly the encoder's parameters, so it serves as the template.
+def _mux_file(packets: Sequence[EncodedPacket], params: StreamParams, tmp: Path) -> None:
+    """Mux straight to ``tmp`` with room for the index reserved up front (faststart in one pass)."""
     raw_format = _RAW_FORMATS.get(params.codec)
     if raw_format is None:
         raise ExportError(f"cannot write {params.codec} video into MP4 yet")
+    # Per sample at most: size (4) + sync flag (4) + 64-bit chunk offset (8); plus the fixed boxes.
+    # A reserved index makes the muxer write moov before mdat without a second pass over the file.
+    options = {"moov_size": str(16 * len(packets) + 65536)}
+    # PyAV opens an *encoder* for streams made with add_stream(), whose parameter sets
+    # would not match our packets. A stream probed from our own first keyframe carries
+    # exactly the encoder's parameters, so it serves as the template.
     with av.open(io.BytesIO((params.extradata or b"") + packets[0].data), format=raw_format) as probe:
-        template = probe.streams.video[0]
-        # faststart moves the index to the front so players and uploads can stream it.
-        with av.open(str(tmp), "w", format="mp4", options={"movflags": "+faststart"}) as out:
-            stream = out.add_stream_from_template(template)
+        with av.open(str(tmp), "w", format="mp4", options=options) as out:
+            stream = out.add_stream_from_template(probe.streams.video[0])
             stream.time_base = params.time_base
             base_pts = packets[0].pts
             for p in packets:
@@ -131,6 +138,35 @@ def _mux(packets: Sequence[EncodedPacket], params: StreamParams, tmp: Path) -> N
                 pkt.is_keyframe = p.keyframe
                 pkt.stream = stream
                 out.mux(pkt)
+
+
+def _fsync_and_hash(path: Path) -> tuple[str, int]:
+    """fsync ``path`` while hashing it from the page cache on another thread (both release the GIL)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        size = os.fstat(fd).st_size
+        errors: list[OSError] = []
+
+        def sync() -> None:
+            try:
+                os.fsync(fd)
+            except OSError as err:  # ENOSPC/EIO can surface only here
+                errors.append(err)
+
+        syncer = threading.Thread(target=sync, name="hindsight-fsync")
+        syncer.start()
+        try:
+            h = hashlib.sha256()
+            if size:
+                with mmap.mmap(fd, size, access=mmap.ACCESS_READ) as view:
+                    h.update(view)
+        finally:
+            syncer.join()
+        if errors:
+            raise errors[0]
+        return h.hexdigest(), size
+    finally:
+        os.close(fd)
 
 
 def _transcode_to(packets: Sequence[EncodedPacket], target: StreamParams) -> list[EncodedPacket]:

@@ -35,6 +35,7 @@ class SaveRequest:
         self.t_req_ns = t_req_ns
         self.seconds = seconds
         self.merged = 0
+        self.covered_t_ns: int | None = None
         self.done_t_ns: int | None = None
         self._done = threading.Event()
         self._result: SavedClip | None = None
@@ -143,6 +144,7 @@ class ClipSaver:
             raise SaveTimeout(
                 f"no frame was captured within {self._wait_timeout_s:g} s of the save request; is capture stalled?"
             )
+        req.covered_t_ns = now_ns()
         packets = self.ring.snapshot(req.t_req_ns - req.seconds * NS_PER_S, req.t_req_ns)
         if not packets:
             raise ExportError("nothing to save: the buffer is empty")

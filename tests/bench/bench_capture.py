@@ -1,0 +1,95 @@
+"""Capture benchmark: frames delivered and CPU time of the recorder vs FFmpeg, same scene, same run.
+
+    python -m tests.bench.bench_capture [--seconds 60] [--rounds 2]
+
+Each round measures FFmpeg's x11grab + libx264 (ultrafast, zerolatency) and then
+``hindsight record`` on the reference scene, each over the same steady-state window
+after a warm-up. Prints JSON: per-round figures and the ratios DESIGN section 9 asks for.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+from tests.bench.common import FfmpegPeer, RecorderCli, cpu_seconds, print_json, reference_scene
+
+
+def measure_ffmpeg(display: str, w: int, h: int, fps: int, warmup_s: float, seconds: float) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        peer = FfmpegPeer(display, w, h, fps, warmup_s + seconds + 2, Path(tmp) / "peer.mp4")
+        time.sleep(warmup_s)
+        cpu0, c0 = cpu_seconds(peer.ps), peer.counters()
+        time.sleep(seconds)
+        cpu1, c1 = cpu_seconds(peer.ps), peer.counters()
+        peer.wait(60)
+    return {
+        "cpu_s": round(cpu1 - cpu0, 3),
+        "frames_out": c1["frame"] - c0["frame"],
+        "dup_frames": c1["dup"] - c0["dup"],
+        "drop_frames": c1["drop"] - c0["drop"],
+    }
+
+
+def measure_recorder(display: str, fps: int, warmup_s: float, seconds: float) -> dict:
+    rec = RecorderCli("--display", display, "--fps", str(fps), "--buffer-seconds", "30", "--bitrate", "12M")
+    try:
+        time.sleep(warmup_s)
+        cpu0, s0 = cpu_seconds(rec.ps), rec.status()
+        time.sleep(seconds)
+        cpu1, s1 = cpu_seconds(rec.ps), rec.status()
+    finally:
+        rec.stop()
+    slots = s1["frames"] - s0["frames"]
+    return {
+        "cpu_s": round(cpu1 - cpu0, 3),
+        "slots": slots,
+        "frames_captured": s1["frames_captured"] - s0["frames_captured"],
+        "dup_frames": s1["dup_frames"] - s0["dup_frames"],
+        "queue_drops": s1["queue_drops"] - s0["queue_drops"],
+        "encoder": s1["encoder"],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--warmup", type=float, default=4)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--size", default="1920x1080")
+    parser.add_argument("--fps", type=int, default=60)
+    args = parser.parse_args()
+    w, h = (int(v) for v in args.size.split("x"))
+    rounds = []
+    with reference_scene(w, h, args.fps) as display:
+        time.sleep(2)
+        for _ in range(args.rounds):
+            peer = measure_ffmpeg(display, w, h, args.fps, args.warmup, args.seconds)
+            rec = measure_recorder(display, args.fps, args.warmup, args.seconds)
+            expected = round(args.fps * args.seconds)
+            rounds.append({
+                "ffmpeg": peer,
+                "recorder": rec,
+                "cpu_ratio": round(rec["cpu_s"] / peer["cpu_s"], 3),
+                "real_frames_pct": round(100 * rec["frames_captured"] / max(1, rec["slots"]), 2),
+                "slots_vs_wall_clock_pct": round(100 * rec["slots"] / expected, 2),
+                "dup_frames_pct": round(100 * rec["dup_frames"] / max(1, rec["slots"]), 2),
+            })
+    cpu_ratio = sum(r["cpu_ratio"] for r in rounds) / len(rounds)
+    real_pct = min(r["real_frames_pct"] for r in rounds)
+    print_json({
+        "benchmark": "capture",
+        "scene": f"testsrc2 {w}x{h}@{args.fps} full screen on Xvfb",
+        "seconds": args.seconds,
+        "rounds": rounds,
+        "cpu_ratio_mean": round(cpu_ratio, 3),
+        "real_frames_pct_min": real_pct,
+        "targets": {"cpu_ratio_max": 1.25, "real_frames_pct_min": 99.0},
+        "meets_targets": cpu_ratio <= 1.25 and real_pct >= 99.0,
+    })
+
+
+if __name__ == "__main__":
+    main()

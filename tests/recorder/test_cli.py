@@ -1,0 +1,43 @@
+"""The command line surface without a display: help texts, demo, exit codes."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from hindsight.recorder.mediainfo import read_media_facts
+from tests.recorder.cli_proc import run_cli
+from tests.recorder.helpers import check_manifest_digests
+
+
+def test_record_help_explains_every_option() -> None:
+    result = run_cli("record", "--help")
+    assert result.returncode == 0
+    for option in ("--monitor", "--region", "--window", "--display", "--fps", "--buffer-seconds", "--max-buffer-mb",
+                   "--encoder", "--bitrate", "--game", "--clips-dir", "--hotkey", "--no-input", "--clip-seconds"):
+        match = re.search(rf"{option}[^\n]*\n?\s+\S", result.stdout)
+        assert match, f"{option} is not explained"
+    assert "settings.toml" in result.stdout
+
+
+def test_top_level_help_lists_commands() -> None:
+    result = run_cli("--help")
+    assert result.returncode == 0
+    for command in ("record", "clip", "status", "demo"):
+        assert command in result.stdout
+
+
+def test_demo_runs_without_a_screen(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}
+    result = run_cli("demo", "--seconds", "3", "--clips-dir", str(tmp_path / "demo"), env=env, timeout_s=60)
+    assert result.returncode == 0, result.stderr
+    assert "started a virtual display" in result.stdout
+    folders = [p for p in (tmp_path / "demo").iterdir()]
+    assert len(folders) == 1 and str(folders[0]) in result.stdout
+    manifest = check_manifest_digests(folders[0])
+    facts = read_media_facts(folders[0] / "video.mp4")
+    assert facts.first_is_keyframe and facts.cfr
+    assert facts.frames == manifest["video"]["frames"]
+    assert f"{facts.frames} frames" in result.stdout
+    assert 3.0 <= facts.duration_s <= 4.1
