@@ -123,7 +123,6 @@ def write_bundle(
     """Write a complete bundle for ``packets`` under ``clips_dir``; atomic as a whole."""
     clip_id = str(uuid.uuid4())
     created = wall_utc()
-    title = (game or {}).get("title") or "Desktop"
     partial = clips_dir / f".{clip_id}{_PARTIAL_SUFFIX}"
     try:
         clips_dir.mkdir(parents=True, exist_ok=True)
@@ -151,6 +150,8 @@ def write_bundle(
         manifest["files"] = dict(sorted(files.items()))
         _write_file(partial / "manifest.json", (json.dumps(manifest, indent=2, sort_keys=False) + "\n").encode())
         fsync_path(partial)
+        # A contributor that recognised the game names it; otherwise the clip is of the desktop.
+        title = (manifest.get("game") or {}).get("title") or "Desktop"
         final = _rename_into_place(partial, clips_dir, clip_folder_name(title, created.astimezone()))
         fsync_path(clips_dir)
     except OSError as err:

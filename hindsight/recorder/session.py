@@ -41,7 +41,7 @@ __all__ = ["RecordingSession", "FrameCounters"]
 
 log = logging.getLogger(__name__)
 
-_QUEUE_FRAMES = 8
+_QUEUE_FRAMES = 6
 _WARN_EVERY_S = 10
 
 

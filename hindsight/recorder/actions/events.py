@@ -1,0 +1,40 @@
+"""What the translator emits: action edges and context changes, on the one clock.
+
+These are the only input-derived facts that outlive the translator. They carry
+action names and values, never a key, a character or a cursor position.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hindsight.recorder.actions.model import ActionMap
+
+__all__ = ["ActionEvent", "ContextEvent", "UNFOCUSED", "PRESS", "RELEASE", "VALUE"]
+
+PRESS, RELEASE, VALUE = "press", "release", "value"
+UNFOCUSED = "unfocused"  # no matched game has focus: everything is dropped
+
+
+@dataclass(frozen=True, slots=True)
+class ActionEvent:
+    """An edge of one action: a button press/release, a new axis value, or a delta increment."""
+
+    t_ns: int
+    action: str
+    edge: str
+    x: float = 0.0
+    y: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class ContextEvent:
+    """From ``t_ns`` on, the player is in ``context`` (a set name or ``unfocused``) of ``amap``.
+
+    ``recorded`` is False for marker sets and for ``unfocused``: inputs there are dropped.
+    """
+
+    t_ns: int
+    context: str
+    recorded: bool
+    amap: ActionMap | None
