@@ -27,8 +27,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     from hindsight.recorder import cli as recorder_cli
+    from hindsight.recorder import cli_maps
 
     recorder_cli.register(sub)
+    cli_maps.register(sub)
     return parser
 
 

@@ -43,11 +43,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--bitrate", help="video bitrate in FFmpeg's form, e.g. 12M or 6000k (default 12M)")
     p.add_argument("--clip-seconds", type=int, dest="clip_seconds", metavar="S",
                    help="seconds the hotkey saves (default 30, at most --buffer-seconds)")
-    p.add_argument("--game", help="auto (detect the game in focus) or a game id, e.g. valve.counter-strike-2")
+    p.add_argument("--game", help="auto (detect the game in focus by its action map) or a game id, e.g. "
+                   "valve.counter-strike-2: then only that game's input is recorded")
+    p.add_argument("--maps-dir", dest="maps_dirs", action="append", type=Path, metavar="DIR",
+                   help="also load action maps from DIR (repeatable); see `hindsight maps list`")
     p.add_argument("--clips-dir", dest="clips_dir", metavar="DIR", help="where clips are written (default ~/Videos/Hindsight)")
     p.add_argument("--hotkey", help="save hotkey, e.g. F8 or ctrl+shift+s (default F8)")
     p.add_argument("--no-hotkey", action="store_true", help="no global hotkey; save with `hindsight clip`")
-    p.add_argument("--no-input", action="store_true", help="record no input actions, video only")
+    p.add_argument("--no-input", action="store_true",
+                   help="record no input actions (video-only clips); no keyboard, mouse or controller hook")
     p.add_argument("--no-cursor", action="store_true", help="leave the mouse cursor out of the video")
     p.add_argument("--capture-source", dest="capture_source", choices=CAPTURE_SOURCES,
                    help="capture backend (default auto: x11grab on X11, else mss)")
@@ -72,7 +76,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _record_overrides(args: argparse.Namespace) -> dict[str, Any]:
     keys = ("monitor", "region", "window", "display", "fps", "buffer_seconds", "max_buffer_mb", "encoder",
-            "bitrate", "clip_seconds", "game", "clips_dir", "hotkey", "capture_source")
+            "bitrate", "clip_seconds", "game", "clips_dir", "hotkey", "capture_source", "maps_dirs")
     out = {k: getattr(args, k) for k in keys}
     if args.no_input:
         out["input"] = False
@@ -91,11 +95,17 @@ def cmd_record(args: argparse.Namespace) -> int:
         os.environ["DISPLAY"] = config.capture.display
     service = RecorderService(config, hotkey=not args.no_hotkey, on_event=lambda line: print(line, flush=True))
     service.start()
-    status = service.session.status()
+    for problem in service.map_problems():
+        print(f"hindsight: warning: {problem} (skipped; the other maps still work)", file=sys.stderr, flush=True)
+    status = service.status()
     hotkey = "" if args.no_hotkey else f"{config.hotkey} or "
+    actions = status.get("actions")
+    inputs = (f"; actions from {actions['maps']} game maps via {', '.join(actions['input_sources'])}"
+              if actions else "; input actions off")
     print(
         f"recording {status['source']} at {config.capture.fps} fps with {status['encoder']} into a "
-        f"{config.ring.buffer_seconds} s buffer; {hotkey}`hindsight clip` saves to {config.clips_dir}; Ctrl+C stops",
+        f"{config.ring.buffer_seconds} s buffer{inputs}; {hotkey}`hindsight clip` saves to {config.clips_dir}; "
+        "Ctrl+C stops",
         flush=True,
     )
     try:
@@ -137,6 +147,18 @@ def cmd_status(args: argparse.Namespace) -> int:
         f"clips      {reply['saves']} saved, {reply['save_failures']} failed, in {reply['clips_dir']}",
         f"last clip  {reply['last_clip'] or '-'}",
     ]
+    actions = reply.get("actions")
+    if actions:
+        game = actions["game"]
+        counts = actions["inputs"]
+        lines.append(f"game       {game['title'] + ' (' + game['id'] + ')' if game else '-'} in context {actions['context']}")
+        lines.append(
+            f"inputs     {counts['translated']} translated; dropped: {counts['unmapped_dropped']} unmapped, "
+            f"{counts['redacted_dropped']} in text entry, {counts['unfocused_dropped']} unfocused, "
+            f"{counts['queue_dropped']} queue full"
+        )
+    else:
+        lines.append("inputs     off (video only)")
     if reply.get("last_save_error"):
         lines.append(f"last error {reply['last_save_error']}")
     print("\n".join(lines))

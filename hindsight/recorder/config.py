@@ -140,6 +140,7 @@ class RecorderConfig:
     default_clip_seconds: int = 30
     input_enabled: bool = True
     game: str = "auto"
+    maps_dirs: tuple[Path, ...] = ()
     save_timeout_ms: int = 10_000
 
     def __post_init__(self) -> None:

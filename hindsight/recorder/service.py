@@ -13,6 +13,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from hindsight.recorder.actions.capture import ActionCapture
+from hindsight.recorder.actions.registry import MapRegistry
 from hindsight.recorder.bundle import SavedClip
 from hindsight.recorder.config import RecorderConfig
 from hindsight.recorder.control import create_server
@@ -53,7 +55,17 @@ class RecorderService:
         on_event: Callable[[str], None] = lambda line: None,
     ) -> None:
         self.config = config
-        self.session = session or RecordingSession(config)
+        self.actions: ActionCapture | None = None
+        self.registry: MapRegistry | None = None
+        contributors = []
+        if config.input_enabled:
+            self.registry = MapRegistry(config.maps_dirs, log_errors=False)
+            self.actions = ActionCapture(
+                self.registry, buffer_seconds=config.ring.buffer_seconds, display=config.capture.display,
+                game=config.game,
+            )
+            contributors.append(self.actions.contributor())
+        self.session = session or RecordingSession(config, contributors=contributors)
         self._hotkey_enabled = hotkey
         self._control_address = control_address
         self._on_event = on_event
@@ -71,6 +83,8 @@ class RecorderService:
             self.session.clip_saved.connect(self._on_clip_saved)
             self.session.saver.save_failed.connect(self._on_save_failed)  # type: ignore[union-attr]
             self.session.failed.connect(lambda err: self._stop.set())
+            if self.actions is not None:
+                self.actions.start()
             if self._hotkey_enabled:
                 self._hotkey = create_hotkey_listener(self.config.hotkey, self._on_hotkey)
                 try:
@@ -90,6 +104,15 @@ class RecorderService:
         while not self._stop.wait(0.5):
             pass
 
+    def map_problems(self) -> list[str]:
+        """One line per action map file that failed to load (the rest loaded)."""
+        return [str(err) for err in self.registry.errors] if self.registry else []
+
+    def status(self) -> dict[str, Any]:
+        status = self.session.status()
+        status["actions"] = self.actions.status() if self.actions is not None else None
+        return status
+
     def request_stop(self) -> None:
         self._stop.set()
 
@@ -98,6 +121,8 @@ class RecorderService:
         if self._hotkey is not None:
             self._hotkey.stop()
             self._hotkey = None
+        if self.actions is not None:
+            self.actions.stop()
         self.session.stop()
         if self._server is not None:
             self._server.stop()
@@ -121,7 +146,7 @@ class RecorderService:
     def _handle(self, message: dict[str, Any]) -> dict[str, Any]:
         cmd = message.get("cmd")
         if cmd == "status":
-            return self.session.status()
+            return self.status()
         if cmd == "clip":
             seconds = message.get("seconds")
             if seconds is not None and (not isinstance(seconds, int) or isinstance(seconds, bool)):

@@ -47,6 +47,7 @@ RECORD_KEYS: dict[str, type | tuple[type, ...]] = {
     "draw_cursor": bool,
     "game": str,
     "input": bool,
+    "maps_dirs": list,
 }
 
 DEFAULT_SETTINGS_TEXT = """\
@@ -127,6 +128,7 @@ def build_recorder_config(overrides: Mapping[str, Any], settings: Mapping[str, A
             default_clip_seconds=merged.get("clip_seconds", min(30, ring.buffer_seconds)),
             input_enabled=merged.get("input", True),
             game=merged.get("game", "auto"),
+            maps_dirs=tuple(Path(d).expanduser() for d in merged.get("maps_dirs") or ()),
         )
     except HindsightError:
         raise

@@ -10,13 +10,12 @@ then everything is dropped). The timeline lives beside the video ring and the
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 from collections.abc import Sequence
 from typing import Any
 
 from hindsight.recorder.actions.focus import FocusTracker, ForegroundApp, create_focus_tracker
-from hindsight.recorder.actions.inputs import InputQueue, InputSource, create_input_sources
+from hindsight.recorder.actions.inputs import InputError, InputQueue, InputSource, create_input_sources
 from hindsight.recorder.actions.model import ActionMap
 from hindsight.recorder.actions.registry import MapRegistry
 from hindsight.recorder.actions.timeline import ActionTimeline
@@ -27,6 +26,8 @@ from hindsight.recorder.clock import now_ns
 __all__ = ["ActionCapture"]
 
 log = logging.getLogger(__name__)
+
+_OPTIONAL_SOURCES = frozenset({"pad", "sdl", "evdev"})
 
 
 class ActionCapture:
@@ -79,13 +80,21 @@ class ActionCapture:
         started = []
         try:
             for source in self._sources:
-                source.start(self.queue)
+                try:
+                    source.start(self.queue)
+                except InputError as err:
+                    if source.name not in _OPTIONAL_SOURCES:
+                        raise
+                    # No controller backend here: keyboard and mouse still record.
+                    log.warning("%s; controller input is off", err)
+                    continue
                 started.append(source)
         except BaseException:
             for source in started:
                 source.stop()
             self._focus.stop()
             raise
+        self._sources = started
 
     def stop(self) -> None:
         for source in self._sources or ():
@@ -116,12 +125,11 @@ class ActionCapture:
 
     def _run(self) -> None:
         while self._running.is_set():
-            try:
-                raw = self.queue.get(timeout=0.2)
-            except queue.Empty:
-                continue
+            raw = self.queue.get(timeout=0.2)
             if raw is None:
-                break
+                if self.queue.closed:
+                    break
+                continue
             with self._lock:
                 try:
                     self.translator.feed(raw)

@@ -10,7 +10,8 @@ focus, and waits on SDL's event queue. A pad plugged in takes the lowest free sl
 
 Values: buttons 1.0 / 0.0; sticks one RawInput with the current (x, y), x = v/32767
 and y = -v/32767 (up positive), clamped to [-1, 1]; triggers v/32767 in 0..1. No
-deadzone here: the translator applies the map's.
+deadzone here: the translator applies the map's. (SDL itself holds back the release of
+the guide button until 250 ms after its press.)
 
 SDL's event queue is process-wide, so one SdlPadSource runs per process at a time.
 :meth:`SdlPadSource.call` runs a function on the SDL thread (tests use it to drive
