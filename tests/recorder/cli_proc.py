@@ -22,10 +22,11 @@ def run_cli(*args: str, env: dict[str, str] | None = None, timeout_s: float = 12
 class RecorderProcess:
     """``hindsight record ...`` in the background, with its output lines readable as they come."""
 
-    def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
+    def __init__(self, *args: str, env: dict[str, str] | None = None, verbose: int = 0) -> None:
         self.args = args
+        flags = ["-" + "v" * verbose] if verbose else []
         self.proc = subprocess.Popen(
-            [*HINDSIGHT, "record", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            [*HINDSIGHT, *flags, "record", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
             env=env if env is not None else os.environ.copy(),
         )
         self.lines: queue.Queue[str] = queue.Queue()

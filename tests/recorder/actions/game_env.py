@@ -85,6 +85,11 @@ class Keyboard:
         xtest.fake_input(self.d, X.KeyRelease, code)
         self.d.sync()
 
+    def warp(self, x: int, y: int) -> None:
+        """Place the pointer as a game does (XWarpPointer): not motion the player made."""
+        self.d.screen().root.warp_pointer(x, y)
+        self.d.sync()
+
     def mouse_move(self, dx: int, dy: int) -> None:
         xtest.fake_input(self.d, X.MotionNotify, True, x=dx, y=dy)
         self.d.sync()

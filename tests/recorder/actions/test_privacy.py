@@ -1,0 +1,117 @@
+"""Privacy, tested: a secret typed in chat and unmapped keys never reach any artifact.
+
+The real recorder records the test game; the player jumps, opens chat, types a
+secret sentence, closes chat, presses keys no binding names and moves/clicks the
+mouse. Then every artifact (the clip folder, logs, config and data folders, the
+recorder's output) is scanned for the secret, the key names and the window title,
+while the mapped actions are there and the chat span is marked.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.recorder.actions.game_env import GAME_TITLE, MAPS_DIR, Keyboard, game_env
+from tests.recorder.cli_proc import RecorderProcess, run_cli
+
+pytestmark = pytest.mark.x11
+
+SECRET = "correct horse battery staple 4711"
+SECRET_WORDS = ["correct", "horse", "battery", "staple", "4711"]
+# Keys no binding in the test map names, by their physical names and X keysym names.
+UNMAPPED = {"F5": "key:F5", "k": "key:K", "semicolon": "key:Semicolon", "9": "key:9", "Home": "key:Home"}
+
+
+def artifacts(*roots: Path) -> list[Path]:
+    return [p for root in roots if root.exists() for p in root.rglob("*") if p.is_file()]
+
+
+@pytest.mark.parametrize("wm", ["openbox", None], ids=["openbox", "no-wm"])
+def test_secret_and_unmapped_keys_leave_no_trace(wm: str | None, isolated_user_dirs) -> None:
+    dirs = isolated_user_dirs
+    with game_env(wm) as env:
+        rec = RecorderProcess("--display", env.name, "--region", "0,0,640,360", "--fps", "30",
+                              "--buffer-seconds", "20", "--no-hotkey", "--maps-dir", str(MAPS_DIR), env=env.env,
+                              verbose=2)
+        try:
+            rec.wait_line("recording ")
+            deadline = time.monotonic() + 10
+            while json.loads(run_cli("status", "--json").stdout)["actions"]["game"] is None:
+                assert time.monotonic() < deadline, "the test game was not recognised"
+                time.sleep(0.2)
+            kb = Keyboard(env.name)
+            for _ in range(3):
+                kb.tap("space")
+                time.sleep(0.15)
+            kb.tap("t")  # opens chat: a marker context
+            time.sleep(0.2)
+            subprocess.run(["xdotool", "type", "--delay", "40", SECRET], env=env.env, check=True)
+            time.sleep(0.2)
+            kb.tap("Return")  # back to gameplay
+            time.sleep(0.2)
+            for keysym in UNMAPPED:
+                kb.tap(keysym)
+                time.sleep(0.1)
+            kb.tap("space")
+            kb.warp(320, 180)  # over the game window
+            kb.mouse_move(40, -25)
+            kb.click(1)
+            time.sleep(0.5)
+            status = json.loads(run_cli("status", "--json").stdout)
+            result = run_cli("clip", "--seconds", "15")
+            assert result.returncode == 0, result.stderr
+            bundle = Path(result.stdout.strip())
+            kb.close()
+        finally:
+            rec.stop()
+    counts = status["actions"]["inputs"]
+    assert counts["redacted_dropped"] >= len(SECRET)  # the typed text was dropped, only counted
+    assert counts["unmapped_dropped"] >= len(UNMAPPED)
+
+    # The mapped actions are there and the chat span is marked.
+    df = pd.read_parquet(bundle / "actions.parquet")
+    assert int(df["act.jump.n"].sum()) == 4
+    assert int(df["act.attack.n"].sum()) == 1
+    assert df["act.look.dx"].sum() == pytest.approx(40) and df["act.look.dy"].sum() == pytest.approx(25)
+    chat = df[df["context"] == "chat"]
+    assert len(chat) > 10 and not chat["valid"].any()
+    assert not chat.filter(like="act.").astype(float).to_numpy().any()
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    assert manifest["privacy"]["raw_inputs_stored"] is False
+    assert "chat" in manifest["privacy"]["contexts_redacted"]
+    assert manifest["privacy"]["redacted_frames"] >= len(chat)
+    events = pd.read_parquet(bundle / "events.parquet")
+    assert set(events["action"]) <= {"move", "look", "jump", "attack", "throttle"}
+    assert list(events.columns) == ["t_us", "action", "edge", "x", "y"]
+
+    # Nothing anywhere: the clip folder, config/data/log folders, and what the recorder printed.
+    files = artifacts(dirs["clips"], dirs["config"], dirs["data"], dirs["logs"])
+    assert any(p.name == "actions.parquet" for p in files)
+    output = ("".join(rec.stdout) + "".join(rec.stderr)).encode()
+    blobs = {str(p): p.read_bytes() for p in files} | {"recorder output": output}
+    actionmap_text = (bundle / "actionmap.toml").read_bytes()
+    for where, blob in blobs.items():
+        lowered = blob.lower()
+        assert SECRET.encode() not in blob, where
+        for word in SECRET_WORDS:
+            assert word.encode() not in lowered, f"{word!r} in {where}"
+        assert GAME_TITLE.encode().lower() not in lowered, f"window title in {where}"
+        for keysym, name in UNMAPPED.items():
+            assert name.encode() not in blob, f"{name} in {where}"
+            if blob is not actionmap_text and not where.endswith((".mp4", ".parquet")):
+                # Key and keysym names in text artifacts (binary files hold random short byte runs).
+                assert f'"{keysym}"'.encode() not in blob and f"'{keysym}'".encode() not in blob, where
+        assert b"keycode" not in lowered and b"scancode" not in lowered, where
+    # The decoded tables hold action names and numbers only.
+    for table in (df, events):
+        for column in table.columns:
+            if table[column].dtype == object or str(table[column].dtype) == "category":
+                assert set(map(str, table[column].unique())) <= {
+                    "gameplay", "chat", "unfocused", "move", "look", "jump", "attack", "throttle",
+                    "press", "release", "value"}, column
