@@ -69,7 +69,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("demo", help="the whole pipeline on any machine (starts a virtual display if none)")
     p.add_argument("--clips-dir", dest="clips_dir", type=Path, metavar="DIR", help="where the demo clip goes")
-    p.add_argument("--seconds", type=int, default=5, help="length of the demo clip (default 5)")
+    p.add_argument("--seconds", type=int, default=6, help="length of the demo clip (default 6)")
     p.add_argument("--size", default="1280x720", help="virtual display size when one is started (default 1280x720)")
     p.set_defaults(func=cmd_demo)
 

@@ -80,6 +80,7 @@ class ClipSaver:
         self.failures = 0
         self.merged = 0
         self.last_clip: SavedClip | None = None
+        self.last_save_ms: float | None = None
         self.last_error: str | None = None
         self._wait_timeout_s = wait_timeout_ms / 1000
         self._game = game
@@ -137,6 +138,7 @@ class ClipSaver:
             self.last_clip = clip
             self.last_error = None
             req._finish(clip, None)
+            self.last_save_ms = round((req.done_t_ns - req.t_req_ns) / 1e6, 1)
             self.clip_saved.emit(clip)
 
     def _serve(self, req: SaveRequest) -> SavedClip:

@@ -206,6 +206,7 @@ class RecordingSession:
             "saves": saver.saves if saver else 0,
             "save_failures": saver.failures if saver else 0,
             "last_clip": str(saver.last_clip.path) if saver and saver.last_clip else None,
+            "last_save_ms": saver.last_save_ms if saver else None,
             "last_save_error": saver.last_error if saver else None,
         }
 

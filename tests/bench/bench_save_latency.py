@@ -39,7 +39,7 @@ def request_latencies(display: str, buffer_s: int, saves: int, gap_s: float, cli
     return latencies, clip.video_path
 
 
-def hotkey_latencies(display: str, buffer_s: int, saves: int, gap_s: float) -> tuple[list[float], list[float]]:
+def hotkey_latencies(display: str, buffer_s: int, saves: int, gap_s: float) -> tuple[list[float], ...]:
     """Per press: xdotool -> clip renamed, and xdotool -> an independent key listener hearing it."""
     os.environ["HINDSIGHT_HOTKEY_BACKEND"] = "pynput"
     rec = RecorderCli("--display", display, "--fps", "60", "--buffer-seconds", str(buffer_s),
@@ -54,7 +54,7 @@ def hotkey_latencies(display: str, buffer_s: int, saves: int, gap_s: float) -> t
     listener = keyboard.Listener(on_press=lambda key: heard.append(time.monotonic()))
     listener.start()
     listener.wait()
-    saved, delivered = [], []
+    saved, delivered, internal = [], [], []
     try:
         time.sleep(buffer_s + 2)
         for _ in range(saves):
@@ -67,6 +67,7 @@ def hotkey_latencies(display: str, buffer_s: int, saves: int, gap_s: float) -> t
             if not line.startswith("saved "):
                 raise RuntimeError(f"unexpected recorder output: {line!r}")
             saved.append((time.monotonic() - t0) * 1000)
+            internal.append(rec.status()["last_save_ms"])
             if heard:
                 delivered.append((heard[0] - t0) * 1000)
             assert Path(line[6:].strip()).is_dir()
@@ -74,7 +75,7 @@ def hotkey_latencies(display: str, buffer_s: int, saves: int, gap_s: float) -> t
     finally:
         listener.stop()
         rec.stop()
-    return saved, delivered
+    return saved, delivered, internal
 
 
 def ffmpeg_remux_ms(video: Path, runs: int = 5) -> list[float]:
@@ -101,10 +102,12 @@ def main() -> None:
     parser.add_argument("--gap", type=float, default=3.0)
     args = parser.parse_args()
     with reference_scene() as display, tempfile.TemporaryDirectory() as tmp:
+        os.sync()  # start each phase with no writeback left over from the last
         req, video = request_latencies(display, args.buffer_seconds, args.saves, args.gap, Path(tmp))
         size_mb = video.stat().st_size / 2**20
         peer = ffmpeg_remux_ms(video)
-        hot, delivery = hotkey_latencies(display, args.buffer_seconds, args.saves, args.gap)
+        os.sync()
+        hot, delivery, internal = hotkey_latencies(display, args.buffer_seconds, args.saves, args.gap)
     print_json({
         "benchmark": "save_latency",
         "scene": "testsrc2 1920x1080@60 full screen on Xvfb, 12 Mbit/s",
@@ -113,6 +116,7 @@ def main() -> None:
         "request_to_renamed": summary(req),
         "hotkey_to_renamed": summary(hot),
         "key_delivery_same_press": summary(delivery) if delivery else None,
+        "hotkey_recorder_request_to_renamed": summary(internal),
         "ffmpeg_remux_same_clip": summary(peer),
         "ratio_request_median_vs_ffmpeg_remux": round(median(req) / median(peer), 3),
         "target": {"median_ms_max": 250},

@@ -6,6 +6,8 @@ import os
 import re
 from pathlib import Path
 
+import pandas as pd
+
 from hindsight.recorder.mediainfo import read_media_facts
 from tests.recorder.cli_proc import run_cli
 from tests.recorder.helpers import check_manifest_digests
@@ -41,3 +43,9 @@ def test_demo_runs_without_a_screen(tmp_path: Path) -> None:
     assert facts.frames == manifest["video"]["frames"]
     assert f"{facts.frames} frames" in result.stdout
     assert 3.0 <= facts.duration_s <= 4.1
+    # The demo game was played: the clip has its action track, with the chat span redacted.
+    assert manifest["game"]["id"] == "hindsight.demo-game"
+    track = pd.read_parquet(folders[0] / "actions.parquet")
+    assert len(track) == facts.frames
+    assert track["act.jump.n"].sum() >= 1 and (track["act.move.x"] != 0).any()
+    assert "frames in chat were redacted" in result.stdout

@@ -44,7 +44,7 @@ class GameEnv:
 def start_game(display_name: str, name: str = "hs-testgame", size: str = "640x360",
                position: str = "0,0", title: str = GAME_TITLE) -> tuple[subprocess.Popen, int]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.recorder.actions.testgame", "--display", display_name, "--name", name,
+        [sys.executable, "-m", "hindsight.recorder.demo_game", "--display", display_name, "--name", name,
          "--size", size, "--position", position, "--title", title],
         stdout=subprocess.PIPE, text=True,
     )
