@@ -20,6 +20,7 @@ import os
 import re
 import shutil
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -121,6 +122,8 @@ def write_bundle(
     extra_manifest: Mapping[str, Any] | None = None,
 ) -> SavedClip:
     """Write a complete bundle for ``packets`` under ``clips_dir``; atomic as a whole."""
+    if not packets:
+        raise ExportError("nothing to save: the buffer is empty")
     clip_id = str(uuid.uuid4())
     created = wall_utc()
     partial = clips_dir / f".{clip_id}{_PARTIAL_SUFFIX}"
@@ -130,17 +133,21 @@ def write_bundle(
     except OSError as err:
         raise_export_error(err, clips_dir)
     try:
-        facts = write_mp4(packets, partial / "video.mp4")
         span = ClipSpan(
             clip_id=clip_id,
-            fps=facts.fps,
+            fps=packets[-1].params.fps,
             frame_t_ns=tuple(p.t_ns for p in packets),
             dup_frames=tuple(p.dup_frame for p in packets),
         )
+        # Contributors (the action track) work while the video is muxed and fsynced:
+        # muxing and hashing mostly release the GIL, so the two overlap.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="hindsight-contrib") as pool:
+            pending = pool.submit(lambda: [c.contribute(span) for c in contributors])
+            facts = write_mp4(packets, partial / "video.mp4")
+            contributions = pending.result()
         manifest = _base_manifest(clip_id, created, game, facts)
         files = {"video.mp4": {"sha256": facts.sha256, "bytes": facts.bytes}}
-        for contributor in contributors:
-            contribution = contributor.contribute(span)
+        for contribution in contributions:
             for name, data in contribution.files.items():
                 _write_file(partial / name, data)
                 files[name] = {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}

@@ -19,7 +19,7 @@ from hindsight.recorder.actions.inputs import InputError, InputQueue, InputSourc
 from hindsight.recorder.actions.model import ActionMap
 from hindsight.recorder.actions.registry import MapRegistry
 from hindsight.recorder.actions.timeline import ActionTimeline
-from hindsight.recorder.actions.track import ActionTrackContributor
+from hindsight.recorder.actions.track import ActionTrackContributor, warm_up
 from hindsight.recorder.actions.translator import ActionTranslator
 from hindsight.recorder.clock import now_ns
 
@@ -67,6 +67,7 @@ class ActionCapture:
         return amap
 
     def start(self) -> None:
+        warm_up()
         with self._lock:
             self.translator.set_game(None, now_ns())
         if self._sources is None:

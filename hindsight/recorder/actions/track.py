@@ -11,6 +11,7 @@ carry no actions.
 from __future__ import annotations
 
 import io
+from operator import attrgetter
 from collections.abc import Callable
 
 import numpy as np
@@ -22,7 +23,7 @@ from hindsight.recorder.actions.model import ActionMap
 from hindsight.recorder.actions.timeline import ActionTimeline, TimelineCut
 from hindsight.recorder.bundle import ClipSpan, Contribution
 
-__all__ = ["ALIGNMENT_RULE", "LATENCY_BIAS_FRAMES", "ActionTrackContributor", "build_track"]
+__all__ = ["ALIGNMENT_RULE", "LATENCY_BIAS_FRAMES", "ActionTrackContributor", "build_track", "warm_up"]
 
 ALIGNMENT_RULE = (
     "row t holds what the player did while frame t was the latest frame, i.e. during [pts_t, pts_t+1)"
@@ -30,6 +31,10 @@ ALIGNMENT_RULE = (
 # Measured by tests/recorder/actions/test_alignment.py: the first frame showing a press's
 # effect is typically one row after the row holding the press (capture and render delay).
 LATENCY_BIAS_FRAMES = 1
+
+
+_T_NS, _X, _Y = attrgetter("t_ns"), attrgetter("x"), attrgetter("y")
+_ACTION, _EDGE = attrgetter("action"), attrgetter("edge")
 
 
 def _boundaries(span: ClipSpan) -> np.ndarray:
@@ -64,16 +69,26 @@ def build_track(cut: TimelineCut, span: ClipSpan, amap: ActionMap) -> tuple[pa.T
     columns["context"] = pa.array(names[end_idx]).dictionary_encode()
     columns["valid"] = pa.array(valid)
     columns["dup_frame"] = pa.array(np.asarray(span.dup_frames, dtype=bool))
-    action_events = [e for e in cut.events if isinstance(e, ActionEvent)]
+    # One pass over the events: per action, times/edges/values as arrays.
+    by_action: dict[str, list[ActionEvent]] = {a.name: [] for a in amap.actions}
+    kept: list[ActionEvent] = []
+    lo, hi = int(bounds[0]), int(bounds[-1])
+    for e in cut.events:
+        if type(e) is ActionEvent:
+            group = by_action.get(e.action)
+            if group is not None:
+                group.append(e)
+            if lo <= e.t_ns < hi:
+                kept.append(e)
     for action in amap.actions:
-        evs = [e for e in action_events if e.action == action.name]
-        times = np.array([e.t_ns for e in evs], dtype=np.int64)
+        evs = by_action[action.name]
+        times = np.fromiter(map(_T_NS, evs), dtype=np.int64, count=len(evs))
         rows = np.searchsorted(bounds, times, side="right") - 1
         inside = (rows >= 0) & (rows < n_rows)
         col = f"act.{action.name}"
         if action.kind == "button":
-            is_press = np.array([e.edge == PRESS for e in evs], dtype=bool)
-            is_edge = np.array([e.edge in (PRESS, RELEASE) for e in evs], dtype=bool)
+            is_press = np.fromiter((e.edge == PRESS for e in evs), dtype=bool, count=len(evs))
+            is_edge = is_press | np.fromiter((e.edge == RELEASE for e in evs), dtype=bool, count=len(evs))
             presses = np.bincount(rows[inside & is_press], minlength=n_rows)[:n_rows]
             edge_times, edge_press = times[is_edge], is_press[is_edge]
             last = _last_before(edge_times, bounds[:-1])
@@ -82,30 +97,29 @@ def build_track(cut: TimelineCut, span: ClipSpan, amap: ActionMap) -> tuple[pa.T
             held = (held_start | (presses > 0)) & valid
             columns[col] = pa.array(held)
             columns[f"{col}.n"] = pa.array(np.where(valid, presses, 0).astype(np.int32))
-        elif action.kind in ("axis1d", "axis2d"):
+            continue
+        xs = np.fromiter(map(_X, evs), dtype=np.float64, count=len(evs))
+        ys = np.fromiter(map(_Y, evs), dtype=np.float64, count=len(evs))
+        if action.kind in ("axis1d", "axis2d"):
             x0, y0 = cut.initial.values.get(action.name, (0.0, 0.0))
-            xs = np.array([x0] + [e.x for e in evs], dtype=np.float32)
-            ys = np.array([y0] + [e.y for e in evs], dtype=np.float32)
-            idx = _last_before(times, bounds[1:]) + 1
-            columns[f"{col}.x"] = pa.array(np.where(valid, xs[idx], 0).astype(np.float32))
+            idx = _last_before(times, bounds[1:])
+            x_end = np.where(idx >= 0, xs[idx.clip(0)] if len(xs) else x0, x0)
+            y_end = np.where(idx >= 0, ys[idx.clip(0)] if len(ys) else y0, y0)
+            columns[f"{col}.x"] = pa.array(np.where(valid, x_end, 0).astype(np.float32))
             if action.kind == "axis2d":
-                columns[f"{col}.y"] = pa.array(np.where(valid, ys[idx], 0).astype(np.float32))
+                columns[f"{col}.y"] = pa.array(np.where(valid, y_end, 0).astype(np.float32))
         else:  # delta2d
-            dx = np.zeros(n_rows, dtype=np.float64)
-            dy = np.zeros(n_rows, dtype=np.float64)
-            np.add.at(dx, rows[inside], np.array([e.x for e in evs])[inside] if evs else [])
-            np.add.at(dy, rows[inside], np.array([e.y for e in evs])[inside] if evs else [])
+            dx = np.bincount(rows[inside], weights=xs[inside], minlength=n_rows)[:n_rows]
+            dy = np.bincount(rows[inside], weights=ys[inside], minlength=n_rows)[:n_rows]
             columns[f"{col}.dx"] = pa.array(np.where(valid, dx, 0).astype(np.float32))
             columns[f"{col}.dy"] = pa.array(np.where(valid, dy, 0).astype(np.float32))
     table = pa.table(columns)
-    t0 = int(bounds[0])
-    kept = [e for e in action_events if bounds[0] <= e.t_ns < bounds[-1]]
     events = pa.table({
-        "t_us": pa.array([(e.t_ns - t0) // 1000 for e in kept], type=pa.int64()),
-        "action": pa.array([e.action for e in kept], type=pa.string()).dictionary_encode(),
-        "edge": pa.array([e.edge for e in kept], type=pa.string()).dictionary_encode(),
-        "x": pa.array([e.x for e in kept], type=pa.float32()),
-        "y": pa.array([e.y for e in kept], type=pa.float32()),
+        "t_us": pa.array(np.fromiter(((e.t_ns - lo) // 1000 for e in kept), dtype=np.int64, count=len(kept))),
+        "action": pa.array(list(map(_ACTION, kept)), type=pa.string()).dictionary_encode(),
+        "edge": pa.array(list(map(_EDGE, kept)), type=pa.string()).dictionary_encode(),
+        "x": pa.array(np.fromiter(map(_X, kept), dtype=np.float32, count=len(kept))),
+        "y": pa.array(np.fromiter(map(_Y, kept), dtype=np.float32, count=len(kept))),
     })
     redacted = sorted({c.context for c in contexts if not c.recorded})
     facts = {
@@ -116,6 +130,11 @@ def build_track(cut: TimelineCut, span: ClipSpan, amap: ActionMap) -> tuple[pa.T
         "events": len(kept),
     }
     return table, events, facts
+
+
+def warm_up() -> None:
+    """Load the Parquet writer's codecs once, so the first save does not pay for it."""
+    _parquet_bytes(pa.table({"x": pa.array([0.0])}))
 
 
 def _parquet_bytes(table: pa.Table) -> bytes:
@@ -174,10 +193,9 @@ class ActionTrackContributor:
 
 def _clip_map(cut: TimelineCut) -> ActionMap | None:
     """The game of the clip: the last matched map in force during it."""
-    found = cut.initial.context.amap
-    for event in cut.events:
-        if isinstance(event, ContextEvent) and event.amap is not None:
-            found = event.amap
-    return found
+    for event in reversed(cut.events):
+        if type(event) is ContextEvent and event.amap is not None:
+            return event.amap
+    return cut.initial.context.amap
 
 
