@@ -26,4 +26,4 @@ def sleep_until_ns(deadline_ns: int) -> None:
 
 def wall_utc() -> _dt.datetime:
     """Current wall-clock time in UTC, for names and manifests only."""
-    return _dt.datetime.now(_dt.timezone.utc)
+    return _dt.datetime.now(_dt.UTC)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from hindsight.errors import HindsightError
+from hindsight.recorder.allocator import trim
 from hindsight.recorder.bundle import BundleContributor, SavedClip, write_bundle
 from hindsight.recorder.clock import NS_PER_S, now_ns
 from hindsight.recorder.errors import ExportError, SaveTimeout
@@ -140,6 +141,8 @@ class ClipSaver:
             req._finish(clip, None)
             self.last_save_ms = round((req.done_t_ns - req.t_req_ns) / 1e6, 1)
             self.clip_saved.emit(clip)
+            # The clip's transient buffers go back to the system once everyone has heard of it.
+            trim()
 
     def _serve(self, req: SaveRequest) -> SavedClip:
         if not self.ring.wait_covered(req.t_req_ns, self._wait_timeout_s):

@@ -15,7 +15,12 @@ from hindsight.recorder.clock import NS_PER_S, now_ns
 from hindsight.recorder.errors import CaptureError, DiskFullError, EncoderError, ExportError
 from hindsight.recorder.mediainfo import read_media_facts
 from hindsight.recorder.session import RecordingSession
-from tests.recorder.helpers import check_manifest_digests, decoded_counters, fake_config, faulty_factory
+from tests.recorder.helpers import (
+    check_manifest_digests,
+    decoded_counters,
+    fake_config,
+    faulty_factory,
+)
 
 
 def wait_for(predicate, timeout_s: float = 10.0) -> None:

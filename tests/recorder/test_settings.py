@@ -9,7 +9,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hindsight.errors import HindsightError
-from hindsight.recorder.config import CaptureConfig, RecorderConfig, RingConfig, parse_bitrate, parse_region
+from hindsight.recorder.config import (
+    CaptureConfig,
+    RecorderConfig,
+    RingConfig,
+    parse_bitrate,
+    parse_region,
+)
 from hindsight.recorder.errors import ConfigError
 from hindsight.recorder.hotkey import to_pynput_combo
 from hindsight.recorder.settings import build_recorder_config, load_settings

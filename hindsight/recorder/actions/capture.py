@@ -15,7 +15,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from hindsight.recorder.actions.focus import FocusTracker, ForegroundApp, create_focus_tracker
-from hindsight.recorder.actions.inputs import InputError, InputQueue, InputSource, create_input_sources
+from hindsight.recorder.actions.inputs import (
+    InputError,
+    InputQueue,
+    InputSource,
+    create_input_sources,
+)
 from hindsight.recorder.actions.model import ActionMap
 from hindsight.recorder.actions.registry import MapRegistry
 from hindsight.recorder.actions.timeline import ActionTimeline

@@ -13,7 +13,14 @@ from bisect import bisect_left
 from collections import deque
 from dataclasses import dataclass, field
 
-from hindsight.recorder.actions.events import PRESS, RELEASE, UNFOCUSED, VALUE, ActionEvent, ContextEvent
+from hindsight.recorder.actions.events import (
+    PRESS,
+    RELEASE,
+    UNFOCUSED,
+    VALUE,
+    ActionEvent,
+    ContextEvent,
+)
 from hindsight.recorder.clock import NS_PER_S
 
 __all__ = ["ActionTimeline", "TimelineState", "TimelineCut"]

@@ -11,8 +11,8 @@ carry no actions.
 from __future__ import annotations
 
 import io
-from operator import attrgetter
 from collections.abc import Callable
+from operator import attrgetter
 
 import numpy as np
 import pyarrow as pa

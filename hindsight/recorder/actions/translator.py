@@ -13,7 +13,14 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from hindsight.recorder.actions.events import PRESS, RELEASE, UNFOCUSED, VALUE, ActionEvent, ContextEvent
+from hindsight.recorder.actions.events import (
+    PRESS,
+    RELEASE,
+    UNFOCUSED,
+    VALUE,
+    ActionEvent,
+    ContextEvent,
+)
 from hindsight.recorder.actions.inputs.base import RawInput
 from hindsight.recorder.actions.model import ActionMap, ActionSet, Binding
 from hindsight.recorder.actions.names import input_kind

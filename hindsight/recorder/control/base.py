@@ -17,7 +17,8 @@ import abc
 import json
 import logging
 import os
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from hindsight.errors import HindsightError
 from hindsight.recorder.errors import ControlError

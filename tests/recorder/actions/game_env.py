@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import subprocess
 import sys
@@ -11,10 +12,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from Xlib import X, XK, display
+from Xlib import XK, X, display
 from Xlib.ext import xtest
 
 from hindsight.recorder.display import VirtualDisplay
+from tests.recorder.cli_proc import RecorderProcess, run_cli
 
 MAPS_DIR = Path(__file__).parent / "maps"
 GAME_TITLE = "Secret Window Title 9876"  # must never reach an artifact (window titles are private)
@@ -34,6 +36,21 @@ class GameEnv:
     @property
     def env(self) -> dict[str, str]:
         return {**os.environ, "DISPLAY": self.name}
+
+    def record(self, *args: str, verbose: int = 0) -> RecorderProcess:
+        """``hindsight record`` of the game's window, returned once it has recognised the game."""
+        rec = RecorderProcess("--display", self.name, "--region", "0,0,640,360", "--no-hotkey",
+                              "--maps-dir", str(MAPS_DIR), *args, env=self.env, verbose=verbose)
+        try:
+            rec.wait_line("recording ")
+            deadline = time.monotonic() + 10
+            while json.loads(run_cli("status", "--json").stdout)["actions"]["game"] is None:
+                assert time.monotonic() < deadline, "the test game was not recognised"
+                time.sleep(0.2)
+        except BaseException:
+            rec.kill()
+            raise
+        return rec
 
     def focus(self, window_id: int | None = None) -> None:
         wid = str(window_id or self.window_id)

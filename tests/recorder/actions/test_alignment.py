@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.recorder.actions.game_env import MAPS_DIR, Keyboard, game_env
-from tests.recorder.cli_proc import RecorderProcess, run_cli
+from tests.recorder.actions.game_env import Keyboard, game_env
+from tests.recorder.cli_proc import run_cli
 
 pytestmark = [pytest.mark.x11, pytest.mark.slow]
 
@@ -41,15 +41,8 @@ def flip_frames(video: Path) -> list[int]:
 @pytest.mark.parametrize("wm", ["openbox", None], ids=["openbox", "no-wm"])
 def test_press_effect_lands_one_row_later(wm: str | None, isolated_user_dirs, capsys) -> None:
     with game_env(wm) as env:
-        rec = RecorderProcess("--display", env.name, "--region", "0,0,640,360", "--fps", "60",
-                              "--buffer-seconds", "75", "--bitrate", "3M", "--no-hotkey",
-                              "--maps-dir", str(MAPS_DIR), env=env.env)
+        rec = env.record("--fps", "60", "--buffer-seconds", "75", "--bitrate", "3M")
         try:
-            rec.wait_line("recording ")
-            deadline = time.monotonic() + 10
-            while json.loads(run_cli("status", "--json").stdout)["actions"]["game"] is None:
-                assert time.monotonic() < deadline, "the test game was not recognised"
-                time.sleep(0.2)
             keyboard = Keyboard(env.name)
             rng = random.Random(7)
             time.sleep(1.5)

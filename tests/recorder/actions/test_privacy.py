@@ -17,8 +17,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.recorder.actions.game_env import GAME_TITLE, MAPS_DIR, Keyboard, game_env
-from tests.recorder.cli_proc import RecorderProcess, run_cli
+from tests.recorder.actions.game_env import GAME_TITLE, Keyboard, game_env
+from tests.recorder.cli_proc import run_cli
 
 pytestmark = pytest.mark.x11
 
@@ -36,15 +36,8 @@ def artifacts(*roots: Path) -> list[Path]:
 def test_secret_and_unmapped_keys_leave_no_trace(wm: str | None, isolated_user_dirs) -> None:
     dirs = isolated_user_dirs
     with game_env(wm) as env:
-        rec = RecorderProcess("--display", env.name, "--region", "0,0,640,360", "--fps", "30",
-                              "--buffer-seconds", "20", "--no-hotkey", "--maps-dir", str(MAPS_DIR), env=env.env,
-                              verbose=2)
+        rec = env.record("--fps", "30", "--buffer-seconds", "20", verbose=2)
         try:
-            rec.wait_line("recording ")
-            deadline = time.monotonic() + 10
-            while json.loads(run_cli("status", "--json").stdout)["actions"]["game"] is None:
-                assert time.monotonic() < deadline, "the test game was not recognised"
-                time.sleep(0.2)
             kb = Keyboard(env.name)
             for _ in range(3):
                 kb.tap("space")

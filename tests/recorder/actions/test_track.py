@@ -7,7 +7,14 @@ import io
 import pandas as pd
 import pytest
 
-from hindsight.recorder.actions.events import PRESS, RELEASE, UNFOCUSED, VALUE, ActionEvent, ContextEvent
+from hindsight.recorder.actions.events import (
+    PRESS,
+    RELEASE,
+    UNFOCUSED,
+    VALUE,
+    ActionEvent,
+    ContextEvent,
+)
 from hindsight.recorder.actions.timeline import ActionTimeline
 from hindsight.recorder.actions.track import ALIGNMENT_RULE, ActionTrackContributor
 from hindsight.recorder.bundle import ClipSpan

@@ -9,7 +9,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hindsight.recorder.actions.actionmap import parse_map
-from hindsight.recorder.actions.events import PRESS, RELEASE, UNFOCUSED, VALUE, ActionEvent, ContextEvent
+from hindsight.recorder.actions.events import (
+    PRESS,
+    RELEASE,
+    UNFOCUSED,
+    VALUE,
+    ActionEvent,
+    ContextEvent,
+)
 from hindsight.recorder.actions.inputs.base import RawInput
 from hindsight.recorder.actions.names import EVDEV_KEYS
 from hindsight.recorder.actions.translator import ActionTranslator, apply_deadzone
