@@ -24,7 +24,6 @@ import av
 from av.video.reformatter import VideoReformatter
 
 from hindsight.errors import HindsightError
-from hindsight.recorder.allocator import limit_arenas
 from hindsight.recorder.bundle import BundleContributor, sweep_partial_bundles
 from hindsight.recorder.capture import CaptureSource, choose_capture_source
 from hindsight.recorder.clock import NS_PER_S, now_ns, sleep_until_ns
@@ -107,7 +106,6 @@ class RecordingSession:
         if not os.access(clips_dir, os.W_OK | os.X_OK):
             raise ExportError(f"the clips folder {clips_dir} is not writable; choose another with --clips-dir")
         sweep_partial_bundles(clips_dir)
-        limit_arenas()
         source = self._source or choose_capture_source(self.config.capture)
         source.open()
         self._source = source
