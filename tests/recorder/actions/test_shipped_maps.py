@@ -29,6 +29,8 @@ EXPECTED = {
     "rockstar.gta-v": ("GTA5.exe", 271590),
     "ubisoft.rainbow-six-siege": ("RainbowSix.exe", 359550),
     "activision.call-of-duty": ("cod.exe", 1938090),
+    # Not a game: the window `hindsight demo` plays (hindsight/recorder/demo_game.py).
+    "hindsight.demo-game": ("hs-demo-game", None),
 }
 # The action that moves the player: Rocket League steers a car; League of Legends moves by
 # right-clicking (a button), so it has no movement axis and no mouse look.
@@ -42,7 +44,7 @@ def shipped(request: pytest.FixtureRequest) -> ActionMap:
     return load_map(request.param)
 
 
-def test_the_twelve_games_are_shipped() -> None:
+def test_the_twelve_games_and_the_demo_are_shipped() -> None:
     assert sorted(p.stem for p in FILES) == sorted(EXPECTED)
 
 
