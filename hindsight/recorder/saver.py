@@ -93,9 +93,6 @@ class ClipSaver:
         self._thread = threading.Thread(target=self._run, name="hindsight-saver", daemon=True)
         self._thread.start()
 
-    def add_contributor(self, contributor: BundleContributor) -> None:
-        self._contributors.append(contributor)
-
     def request(self, seconds: int, t_req_ns: int | None = None) -> SaveRequest:
         """Ask for the last ``seconds`` before ``t_req_ns`` (now if None); returns at once."""
         t_req_ns = now_ns() if t_req_ns is None else t_req_ns

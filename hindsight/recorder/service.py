@@ -113,9 +113,6 @@ class RecorderService:
         status["actions"] = self.actions.status() if self.actions is not None else None
         return status
 
-    def request_stop(self) -> None:
-        self._stop.set()
-
     def stop(self) -> None:
         self._stop.set()
         if self._hotkey is not None:
