@@ -117,7 +117,6 @@ def write_bundle(
     clips_dir: Path,
     packets: Sequence[EncodedPacket],
     *,
-    game: Mapping[str, Any] | None = None,
     contributors: Sequence[BundleContributor] = (),
     extra_manifest: Mapping[str, Any] | None = None,
 ) -> SavedClip:
@@ -145,7 +144,7 @@ def write_bundle(
             pending = pool.submit(lambda: [c.contribute(span) for c in contributors])
             facts = write_mp4(packets, partial / "video.mp4")
             contributions = pending.result()
-        manifest = _base_manifest(clip_id, created, game, facts)
+        manifest = _base_manifest(clip_id, created, facts)
         files = {"video.mp4": {"sha256": facts.sha256, "bytes": facts.bytes}}
         for contribution in contributions:
             for name, data in contribution.files.items():
@@ -170,7 +169,7 @@ def write_bundle(
     return SavedClip(path=final, clip_id=clip_id, manifest=manifest)
 
 
-def _base_manifest(clip_id: str, created: Any, game: Mapping[str, Any] | None, facts: VideoFacts) -> dict[str, Any]:
+def _base_manifest(clip_id: str, created: Any, facts: VideoFacts) -> dict[str, Any]:
     video = asdict(facts)
     first_t_ns, last_t_ns = video.pop("first_t_ns"), video.pop("last_t_ns")
     for key in ("sha256", "bytes"):
@@ -182,7 +181,7 @@ def _base_manifest(clip_id: str, created: Any, game: Mapping[str, Any] | None, f
         "clip_id": clip_id,
         "created_utc": created.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
         "recorder": {"name": "hindsight", "version": __version__},
-        "game": dict(game) if game else None,
+        "game": None,  # a contributor that recognised the game fills it in
         "action_map": None,
         "video": video,
         "audio": None,

@@ -122,6 +122,4 @@ def create_hotkey_listener(hotkey: str | None, on_pressed: Callable[[], None]) -
     cls = _BACKENDS.get(backend)
     if cls is None:
         raise ConfigError(f"HINDSIGHT_HOTKEY_BACKEND={backend!r}: must be one of {', '.join(_BACKENDS)}")
-    if cls is PynputHotkeyListener:
-        to_pynput_combo(hotkey or "")
     return cls(hotkey or "", on_pressed)

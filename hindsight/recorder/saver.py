@@ -69,7 +69,6 @@ class ClipSaver:
         clips_dir: Path,
         *,
         wait_timeout_ms: int = 10_000,
-        game: Callable[[], Mapping[str, Any] | None] = lambda: None,
         contributors: Sequence[BundleContributor] = (),
         extra_manifest: Callable[[], Mapping[str, Any]] = dict,
     ) -> None:
@@ -84,7 +83,6 @@ class ClipSaver:
         self.last_save_ms: float | None = None
         self.last_error: str | None = None
         self._wait_timeout_s = wait_timeout_ms / 1000
-        self._game = game
         self._contributors = list(contributors)
         self._extra_manifest = extra_manifest
         self._lock = threading.Lock()
@@ -157,7 +155,6 @@ class ClipSaver:
         return write_bundle(
             self.clips_dir,
             packets,
-            game=self._game(),
             contributors=self._contributors,
             extra_manifest=self._extra_manifest(),
         )

@@ -82,13 +82,6 @@ class ActionTimeline:
     def __len__(self) -> int:
         return len(self._events)
 
-    def current(self) -> TimelineState:
-        with self._lock:
-            state = self._base.copy()
-            for event in self._events:
-                state.apply(event)
-            return state
-
     def cut(self, start_ns: int, end_ns: int) -> TimelineCut:
         with self._lock:
             events = list(self._events)
