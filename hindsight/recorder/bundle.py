@@ -150,7 +150,7 @@ def write_bundle(
             for name, data in contribution.files.items():
                 _write_file(partial / name, data)
                 files[name] = {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
-            manifest.update(contribution.manifest)
+            _merge_sections(manifest, contribution.manifest)
         if extra_manifest:
             manifest.update(extra_manifest)
         manifest["files"] = dict(sorted(files.items()))
@@ -189,6 +189,15 @@ def _base_manifest(clip_id: str, created: Any, facts: VideoFacts) -> dict[str, A
         "clock": {"source": "monotonic", "first_frame_t_ns": first_t_ns, "last_frame_t_ns": last_t_ns},
         "privacy": {"raw_inputs_stored": False},
     }
+
+
+def _merge_sections(manifest: dict[str, Any], extra: Mapping[str, Any]) -> None:
+    """Add a contribution: a section both name (``privacy``) is merged key by key, later wins."""
+    for key, value in extra.items():
+        if isinstance(value, Mapping) and isinstance(manifest.get(key), dict):
+            manifest[key] = {**manifest[key], **value}
+        else:
+            manifest[key] = value
 
 
 def _write_file(path: Path, data: bytes) -> None:

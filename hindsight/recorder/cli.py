@@ -6,12 +6,14 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from hindsight.recorder.config import CAPTURE_SOURCES
 from hindsight.recorder.control import create_client
 from hindsight.recorder.errors import ControlError, RecorderNotRunning
+from hindsight.recorder.live.server import DEFAULT_PORT as LIVE_DEFAULT_PORT
 from hindsight.recorder.settings import build_recorder_config, load_settings
 
 __all__ = ["register"]
@@ -26,7 +28,8 @@ config folder (see `hindsight record --help` for its path), then built-in defaul
 """
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction, *, plugins: Sequence[Callable[[Path | None], Any]] = ()) -> None:
+    """Add the commands; ``plugins`` make outputs (the clip library) for ``record``, given the settings file."""
     p = sub.add_parser("record", help="run a recorder in the foreground", description=_RECORD_HELP,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     what = p.add_mutually_exclusive_group()
@@ -53,10 +56,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-input", action="store_true",
                    help="record no input actions (video-only clips); no keyboard, mouse or controller hook")
     p.add_argument("--no-cursor", action="store_true", help="leave the mouse cursor out of the video")
+    p.add_argument("--overlay-port", dest="overlay_port", type=int, default=LIVE_DEFAULT_PORT, metavar="N",
+                   help=f"loopback port of the input overlay server for OBS (default {LIVE_DEFAULT_PORT}; 0: any free)")
+    p.add_argument("--no-overlay-server", dest="no_overlay_server", action="store_true",
+                   help="serve no input overlay (no OBS browser source, no `hindsight overlay live`)")
     p.add_argument("--capture-source", dest="capture_source", choices=CAPTURE_SOURCES,
                    help="capture backend (default auto: x11grab on X11, else mss)")
+    p.add_argument("--no-library", dest="no_library", action="store_true",
+                   help="do not add clips to the library or upload them (they are still saved)")
     p.add_argument("--settings", type=Path, metavar="FILE", help="settings file to read instead of the user's")
-    p.set_defaults(func=cmd_record)
+    p.set_defaults(func=cmd_record, plugin_factories=tuple(plugins))
 
     p = sub.add_parser("clip", help="save a clip from the running recorder now; prints the clip folder")
     p.add_argument("--seconds", type=int, metavar="N", help="save the last N seconds (default: the recorder's clip length)")
@@ -71,7 +80,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--clips-dir", dest="clips_dir", type=Path, metavar="DIR", help="where the demo clip goes")
     p.add_argument("--seconds", type=int, default=6, help="length of the demo clip (default 6)")
     p.add_argument("--size", default="1280x720", help="virtual display size when one is started (default 1280x720)")
-    p.set_defaults(func=cmd_demo)
+    p.set_defaults(func=cmd_demo, plugin_factories=tuple(plugins))
 
 
 def _record_overrides(args: argparse.Namespace) -> dict[str, Any]:
@@ -93,7 +102,9 @@ def cmd_record(args: argparse.Namespace) -> int:
     if config.capture.display:
         # The hotkey hook and window lookups read $DISPLAY too; one display for all.
         os.environ["DISPLAY"] = config.capture.display
-    service = RecorderService(config, hotkey=not args.no_hotkey, on_event=lambda line: print(line, flush=True))
+    plugins = [] if args.no_library else [make(args.settings) for make in args.plugin_factories]
+    service = RecorderService(config, hotkey=not args.no_hotkey, on_event=lambda line: print(line, flush=True),
+                              plugins=plugins, overlay_port=None if args.no_overlay_server else args.overlay_port)
     service.start()
     for problem in service.map_problems():
         print(f"hindsight: warning: {problem} (skipped; the other maps still work)", file=sys.stderr, flush=True)
@@ -108,6 +119,8 @@ def cmd_record(args: argparse.Namespace) -> int:
         "Ctrl+C stops",
         flush=True,
     )
+    if status.get("overlay"):
+        print(f"overlay: add this OBS browser source (transparent): {status['overlay']['url']}", flush=True)
     try:
         service.run()
     finally:
@@ -178,4 +191,5 @@ def _request(client: Any, message: dict[str, Any], timeout_s: float) -> dict[str
 def cmd_demo(args: argparse.Namespace) -> int:
     from hindsight.recorder.demo import run_demo
 
-    return run_demo(clips_dir=args.clips_dir, seconds=args.seconds, size=args.size, out=sys.stdout)
+    plugins = [make(None) for make in args.plugin_factories]
+    return run_demo(clips_dir=args.clips_dir, seconds=args.seconds, size=args.size, out=sys.stdout, plugins=plugins)

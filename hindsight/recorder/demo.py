@@ -13,8 +13,10 @@ import contextlib
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from types import SimpleNamespace
+from typing import Any, TextIO
 
 import pyarrow.parquet as pq
 
@@ -71,7 +73,19 @@ def _track_summary(clip_path: Path) -> str:
     )
 
 
-def run_demo(clips_dir: Path | None, seconds: int, size: str, out: TextIO, fps: int = 30) -> int:
+def _library_summary(status: dict[str, Any] | None) -> str:
+    if not status:
+        return ""
+    if status.get("error"):
+        return f"      clip library: off ({status['error']})\n"
+    states = ", ".join(f"{n} {state}" for state, n in sorted(status.get("states", {}).items()))
+    return (f"      clip library: registered ({states}); `hindsight clips list` shows it, "
+            "`hindsight upload` shares it once you consent\n")
+
+
+def run_demo(clips_dir: Path | None, seconds: int, size: str, out: TextIO, fps: int = 30,
+             plugins: Sequence[Any] = ()) -> int:
+    """Record, play, save and read back one clip; ``plugins`` are recorder outputs (the clip library)."""
     if not 2 <= seconds <= 20:
         raise ConfigError(f"--seconds {seconds}: the demo saves 2..20 seconds")
     width, height = _parse_size(size)
@@ -102,9 +116,17 @@ def run_demo(clips_dir: Path | None, seconds: int, size: str, out: TextIO, fps: 
         )
         registry = MapRegistry(log_errors=False)
         actions = ActionCapture(registry, buffer_seconds=config.ring.buffer_seconds, display=display)
-        session = RecordingSession(config, contributors=[actions.contributor()])
+        contributors = [actions.contributor()]
+        for plugin in plugins:
+            contributors.extend(plugin.contributors())
+        session = RecordingSession(config, contributors=contributors)
+        for plugin in plugins:
+            stack.callback(plugin.detach)
         session.start()
         stack.callback(session.stop)
+        for plugin in plugins:
+            # The demo has no control channel or hotkey; the session and actions are what outputs use.
+            plugin.attach(SimpleNamespace(session=session, actions=actions))
         actions.start()
         stack.callback(actions.stop)
         status = session.status()
@@ -125,6 +147,8 @@ def run_demo(clips_dir: Path | None, seconds: int, size: str, out: TextIO, fps: 
         clip = session.save(seconds).wait(60)
         save_ms = (time.monotonic() - t0) * 1000
         status = session.status()
+        session.stop()  # outputs have heard of the clip once the saver has stopped
+        outputs = {plugin.name: plugin.status() for plugin in plugins}
     facts = read_media_facts(clip.video_path)
     video = clip.manifest["video"]
     game = clip.manifest.get("game")
@@ -138,6 +162,7 @@ def run_demo(clips_dir: Path | None, seconds: int, size: str, out: TextIO, fps: 
         f"recorder captured {status['frames_captured']} frames, {status['dup_frames']} duplicated\n"
         + _track_summary(clip.path)
         + f"      manifest.json lists {', '.join(clip.manifest['files'])} with their sha256\n"
+        + _library_summary(outputs.get("library"))
     )
     out.flush()
     return 0

@@ -10,8 +10,8 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
 
 from hindsight.recorder.actions.capture import ActionCapture
 from hindsight.recorder.actions.registry import MapRegistry
@@ -20,9 +20,10 @@ from hindsight.recorder.config import RecorderConfig
 from hindsight.recorder.control import create_server
 from hindsight.recorder.errors import ConfigError
 from hindsight.recorder.hotkey import HotkeyListener, create_hotkey_listener
+from hindsight.recorder.live.server import LiveServer
 from hindsight.recorder.session import RecordingSession
 
-__all__ = ["RecorderService", "clip_summary"]
+__all__ = ["RecorderService", "ServicePlugin", "clip_summary"]
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,25 @@ def clip_summary(clip: SavedClip) -> dict[str, Any]:
     }
 
 
+class ServicePlugin(Protocol):
+    """An output attached to a running recorder (the clip library and uploader are one).
+
+    It may add files or manifest sections to every clip, is attached once the session
+    runs (to connect to ``service.session.clip_saved``), and reports a status section.
+    Plugins must not block the save path: heavy work goes to their own threads.
+    """
+
+    name: str
+
+    def contributors(self) -> Sequence[Any]: ...
+
+    def attach(self, service: RecorderService) -> None: ...
+
+    def detach(self) -> None: ...
+
+    def status(self) -> dict[str, Any]: ...
+
+
 class RecorderService:
     """Session + control server + hotkey, with a clean stop on SIGINT/SIGTERM or ``stop``."""
 
@@ -53,8 +73,11 @@ class RecorderService:
         control_address: str | None = None,
         session: RecordingSession | None = None,
         on_event: Callable[[str], None] = lambda line: None,
+        plugins: Sequence[ServicePlugin] = (),
+        overlay_port: int | None = None,
     ) -> None:
         self.config = config
+        self.plugins = list(plugins)
         self.actions: ActionCapture | None = None
         self.registry: MapRegistry | None = None
         contributors = []
@@ -65,6 +88,8 @@ class RecorderService:
                 game=config.game,
             )
             contributors.append(self.actions.contributor())
+        for plugin in self.plugins:
+            contributors.extend(plugin.contributors())
         self.session = session or RecordingSession(config, contributors=contributors)
         self._hotkey_enabled = hotkey
         self._control_address = control_address
@@ -72,6 +97,9 @@ class RecorderService:
         self._stop = threading.Event()
         self._server = None
         self._hotkey: HotkeyListener | None = None
+        # The live overlay channel (browser source, overlay window); None: not served.
+        self._overlay_port = overlay_port
+        self.live: LiveServer | None = None
 
     def start(self) -> None:
         # Bind the control channel first: it refuses when another recorder is running,
@@ -85,6 +113,10 @@ class RecorderService:
             self.session.failed.connect(lambda err: self._stop.set())
             if self.actions is not None:
                 self.actions.start()
+                if self._overlay_port is not None:
+                    self.live = LiveServer(self.actions, port=self._overlay_port).start()
+            for plugin in self.plugins:
+                plugin.attach(self)
             if self._hotkey_enabled:
                 self._hotkey = create_hotkey_listener(self.config.hotkey, self._on_hotkey)
                 try:
@@ -111,6 +143,9 @@ class RecorderService:
     def status(self) -> dict[str, Any]:
         status = self.session.status()
         status["actions"] = self.actions.status() if self.actions is not None else None
+        status["overlay"] = self.live.status() if self.live is not None else None
+        for plugin in self.plugins:
+            status[plugin.name] = plugin.status()
         return status
 
     def stop(self) -> None:
@@ -118,9 +153,14 @@ class RecorderService:
         if self._hotkey is not None:
             self._hotkey.stop()
             self._hotkey = None
+        if self.live is not None:
+            self.live.stop()
+            self.live = None
         if self.actions is not None:
             self.actions.stop()
         self.session.stop()
+        for plugin in self.plugins:
+            plugin.detach()
         if self._server is not None:
             self._server.stop()
             self._server = None

@@ -14,6 +14,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
+from hindsight.recorder.actions.events import ActionEvent, ContextEvent
 from hindsight.recorder.actions.focus import FocusTracker, ForegroundApp, create_focus_tracker
 from hindsight.recorder.actions.inputs import (
     InputError,
@@ -27,6 +28,7 @@ from hindsight.recorder.actions.timeline import ActionTimeline
 from hindsight.recorder.actions.track import ActionTrackContributor, warm_up
 from hindsight.recorder.actions.translator import ActionTranslator
 from hindsight.recorder.clock import now_ns
+from hindsight.recorder.live.fanout import EventFanout
 
 __all__ = ["ActionCapture"]
 
@@ -55,11 +57,17 @@ class ActionCapture:
         self._focus = focus
         self.queue = InputQueue()
         self.timeline = ActionTimeline(buffer_seconds)
-        self.translator = ActionTranslator(self.timeline.append)
+        # Live overlays subscribe here; publishing never blocks the translator.
+        self.fanout = EventFanout()
+        self.translator = ActionTranslator(self._emit)
         self._lock = threading.Lock()  # the translator is single-threaded: focus changes share it
         self._thread: threading.Thread | None = None
         self._running = threading.Event()
         self.app: ForegroundApp | None = None
+
+    def _emit(self, event: ActionEvent | ContextEvent) -> None:
+        self.timeline.append(event)
+        self.fanout.publish(event)
 
     def contributor(self) -> ActionTrackContributor:
         return ActionTrackContributor(self.timeline, base_map=self._base_map)

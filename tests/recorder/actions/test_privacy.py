@@ -2,16 +2,20 @@
 
 The real recorder records the test game; the player jumps, opens chat, types a
 secret sentence, closes chat, presses keys no binding names and moves/clicks the
-mouse. Then every artifact (the clip folder, logs, config and data folders, the
-recorder's output) is scanned for the secret, the key names and the window title,
-while the mapped actions are there and the chat span is marked.
+mouse. The clip is uploaded at once (instant policy, consent given) to a real S3
+server. Then every artifact (the clip folder, logs, config and data folders with
+the library database, the recorder's output, every uploaded object) is scanned for
+the secret, the key names and the window title, while the mapped actions are there
+and the chat span is marked.
 """
 
 from __future__ import annotations
 
 import json
 import subprocess
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -19,6 +23,7 @@ import pytest
 
 from tests.recorder.actions.game_env import GAME_TITLE, Keyboard, game_env
 from tests.recorder.cli_proc import run_cli
+from tests.uploader.s3server import SeaweedServer
 
 pytestmark = pytest.mark.x11
 
@@ -28,13 +33,50 @@ SECRET_WORDS = ["correct", "horse", "battery", "staple", "4711"]
 UNMAPPED = {"F5": "key:F5", "k": "key:K", "semicolon": "key:Semicolon", "9": "key:9", "Home": "key:Home"}
 
 
+@pytest.fixture(scope="module")
+def s3() -> Iterator[SeaweedServer]:
+    with tempfile.TemporaryDirectory(prefix="hs-weed-") as root:
+        server = SeaweedServer(Path(root))
+        server.start()
+        try:
+            yield server
+        finally:
+            server.stop()
+
+
+def upload_everything_at_once(s3: SeaweedServer, dirs: dict[str, Path], bucket: str,
+                              monkeypatch: pytest.MonkeyPatch) -> None:
+    s3.create_bucket(bucket)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", s3.access_key)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", s3.secret_key)
+    dirs["config"].mkdir(parents=True, exist_ok=True)
+    (dirs["config"] / "settings.toml").write_text(
+        f'[upload]\nbucket = "{bucket}"\nendpoint_url = "{s3.endpoint_url}"\npolicy = "instant"\n'
+        "include_events = true\n")
+    assert run_cli("consent", "grant", "clips", "--yes").returncode == 0
+    assert run_cli("consent", "grant", "dataset", "--yes").returncode == 0
+
+
+def uploaded_objects(s3: SeaweedServer, bucket: str, count: int) -> dict[str, bytes]:
+    client = s3.client()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        keys = [o["Key"] for o in client.list_objects_v2(Bucket=bucket).get("Contents", [])]
+        if any(k.endswith("/manifest.json") for k in keys) and len(keys) >= count:
+            return {k: client.get_object(Bucket=bucket, Key=k)["Body"].read() for k in keys}
+        time.sleep(0.3)
+    raise AssertionError(f"the clip was not uploaded to {bucket} in 60 s")
+
+
 def artifacts(*roots: Path) -> list[Path]:
     return [p for root in roots if root.exists() for p in root.rglob("*") if p.is_file()]
 
 
 @pytest.mark.parametrize("wm", ["openbox", None], ids=["openbox", "no-wm"])
-def test_secret_and_unmapped_keys_leave_no_trace(wm: str | None, isolated_user_dirs) -> None:
+def test_secret_and_unmapped_keys_leave_no_trace(wm: str | None, isolated_user_dirs, s3, monkeypatch) -> None:
     dirs = isolated_user_dirs
+    bucket = f"hs-privacy-{wm or 'nowm'}"
+    upload_everything_at_once(s3, dirs, bucket, monkeypatch)
     with game_env(wm) as env:
         rec = env.record("--fps", "30", "--buffer-seconds", "20", verbose=2)
         try:
@@ -61,6 +103,7 @@ def test_secret_and_unmapped_keys_leave_no_trace(wm: str | None, isolated_user_d
             assert result.returncode == 0, result.stderr
             bundle = Path(result.stdout.strip())
             kb.close()
+            uploaded = uploaded_objects(s3, bucket, count=5)
         finally:
             rec.stop()
     counts = status["actions"]["inputs"]
@@ -87,7 +130,12 @@ def test_secret_and_unmapped_keys_leave_no_trace(wm: str | None, isolated_user_d
     files = artifacts(dirs["clips"], dirs["config"], dirs["data"], dirs["logs"])
     assert any(p.name == "actions.parquet" for p in files)
     output = ("".join(rec.stdout) + "".join(rec.stderr)).encode()
-    blobs = {str(p): p.read_bytes() for p in files} | {"recorder output": output}
+    assert any(p.name == "library.db" for p in files)
+    assert {k.rsplit("/", 1)[-1] for k in uploaded} == {
+        "video.mp4", "actions.parquet", "events.parquet", "actionmap.toml", "manifest.json"}
+    assert json.loads(uploaded[next(k for k in uploaded if k.endswith("manifest.json"))])["privacy"]["contributor"]
+    blobs = ({str(p): p.read_bytes() for p in files} | {"recorder output": output}
+             | {f"s3://{bucket}/{k}": v for k, v in uploaded.items()})
     actionmap_text = (bundle / "actionmap.toml").read_bytes()
     for where, blob in blobs.items():
         lowered = blob.lower()
@@ -97,7 +145,7 @@ def test_secret_and_unmapped_keys_leave_no_trace(wm: str | None, isolated_user_d
         assert GAME_TITLE.encode().lower() not in lowered, f"window title in {where}"
         for keysym, name in UNMAPPED.items():
             assert name.encode() not in blob, f"{name} in {where}"
-            if blob is not actionmap_text and not where.endswith((".mp4", ".parquet")):
+            if blob != actionmap_text and not where.endswith((".mp4", ".parquet")):
                 # Key and keysym names in text artifacts (binary files hold random short byte runs).
                 assert f'"{keysym}"'.encode() not in blob and f"'{keysym}'".encode() not in blob, where
         assert b"keycode" not in lowered and b"scancode" not in lowered, where

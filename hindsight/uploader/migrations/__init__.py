@@ -1,0 +1,1 @@
+"""Versioned schema migrations of the clip library (Alembic scripts, run by :mod:`hindsight.uploader.database`)."""

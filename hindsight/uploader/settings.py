@@ -1,0 +1,117 @@
+"""Uploader settings: the ``[upload]`` and ``[library]`` tables of ``settings.toml``, then CLI flags.
+
+Credentials never live here: they come from the AWS chain (environment, profile) or
+the OS keyring. A key that looks like one (``aws_secret_access_key``...) is refused
+with a line saying where it belongs.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from hindsight.paths import settings_path
+from hindsight.uploader.config import UploadConfig, UploadTarget, parse_rate
+from hindsight.uploader.errors import UploadConfigError
+
+__all__ = ["UPLOAD_KEYS", "LIBRARY_KEYS", "load_uploader_settings", "build_upload_config", "library_url",
+           "clips_dir"]
+
+UPLOAD_KEYS: dict[str, type | tuple[type, ...]] = {
+    "bucket": str,
+    "prefix": str,
+    "endpoint_url": str,
+    "region": str,
+    "profile": str,
+    "policy": str,
+    "max_rate": (str, int),
+    "part_size_mb": int,
+    "concurrency": int,
+    "include_events": bool,
+}
+LIBRARY_KEYS: dict[str, type | tuple[type, ...]] = {"url": str}
+_SECRETS = ("secret", "access_key", "password", "token")
+
+
+def load_uploader_settings(path: Path | None = None) -> dict[str, dict[str, Any]]:
+    """``{"upload": {...}, "library": {...}}`` from the settings file (empty tables if absent)."""
+    path = path or settings_path()
+    out: dict[str, dict[str, Any]] = {"upload": {}, "library": {}}
+    if not path.exists():
+        return out
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as err:
+        raise UploadConfigError(f"{path}: not valid TOML: {err}") from None
+    except OSError as err:
+        raise UploadConfigError(f"{path}: cannot be read: {err.strerror}") from None
+    for table, known in (("upload", UPLOAD_KEYS), ("library", LIBRARY_KEYS)):
+        values = data.get(table, {})
+        if not isinstance(values, dict):
+            raise UploadConfigError(f"{path}: [{table}] must be a table")
+        for key, value in values.items():
+            if any(mark in key.lower() for mark in _SECRETS):
+                raise UploadConfigError(
+                    f"{path}: {table}.{key}: credentials do not belong in the settings file; use "
+                    "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, an AWS profile, or `hindsight upload --login`"
+                )
+            expected = known.get(key)
+            if expected is None:
+                raise UploadConfigError(f"{path}: {table}.{key}: unknown setting (known: {', '.join(sorted(known))})")
+            if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+                raise UploadConfigError(f"{path}: {table}.{key}: expected {_type_name(expected)}, got {value!r}")
+        out[table] = dict(values)
+    return out
+
+
+def build_upload_config(overrides: Mapping[str, Any], settings: Mapping[str, Any] | None = None) -> UploadConfig:
+    """Merge ``[upload]`` settings and CLI ``overrides`` (None = not given) into a validated config."""
+    merged = dict(settings if settings is not None else load_uploader_settings()["upload"])
+    merged.update({k: v for k, v in overrides.items() if v is not None})
+    target = None
+    if merged.get("bucket"):
+        target = UploadTarget(
+            bucket=merged["bucket"],
+            prefix=merged.get("prefix", "hindsight"),
+            endpoint_url=merged.get("endpoint_url") or None,
+            region=merged.get("region", "us-east-1"),
+            profile=merged.get("profile"),
+        )
+    elif any(merged.get(k) for k in ("endpoint_url", "prefix")):
+        raise UploadConfigError("an upload endpoint or prefix was given without a bucket: set --bucket or [upload] bucket")
+    return UploadConfig(
+        target=target,
+        policy=merged.get("policy", "manual"),
+        max_rate_bps=parse_rate(merged.get("max_rate")),
+        part_size_bytes=int(merged.get("part_size_mb", 8)) * 2**20,
+        concurrency=merged.get("concurrency", 4),
+        include_events=merged.get("include_events", False),
+    )
+
+
+def library_url(settings: Mapping[str, Any] | None = None) -> str | None:
+    """The ``[library] url`` setting, or None for the default SQLite file in the data folder."""
+    table = settings if settings is not None else load_uploader_settings()["library"]
+    return table.get("url")
+
+
+def _type_name(expected: type | tuple[type, ...]) -> str:
+    if isinstance(expected, tuple):
+        return " or ".join(t.__name__ for t in expected)
+    return expected.__name__
+
+
+def clips_dir(path: Path | None = None) -> Path:
+    """Where the recorder writes clips: ``[record] clips_dir`` of the settings file, else the default."""
+    from hindsight.paths import default_clips_dir
+
+    path = path or settings_path()
+    try:
+        with open(path, "rb") as fh:
+            value = tomllib.load(fh).get("record", {}).get("clips_dir")
+    except (OSError, tomllib.TOMLDecodeError):
+        value = None
+    return Path(value).expanduser() if isinstance(value, str) and value else default_clips_dir()

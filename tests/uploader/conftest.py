@@ -1,0 +1,68 @@
+"""Uploader test fixtures: one SeaweedFS server per session, a fresh bucket per test."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from hindsight.uploader.config import UploadTarget
+from tests.uploader.s3server import SeaweedServer
+
+_bucket_numbers = itertools.count(1)
+
+
+@pytest.fixture(autouse=True)
+def no_aws_surprises(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Keep the developer's AWS settings and the EC2 metadata lookup out of every test."""
+    for name in list(os.environ):
+        if name.startswith("AWS_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "aws-credentials"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.delenv("HINDSIGHT_TRANSPORT", raising=False)
+
+
+@pytest.fixture(scope="session")
+def seaweed() -> Iterator[SeaweedServer]:
+    """One SeaweedFS (master, volume, filer, S3) for the whole session."""
+    with tempfile.TemporaryDirectory(prefix="hs-weed-") as root:
+        server = SeaweedServer(Path(root))
+        server.start()
+        try:
+            yield server
+        finally:
+            server.stop()
+
+
+def new_bucket_name() -> str:
+    # SeaweedFS rejects very short names such as "b1"; keep a readable prefix.
+    return f"hs-test-{os.getpid()}-{next(_bucket_numbers)}"
+
+
+@pytest.fixture
+def s3_target(seaweed: SeaweedServer, monkeypatch: pytest.MonkeyPatch) -> UploadTarget:
+    """A fresh, empty bucket on the session server, with its keys in the AWS env vars."""
+    bucket = new_bucket_name()
+    seaweed.create_bucket(bucket)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", seaweed.access_key)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", seaweed.secret_key)
+    return UploadTarget(bucket=bucket, prefix="clips", endpoint_url=seaweed.endpoint_url)
+
+
+@pytest.fixture
+def restartable_seaweed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SeaweedServer]:
+    """A server of this test's own, free to stop and restart; its keys are in the AWS env vars."""
+    server = SeaweedServer(tmp_path / "weed")
+    server.start()
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", server.access_key)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", server.secret_key)
+    try:
+        yield server
+    finally:
+        server.stop()

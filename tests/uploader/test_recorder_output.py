@@ -1,0 +1,145 @@
+"""The library attached to a running recorder: clips registered on save, uploaded by policy, never in the way."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from hindsight.uploader.config import UploadConfig, UploadTarget
+from hindsight.uploader.library import ClipLibrary
+from hindsight.uploader.recorder_output import LibraryOutput
+from hindsight.uploader.transport import forget_memory_buckets, memory_bucket
+from tests.recorder.cli_proc import RecorderProcess, run_cli
+from tests.uploader.bundles import make_bundle
+from tests.x11 import moving_scene, xvfb  # noqa: F401
+
+UPLOADED = ("video.mp4", "actions.parquet", "actionmap.toml", "manifest.json")
+
+
+def wait_state(clip_id: str, state: str, timeout_s: float = 60) -> dict:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        listing = {c["id"]: c for c in json.loads(run_cli("clips", "list", "--json").stdout)}
+        if listing.get(clip_id, {}).get("state") == state:
+            return listing[clip_id]
+        time.sleep(0.3)
+    raise AssertionError(f"clip {clip_id} not {state} within {timeout_s} s: {listing.get(clip_id)}")
+
+
+@pytest.mark.x11
+def test_a_saved_clip_is_uploaded_in_the_background_by_the_instant_policy(
+        xvfb, moving_scene, seaweed, s3_target, isolated_user_dirs) -> None:  # noqa: F811
+    dirs = isolated_user_dirs
+    dirs["config"].mkdir(parents=True, exist_ok=True)
+    (dirs["config"] / "settings.toml").write_text(
+        f'[upload]\nbucket = "{s3_target.bucket}"\nendpoint_url = "{s3_target.endpoint_url}"\n'
+        'prefix = "live"\npolicy = "instant"\n')
+    assert run_cli("consent", "grant", "clips", "--yes").returncode == 0
+    rec = RecorderProcess("--display", xvfb.name, "--fps", "30", "--buffer-seconds", "8", "--bitrate", "4M",
+                          "--no-hotkey")
+    try:
+        rec.wait_line("recording ")
+        time.sleep(3)
+        saved = run_cli("clip", "--seconds", "2", "--json")
+        assert saved.returncode == 0, saved.stderr
+        clip = json.loads(saved.stdout)
+        row = wait_state(clip["clip_id"], "uploaded")
+        status = json.loads(run_cli("status", "--json").stdout)
+    finally:
+        rec.stop()
+    assert status["library"]["states"]["uploaded"] == 1 and status["library"]["policy"] == "instant"
+    folder = Path(clip["path"])
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["privacy"]["consent_version"] == {"clips": "clips-1", "dataset": None}
+    assert manifest["privacy"]["contributor"] is None  # no pseudonym without dataset consent
+    client = seaweed.client()
+    prefix = f"live/{row['game_id']}/{clip['clip_id']}"
+    for name in manifest["files"]:
+        if name == "events.parquet":
+            continue
+        body = client.get_object(Bucket=s3_target.bucket, Key=f"{prefix}/{name}")["Body"].read()
+        assert body == (folder / name).read_bytes(), name
+    remote_manifest = client.get_object(Bucket=s3_target.bucket, Key=f"{prefix}/manifest.json")["Body"].read()
+    assert remote_manifest == (folder / "manifest.json").read_bytes()
+
+
+@pytest.mark.x11
+def test_a_damaged_library_never_stops_recording(xvfb, moving_scene, isolated_user_dirs) -> None:  # noqa: F811
+    dirs = isolated_user_dirs
+    dirs["data"].mkdir(parents=True, exist_ok=True)
+    (dirs["data"] / "library.db").write_bytes(b"\x00not sqlite" * 500)
+    rec = RecorderProcess("--display", xvfb.name, "--fps", "30", "--buffer-seconds", "6", "--bitrate", "2M",
+                          "--no-hotkey")
+    try:
+        rec.wait_line("recording ")
+        time.sleep(2)
+        saved = run_cli("clip", "--seconds", "1")
+        assert saved.returncode == 0, saved.stderr
+        assert Path(saved.stdout.strip()).is_dir()
+        status = json.loads(run_cli("status", "--json").stdout)
+    finally:
+        rec.stop()
+    assert "damaged" in status["library"]["error"]
+    assert sum("clip library off for this run" in line for line in rec.stderr) == 1
+
+
+class FakeService:
+    """What LibraryOutput uses of a RecorderService: the saved-clip signal and the focused game."""
+
+    def __init__(self, game_id: str, pid: int) -> None:
+        self.handlers = []
+        self.session = SimpleNamespace(clip_saved=SimpleNamespace(connect=self.handlers.append))
+        self.actions = SimpleNamespace(game=SimpleNamespace(id=game_id), app=SimpleNamespace(pid=pid))
+
+
+def test_game_exit_policy_waits_for_the_game_process_to_end(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("HINDSIGHT_TRANSPORT", "memory")
+    forget_memory_buckets()
+    library = ClipLibrary.open(f"sqlite:///{tmp_path / 'lib.db'}")
+    library.record_consent("clips", True)
+    config = UploadConfig(target=UploadTarget(bucket="hs-game-exit"), policy="game_exit")
+    output = LibraryOutput(library=library, config=config)
+    game = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        service = FakeService("valve.counter-strike-2", game.pid)
+        output.attach(service)
+        folder = make_bundle(tmp_path / "clips", video_bytes=1000)
+        for handler in service.handlers:
+            handler(SimpleNamespace(path=folder))
+        clip = library.clips()[0]
+        assert clip.state == "queued" and clip.wait_pid == game.pid
+        time.sleep(6)  # the runner polls every 5 s at most: it saw the game and held the clip
+        assert library.get(clip.id).state == "queued"
+        game.terminate()
+        game.wait(10)
+        deadline = time.monotonic() + 15
+        while library.get(clip.id).state != "uploaded" and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert library.get(clip.id).state == "uploaded"
+        assert len(memory_bucket("hs-game-exit").list_keys("")) == len(UPLOADED)
+    finally:
+        game.kill()
+        output.detach()
+
+
+def test_manual_policy_only_registers(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("HINDSIGHT_TRANSPORT", "memory")
+    forget_memory_buckets()
+    library = ClipLibrary.open(f"sqlite:///{tmp_path / 'lib.db'}")
+    library.record_consent("clips", True)
+    output = LibraryOutput(library=library, config=UploadConfig(target=UploadTarget(bucket="hs-manual")))
+    service = FakeService("valve.counter-strike-2", 1)
+    output.attach(service)
+    try:
+        for handler in service.handlers:
+            handler(SimpleNamespace(path=make_bundle(tmp_path / "clips", video_bytes=1000)))
+        assert [c.state for c in library.clips()] == ["local"] and output.runner is None
+    finally:
+        output.detach()
+    assert memory_bucket("hs-manual").list_keys("") == []
