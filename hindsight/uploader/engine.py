@@ -259,19 +259,25 @@ class ClipUploader:
                 raise
         self.progress.finish_file(progress.id)
 
+    def _send_part(self, key: str, upload_id: str, number: int, chunk: memoryview) -> tuple[str, str]:
+        digest = sha256_b64(chunk)
+        etag = self.transport.upload_part(key, upload_id, number, chunk, sha256_b64=digest, limiter=self.limiter)
+        return etag, digest
+
     def _send_parts(self, file_id: int, spec: FileSpec, mapped: memoryview, part_size: int, upload_id: str,
                     done: dict[int, PartDone], keep_going: Callable[[], bool], out: FileReport,
                     report: ClipReport) -> dict[int, PartDone]:
         whole = hashlib.sha256()
         parts = dict(done)
         out.parts_reused = sorted(done)
-        pending: dict[Future[str], PartDone] = {}
+        pending: dict[Future[tuple[str, str]], PartDone] = {}
         count = max(1, -(-spec.size // part_size))
 
-        def settle(futures: set[Future[str]]) -> None:
+        def settle(futures: set[Future[tuple[str, str]]]) -> None:
             for future in futures:
                 part = pending.pop(future)
-                part = PartDone(part.part_number, future.result(), part.sha256_b64, part.size)
+                etag, digest = future.result()
+                part = PartDone(part.part_number, etag, digest, part.size)
                 self.progress.add_part(file_id, part)
                 parts[part.part_number] = part
                 out.parts_sent.append(part.part_number)
@@ -292,10 +298,10 @@ class ClipUploader:
                             raise UploadStopped("upload stopped")
                     if not keep_going():
                         raise UploadStopped("upload stopped")
-                    digest = sha256_b64(chunk)
-                    future = pool.submit(self.transport.upload_part, spec.key, upload_id, number, chunk,
-                                         sha256_b64=digest, limiter=self.limiter)
-                    pending[future] = PartDone(number, "", digest, len(chunk))
+                    # The part's own checksum is computed on the sending thread, in parallel
+                    # with this one hashing the whole file (hashlib releases the GIL).
+                    future = pool.submit(self._send_part, spec.key, upload_id, number, chunk)
+                    pending[future] = PartDone(number, "", "", len(chunk))
                 while pending:
                     finished, _ = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
                     settle(finished)

@@ -10,7 +10,7 @@ import hashlib
 import json
 import os
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 __all__ = ["make_bundle", "SECRET_FREE_FILES"]
@@ -23,7 +23,7 @@ def make_bundle(clips_dir: Path, *, video_bytes: int = 3 * 2**20, game: tuple[st
                 created: datetime | None = None, clip_id: str | None = None) -> Path:
     rng = os.urandom if seed is None else (lambda n: _seeded(seed, n))
     clip_id = clip_id or str(uuid.uuid4())
-    created = created or datetime.now(timezone.utc)
+    created = created or datetime.now(UTC)
     folder = clips_dir / f"{game[1] if game else 'Desktop'} {created:%Y-%m-%d %H-%M-%S} {clip_id[:8]}"
     folder.mkdir(parents=True)
     files = {

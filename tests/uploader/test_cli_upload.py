@@ -11,8 +11,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
 from hindsight.uploader.config import UploadTarget
 from tests.recorder.cli_proc import HINDSIGHT, run_cli
 from tests.uploader.bundles import make_bundle

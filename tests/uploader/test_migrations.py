@@ -11,7 +11,12 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from hindsight.uploader.database import HEAD_REVISION, create_library_engine, current_revision, migrate
+from hindsight.uploader.database import (
+    HEAD_REVISION,
+    create_library_engine,
+    current_revision,
+    migrate,
+)
 from hindsight.uploader.errors import LibraryCorrupt, LibraryError
 from hindsight.uploader.library import ClipLibrary
 from hindsight.uploader.models import Base

@@ -10,7 +10,12 @@ from hypothesis import strategies as st
 
 from hindsight.uploader.config import UploadConfig, UploadTarget, parse_rate
 from hindsight.uploader.errors import UploadConfigError
-from hindsight.uploader.settings import build_upload_config, clips_dir, library_url, load_uploader_settings
+from hindsight.uploader.settings import (
+    build_upload_config,
+    clips_dir,
+    library_url,
+    load_uploader_settings,
+)
 
 UNITS = {"": 1, "k": 1024, "K": 1024, "m": 2**20, "M": 2**20, "g": 2**30, "G": 2**30}
 
