@@ -105,7 +105,20 @@ def cmd_record(args: argparse.Namespace) -> int:
     plugins = [] if args.no_library else [make(args.settings) for make in args.plugin_factories]
     service = RecorderService(config, hotkey=not args.no_hotkey, on_event=lambda line: print(line, flush=True),
                               plugins=plugins, overlay_port=None if args.no_overlay_server else args.overlay_port)
+    service.install_signal_handlers()
     service.start()
+    try:
+        _announce(service, config, args)
+        service.run(install_signal_handlers=False)
+    finally:
+        service.stop()
+    if service.session.error is not None:
+        raise service.session.error
+    print("stopped", flush=True)
+    return 0
+
+
+def _announce(service: Any, config: Any, args: argparse.Namespace) -> None:  # noqa: ANN401
     for problem in service.map_problems():
         print(f"hindsight: warning: {problem} (skipped; the other maps still work)", file=sys.stderr, flush=True)
     status = service.status()
@@ -121,14 +134,6 @@ def cmd_record(args: argparse.Namespace) -> int:
     )
     if status.get("overlay"):
         print(f"overlay: add this OBS browser source (transparent): {status['overlay']['url']}", flush=True)
-    try:
-        service.run()
-    finally:
-        service.stop()
-    if service.session.error is not None:
-        raise service.session.error
-    print("stopped", flush=True)
-    return 0
 
 
 def cmd_clip(args: argparse.Namespace) -> int:
@@ -174,6 +179,17 @@ def cmd_status(args: argparse.Namespace) -> int:
         lines.append("inputs     off (video only)")
     if reply.get("last_save_error"):
         lines.append(f"last error {reply['last_save_error']}")
+    if reply.get("overlay"):
+        lines.append(f"overlay    {reply['overlay']['url']}")
+    library = reply.get("library")
+    if library:
+        if library.get("error"):
+            lines.append(f"library    off ({library['error']})")
+        else:
+            states = ", ".join(f"{n} {state}" for state, n in sorted((library.get("states") or {}).items())) or "empty"
+            upload = library.get("target") or "no upload target"
+            lines.append(f"library    {states}; uploads {library.get('policy', 'manual')} to {upload}"
+                         + ("" if library.get("consent_clips") else " (no consent: nothing is uploaded)"))
     print("\n".join(lines))
     return 0
 

@@ -128,11 +128,15 @@ class RecorderService:
             self.stop()
             raise
 
+    def install_signal_handlers(self) -> None:
+        """SIGINT/SIGTERM stop the service; install before ``start`` so an early Ctrl+C still stops cleanly."""
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: self._stop.set())
+
     def run(self, install_signal_handlers: bool = True) -> None:
         """Block until stopped by a signal, a ``stop`` request or a fatal session error."""
         if install_signal_handlers:
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                signal.signal(sig, lambda *_: self._stop.set())
+            self.install_signal_handlers()
         while not self._stop.wait(0.5):
             pass
 
