@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -30,3 +31,17 @@ def isolated_user_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[
     for entry in sock_dir.iterdir():
         entry.unlink(missing_ok=True)
     sock_dir.rmdir()
+
+
+@pytest.fixture(scope="session")
+def seaweed() -> Iterator:
+    """One real S3 server (SeaweedFS: master, volume, filer, S3) on loopback for the whole session."""
+    from tests.uploader.s3server import SeaweedServer
+
+    with tempfile.TemporaryDirectory(prefix="hs-weed-") as root:
+        server = SeaweedServer(Path(root))
+        server.start()
+        try:
+            yield server
+        finally:
+            server.stop()

@@ -1,10 +1,9 @@
-"""Uploader test fixtures: one SeaweedFS server per session, a fresh bucket per test."""
+"""Uploader test fixtures: a fresh bucket per test on the session's SeaweedFS (tests/conftest.py), a server of its own."""
 
 from __future__ import annotations
 
 import itertools
 import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,18 +25,6 @@ def no_aws_surprises(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "aws-credentials"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     monkeypatch.delenv("HINDSIGHT_TRANSPORT", raising=False)
-
-
-@pytest.fixture(scope="session")
-def seaweed() -> Iterator[SeaweedServer]:
-    """One SeaweedFS (master, volume, filer, S3) for the whole session."""
-    with tempfile.TemporaryDirectory(prefix="hs-weed-") as root:
-        server = SeaweedServer(Path(root))
-        server.start()
-        try:
-            yield server
-        finally:
-            server.stop()
 
 
 def new_bucket_name() -> str:

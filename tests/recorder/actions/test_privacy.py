@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import json
 import subprocess
-import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -31,17 +29,6 @@ SECRET = "correct horse battery staple 4711"
 SECRET_WORDS = ["correct", "horse", "battery", "staple", "4711"]
 # Keys no binding in the test map names, by their physical names and X keysym names.
 UNMAPPED = {"F5": "key:F5", "k": "key:K", "semicolon": "key:Semicolon", "9": "key:9", "Home": "key:Home"}
-
-
-@pytest.fixture(scope="module")
-def s3() -> Iterator[SeaweedServer]:
-    with tempfile.TemporaryDirectory(prefix="hs-weed-") as root:
-        server = SeaweedServer(Path(root))
-        server.start()
-        try:
-            yield server
-        finally:
-            server.stop()
 
 
 def upload_everything_at_once(s3: SeaweedServer, dirs: dict[str, Path], bucket: str,
@@ -73,7 +60,8 @@ def artifacts(*roots: Path) -> list[Path]:
 
 
 @pytest.mark.parametrize("wm", ["openbox", None], ids=["openbox", "no-wm"])
-def test_secret_and_unmapped_keys_leave_no_trace(wm: str | None, isolated_user_dirs, s3, monkeypatch) -> None:
+def test_secret_and_unmapped_keys_leave_no_trace(wm: str | None, isolated_user_dirs, seaweed, monkeypatch) -> None:
+    s3 = seaweed
     dirs = isolated_user_dirs
     bucket = f"hs-privacy-{wm or 'nowm'}"
     upload_everything_at_once(s3, dirs, bucket, monkeypatch)
