@@ -45,7 +45,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = cmds.add_parser("render", help="burn the input overlay into a copy of a clip", description=_RENDER_HELP,
                         formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("clip", type=Path, metavar="CLIP", help="the clip folder")
+    p.add_argument("clip", metavar="CLIP", help="the clip folder, or its id in the library (see `hindsight clips list`)")
     p.add_argument("-o", "--output", type=Path, metavar="FILE", help="where the copy goes (an .mp4)")
     _style_args(p, "bottom-left")
     p.add_argument("--encoder", default="auto", help="auto (as the recorder chooses) or an encoder name")
@@ -82,13 +82,27 @@ def cmd_render(args: argparse.Namespace) -> int:
         bar.update(done)
 
     try:
-        result = burn_in(args.clip, template=args.template, out=args.output, style=style, encoder=args.encoder,
+        result = burn_in(_clip_folder(args.clip), template=args.template, out=args.output, style=style, encoder=args.encoder,
                          progress=progress)
     finally:
         if bar is not None:
             bar.finish()
     print(result.path)
     return 0
+
+
+def _clip_folder(ref: str) -> Path:
+    """A folder as given, else a clip id (or id prefix) looked up in the clip library."""
+    path = Path(ref).expanduser()
+    if path.exists() or "/" in ref or len(ref) < 4:
+        return path
+    from hindsight.uploader.cli import open_library
+
+    library = open_library(None)
+    try:
+        return library.get(ref).path
+    finally:
+        library.close()
 
 
 def cmd_live(args: argparse.Namespace) -> int:

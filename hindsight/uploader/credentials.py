@@ -81,7 +81,7 @@ def resolve_credentials(target: UploadTarget) -> Credentials | None:
     except (ValueError, KeyError, TypeError, UploadConfigError):
         raise UploadConfigError(
             f"the credentials stored in the OS keyring for {keyring_user(target)} are unreadable; "
-            "store them again with `hindsight upload login`"
+            "store them again with `hindsight upload --login`"
         ) from None
 
 

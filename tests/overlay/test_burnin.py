@@ -138,3 +138,20 @@ def test_progress_bar_draws_one_line_only_on_a_terminal() -> None:
     muted = Tty()
     ProgressBar(10, fps=60, stream=muted, quiet=True).update(5)
     assert muted.getvalue() == ""
+
+
+def test_cli_render_finds_a_clip_by_its_library_id(isolated_user_dirs) -> None:
+    import json
+
+    clip = synthetic_clip(isolated_user_dirs["clips"] / "Counter-Strike 2 2026-11-21 10-00-00", frames=10,
+                          audio=False, jump_held=[range(2, 5)])
+    manifest = {"format": "hindsight.clip", "version": 1, "clip_id": "feedbeef-0000-4000-8000-000000000001",
+                "created_utc": "2026-11-21T10:00:00.000000Z", "game": {"id": "valve.counter-strike-2",
+                "title": "Counter-Strike 2"}, "video": {"frames": 10, "duration_s": 10 / 60}, "files": {}}
+    (clip / "manifest.json").write_text(json.dumps(manifest))
+    assert run_cli("clips", "list").returncode == 0  # the library picks the folder up
+    result = run_cli("overlay", "render", "feedbeef", "--quiet")
+    assert result.returncode == 0, result.stderr
+    assert Path(result.stdout.strip()) == clip.resolve() / "video.overlay-keyboard_mouse.mp4"
+    unknown = run_cli("overlay", "render", "abcdef12")
+    assert unknown.returncode == 2 and "no clip 'abcdef12' in the library" in unknown.stderr

@@ -41,7 +41,7 @@ from hindsight.uploader.transport.base import (
 __all__ = ["NO_CREDENTIALS_MESSAGE", "S3Transport"]
 
 NO_CREDENTIALS_MESSAGE = ("no credentials: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, an AWS profile, "
-                          "or store them with `hindsight upload login`")
+                          "or store them with `hindsight upload --login`")
 _CREDENTIAL_CODES = {"InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "InvalidToken",
                      "ExpiredToken", "TokenRefreshRequired", "AllAccessDisabled", "403"}
 _CHECKSUM_CODES = {"BadDigest", "XAmzContentChecksumMismatch", "InvalidDigest", "InvalidChecksum"}
@@ -250,7 +250,7 @@ class S3Transport(Transport):
             # Never quote the server's message: some echo the access key id.
             return CredentialsRejected(
                 f"{self._where} refused the credentials for bucket {self.bucket!r} ({code or status}); "
-                "check the access key, the secret (`hindsight upload login`) and the bucket's permissions"
+                "check the access key, the secret (`hindsight upload --login`) and the bucket's permissions"
             )
         if code == "NoSuchBucket" or (operation == "check_bucket" and status == 404):
             return BucketMissing(f"bucket {self.bucket!r} does not exist at {self._where}; "
