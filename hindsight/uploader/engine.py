@@ -133,15 +133,24 @@ class ClipUploader:
         key_prefix = specs[-1].key.rsplit("/", 1)[0]
         self.library.set_remote(clip.id, RemotePlace(self.target.endpoint_url, self.target.bucket, key_prefix))
         files, stale = self.progress.prepare(clip.id, specs)
-        ours = {f.upload_id for f in files if f.upload_id}
-        # Multipart uploads under this clip that we hold no record of (a crash before the
-        # id was stored) would linger as hidden partial data: abort them.
-        for key, upload_id in self.transport.list_multipart_uploads(key_prefix + "/"):
-            if upload_id not in ours:
-                stale.append((key, upload_id))
+        report = ClipReport(clip_id=clip.id, key_prefix=key_prefix)
+        if not any(f.done or f.upload_id for f in files) and self._already_there(files[-1].spec):
+            # The manifest goes last, so its presence means the whole clip is there: uploaded
+            # before, but this library never heard (a rebuilt library, a kill after the last request).
+            for progress in files:
+                self.progress.finish_file(progress.id)
+                report.files.append(FileReport(progress.spec.name, progress.spec.size, skipped=True))
+            report.seconds = time.monotonic() - started
+            return report
+        if clip.remote is not None:
+            # An earlier attempt may have died between creating a multipart upload and
+            # recording its id; such uploads would linger as hidden partial data.
+            ours = {f.upload_id for f in files if f.upload_id}
+            for key, upload_id in self.transport.list_multipart_uploads(key_prefix + "/"):
+                if upload_id not in ours:
+                    stale.append((key, upload_id))
         for key, upload_id in stale:
             self.transport.abort_multipart(key, upload_id)
-        report = ClipReport(clip_id=clip.id, key_prefix=key_prefix)
         for progress in files:
             if not keep_going():
                 raise UploadStopped("upload stopped")
@@ -163,12 +172,6 @@ class ClipUploader:
         spec = progress.spec
         out = FileReport(spec.name, spec.size)
         if progress.done:
-            out.skipped = True
-            return out
-        if progress.upload_id is None and self._already_there(spec):
-            # Uploaded before, but the library never heard (killed after the last request,
-            # or a rebuilt library): nothing to send.
-            self.progress.finish_file(progress.id)
             out.skipped = True
             return out
         path = clip.path / spec.name

@@ -12,7 +12,7 @@ import pytest
 from hindsight.uploader.config import UploadConfig, UploadTarget
 from hindsight.uploader.engine import ClipChanged, ClipFolderMissing, ClipUploader
 from hindsight.uploader.errors import ServerUnreachable
-from hindsight.uploader.library import ClipLibrary
+from hindsight.uploader.library import ClipLibrary, RemotePlace
 from hindsight.uploader.ratelimit import RateLimiter
 from hindsight.uploader.transport import MemoryTransport
 from tests.uploader.bundles import make_bundle
@@ -214,8 +214,10 @@ def test_stray_multipart_uploads_under_the_clip_are_aborted(library: ClipLibrary
     clip = library.register(make_bundle(tmp_path / "clips", video_bytes=1000))
     transport = MemoryTransport("hs-test")
     stray = f"clips/valve.counter-strike-2/{clip.id}/video.mp4"
+    # An earlier attempt created it and died before the id was written down.
+    library.set_remote(clip.id, RemotePlace(None, "hs-test", stray.rsplit("/", 1)[0]))
     transport.create_multipart(stray, content_type="video/mp4", metadata={})
-    ClipUploader(library, transport, config()).upload(clip)
+    ClipUploader(library, transport, config()).upload(library.get(clip.id))
     assert transport.list_multipart_uploads("") == []
 
 
