@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import psutil
 
 from hindsight.uploader.config import UploadConfig
-from hindsight.uploader.deletion import delete_remote
+from hindsight.uploader.deletion import delete_remote, finish_pending_deletes, place_target
 from hindsight.uploader.engine import (
     ClipChanged,
     ClipFolderMissing,
@@ -38,7 +38,7 @@ from hindsight.uploader.errors import (
     TransportError,
     UploaderError,
 )
-from hindsight.uploader.library import ClipLibrary, ClipRecord, now_ms
+from hindsight.uploader.library import ClipLibrary, ClipRecord, RemotePlace, now_ms
 from hindsight.uploader.progress import UploadProgress
 from hindsight.uploader.ratelimit import RateLimiter
 from hindsight.uploader.transport import Transport, create_transport
@@ -50,6 +50,7 @@ log = logging.getLogger(__name__)
 
 _POLL_S = 5.0
 _HEARTBEAT_S = 0.5
+_SWEEP_S = 60.0
 
 
 def backoff_delay_s(attempts: int, base_s: float, max_s: float, rng: random.Random | None = None) -> float:
@@ -295,11 +296,22 @@ class UploadRunner:
             self._thread.join(timeout_s)
             self._thread = None
 
+    def _transport_for(self, place: RemotePlace) -> Transport:
+        target = self.config.target
+        if target is not None and (place.endpoint_url, place.bucket) == (target.endpoint_url, target.bucket):
+            return self.transport
+        return self._transport_factory(place_target(place, target))
+
     def _loop(self) -> None:
+        next_sweep = 0.0
         while not self._stop.is_set():
             try:
                 self.library.release_waits(process_alive)
                 self.library.expire_dead_leases(owner_dead)
+                if time.monotonic() >= next_sweep:
+                    # Bucket copies of deleted clips that an outage left behind.
+                    next_sweep = time.monotonic() + _SWEEP_S
+                    finish_pending_deletes(self.library, self._transport_for)
                 if self.library.consent("clips").current:
                     clip = self.library.claim(self.owner, self.config.lease_s)
                     if clip is not None:

@@ -173,3 +173,20 @@ def test_stopping_the_runner_mid_upload_leaves_it_resumable(library: ClipLibrary
     assert outcomes[0].ok
     assert transport.requests["upload_part"] == 6  # 30 MiB in 5 MiB parts, each sent once
     assert outcomes[0].report.files[0].parts_reused and sent < 6
+
+
+def test_the_background_runner_finishes_deletes_an_outage_left_behind(library: ClipLibrary, tmp_path: Path) -> None:
+    transport = MemoryTransport("hs-test")
+    clip_id = queued(library, make_bundle(tmp_path / "clips", video_bytes=1000))
+    assert UploadRunner(library, config(), transport=transport).run_until_idle()[0].ok
+    assert len(transport.list_keys("")) == 4
+    library.mark_deleted(clip_id, remote_pending=True)  # `clips delete` while the server was down
+    runner = UploadRunner(library, config(), transport=transport)
+    runner.start()
+    try:
+        deadline = time.monotonic() + 10
+        while transport.list_keys("") and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        runner.stop()
+    assert transport.list_keys("") == [] and not library.get(clip_id).remote_delete_pending
