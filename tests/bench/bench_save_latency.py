@@ -64,8 +64,10 @@ def hotkey_latencies(display: str, buffer_s: int, saves: int, gap_s: float) -> t
             # The recorder prints "saved <folder>" right after the rename; a blocking read
             # costs this process no CPU that the recorder would miss.
             line = rec.proc.stdout.readline()
-            if not line.startswith("saved "):
-                raise RuntimeError(f"unexpected recorder output: {line!r}")
+            while line and not line.startswith("saved "):  # e.g. the overlay URL line at start
+                line = rec.proc.stdout.readline()
+            if not line:
+                raise RuntimeError(f"the recorder exited: {rec.proc.stderr.read()}")
             saved.append((time.monotonic() - t0) * 1000)
             internal.append(rec.status()["last_save_ms"])
             if heard:
