@@ -117,7 +117,7 @@ def cmd_upload(args: argparse.Namespace) -> int:
         library.close()
 
 
-def _report(outcomes: list, config: Any, as_json: bool) -> int:  # noqa: ANN401
+def _report(outcomes: list, config: Any, as_json: bool) -> int:
     failed = [o for o in outcomes if not o.ok]
     if as_json:
         print(json.dumps({"target": config.target.describe(), "clips": [_outcome_json(o) for o in outcomes]},
@@ -137,7 +137,7 @@ def _report(outcomes: list, config: Any, as_json: bool) -> int:  # noqa: ANN401
     return 0
 
 
-def _outcome_json(outcome: Any) -> dict[str, Any]:  # noqa: ANN401
+def _outcome_json(outcome: Any) -> dict[str, Any]:
     out: dict[str, Any] = {"clip_id": outcome.clip.id, "ok": outcome.ok, "state": outcome.clip.state,
                            "error": outcome.error}
     if outcome.report is not None:
@@ -149,7 +149,7 @@ def _outcome_json(outcome: Any) -> dict[str, Any]:  # noqa: ANN401
     return out
 
 
-def _login(target: Any) -> int:  # noqa: ANN401
+def _login(target: Any) -> int:
     from hindsight.uploader.credentials import Credentials, store_credentials
 
     if not sys.stdin.isatty():

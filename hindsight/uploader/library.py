@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -26,6 +27,8 @@ from hindsight.uploader.consent import ConsentState, consent_text
 from hindsight.uploader.database import create_library_engine, explain_database_error
 from hindsight.uploader.errors import ClipNotFound, UploaderError
 from hindsight.uploader.models import ClipRow, ConsentEventRow, MetaRow
+
+T = TypeVar("T")
 
 __all__ = ["ClipRecord", "RemotePlace", "ClipLibrary", "now_ms", "read_manifest"]
 
@@ -111,7 +114,7 @@ class ClipLibrary:
     def close(self) -> None:
         self.engine.dispose()
 
-    def _run(self, work: Callable[[Session], object]) -> object:
+    def _run(self, work: Callable[[Session], T]) -> T:
         """Run ``work`` in one transaction; database failures become one clear LibraryError."""
         try:
             with self._session.begin() as session:
@@ -145,7 +148,7 @@ class ClipLibrary:
                 row.path = str(folder)
             return ClipRecord.of(row)
 
-        return self._run(work)  # type: ignore[return-value]
+        return self._run(work)
 
     def scan(self, clips_dir: Path) -> list[ClipRecord]:
         """Register every bundle under ``clips_dir`` not known yet; returns the ones added."""
@@ -174,7 +177,7 @@ class ClipLibrary:
                 query = query.where(ClipRow.state != "deleted")
             return [ClipRecord.of(r) for r in session.scalars(query)]
 
-        return self._run(work)  # type: ignore[return-value]
+        return self._run(work)
 
     def get(self, ref: str) -> ClipRecord:
         """A clip by id, by an unambiguous id prefix (4+ characters) or by its folder path."""
@@ -196,7 +199,7 @@ class ClipLibrary:
                 raise ClipNotFound(f"no clip {ref!r} in the library (see `hindsight clips list`)")
             return ClipRecord.of(rows[0])
 
-        return self._run(work)  # type: ignore[return-value]
+        return self._run(work)
 
     def _update(self, clip_id: str, where: sa.ColumnElement[bool] | None = None, **values: object) -> bool:
         def work(session: Session) -> bool:
@@ -205,7 +208,7 @@ class ClipLibrary:
                 stmt = stmt.where(where)
             return session.execute(stmt.values(**values)).rowcount == 1
 
-        return bool(self._run(work))
+        return self._run(work)
 
     def queue(self, clip_id: str, *, wait_pid: int | None = None, wait_pid_started_ms: int | None = None) -> bool:
         """``local``/``failed`` -> ``queued`` (optionally held until process ``wait_pid`` exits)."""
@@ -222,7 +225,7 @@ class ClipLibrary:
                             lease_until_ms=None, wait_pid=None))
             return session.execute(stmt).rowcount
 
-        return int(self._run(work))  # type: ignore[arg-type]
+        return self._run(work)
 
     def _due(self, t_ms: int) -> sa.ColumnElement[bool]:
         return sa.or_(
@@ -241,7 +244,7 @@ class ClipLibrary:
         candidates = sa.select(ClipRow.id).where(due).order_by(ClipRow.created_utc)
         if clip_ids is not None:
             candidates = candidates.where(ClipRow.id.in_(list(clip_ids)))
-        for (clip_id,) in self._run(lambda s: list(s.execute(candidates))):  # type: ignore[union-attr]
+        for (clip_id,) in self._run(lambda s: list(s.execute(candidates))):
             taken = self._update(clip_id, due, state="uploading", lease_owner=owner,
                                  lease_until_ms=t + int(lease_s * 1000), reason=None)
             if taken:
@@ -258,7 +261,7 @@ class ClipLibrary:
         rows = self._run(lambda s: [(r.id, r.lease_owner) for r in s.scalars(
             sa.select(ClipRow).where(ClipRow.state == "uploading", ClipRow.lease_owner.is_not(None)))])
         expired = 0
-        for clip_id, owner in rows:  # type: ignore[union-attr]
+        for clip_id, owner in rows:
             if dead(owner):
                 expired += self._update(clip_id, sa.and_(ClipRow.state == "uploading", ClipRow.lease_owner == owner),
                                         lease_until_ms=0)
@@ -291,7 +294,7 @@ class ClipLibrary:
         waiting = self._run(lambda s: [(r.id, r.wait_pid, r.wait_pid_started_ms) for r in s.scalars(
             sa.select(ClipRow).where(ClipRow.state == "queued", ClipRow.wait_pid.is_not(None)))])
         released = 0
-        for clip_id, pid, started_ms in waiting:  # type: ignore[union-attr]
+        for clip_id, pid, started_ms in waiting:
             if not alive(pid, started_ms):
                 released += self._update(clip_id, ClipRow.state == "queued", wait_pid=None,
                                          wait_pid_started_ms=None)
@@ -299,7 +302,7 @@ class ClipLibrary:
 
     def next_due_ms(self) -> int | None:
         """When the next failed clip is due for a retry (None if none is waiting)."""
-        return self._run(lambda s: s.scalar(sa.select(sa.func.min(ClipRow.next_retry_ms))  # type: ignore[return-value]
+        return self._run(lambda s: s.scalar(sa.select(sa.func.min(ClipRow.next_retry_ms))
                                             .where(ClipRow.state == "failed")))
 
     # ---- consent and meta -------------------------------------------------------------
@@ -314,7 +317,7 @@ class ClipLibrary:
                 return ConsentState(purpose=purpose, granted=False)
             return ConsentState(purpose=purpose, granted=row.granted, version=row.text_version, t_ms=row.t_ms)
 
-        return self._run(work)  # type: ignore[return-value]
+        return self._run(work)
 
     def record_consent(self, purpose: str, granted: bool) -> ConsentState:
         version = consent_text(purpose).version
@@ -323,7 +326,7 @@ class ClipLibrary:
         return ConsentState(purpose=purpose, granted=granted, version=version, t_ms=t)
 
     def consent_history(self) -> list[ConsentState]:
-        return self._run(lambda s: [  # type: ignore[return-value]
+        return self._run(lambda s: [
             ConsentState(purpose=r.purpose, granted=r.granted, version=r.text_version, t_ms=r.t_ms)
             for r in s.scalars(sa.select(ConsentEventRow).order_by(ConsentEventRow.id))
         ])
@@ -337,5 +340,5 @@ class ClipLibrary:
                 session.add(row)
             return row.value
 
-        return self._run(work)  # type: ignore[return-value]
+        return self._run(work)
 

@@ -7,14 +7,17 @@ was recorded starts over (its old multipart upload is returned for aborting).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from hindsight.uploader.library import ClipLibrary
 from hindsight.uploader.models import UploadFileRow, UploadPartRow
+
+T = TypeVar("T")
 
 __all__ = ["FileSpec", "FileProgress", "PartDone", "UploadProgress"]
 
@@ -60,7 +63,7 @@ class UploadProgress:
     def __init__(self, library: ClipLibrary) -> None:
         self._library = library
 
-    def _run(self, work):  # type: ignore[no-untyped-def]
+    def _run(self, work: Callable[[Session], T]) -> T:
         return self._library._run(work)
 
     def prepare(self, clip_id: str, specs: Sequence[FileSpec]) -> tuple[list[FileProgress], list[tuple[str, str]]]:

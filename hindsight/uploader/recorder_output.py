@@ -35,7 +35,7 @@ class PrivacyFacts:
     def __init__(self, library: ClipLibrary) -> None:
         self._library = library
 
-    def contribute(self, span: Any) -> Any:  # noqa: ANN401 - a recorder ClipSpan / Contribution
+    def contribute(self, span: Any) -> Any:  # a recorder ClipSpan -> Contribution (duck-typed)
         from types import SimpleNamespace
 
         try:
@@ -79,7 +79,7 @@ class LibraryOutput:
     def contributors(self) -> Sequence[Any]:
         return [PrivacyFacts(self.library)] if self.library is not None else []
 
-    def attach(self, service: Any) -> None:  # noqa: ANN401 - a RecorderService
+    def attach(self, service: Any) -> None:  # a RecorderService (duck-typed)
         self._service = service
         if self.library is None:
             return
@@ -95,7 +95,7 @@ class LibraryOutput:
         if self.library is not None:
             self.library.close()
 
-    def on_clip_saved(self, clip: Any) -> None:  # noqa: ANN401 - a SavedClip
+    def on_clip_saved(self, clip: Any) -> None:  # a recorder SavedClip (duck-typed)
         """Runs on the saver thread after the rename: one short transaction, then hand-off."""
         if self.library is None:
             return
