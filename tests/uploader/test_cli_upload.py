@@ -282,3 +282,49 @@ def test_clips_show_and_open(isolated_user_dirs, tmp_path: Path) -> None:
     assert marker.read_text() == str(folder.resolve())
     unknown = run_cli("clips", "show", "zzzz")
     assert unknown.returncode == 2 and "no clip" in unknown.stderr
+
+
+def test_login_stores_the_key_in_the_keyring_and_uploads_use_it(seaweed: SeaweedServer, isolated_user_dirs,
+                                                                 tmp_path: Path) -> None:
+    """`upload --login` on a terminal (a pty), then an upload with no AWS variables at all."""
+    import pty
+
+    bucket = "hs-keyring"
+    seaweed.create_bucket(bucket)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(PYTHON_KEYRING_BACKEND="keyrings.alt.file.PlaintextKeyring", XDG_DATA_HOME=str(tmp_path / "xdg"),
+               AWS_CONFIG_FILE=str(tmp_path / "none"), AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"),
+               AWS_EC2_METADATA_DISABLED="true")
+    args = ["upload", "--login", "--endpoint-url", seaweed.endpoint_url, "--bucket", bucket]
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the real CLI on a terminal
+        os.execve(sys.executable, [sys.executable, "-m", "hindsight", *args], env)
+    transcript = b""
+    for answer in (seaweed.access_key, seaweed.secret_key):
+        while b"access key" not in transcript.split(b"\n")[-1]:
+            transcript += os.read(fd, 1024)
+        os.write(fd, answer.encode() + b"\n")
+        transcript += os.read(fd, 1024)
+    while True:
+        try:
+            chunk = os.read(fd, 1024)
+        except OSError:
+            break
+        if not chunk:
+            break
+        transcript += chunk
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, transcript
+    assert b"stored in the OS keyring" in transcript
+    assert seaweed.secret_key.encode() not in transcript  # getpass does not echo it
+
+    make_bundle(isolated_user_dirs["clips"], video_bytes=1000)
+    subprocess.run([*HINDSIGHT, "consent", "grant", "clips", "--yes"], env=env, check=True, capture_output=True)
+    result = subprocess.run([*HINDSIGHT, "upload", "--all", "--endpoint-url", seaweed.endpoint_url,
+                             "--bucket", bucket], env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert len(objects(seaweed.client(), bucket)) == len(UPLOADED)
+    settings_and_logs = [p for root in (isolated_user_dirs["config"], isolated_user_dirs["data"])
+                         if root.exists() for p in root.rglob("*") if p.is_file()]
+    for path in settings_and_logs:  # only the keyring holds it
+        assert seaweed.secret_key.encode() not in path.read_bytes(), path
