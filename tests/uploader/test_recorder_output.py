@@ -51,6 +51,9 @@ def test_a_saved_clip_is_uploaded_in_the_background_by_the_instant_policy(
         clip = json.loads(saved.stdout)
         row = wait_state(clip["clip_id"], "uploaded")
         status = json.loads(run_cli("status", "--json").stdout)
+        human = run_cli("status").stdout
+        assert "library    1 uploaded; uploads instant to s3://" in human, human
+        assert "overlay    http://127.0.0.1:" in human
     finally:
         rec.stop()
     assert status["library"]["states"]["uploaded"] == 1 and status["library"]["policy"] == "instant"
