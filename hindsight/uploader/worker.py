@@ -73,11 +73,14 @@ def process_alive(pid: int, started_ms: int | None) -> bool:
 def upload_metadata(library: ClipLibrary) -> dict[str, str]:
     """Object metadata saying who (pseudonym) and under which consent a clip was shared."""
     dataset = library.consent("dataset")
-    return {
-        "contributor": library.contributor_id(),
+    meta = {
         "consent-clips": library.consent("clips").version or "none",
         "consent-dataset": dataset.version if dataset.current else "none",
     }
+    if dataset.current:
+        # The pseudonym links one install's contributions; without dataset consent nothing needs it.
+        meta["contributor"] = library.contributor_id()
+    return meta
 
 
 _HOST = socket.gethostname()

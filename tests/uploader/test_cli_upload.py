@@ -88,6 +88,7 @@ def test_no_consent_nothing_leaves_then_everything_arrives_intact(seaweed: Seawe
         assert head["ContentType"] == "video/mp4"
         assert head["Metadata"]["sha256"] == manifest["files"]["video.mp4"]["sha256"]
         assert head["Metadata"]["consent-clips"] == "clips-1" and head["Metadata"]["consent-dataset"] == "none"
+        assert "contributor" not in head["Metadata"]  # only with dataset consent
     listing = json.loads(run_cli("clips", "list", "--json").stdout)
     assert {c["state"] for c in listing} == {"uploaded"}
     table = run_cli("clips", "list").stdout

@@ -190,3 +190,12 @@ def test_the_background_runner_finishes_deletes_an_outage_left_behind(library: C
     finally:
         runner.stop()
     assert transport.list_keys("") == [] and not library.get(clip_id).remote_delete_pending
+
+
+def test_objects_name_the_contributor_only_with_dataset_consent(library: ClipLibrary) -> None:
+    from hindsight.uploader.worker import upload_metadata
+
+    assert upload_metadata(library) == {"consent-clips": "clips-1", "consent-dataset": "none"}
+    library.record_consent("dataset", True)
+    meta = upload_metadata(library)
+    assert meta["consent-dataset"] == "dataset-1" and meta["contributor"] == library.contributor_id()
