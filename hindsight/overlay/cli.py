@@ -69,7 +69,7 @@ def _style(args: argparse.Namespace):
 
 def cmd_render(args: argparse.Namespace) -> int:
     from hindsight.overlay.burnin import burn_in
-    from hindsight.overlay.progress import ProgressBar
+    from hindsight.progressbar import ProgressBar
 
     style = _style(args)
     bar: ProgressBar | None = None
@@ -77,7 +77,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     def progress(done: int, total: int, fps: int) -> None:
         nonlocal bar
         if bar is None:
-            bar = ProgressBar(total, fps=fps, label="burning in ", quiet=args.quiet)
+            bar = ProgressBar(total, label="burning in ", describe=_describe_frames(fps), quiet=args.quiet)
         bar.total = total
         bar.update(done)
 
@@ -89,6 +89,15 @@ def cmd_render(args: argparse.Namespace) -> int:
             bar.finish()
     print(result.path)
     return 0
+
+
+def _describe_frames(fps: float):  # type: ignore[no-untyped-def]
+    def describe(done: int, total: int, elapsed_s: float) -> str:
+        speed = done / fps / elapsed_s if elapsed_s > 0 and fps else 0.0
+        left = (total - done) / (done / elapsed_s) if done and elapsed_s > 0 else 0.0
+        return f"{done}/{total} frames, {speed:.1f}x real time, {left:.0f} s left"
+
+    return describe
 
 
 def _clip_folder(ref: str) -> Path:

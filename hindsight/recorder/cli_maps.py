@@ -111,7 +111,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     rows += [(m.id, m.version, m.title, _match_text(m), _origin(m)) for m in registry.maps()]
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     for row in rows:
-        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + "  " + row[4])
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)) + "  " + row[4])
     if not registry.maps():
         print(f"(no action maps; user maps go in {user_maps_dir()})")
     return 0

@@ -64,7 +64,7 @@ def _track_summary(clip_path: Path) -> str:
     valid = sum(table["valid"])
     chat = sum(1 for c in table["context"] if c == "chat")
     taps = {name[4:-2]: sum(values) for name, values in table.items() if name.endswith(".n")}
-    moved = sum(1 for x, y in zip(table.get("act.move.x", []), table.get("act.move.y", [])) if x or y)
+    moved = sum(1 for x, y in zip(table.get("act.move.x", []), table.get("act.move.y", []), strict=True) if x or y)
     pressed = ", ".join(f"{name} x{count}" for name, count in taps.items() if count)
     return (
         f"      actions.parquet: {rows} rows (one per frame), {valid} valid; presses: {pressed or 'none'}; "

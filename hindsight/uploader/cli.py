@@ -10,11 +10,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from hindsight.progressbar import ProgressBar, human_bytes
 from hindsight.uploader import cli_clips
 from hindsight.uploader.consent import PURPOSES, consent_text
 from hindsight.uploader.errors import CredentialsRejected, UploadConfigError, UploaderError
 from hindsight.uploader.settings import build_upload_config, library_url, load_uploader_settings
-from hindsight.uploader.termbar import ByteBar, human_bytes
 
 if TYPE_CHECKING:  # the database layer loads only when a command runs
     from hindsight.uploader.library import ClipLibrary
@@ -104,14 +104,14 @@ def cmd_upload(args: argparse.Namespace) -> int:
             if not clip_ids:
                 return 0
         pending = [c for c in library.clips(("queued", "failed", "uploading")) if clip_ids is None or c.id in clip_ids]
-        bar = ByteBar(sum(c.bytes for c in pending), f"uploading {len(pending)} clip(s)",
-                      enabled=not (args.quiet or args.json))
+        bar = ProgressBar(sum(c.bytes for c in pending), label=f"uploading {len(pending)} clip(s) ",
+                          quiet=args.quiet or args.json)
         runner = UploadRunner(library, config, on_bytes=bar.advance)
         cli_clips.finish_remote_deletes(library, args.settings)
         try:
             outcomes = runner.run_until_idle(clip_ids, include_failed=include_failed, retry_for_s=args.retry_for_s)
         finally:
-            bar.close()
+            bar.finish()
         return _report(outcomes, config, args.json)
     finally:
         library.close()

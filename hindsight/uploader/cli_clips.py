@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from hindsight.progressbar import human_bytes
 from hindsight.uploader.errors import UploaderError
 from hindsight.uploader.settings import (
     build_upload_config,
@@ -18,7 +19,6 @@ from hindsight.uploader.settings import (
     library_url,
     load_uploader_settings,
 )
-from hindsight.uploader.termbar import human_bytes
 
 if TYPE_CHECKING:  # the database layer loads only when a command runs
     from hindsight.uploader.library import ClipLibrary, ClipRecord

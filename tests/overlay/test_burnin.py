@@ -120,7 +120,8 @@ def test_cli_render(tmp_path: Path) -> None:
 def test_progress_bar_draws_one_line_only_on_a_terminal() -> None:
     import io
 
-    from hindsight.overlay.progress import ProgressBar
+    from hindsight.overlay.cli import _describe_frames
+    from hindsight.progressbar import ProgressBar
 
     class Tty(io.StringIO):
         def isatty(self) -> bool:
@@ -128,7 +129,7 @@ def test_progress_bar_draws_one_line_only_on_a_terminal() -> None:
 
     quiet, tty = io.StringIO(), Tty()
     for stream in (quiet, tty):
-        bar = ProgressBar(120, fps=60, stream=stream)
+        bar = ProgressBar(120, describe=_describe_frames(60), stream=stream)
         for done in (1, 60, 120):
             bar.update(done)
         bar.finish()
@@ -136,7 +137,7 @@ def test_progress_bar_draws_one_line_only_on_a_terminal() -> None:
     out = tty.getvalue()
     assert out.count("\n") == 1 and out.startswith("\r") and "120/120 frames" in out
     muted = Tty()
-    ProgressBar(10, fps=60, stream=muted, quiet=True).update(5)
+    ProgressBar(10, describe=_describe_frames(60), stream=muted, quiet=True).update(5)
     assert muted.getvalue() == ""
 
 
