@@ -7,7 +7,6 @@ command line override the file; the result is a validated :class:`RecorderConfig
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from hindsight.recorder.config import (
     parse_size,
 )
 from hindsight.recorder.errors import ConfigError
+from hindsight.settings_file import checked_table, read_settings_file
 
 __all__ = ["RECORD_KEYS", "load_settings", "build_recorder_config", "DEFAULT_SETTINGS_TEXT"]
 
@@ -70,25 +70,7 @@ hotkey = "F8"
 def load_settings(path: Path | None = None) -> dict[str, Any]:
     """The ``[record]`` table of the settings file (empty if there is no file)."""
     path = path or settings_path()
-    if not path.exists():
-        return {}
-    try:
-        with open(path, "rb") as fh:
-            data = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"{path}: not valid TOML: {err}") from None
-    except OSError as err:
-        raise ConfigError(f"{path}: cannot be read: {err.strerror}") from None
-    record = data.get("record", {})
-    if not isinstance(record, dict):
-        raise ConfigError(f"{path}: [record] must be a table")
-    for key, value in record.items():
-        expected = RECORD_KEYS.get(key)
-        if expected is None:
-            raise ConfigError(f"{path}: record.{key}: unknown setting (known: {', '.join(sorted(RECORD_KEYS))})")
-        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
-            raise ConfigError(f"{path}: record.{key}: expected {_type_name(expected)}, got {value!r}")
-    return dict(record)
+    return checked_table(read_settings_file(path, ConfigError), "record", RECORD_KEYS, path, ConfigError)
 
 
 def build_recorder_config(overrides: Mapping[str, Any], settings: Mapping[str, Any] | None = None) -> RecorderConfig:
@@ -135,8 +117,3 @@ def build_recorder_config(overrides: Mapping[str, Any], settings: Mapping[str, A
     except (TypeError, ValueError) as err:
         raise ConfigError(f"settings: {err}") from None
 
-
-def _type_name(expected: type | tuple[type, ...]) -> str:
-    if isinstance(expected, tuple):
-        return " or ".join(t.__name__ for t in expected)
-    return expected.__name__

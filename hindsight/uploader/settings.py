@@ -7,12 +7,12 @@ with a line saying where it belongs.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from hindsight.paths import settings_path
+from hindsight.settings_file import checked_table, read_settings_file
 from hindsight.uploader.config import UploadConfig, UploadTarget, parse_rate
 from hindsight.uploader.errors import UploadConfigError
 
@@ -38,33 +38,17 @@ _SECRETS = ("secret", "access_key", "password", "token")
 def load_uploader_settings(path: Path | None = None) -> dict[str, dict[str, Any]]:
     """``{"upload": {...}, "library": {...}}`` from the settings file (empty tables if absent)."""
     path = path or settings_path()
-    out: dict[str, dict[str, Any]] = {"upload": {}, "library": {}}
-    if not path.exists():
-        return out
-    try:
-        with open(path, "rb") as fh:
-            data = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as err:
-        raise UploadConfigError(f"{path}: not valid TOML: {err}") from None
-    except OSError as err:
-        raise UploadConfigError(f"{path}: cannot be read: {err.strerror}") from None
-    for table, known in (("upload", UPLOAD_KEYS), ("library", LIBRARY_KEYS)):
-        values = data.get(table, {})
-        if not isinstance(values, dict):
-            raise UploadConfigError(f"{path}: [{table}] must be a table")
-        for key, value in values.items():
+    data = read_settings_file(path, UploadConfigError)
+    for table in ("upload", "library"):
+        values = data.get(table)
+        for key in values if isinstance(values, dict) else ():
             if any(mark in key.lower() for mark in _SECRETS):
                 raise UploadConfigError(
                     f"{path}: {table}.{key}: credentials do not belong in the settings file; use "
                     "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, an AWS profile, or `hindsight upload --login`"
                 )
-            expected = known.get(key)
-            if expected is None:
-                raise UploadConfigError(f"{path}: {table}.{key}: unknown setting (known: {', '.join(sorted(known))})")
-            if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
-                raise UploadConfigError(f"{path}: {table}.{key}: expected {_type_name(expected)}, got {value!r}")
-        out[table] = dict(values)
-    return out
+    return {"upload": checked_table(data, "upload", UPLOAD_KEYS, path, UploadConfigError),
+            "library": checked_table(data, "library", LIBRARY_KEYS, path, UploadConfigError)}
 
 
 def build_upload_config(overrides: Mapping[str, Any], settings: Mapping[str, Any] | None = None) -> UploadConfig:
@@ -98,20 +82,14 @@ def library_url(settings: Mapping[str, Any] | None = None) -> str | None:
     return table.get("url")
 
 
-def _type_name(expected: type | tuple[type, ...]) -> str:
-    if isinstance(expected, tuple):
-        return " or ".join(t.__name__ for t in expected)
-    return expected.__name__
-
-
 def clips_dir(path: Path | None = None) -> Path:
     """Where the recorder writes clips: ``[record] clips_dir`` of the settings file, else the default."""
     from hindsight.paths import default_clips_dir
 
     path = path or settings_path()
     try:
-        with open(path, "rb") as fh:
-            value = tomllib.load(fh).get("record", {}).get("clips_dir")
-    except (OSError, tomllib.TOMLDecodeError):
-        value = None
+        record = read_settings_file(path, UploadConfigError).get("record", {})
+    except UploadConfigError:
+        record = {}  # `hindsight record` reports a broken file; here the default folder will do
+    value = record.get("clips_dir") if isinstance(record, dict) else None
     return Path(value).expanduser() if isinstance(value, str) and value else default_clips_dir()
