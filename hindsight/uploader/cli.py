@@ -107,7 +107,9 @@ def cmd_upload(args: argparse.Namespace) -> int:
         bar = ProgressBar(sum(c.bytes for c in pending), label=f"uploading {len(pending)} clip(s) ",
                           quiet=args.quiet or args.json)
         runner = UploadRunner(library, config, on_bytes=bar.advance)
-        cli_clips.finish_remote_deletes(library, args.settings)
+        from hindsight.uploader.deletion import PlaceTransports
+
+        cli_clips.finish_remote_deletes(library, PlaceTransports(config.target, current=lambda: runner.transport))
         try:
             outcomes = runner.run_until_idle(clip_ids, include_failed=include_failed, retry_for_s=args.retry_for_s)
         finally:

@@ -52,27 +52,17 @@ def sync(library: ClipLibrary, settings_file: Path | None) -> list[ClipRecord]:
     return library.scan(clips_dir(settings_file))
 
 
-def _transport_for(settings_file: Path | None):  # type: ignore[no-untyped-def]
-    from hindsight.uploader.deletion import place_target
-    from hindsight.uploader.transport import create_transport
+def _transports(settings_file: Path | None):  # type: ignore[no-untyped-def]
+    from hindsight.uploader.deletion import PlaceTransports
 
-    current = build_upload_config({}, load_uploader_settings(settings_file)["upload"]).target
-    cache: dict[tuple[str | None, str], Any] = {}
-
-    def transport_for(place):  # type: ignore[no-untyped-def]
-        key = (place.endpoint_url, place.bucket)
-        if key not in cache:
-            cache[key] = create_transport(place_target(place, current))
-        return cache[key]
-
-    return transport_for
+    return PlaceTransports(build_upload_config({}, load_uploader_settings(settings_file)["upload"]).target)
 
 
-def finish_remote_deletes(library: ClipLibrary, settings_file: Path | None) -> int:
+def finish_remote_deletes(library: ClipLibrary, transports) -> int:  # type: ignore[no-untyped-def]
     """Delete uploaded copies that an earlier `clips delete` could not reach."""
     from hindsight.uploader.deletion import finish_pending_deletes
 
-    return finish_pending_deletes(library, _transport_for(settings_file))
+    return finish_pending_deletes(library, transports)
 
 
 def cmd_clips(args: argparse.Namespace) -> int:
@@ -185,7 +175,7 @@ def _delete(library: ClipLibrary, args: argparse.Namespace) -> int:
         if input(question).strip().lower() not in ("y", "yes"):
             print("nothing deleted")
             return 1
-    transport_for = _transport_for(args.settings)
+    transport_for = _transports(args.settings)
     pending = 0
     for clip in clips:
         if clip.state == "deleted" and not clip.remote_delete_pending:

@@ -16,9 +16,10 @@ from hindsight.uploader.config import UploadTarget
 from hindsight.uploader.errors import TransportError, UploaderError
 from hindsight.uploader.library import ClipLibrary, ClipRecord, RemotePlace
 from hindsight.uploader.progress import UploadProgress
-from hindsight.uploader.transport import Transport
+from hindsight.uploader.transport import Transport, create_transport
 
-__all__ = ["DeleteOutcome", "delete_clip", "delete_remote", "finish_pending_deletes", "place_target"]
+__all__ = ["DeleteOutcome", "PlaceTransports", "delete_clip", "delete_remote", "finish_pending_deletes",
+           "place_target"]
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,27 @@ def place_target(place: RemotePlace, like: UploadTarget | None = None) -> Upload
     same = like is not None and like.bucket == place.bucket and like.endpoint_url == place.endpoint_url
     return UploadTarget(bucket=place.bucket, prefix="", endpoint_url=place.endpoint_url,
                         region=like.region if same and like else "us-east-1", profile=like.profile if same and like else None)
+
+
+class PlaceTransports:
+    """The transport for each bucket clips went to, made once; ``current`` serves the current target's."""
+
+    def __init__(self, target: UploadTarget | None, *, factory: Callable[[UploadTarget], Transport] = create_transport,
+                 current: Callable[[], Transport] | None = None) -> None:
+        self._target = target
+        self._factory = factory
+        self._current = current
+        self._made: dict[tuple[str | None, str], Transport] = {}
+
+    def __call__(self, place: RemotePlace) -> Transport:
+        key = (place.endpoint_url, place.bucket)
+        if key not in self._made:
+            target = self._target
+            if self._current is not None and target is not None and key == (target.endpoint_url, target.bucket):
+                self._made[key] = self._current()
+            else:
+                self._made[key] = self._factory(place_target(place, target))
+        return self._made[key]
 
 
 def delete_remote(transport: Transport, place: RemotePlace) -> int:

@@ -179,6 +179,11 @@ class ClipLibrary:
 
         return self._run(work)
 
+    def state_counts(self) -> dict[str, int]:
+        """How many clips are in each state (one query, for status lines)."""
+        return self._run(lambda s: {state: n for state, n in s.execute(
+            sa.select(ClipRow.state, sa.func.count()).group_by(ClipRow.state))})
+
     def get(self, ref: str) -> ClipRecord:
         """A clip by id, by an unambiguous id prefix (4+ characters) or by its folder path."""
         ref = ref.strip()

@@ -131,10 +131,7 @@ class LibraryOutput:
         if self.library is None:
             return out
         try:
-            counts: dict[str, int] = {}
-            for clip in self.library.clips():
-                counts[clip.state] = counts.get(clip.state, 0) + 1
-            out["states"] = counts
+            out["states"] = self.library.state_counts()
             out["consent_clips"] = self.library.consent("clips").current
         except UploaderError as err:
             out["error"] = str(err)

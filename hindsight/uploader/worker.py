@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import psutil
 
 from hindsight.uploader.config import UploadConfig
-from hindsight.uploader.deletion import delete_remote, finish_pending_deletes, place_target
+from hindsight.uploader.deletion import PlaceTransports, delete_remote, finish_pending_deletes
 from hindsight.uploader.engine import (
     ClipChanged,
     ClipFolderMissing,
@@ -38,7 +38,7 @@ from hindsight.uploader.errors import (
     TransportError,
     UploaderError,
 )
-from hindsight.uploader.library import ClipLibrary, ClipRecord, RemotePlace, now_ms
+from hindsight.uploader.library import ClipLibrary, ClipRecord, now_ms
 from hindsight.uploader.progress import UploadProgress
 from hindsight.uploader.ratelimit import RateLimiter
 from hindsight.uploader.transport import Transport, create_transport
@@ -299,14 +299,9 @@ class UploadRunner:
             self._thread.join(timeout_s)
             self._thread = None
 
-    def _transport_for(self, place: RemotePlace) -> Transport:
-        target = self.config.target
-        if target is not None and (place.endpoint_url, place.bucket) == (target.endpoint_url, target.bucket):
-            return self.transport
-        return self._transport_factory(place_target(place, target))
-
     def _loop(self) -> None:
         next_sweep = 0.0
+        transports = PlaceTransports(self.config.target, factory=self._transport_factory, current=lambda: self.transport)
         while not self._stop.is_set():
             try:
                 self.library.release_waits(process_alive)
@@ -314,7 +309,7 @@ class UploadRunner:
                 if time.monotonic() >= next_sweep:
                     # Bucket copies of deleted clips that an outage left behind.
                     next_sweep = time.monotonic() + _SWEEP_S
-                    finish_pending_deletes(self.library, self._transport_for)
+                    finish_pending_deletes(self.library, transports)
                 if self.library.consent("clips").current:
                     clip = self.library.claim(self.owner, self.config.lease_s)
                     if clip is not None:

@@ -94,6 +94,7 @@ def test_claims_follow_the_states_and_leases(library: ClipLibrary, tmp_path: Pat
     assert not library.mark_uploaded(a.id, "p2")  # the dead owner cannot finish it
     assert library.mark_uploaded(a.id, "p3")
     assert library.get(a.id).state == "uploaded" and library.claim("p4", 30) is None
+    assert library.state_counts() == {"uploaded": 1}
 
 
 def test_failed_without_a_retry_time_waits_for_the_user(library: ClipLibrary, tmp_path: Path) -> None:
