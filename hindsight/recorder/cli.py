@@ -181,15 +181,10 @@ def cmd_status(args: argparse.Namespace) -> int:
         lines.append(f"last error {reply['last_save_error']}")
     if reply.get("overlay"):
         lines.append(f"overlay    {reply['overlay']['url']}")
-    library = reply.get("library")
-    if library:
-        if library.get("error"):
-            lines.append(f"library    off ({library['error']})")
-        else:
-            states = ", ".join(f"{n} {state}" for state, n in sorted((library.get("states") or {}).items())) or "empty"
-            upload = library.get("target") or "no upload target"
-            lines.append(f"library    {states}; uploads {library.get('policy', 'manual')} to {upload}"
-                         + ("" if library.get("consent_clips") else " (no consent: nothing is uploaded)"))
+    for name, section in reply.items():
+        # Outputs attached to the recorder (the clip library) each give their own one-line summary.
+        if isinstance(section, dict) and isinstance(section.get("summary"), str):
+            lines.append(f"{name:<10} {section['summary']}")
     print("\n".join(lines))
     return 0
 

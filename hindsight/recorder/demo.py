@@ -73,16 +73,6 @@ def _track_summary(clip_path: Path) -> str:
     )
 
 
-def _library_summary(status: dict[str, Any] | None) -> str:
-    if not status:
-        return ""
-    if status.get("error"):
-        return f"      clip library: off ({status['error']})\n"
-    states = ", ".join(f"{n} {state}" for state, n in sorted(status.get("states", {}).items()))
-    return (f"      clip library: registered ({states}); `hindsight clips list` shows it, "
-            "`hindsight upload` shares it once you consent\n")
-
-
 def run_demo(clips_dir: Path | None, seconds: int, size: str, out: TextIO, fps: int = 30,
              plugins: Sequence[Any] = ()) -> int:
     """Record, play, save and read back one clip; ``plugins`` are recorder outputs (the clip library)."""
@@ -162,7 +152,8 @@ def run_demo(clips_dir: Path | None, seconds: int, size: str, out: TextIO, fps: 
         f"recorder captured {status['frames_captured']} frames, {status['dup_frames']} duplicated\n"
         + _track_summary(clip.path)
         + f"      manifest.json lists {', '.join(clip.manifest['files'])} with their sha256\n"
-        + _library_summary(outputs.get("library"))
+        + "".join(f"      clip {name}: {status['summary']}; `hindsight clips list` shows it\n"
+                  for name, status in outputs.items() if status.get("summary"))
     )
     out.flush()
     return 0

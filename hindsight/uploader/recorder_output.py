@@ -129,6 +129,7 @@ class LibraryOutput:
     def status(self) -> dict[str, Any]:
         out: dict[str, Any] = {"error": self.error, "registered": self._registered}
         if self.library is None:
+            out["summary"] = _summary(out)
             return out
         try:
             out["states"] = self.library.state_counts()
@@ -140,4 +141,14 @@ class LibraryOutput:
             out["target"] = self.config.target.describe() if self.config.target else None
         if self.runner is not None:
             out["last_error"] = self.runner.last_error
+        out["summary"] = _summary(out)
         return out
+
+
+def _summary(status: dict[str, Any]) -> str:
+    """The one line a status display shows for the library."""
+    if status.get("error"):
+        return f"off ({status['error']})"
+    states = ", ".join(f"{n} {state}" for state, n in sorted((status.get("states") or {}).items())) or "empty"
+    line = f"{states}; uploads {status.get('policy', 'manual')} to {status.get('target') or 'no upload target'}"
+    return line + ("" if status.get("consent_clips") else " (no consent: nothing is uploaded)")
