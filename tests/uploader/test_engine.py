@@ -12,7 +12,7 @@ import pytest
 from hindsight.uploader.config import UploadConfig, UploadTarget
 from hindsight.uploader.engine import ClipChanged, ClipFolderMissing, ClipUploader
 from hindsight.uploader.errors import ServerUnreachable
-from hindsight.uploader.library import ClipLibrary, RemotePlace
+from hindsight.uploader.library import ClipLibrary, ClipRecord, RemotePlace
 from hindsight.uploader.ratelimit import RateLimiter
 from hindsight.uploader.transport import MemoryTransport
 from tests.uploader.bundles import make_bundle
@@ -96,17 +96,24 @@ def test_events_are_sent_only_on_their_own_opt_in(library: ClipLibrary, tmp_path
     assert any(k.endswith("events.parquet") for k in opted.list_keys(""))
 
 
-def test_a_killed_upload_resumes_without_resending_finished_parts(library: ClipLibrary, tmp_path: Path) -> None:
-    folder = make_bundle(tmp_path / "clips", video_bytes=23 * MiB)
+def killed_mid_upload(library: ClipLibrary, tmp_path: Path, *, video_mib: int,
+                      die_at_part: int) -> tuple[Path, ClipRecord, RecordingTransport]:
+    """A clip whose upload died before sending part ``die_at_part``; the same server, ready to resume."""
+    folder = make_bundle(tmp_path / "clips", video_bytes=video_mib * MiB)
     clip = library.register(folder)
     transport = RecordingTransport("hs-test")
-    transport.die_at_part = 4
+    transport.die_at_part = die_at_part
     with pytest.raises(CrashAt):
         ClipUploader(library, transport, config()).upload(clip)
+    transport.die_at_part = None
+    return folder, library.get(clip.id), transport
+
+
+def test_a_killed_upload_resumes_without_resending_finished_parts(library: ClipLibrary, tmp_path: Path) -> None:
+    folder, clip, transport = killed_mid_upload(library, tmp_path, video_mib=23, die_at_part=4)
     before = list(transport.parts_sent)
     assert before == [("video.mp4", 1), ("video.mp4", 2), ("video.mp4", 3)]
-    transport.die_at_part = None
-    report = ClipUploader(library, transport, config()).upload(library.get(clip.id))
+    report = ClipUploader(library, transport, config()).upload(clip)
     video = report.files[0]
     assert video.parts_reused == [1, 2, 3] and video.parts_sent == [4, 5]
     assert transport.parts_sent[3:] == [("video.mp4", 4), ("video.mp4", 5)]
@@ -117,12 +124,7 @@ def test_a_killed_upload_resumes_without_resending_finished_parts(library: ClipL
 
 def test_a_part_the_server_took_but_we_never_recorded_is_not_sent_again(library: ClipLibrary,
                                                                         tmp_path: Path) -> None:
-    folder = make_bundle(tmp_path / "clips", video_bytes=11 * MiB)
-    clip = library.register(folder)
-    transport = RecordingTransport("hs-test")
-    transport.die_at_part = 2
-    with pytest.raises(CrashAt):
-        ClipUploader(library, transport, config()).upload(clip)
+    folder, clip, transport = killed_mid_upload(library, tmp_path, video_mib=11, die_at_part=2)
     # The server confirms part 2, then the process dies before writing it down.
     from hindsight.uploader.progress import UploadProgress
     from hindsight.uploader.transport import sha256_b64
@@ -130,8 +132,7 @@ def test_a_part_the_server_took_but_we_never_recorded_is_not_sent_again(library:
     video = UploadProgress(library).files(clip.id)[0]
     data = (folder / "video.mp4").read_bytes()[5 * MiB:10 * MiB]
     MemoryTransport.upload_part(transport, video.spec.key, video.upload_id, 2, data, sha256_b64=sha256_b64(data))
-    transport.die_at_part = None
-    report = ClipUploader(library, transport, config()).upload(library.get(clip.id))
+    report = ClipUploader(library, transport, config()).upload(clip)
     assert report.files[0].parts_reused == [1, 2] and report.files[0].parts_sent == [3]
     assert transport.get_object(video.spec.key) == (folder / "video.mp4").read_bytes()
 
@@ -156,16 +157,10 @@ def test_killed_after_completing_but_before_recording_it(library: ClipLibrary, t
 
 
 def test_an_upload_the_server_forgot_starts_over(library: ClipLibrary, tmp_path: Path) -> None:
-    folder = make_bundle(tmp_path / "clips", video_bytes=11 * MiB)
-    clip = library.register(folder)
-    transport = RecordingTransport("hs-test")
-    transport.die_at_part = 2
-    with pytest.raises(CrashAt):
-        ClipUploader(library, transport, config()).upload(clip)
+    folder, clip, transport = killed_mid_upload(library, tmp_path, video_mib=11, die_at_part=2)
     for key, upload_id in transport.list_multipart_uploads(""):
         transport.abort_multipart(key, upload_id)  # expired by a bucket lifecycle rule
-    transport.die_at_part = None
-    report = ClipUploader(library, transport, config()).upload(library.get(clip.id))
+    report = ClipUploader(library, transport, config()).upload(clip)
     assert report.files[0].parts_sent == [1, 2, 3]
     assert transport.get_object(f"{report.key_prefix}/video.mp4") == (folder / "video.mp4").read_bytes()
 
