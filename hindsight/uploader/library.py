@@ -124,10 +124,14 @@ class ClipLibrary:
 
     # ---- clips --------------------------------------------------------------------------
 
-    def register(self, folder: Path) -> ClipRecord:
-        """Add a saved bundle (idempotent by clip id; a moved or renamed folder updates its path)."""
+    def register(self, folder: Path, manifest: dict | None = None) -> ClipRecord:
+        """Add a saved bundle (idempotent by clip id; a moved or renamed folder updates its path).
+
+        ``manifest`` is the bundle's manifest when the caller holds it already (the recorder
+        just wrote it); otherwise it is read from the folder.
+        """
         folder = folder.resolve()
-        manifest = read_manifest(folder)
+        manifest = manifest if manifest is not None else read_manifest(folder)
         game = manifest.get("game") or {}
         video = manifest.get("video") or {}
         files = manifest.get("files") or {}

@@ -100,7 +100,7 @@ class LibraryOutput:
         if self.library is None:
             return
         try:
-            record = self.library.register(Path(clip.path))
+            record = self.library.register(Path(clip.path), getattr(clip, "manifest", None))
             with self._lock:
                 self._registered += 1
             if self.runner is None or self.config is None or not self.library.consent("clips").current:
