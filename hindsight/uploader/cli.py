@@ -60,6 +60,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                        help="clips or dataset")
         if name == "grant":
             c.add_argument("--yes", action="store_true", help="agree without the question (after reading the text)")
+        if name == "show":
+            c.add_argument("--history", action="store_true", help="every grant and withdrawal, oldest first")
         c.add_argument("--settings", type=Path, metavar="FILE", help="settings file to read instead of the user's")
         c.set_defaults(func=cmd_consent)
 
@@ -182,8 +184,13 @@ def cmd_consent(args: argparse.Namespace) -> int:
                 else:
                     status = "not granted"
                 print(f"{purpose}: {status}")
-                if args.purpose:
+                if args.purpose and not args.history:
                     print(f"\n{text.body}\n\n(text version {text.version})")
+            if args.history:
+                for event in library.consent_history():
+                    if args.purpose in (None, event.purpose):
+                        verb = "granted" if event.granted else "withdrawn"
+                        print(f"  {_when(event.t_ms)}  {event.purpose}: {verb} ({event.version})")
             return 0
         purpose = args.purpose
         text = consent_text(purpose)

@@ -248,6 +248,9 @@ def test_consent_show_grant_withdraw(isolated_user_dirs) -> None:
     assert "dataset: granted (dataset-1" in run_cli("consent", "show").stdout
     assert run_cli("consent", "withdraw", "dataset").returncode == 0
     assert "dataset: withdrawn" in run_cli("consent", "show").stdout
+    history = run_cli("consent", "show", "dataset", "--history").stdout.splitlines()
+    assert [line.split("  ")[-1] for line in history[1:]] == [
+        "dataset: granted (dataset-1)", "dataset: withdrawn (dataset-1)"]
 
 
 def test_settings_supply_the_target_and_refuse_secrets(seaweed: SeaweedServer, s3_target,
