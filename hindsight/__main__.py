@@ -2,6 +2,6 @@
 
 import sys
 
-from hindsight.cli import main
+from hindsight.cli.main import main
 
 sys.exit(main())

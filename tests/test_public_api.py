@@ -13,7 +13,7 @@ from hindsight import HindsightError
 PUBLIC_MODULES = [
     "hindsight",
     "hindsight.recorder",
-    "hindsight.recorder.capture",
+    "hindsight.recorder.video",
     "hindsight.recorder.control",
     "hindsight.recorder.errors",
     "hindsight.uploader",

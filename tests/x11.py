@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from hindsight.recorder.display import MovingScene, VirtualDisplay
+from hindsight.demo.display import MovingScene, VirtualDisplay
 from hindsight.recorder.errors import CaptureError
 
 __all__ = ["SCENE_RATE", "XVFB_SIZE", "moving_scene", "xvfb"]

@@ -20,16 +20,16 @@ from pathlib import Path
 
 import av
 
-from hindsight.overlay.compositor import FrameCompositor, copy_frame, plane_views
+from hindsight.overlay.qt.compositor import FrameCompositor, copy_frame, plane_views
 from hindsight.overlay.errors import ClipError, OverlayError
-from hindsight.overlay.state import StateConfig, TrackStates
-from hindsight.overlay.style import OverlayStyle
-from hindsight.overlay.templates import create_template
-from hindsight.recorder.actions.actionmap import ActionMapError, parse_map
+from hindsight.overlay.model.state import StateConfig, TrackStates
+from hindsight.overlay.model.theme import OverlayStyle
+from hindsight.overlay.qt.templates import create_template
+from hindsight.actionmap.load import ActionMapError, parse_map
 from hindsight.recorder.config import EncoderConfig
-from hindsight.recorder.encoding.chooser import EncoderChooser
+from hindsight.recorder.video.encoder_chooser import EncoderChooser
 from hindsight.recorder.errors import EncoderError
-from hindsight.recorder.live.layout import OverlayLayout, build_layout
+from hindsight.overlay.model.layout import OverlayLayout, build_layout
 
 __all__ = ["DEFAULT_PRESET", "BurnInResult", "burn_in", "default_output", "load_clip_layout"]
 

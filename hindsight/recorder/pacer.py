@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hindsight.recorder.clock import NS_PER_S
+from hindsight.clock import NS_PER_S
 
 __all__ = ["FramePacer", "SlotPlan"]
 

@@ -12,7 +12,7 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from typing import cast
 
-from hindsight.recorder.clock import NS_PER_S
+from hindsight.clock import NS_PER_S
 from hindsight.recorder.packet import EncodedPacket
 
 __all__ = ["PacketRing", "RingStats"]

@@ -18,11 +18,11 @@ from typing import Any
 
 from hindsight.errors import HindsightError
 from hindsight.recorder.allocator import trim
-from hindsight.recorder.bundle import BundleContributor, SavedClip, write_bundle
-from hindsight.recorder.clock import NS_PER_S, now_ns
+from hindsight.recorder.export.bundle_writer import BundleContributor, SavedClip, write_bundle
+from hindsight.clock import NS_PER_S, now_ns
 from hindsight.recorder.errors import ExportError, SaveTimeout
 from hindsight.recorder.ring import PacketRing
-from hindsight.recorder.signals import Signal
+from hindsight.signals import Signal
 
 __all__ = ["SaveRequest", "ClipSaver"]
 

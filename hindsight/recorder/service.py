@@ -14,13 +14,13 @@ from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from hindsight.recorder.actions.capture import ActionCapture
-from hindsight.recorder.actions.registry import MapRegistry
-from hindsight.recorder.bundle import SavedClip
+from hindsight.actionmap.registry import MapRegistry
+from hindsight.recorder.export.bundle_writer import SavedClip
 from hindsight.recorder.config import RecorderConfig
 from hindsight.recorder.control import create_server
 from hindsight.recorder.errors import ConfigError
-from hindsight.recorder.hotkey import HotkeyListener, create_hotkey_listener
-from hindsight.recorder.live.server import LiveServer
+from hindsight.recorder.input.hotkey import HotkeyListener, create_hotkey_listener
+from hindsight.overlay.web.server import LiveServer
 from hindsight.recorder.session import RecordingSession
 
 __all__ = ["RecorderService", "ServicePlugin", "clip_summary"]

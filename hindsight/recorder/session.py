@@ -24,17 +24,17 @@ import av
 from av.video.reformatter import VideoReformatter
 
 from hindsight.errors import HindsightError
-from hindsight.recorder.bundle import BundleContributor, sweep_partial_bundles
-from hindsight.recorder.capture import CaptureSource, choose_capture_source
-from hindsight.recorder.clock import NS_PER_S, now_ns, sleep_until_ns
+from hindsight.recorder.export.bundle_writer import BundleContributor, sweep_partial_bundles
+from hindsight.recorder.video import CaptureSource, choose_capture_source
+from hindsight.clock import NS_PER_S, now_ns, sleep_until_ns
 from hindsight.recorder.config import RecorderConfig
-from hindsight.recorder.encoding.chooser import CANDIDATES, EncoderChooser, EncoderFactory
-from hindsight.recorder.encoding.encoder import VideoEncoder
+from hindsight.recorder.video.encoder_chooser import CANDIDATES, EncoderChooser, EncoderFactory
+from hindsight.recorder.video.encoder import VideoEncoder
 from hindsight.recorder.errors import CaptureError, EncoderError, ExportError
 from hindsight.recorder.pacer import FramePacer
 from hindsight.recorder.ring import PacketRing
 from hindsight.recorder.saver import ClipSaver, SaveRequest
-from hindsight.recorder.signals import Signal
+from hindsight.signals import Signal
 
 __all__ = ["RecordingSession", "FrameCounters"]
 

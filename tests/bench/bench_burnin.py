@@ -21,13 +21,13 @@ import av
 
 from hindsight.overlay.burnin import DEFAULT_PRESET, burn_in
 from hindsight.recorder.control import create_client
-from hindsight.recorder.demo_game import DemoPlayer
+from hindsight.demo.game import DemoPlayer
 from tests.bench.common import RecorderCli, print_json, reference_scene
 
 
 def record_clip(width: int, height: int, seconds: int, out_dir: Path) -> Path:
     with reference_scene(width, height, 60) as display:
-        game = subprocess.Popen([sys.executable, "-m", "hindsight.recorder.demo_game", "--display", display,
+        game = subprocess.Popen([sys.executable, "-m", "hindsight.demo.game", "--display", display,
                                  "--position", f"{(width - 640) // 2},{(height - 360) // 2}"],
                                 stdout=subprocess.PIPE, text=True)
         window_id = int(game.stdout.readline().split()[1])

@@ -14,8 +14,8 @@ import argparse
 import random
 import time
 
-from hindsight.recorder.actions.inputs.base import RawInput
-from hindsight.recorder.actions.registry import MapRegistry
+from hindsight.recorder.input.base import RawInput
+from hindsight.actionmap.registry import MapRegistry
 from hindsight.recorder.actions.timeline import ActionTimeline
 from hindsight.recorder.actions.translator import ActionTranslator
 from tests.bench.common import print_json

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import psutil
 
-from hindsight.recorder.display import MovingScene, VirtualDisplay
+from hindsight.demo.display import MovingScene, VirtualDisplay
 
 HINDSIGHT = [sys.executable, "-m", "hindsight"]
 

@@ -7,6 +7,6 @@ import pytest
 
 @pytest.fixture(scope="session")
 def qt_app():
-    from hindsight.overlay.compositor import ensure_qt
+    from hindsight.overlay.qt.compositor import ensure_qt
 
     return ensure_qt()

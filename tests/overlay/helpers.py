@@ -10,9 +10,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from hindsight.recorder.actions.actionmap import load_map
-from hindsight.recorder.actions.registry import SHIPPED_DIR
-from hindsight.recorder.live.layout import OverlayLayout, build_layout
+from hindsight.actionmap.load import load_map
+from hindsight.actionmap.registry import SHIPPED_DIR
+from hindsight.overlay.model.layout import OverlayLayout, build_layout
 
 ACCENT = (60, 227, 180)
 

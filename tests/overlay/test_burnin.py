@@ -12,10 +12,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from hindsight.overlay.burnin import burn_in, load_clip_layout
-from hindsight.overlay.compositor import FrameCompositor
+from hindsight.overlay.qt.compositor import FrameCompositor
 from hindsight.overlay.errors import ClipError
-from hindsight.overlay.style import OverlayStyle
-from hindsight.overlay.templates import create_template
+from hindsight.overlay.model.theme import OverlayStyle
+from hindsight.overlay.qt.templates import create_template
 from tests.overlay.helpers import expected_lit, is_accent, probe_box, synthetic_clip
 from tests.recorder.cli_proc import run_cli
 
@@ -120,8 +120,8 @@ def test_cli_render(tmp_path: Path) -> None:
 def test_progress_bar_draws_one_line_only_on_a_terminal() -> None:
     import io
 
-    from hindsight.overlay.cli import _describe_frames
-    from hindsight.progressbar import ProgressBar
+    from hindsight.cli.overlay import _describe_frames
+    from hindsight.cli.progressbar import ProgressBar
 
     class Tty(io.StringIO):
         def isatty(self) -> bool:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from hindsight.recorder.actions.actionmap import apply_override, load_map
-from hindsight.recorder.actions.registry import SHIPPED_DIR
-from hindsight.recorder.live.layout import build_layout, layout_from_json
+from hindsight.actionmap.load import apply_override, load_map
+from hindsight.actionmap.registry import SHIPPED_DIR
+from hindsight.overlay.model.layout import build_layout, layout_from_json
 from tests.overlay.helpers import shipped_layout
 
 

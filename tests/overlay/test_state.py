@@ -8,14 +8,14 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hindsight.overlay.state import (
+from hindsight.overlay.model.state import (
     ActionFrame,
     LiveActionState,
     StateConfig,
     TrackStates,
     direction_of,
 )
-from hindsight.recorder.live.layout import ActionInfo
+from hindsight.overlay.model.layout import ActionInfo
 from tests.overlay.helpers import expected_lit
 
 ACTIONS = (ActionInfo("jump", "button", "Jump"), ActionInfo("fire", "button", "Fire"),

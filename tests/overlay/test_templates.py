@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hindsight.overlay.compositor import qimage_rgba, render_image
+from hindsight.overlay.qt.compositor import qimage_rgba, render_image
 from hindsight.overlay.errors import OverlayError
-from hindsight.overlay.state import ActionFrame, HistoryEntry
-from hindsight.overlay.style import OverlayStyle
-from hindsight.overlay.templates import create_template
+from hindsight.overlay.model.state import ActionFrame, HistoryEntry
+from hindsight.overlay.model.theme import OverlayStyle
+from hindsight.overlay.qt.templates import create_template
 from tests.overlay.helpers import is_accent, probe_box, shipped_layout
 
 CS2 = shipped_layout("valve.counter-strike-2")

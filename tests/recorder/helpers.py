@@ -8,9 +8,9 @@ from pathlib import Path
 
 import av
 
-from hindsight.recorder.capture import read_counter
+from hindsight.recorder.video import read_counter
 from hindsight.recorder.config import CaptureConfig, EncoderConfig, RecorderConfig, RingConfig
-from hindsight.recorder.encoding.encoder import VideoEncoder
+from hindsight.recorder.video.encoder import VideoEncoder
 from hindsight.recorder.errors import EncoderError
 
 

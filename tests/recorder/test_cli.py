@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from hindsight.recorder.mediainfo import read_media_facts
+from hindsight.recorder.export.mediainfo import read_media_facts
 from tests.recorder.cli_proc import run_cli
 from tests.recorder.helpers import check_manifest_digests
 

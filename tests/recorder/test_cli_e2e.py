@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from hindsight.recorder.mediainfo import read_media_facts
+from hindsight.recorder.export.mediainfo import read_media_facts
 from tests.recorder.cli_proc import RecorderProcess, clip_folders, run_cli
 from tests.recorder.helpers import check_manifest_digests
 from tests.x11 import moving_scene, xvfb  # noqa: F401

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hindsight.recorder.clock import NS_PER_S
+from hindsight.clock import NS_PER_S
 from hindsight.recorder.pacer import FramePacer
 
 

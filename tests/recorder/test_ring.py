@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hindsight.recorder.clock import NS_PER_S
+from hindsight.clock import NS_PER_S
 from hindsight.recorder.packet import EncodedPacket, StreamParams
 from hindsight.recorder.ring import PacketRing, RingStats
 

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from hindsight.recorder.bundle import sweep_partial_bundles
-from hindsight.recorder.capture import FakeSource
-from hindsight.recorder.clock import NS_PER_S, now_ns
+from hindsight.recorder.export.bundle_writer import sweep_partial_bundles
+from hindsight.recorder.video import FakeSource
+from hindsight.clock import NS_PER_S, now_ns
 from hindsight.recorder.errors import CaptureError, DiskFullError, EncoderError, ExportError
-from hindsight.recorder.mediainfo import read_media_facts
+from hindsight.recorder.export.mediainfo import read_media_facts
 from hindsight.recorder.session import RecordingSession
 from tests.recorder.helpers import (
     check_manifest_digests,

@@ -17,7 +17,7 @@ from hindsight.recorder.config import (
     parse_region,
 )
 from hindsight.recorder.errors import ConfigError
-from hindsight.recorder.hotkey import to_pynput_combo
+from hindsight.recorder.input.hotkey import to_pynput_combo
 from hindsight.recorder.settings import build_recorder_config, load_settings
 
 

@@ -15,20 +15,20 @@ from collections.abc import Sequence
 from typing import Any
 
 from hindsight.recorder.actions.events import ActionEvent, ContextEvent
-from hindsight.recorder.actions.focus import FocusTracker, ForegroundApp, create_focus_tracker
-from hindsight.recorder.actions.inputs import (
+from hindsight.recorder.input.focus import FocusTracker, ForegroundApp, create_focus_tracker
+from hindsight.recorder.input import (
     InputError,
     InputQueue,
     InputSource,
     create_input_sources,
 )
-from hindsight.recorder.actions.model import ActionMap
-from hindsight.recorder.actions.registry import MapRegistry
+from hindsight.actionmap.model import ActionMap
+from hindsight.actionmap.registry import MapRegistry
 from hindsight.recorder.actions.timeline import ActionTimeline
 from hindsight.recorder.actions.track import ActionTrackContributor, warm_up
 from hindsight.recorder.actions.translator import ActionTranslator
-from hindsight.recorder.clock import now_ns
-from hindsight.recorder.live.fanout import EventFanout
+from hindsight.clock import now_ns
+from hindsight.recorder.actions.fanout import EventFanout
 
 __all__ = ["ActionCapture"]
 

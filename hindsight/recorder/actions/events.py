@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hindsight.recorder.actions.model import ActionMap
+from hindsight.actionmap.model import ActionMap
 
 __all__ = ["ActionEvent", "ContextEvent", "UNFOCUSED", "PRESS", "RELEASE", "VALUE"]
 

@@ -21,7 +21,7 @@ from hindsight.recorder.actions.events import (
     ActionEvent,
     ContextEvent,
 )
-from hindsight.recorder.clock import NS_PER_S
+from hindsight.clock import NS_PER_S
 
 __all__ = ["ActionTimeline", "TimelineState", "TimelineCut"]
 

@@ -19,9 +19,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from hindsight.recorder.actions.events import PRESS, RELEASE, UNFOCUSED, ActionEvent, ContextEvent
-from hindsight.recorder.actions.model import ActionMap
+from hindsight.actionmap.model import ActionMap
 from hindsight.recorder.actions.timeline import ActionTimeline, TimelineCut
-from hindsight.recorder.bundle import ClipSpan, Contribution
+from hindsight.recorder.export.bundle_writer import ClipSpan, Contribution
 
 __all__ = ["ALIGNMENT_RULE", "LATENCY_BIAS_FRAMES", "ActionTrackContributor", "build_track", "warm_up"]
 

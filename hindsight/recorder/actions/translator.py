@@ -21,9 +21,9 @@ from hindsight.recorder.actions.events import (
     ActionEvent,
     ContextEvent,
 )
-from hindsight.recorder.actions.inputs.base import RawInput
-from hindsight.recorder.actions.model import ActionMap, ActionSet, Binding
-from hindsight.recorder.actions.names import input_kind
+from hindsight.recorder.input.base import RawInput
+from hindsight.actionmap.model import ActionMap, ActionSet, Binding
+from hindsight.actionmap.names import input_kind
 
 __all__ = ["ActionTranslator", "TranslatorCounters", "apply_deadzone"]
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from Xlib import XK, X, display
 from Xlib.ext import xtest
 
-from hindsight.recorder.display import VirtualDisplay
+from hindsight.demo.display import VirtualDisplay
 from tests.recorder.cli_proc import RecorderProcess, run_cli
 
 MAPS_DIR = Path(__file__).parent / "maps"
@@ -61,7 +61,7 @@ class GameEnv:
 def start_game(display_name: str, name: str = "hs-testgame", size: str = "640x360",
                position: str = "0,0", title: str = GAME_TITLE) -> tuple[subprocess.Popen, int]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "hindsight.recorder.demo_game", "--display", display_name, "--name", name,
+        [sys.executable, "-m", "hindsight.demo.game", "--display", display_name, "--name", name,
          "--size", size, "--position", position, "--title", title],
         stdout=subprocess.PIPE, text=True,
     )

@@ -11,11 +11,11 @@ import sdl2
 
 from hindsight.recorder.actions.capture import ActionCapture
 from hindsight.recorder.actions.events import ActionEvent, ContextEvent
-from hindsight.recorder.actions.focus import FixedFocusTracker, ForegroundApp, create_focus_tracker
-from hindsight.recorder.actions.inputs import SdlPadSource, X11KeyboardSource
-from hindsight.recorder.actions.registry import MapRegistry
+from hindsight.recorder.input.focus import FixedFocusTracker, ForegroundApp, create_focus_tracker
+from hindsight.recorder.input import SdlPadSource, X11KeyboardSource
+from hindsight.actionmap.registry import MapRegistry
 from tests.recorder.actions.game_env import MAPS_DIR, Keyboard, game_env, start_game
-from tests.recorder.actions.test_inputs_pad import VirtualPad, wait_until
+from tests.recorder.input.test_pad import VirtualPad, wait_until
 from tests.recorder.cli_proc import RecorderProcess, run_cli
 
 GAME_APP = ForegroundApp(pid=1, names=("hs-testgame",), steam_appid=None, window_id=1)

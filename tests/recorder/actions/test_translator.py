@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hindsight.recorder.actions.actionmap import parse_map
+from hindsight.actionmap.load import parse_map
 from hindsight.recorder.actions.events import (
     PRESS,
     RELEASE,
@@ -17,8 +17,8 @@ from hindsight.recorder.actions.events import (
     ActionEvent,
     ContextEvent,
 )
-from hindsight.recorder.actions.inputs.base import RawInput
-from hindsight.recorder.actions.names import EVDEV_KEYS
+from hindsight.recorder.input.base import RawInput
+from hindsight.actionmap.names import EVDEV_KEYS
 from hindsight.recorder.actions.translator import ActionTranslator, apply_deadzone
 
 MAP = parse_map('''

@@ -1,0 +1,1 @@
+"""The action-map language: model, input names, validation, loading, local overrides, the registry."""

@@ -1,0 +1,1 @@
+"""The composition root (settings -> recorder + outputs) and the desktop side of Hindsight."""

@@ -1,0 +1,75 @@
+"""The ``hindsight`` command: one parser, subcommands registered by each package.
+
+Every error a user can cause is a :class:`HindsightError`; it is printed as one line
+(``hindsight: error: ...``) with a non-zero exit. Anything else is a bug and keeps
+its traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from hindsight import __version__
+from hindsight.errors import HindsightError
+
+__all__ = ["main", "build_parser"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hindsight",
+        description="Retroactive gameplay clip recorder: keeps the last seconds of the screen and saves them on a hotkey.",
+    )
+    parser.add_argument("--version", action="version", version=f"hindsight {__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    from hindsight.cli import overlay as overlay_cli
+    from hindsight.cli import record as recorder_cli
+    from hindsight.cli import maps as cli_maps
+    from hindsight.cli import upload as uploader_cli
+    # The recorder and the uploader never import each other: the library reaches a
+    # running recorder as a plugin made here.
+    recorder_cli.register(sub, plugins=[_library_output])
+    cli_maps.register(sub)
+    overlay_cli.register(sub)
+    uploader_cli.register(sub)
+    return parser
+
+
+def _library_output(settings_file):  # type: ignore[no-untyped-def]
+    from hindsight.uploader.recorder_output import LibraryOutput
+
+    return LibraryOutput(settings_file)
+
+
+def _setup_logging(verbosity: int) -> None:
+    level = logging.WARNING if verbosity <= 0 else logging.INFO if verbosity == 1 else logging.DEBUG
+    logging.basicConfig(level=level, format="hindsight: %(levelname)s: %(message)s", stream=sys.stderr)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _setup_logging(args.verbose)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        print(
+            "\nThe desktop app (tray, clip library) is not part of this build yet; "
+            "run `hindsight record` to record in the foreground, or `hindsight demo`.",
+            file=sys.stderr,
+        )
+        return 0
+    try:
+        return int(args.func(args) or 0)
+    except HindsightError as err:
+        print(f"hindsight: error: {err}", file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,159 @@
+"""``hindsight demo``: the whole pipeline on any machine, with or without a screen.
+
+Where there is no display it starts a virtual one (Xvfb) with a moving scene and
+the demo game, and plays that game with real X input events: the clip then carries
+an action track (with a chat span redacted). On an existing display it records the
+screen as it is and never injects input. Either way it saves a clip the way the
+hotkey would, reads it back from disk and prints where it is and what it holds.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, TextIO
+
+import pyarrow.parquet as pq
+
+from hindsight.paths import default_clips_dir
+from hindsight.recorder.actions.capture import ActionCapture
+from hindsight.actionmap.registry import MapRegistry
+from hindsight.recorder.config import CaptureConfig, RecorderConfig, RingConfig
+from hindsight.demo.display import MovingScene, ensure_display
+from hindsight.recorder.errors import CaptureError, ConfigError
+from hindsight.recorder.export.mediainfo import read_media_facts
+from hindsight.recorder.session import RecordingSession
+
+__all__ = ["run_demo"]
+
+
+def _parse_size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise ConfigError(f"--size {text!r}: expected WIDTHxHEIGHT, e.g. 1280x720") from None
+    if w < 640 or h < 360:
+        raise ConfigError(f"--size {text!r}: at least 640x360")
+    return w, h
+
+
+def _start_game(display: str, width: int, height: int) -> tuple[subprocess.Popen, int]:
+    x, y = (width - 640) // 2, (height - 360) // 2
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hindsight.demo.game", "--display", display, "--position", f"{x},{y}"],
+        stdout=subprocess.PIPE, text=True,
+    )
+    line = proc.stdout.readline()
+    if not line.startswith("ready "):
+        proc.kill()
+        raise CaptureError("the demo game window did not start")
+    return proc, int(line.split()[1])
+
+
+def _track_summary(clip_path: Path) -> str:
+    track = clip_path / "actions.parquet"
+    if not track.exists():
+        return "      no mapped game had focus: a video-only clip (nothing is guessed)\n"
+    table = pq.read_table(track).to_pydict()
+    rows = len(table["frame_index"])
+    valid = sum(table["valid"])
+    chat = sum(1 for c in table["context"] if c == "chat")
+    taps = {name[4:-2]: sum(values) for name, values in table.items() if name.endswith(".n")}
+    moved = sum(1 for x, y in zip(table.get("act.move.x", []), table.get("act.move.y", []), strict=True) if x or y)
+    pressed = ", ".join(f"{name} x{count}" for name, count in taps.items() if count)
+    return (
+        f"      actions.parquet: {rows} rows (one per frame), {valid} valid; presses: {pressed or 'none'}; "
+        f"moving in {moved} frames\n"
+        f"      {chat} frames in chat were redacted: only the span is kept, not one key of what was typed\n"
+    )
+
+
+def run_demo(clips_dir: Path | None, seconds: int, size: str, out: TextIO, fps: int = 30,
+             plugins: Sequence[Any] = ()) -> int:
+    """Record, play, save and read back one clip; ``plugins`` are recorder outputs (the clip library)."""
+    if not 2 <= seconds <= 20:
+        raise ConfigError(f"--seconds {seconds}: the demo saves 2..20 seconds")
+    width, height = _parse_size(size)
+    clips_dir = clips_dir or default_clips_dir()
+    with contextlib.ExitStack() as stack:
+        display, virtual = ensure_display(None, size=(width, height))
+        player = None
+        if virtual is not None:
+            stack.callback(virtual.stop)
+            out.write(f"[1/5] no screen here: started a virtual display {display} ({width}x{height})\n")
+            scene = MovingScene(display, rate=fps).start()
+            stack.callback(scene.stop)
+            game, window_id = _start_game(display, width, height)
+            stack.callback(lambda: (game.kill(), game.wait(10)))
+            from hindsight.demo.game import DemoPlayer
+
+            player = DemoPlayer(display)
+            stack.callback(player.close)
+            player.focus(window_id)
+            out.write("      playing a moving test scene with the demo game on top\n")
+        else:
+            out.write(f"[1/5] recording the screen of display {display} (no input is injected)\n")
+        config = RecorderConfig(
+            capture=CaptureConfig(display=display, fps=fps),
+            ring=RingConfig(buffer_seconds=max(10, seconds + 2)),
+            clips_dir=clips_dir,
+            default_clip_seconds=seconds,
+        )
+        registry = MapRegistry(log_errors=False)
+        actions = ActionCapture(registry, buffer_seconds=config.ring.buffer_seconds, display=display)
+        contributors = [actions.contributor()]
+        for plugin in plugins:
+            contributors.extend(plugin.contributors())
+        session = RecordingSession(config, contributors=contributors)
+        for plugin in plugins:
+            stack.callback(plugin.detach)
+        session.start()
+        stack.callback(session.stop)
+        for plugin in plugins:
+            # The demo has no control channel or hotkey; the session and actions are what outputs use.
+            plugin.attach(SimpleNamespace(session=session, actions=actions))
+        actions.start()
+        stack.callback(actions.stop)
+        status = session.status()
+        out.write(f"[2/5] recording {status['source']} at {fps} fps with {status['encoder']} into a replay buffer;\n"
+                  f"      input becomes actions through {len(registry)} game action maps\n")
+        out.flush()
+        time.sleep(0.5)
+        if player is not None:
+            out.write(f"[3/5] playing for {seconds} s: moving (WASD), looking (mouse), jumping, chatting\n")
+            out.flush()
+            player.play(seconds + 0.5)
+        else:
+            out.write(f"[3/5] recording for {seconds} s\n")
+            out.flush()
+            time.sleep(seconds + 1)
+        out.write(f"[4/5] saving the last {seconds} s, as the hotkey would\n")
+        t0 = time.monotonic()
+        clip = session.save(seconds).wait(60)
+        save_ms = (time.monotonic() - t0) * 1000
+        status = session.status()
+        session.stop()  # outputs have heard of the clip once the saver has stopped
+        outputs = {plugin.name: plugin.status() for plugin in plugins}
+    facts = read_media_facts(clip.video_path)
+    video = clip.manifest["video"]
+    game = clip.manifest.get("game")
+    out.write(
+        f"[5/5] clip saved in {save_ms:.0f} ms{' for ' + game['title'] if game else ''}:\n"
+        f"      {clip.path}\n"
+        f"      video.mp4: {facts.width}x{facts.height} {facts.codec}, {facts.frames} frames, "
+        f"{facts.duration_s:.2f} s at {float(facts.fps):g} fps (CFR: {'yes' if facts.cfr else 'no'}), "
+        f"first frame a keyframe: {'yes' if facts.first_is_keyframe else 'no'}\n"
+        f"      encoder {video['encoder']}, {video['dup_frames']} duplicated frames in the clip; "
+        f"recorder captured {status['frames_captured']} frames, {status['dup_frames']} duplicated\n"
+        + _track_summary(clip.path)
+        + f"      manifest.json lists {', '.join(clip.manifest['files'])} with their sha256\n"
+        + "".join(f"      clip {name}: {status['summary']}; `hindsight clips list` shows it\n"
+                  for name, status in outputs.items() if status.get("summary"))
+    )
+    out.flush()
+    return 0

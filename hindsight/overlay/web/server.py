@@ -1,0 +1,299 @@
+"""The live overlay server: the OBS browser source page, action events (SSE) and the game's layout.
+
+It binds 127.0.0.1 only and every request must carry the user's token
+(``?token=``), else 403. Routes:
+
+- ``/overlay?token=..&template=keyboard_mouse``: the browser source page (HTML + canvas, transparent);
+- ``/events?token=..``: Server-Sent Events with action names and values only
+  (``action``, ``state``, ``context``, ``layout`` events), never a key or a character;
+- ``/layout?token=..``: the focused (or last focused) game's actions and the default
+  binding's key caps to light, from the shipped action map.
+
+Each events client is one thread reading its own bounded subscription of the
+capture's fan-out; a client that falls behind loses events (counted) and is sent a
+fresh ``state`` snapshot from the timeline instead.
+"""
+
+from __future__ import annotations
+
+import errno
+import hmac
+import json
+import logging
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, urlsplit
+
+from hindsight.recorder.actions.events import VALUE, ActionEvent, ContextEvent
+from hindsight.actionmap.model import ActionMap
+from hindsight.clock import now_ns
+from hindsight.recorder.errors import ConfigError
+from hindsight.overlay.model.layout import OverlayLayout, build_layout
+from hindsight.overlay.web.page import overlay_page
+from hindsight.overlay.web.token import load_or_create_token
+
+if TYPE_CHECKING:
+    from hindsight.recorder.actions.capture import ActionCapture
+
+__all__ = ["DEFAULT_PORT", "HOST", "TEMPLATES", "LiveServer", "fallback_layout"]
+
+log = logging.getLogger(__name__)
+
+HOST = "127.0.0.1"
+DEFAULT_PORT = 47913
+TEMPLATES = ("keyboard_mouse", "controller", "apm", "history")
+_HEARTBEAT_S = 10.0
+_BATCH_S = 0.008  # events arriving within this are sent together (mouse motion is coalesced)
+_ALLOWED_HOSTS = ("127.0.0.1", "localhost")
+
+
+def fallback_layout() -> OverlayLayout:
+    """Shown before any game had focus: the demo game's plain WASD + mouse, so OBS has something to place."""
+    from hindsight.actionmap.load import load_map
+    from hindsight.actionmap.registry import SHIPPED_DIR
+
+    layout = build_layout(load_map(SHIPPED_DIR / "hindsight.demo-game.toml"))
+    return OverlayLayout(None, None, layout.template, layout.contexts, layout.actions, layout.keys,
+                         layout.keys_w, layout.keys_h, layout.mouse, layout.pad)
+
+
+class LiveServer:
+    """The loopback HTTP server of one recorder run; see the module docstring."""
+
+    def __init__(self, capture: ActionCapture, *, port: int = DEFAULT_PORT, token: str | None = None) -> None:
+        if not 0 <= port <= 65535:
+            raise ConfigError(f"--overlay-port {port}: must be 0..65535 (0: any free port)")
+        self.capture = capture
+        self.requested_port = port
+        self.token = token or load_or_create_token()
+        self._httpd: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()
+        self._map: ActionMap | None = None
+        self._layout: OverlayLayout = fallback_layout()
+        self.layout_version = 0
+        self.clients = 0
+        self.resyncs = 0
+
+    # ---- lifecycle -------------------------------------------------------------------
+
+    def start(self) -> LiveServer:
+        try:
+            httpd = _Httpd((HOST, self.requested_port), _Handler)
+        except OSError as err:
+            if err.errno != errno.EADDRINUSE or self.requested_port == 0:
+                raise ConfigError(f"cannot start the overlay server on {HOST}:{self.requested_port}: "
+                                  f"{err.strerror or err}") from None
+            # Another program (or recorder) has the port: overlays still work on a free one.
+            log.warning("overlay port %d is in use; using a free port instead", self.requested_port)
+            httpd = _Httpd((HOST, 0), _Handler)
+        httpd.live = self
+        self._httpd = httpd
+        self._thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.2},
+                                        name="hindsight-live", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            self._httpd = None
+        if self._thread is not None:
+            self._thread.join(5)
+
+    @property
+    def port(self) -> int:
+        return self._httpd.server_address[1] if self._httpd is not None else 0
+
+    def url(self, template: str = "keyboard_mouse") -> str:
+        return f"http://{HOST}:{self.port}/overlay?token={self.token}&template={template}"
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "url": self.url(),
+            "port": self.port,
+            "clients": self.clients,
+            "events_dropped": self.capture.fanout.dropped,
+            "resyncs": self.resyncs,
+        }
+
+    # ---- layout ----------------------------------------------------------------------
+
+    def note_map(self, amap: ActionMap | None) -> bool:
+        """The game now in focus; returns True when the layout changed."""
+        if amap is None:
+            return False  # unfocused: keep showing the last game's layout
+        registry = self.capture.registry
+        if amap.extends and amap.extends in registry:
+            amap = registry.base(amap.extends)  # never a user's own rebinding: the shipped keys
+        with self._lock:
+            if self._map is not None and self._map.id == amap.id and self._map.sha256 == amap.sha256:
+                return False
+            self._map = amap
+            self._layout = build_layout(amap)
+            self.layout_version += 1
+            return True
+
+    def layout(self) -> tuple[int, OverlayLayout]:
+        self.note_map(self.capture.game)
+        with self._lock:
+            return self.layout_version, self._layout
+
+    def snapshot(self) -> dict[str, Any]:
+        """What stands now (context, held buttons, axis values), from the timeline."""
+        t = now_ns()
+        state = self.capture.timeline.cut(t, t).initial
+        kinds = {a.name: a.kind for a in state.context.amap.actions} if state.context.amap else {}
+        return {
+            "context": state.context.context,
+            "recorded": state.context.recorded,
+            "held": sorted(a for a, held in state.held.items() if held),
+            "values": {a: [round(x, 4), round(y, 4)] for a, (x, y) in state.values.items()
+                       if kinds.get(a) in ("axis1d", "axis2d")},
+            "layout": self.layout()[0],
+        }
+
+
+class _Httpd(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    live: LiveServer
+
+
+def _event_json(event: ActionEvent | ContextEvent, t0_ns: int) -> tuple[str, dict[str, Any]]:
+    if isinstance(event, ContextEvent):
+        return "context", {"context": event.context, "recorded": event.recorded,
+                           "game": event.amap.id if event.amap else None}
+    return "action", {"t_ms": (event.t_ns - t0_ns) // 1_000_000, "action": event.action, "edge": event.edge,
+                      "x": round(event.x, 4), "y": round(event.y, 4)}
+
+
+def _coalesce(events: list[Any], deltas: set[str]) -> list[Any]:
+    """Sum runs of mouse-look deltas (one event per motion) into one event per run."""
+    out: list[Any] = []
+    for e in events:
+        prev = out[-1] if out else None
+        if (isinstance(e, ActionEvent) and e.action in deltas and isinstance(prev, ActionEvent)
+                and prev.action == e.action):
+            out[-1] = ActionEvent(e.t_ns, e.action, VALUE, prev.x + e.x, prev.y + e.y)
+        else:
+            out.append(e)
+    return out
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Httpd
+    protocol_version = "HTTP/1.1"
+    server_version = "hindsight-live"
+    sys_version = ""
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        # URLs carry the token: never log them.
+        log.debug("live request %s", self.command)
+
+    def do_GET(self) -> None:  # noqa: N802
+        live = self.server.live
+        url = urlsplit(self.path)
+        query = parse_qs(url.query)
+        host = (self.headers.get("Host") or "").rsplit(":", 1)[0].strip("[]")
+        if host not in _ALLOWED_HOSTS:
+            # A page on another site that rebinds its name to 127.0.0.1 sends its own Host.
+            return self._plain(403, "forbidden")
+        token = (query.get("token") or [""])[0]
+        if not hmac.compare_digest(token.encode(), live.token.encode()):
+            return self._plain(403, "forbidden: this URL needs the token `hindsight status` shows")
+        if url.path == "/overlay":
+            template = (query.get("template") or ["keyboard_mouse"])[0]
+            if template not in TEMPLATES:
+                return self._plain(404, f"unknown template; one of {', '.join(TEMPLATES)}")
+            return self._send(200, "text/html; charset=utf-8", overlay_page(template).encode())
+        if url.path == "/layout":
+            version, layout = live.layout()
+            body = json.dumps({"version": version, **layout.to_json()}).encode()
+            return self._send(200, "application/json", body)
+        if url.path == "/events":
+            return self._events(live)
+        return self._plain(404, "not found")
+
+    def do_POST(self) -> None:  # noqa: N802
+        self._plain(405, "method not allowed")
+
+    do_PUT = do_DELETE = do_POST  # noqa: N815
+
+    def _headers(self, code: int, ctype: str, length: int | None) -> None:
+        self.send_response(code)
+        self.send_header("Content-Type", ctype)
+        if length is not None:
+            self.send_header("Content-Length", str(length))
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.send_header("Referrer-Policy", "no-referrer")
+        self.send_header("Content-Security-Policy",
+                         "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+                         "connect-src 'self'; img-src 'none'")
+        self.end_headers()
+
+    def _send(self, code: int, ctype: str, body: bytes) -> None:
+        self._headers(code, ctype, len(body))
+        self.wfile.write(body)
+
+    def _plain(self, code: int, text: str) -> None:
+        self._send(code, "text/plain; charset=utf-8", (text + "\n").encode())
+
+    def _events(self, live: LiveServer) -> None:
+        capture = live.capture
+        sub = capture.fanout.subscribe()
+        live.clients += 1
+        self.close_connection = True
+        t0_ns = now_ns()
+        try:
+            self._headers(200, "text/event-stream", None)
+            state = live.snapshot()
+            self._write("state", state)
+            sent_layout = state["layout"]
+            seen_dropped = 0
+            last_write = time.monotonic()
+            while not live._stopping.is_set():
+                first = sub.get(0.25)
+                if first is None:
+                    if time.monotonic() - last_write > _HEARTBEAT_S:
+                        self.wfile.write(b": keep-alive\n\n")
+                        self.wfile.flush()
+                        last_write = time.monotonic()
+                    continue
+                time.sleep(_BATCH_S)
+                batch = [first, *sub.drain()]
+                if sub.dropped != seen_dropped:
+                    # Events were lost for this slow client: its picture of what is held is stale.
+                    seen_dropped = sub.dropped
+                    live.resyncs += 1
+                    state = live.snapshot()
+                    self._write("state", state)
+                    sent_layout = state["layout"]
+                    continue
+                deltas = {a.name for a in live.layout()[1].actions if a.kind == "delta2d"}
+                for event in _coalesce(batch, deltas):
+                    if isinstance(event, ContextEvent):
+                        live.note_map(event.amap)
+                        if live.layout_version != sent_layout:
+                            sent_layout = live.layout_version
+                            self._write("layout", {"version": sent_layout}, flush=False)
+                    name, data = _event_json(event, t0_ns)
+                    self._write(name, data, flush=False)
+                self.wfile.flush()
+                last_write = time.monotonic()
+        except (BrokenPipeError, ConnectionResetError, TimeoutError, OSError):
+            pass  # the page was closed
+        finally:
+            capture.fanout.unsubscribe(sub)
+            live.clients -= 1
+
+    def _write(self, name: str, data: dict[str, Any], flush: bool = True) -> None:
+        self.wfile.write(f"event: {name}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n".encode())
+        if flush:
+            self.wfile.flush()

@@ -1,0 +1,1 @@
+"""Writing a clip: the multi-stream mux and the bundle writer."""

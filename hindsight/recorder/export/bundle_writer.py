@@ -1,0 +1,223 @@
+"""The clip bundle: one folder per clip with ``video.mp4``, extra files and ``manifest.json``.
+
+A bundle is assembled in a hidden ``.<clip_id>.partial`` folder beside the final one,
+every file fsynced, the manifest (with the sha256 of every other file) written last,
+then the folder is renamed to its readable name (``<Game title> <YYYY-MM-DD HH-MM-SS>``).
+A crash therefore never leaves a half clip under a final name; leftovers of crashed
+saves are swept by :func:`sweep_partial_bundles` at the next start.
+
+Other parts (the action track, later the audio) add files through
+:class:`BundleContributor`: given the clip's exact frame span, they return files and
+a manifest section.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+import shutil
+import uuid
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from hindsight import __version__
+from hindsight.clock import wall_utc
+from hindsight.recorder.errors import ExportError
+from hindsight.recorder.export.mux import VideoFacts, fsync_path, raise_export_error, write_mp4
+from hindsight.recorder.packet import EncodedPacket
+
+__all__ = [
+    "MANIFEST_FORMAT",
+    "MANIFEST_VERSION",
+    "ClipSpan",
+    "Contribution",
+    "BundleContributor",
+    "SavedClip",
+    "write_bundle",
+    "sweep_partial_bundles",
+    "clip_folder_name",
+]
+
+log = logging.getLogger(__name__)
+
+MANIFEST_FORMAT = "hindsight.clip"
+MANIFEST_VERSION = 1
+_PARTIAL_SUFFIX = ".partial"
+_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
+
+
+@dataclass(frozen=True)
+class ClipSpan:
+    """The exact frames of a clip on the clock: frame ``i`` was observed at ``frame_t_ns[i]``."""
+
+    clip_id: str
+    fps: int
+    frame_t_ns: tuple[int, ...]
+    dup_frames: tuple[bool, ...]
+
+    @property
+    def start_t_ns(self) -> int:
+        return self.frame_t_ns[0]
+
+    @property
+    def end_t_ns(self) -> int:
+        """End of the last frame's interval (its start plus one frame period)."""
+        return self.frame_t_ns[-1] + 1_000_000_000 // self.fps
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """Files (name -> bytes) and manifest sections a contributor adds to a bundle."""
+
+    files: Mapping[str, bytes] = field(default_factory=dict)
+    manifest: Mapping[str, Any] = field(default_factory=dict)
+
+
+class BundleContributor(Protocol):
+    def contribute(self, span: ClipSpan) -> Contribution: ...
+
+
+@dataclass(frozen=True)
+class SavedClip:
+    """A finished bundle: where it is and what its manifest says."""
+
+    path: Path
+    clip_id: str
+    manifest: dict[str, Any]
+
+    @property
+    def video_path(self) -> Path:
+        return self.path / "video.mp4"
+
+
+def clip_folder_name(title: str, created_local: Any) -> str:
+    safe = _UNSAFE.sub(" ", title).strip(" .") or "Clip"
+    return f"{safe} {created_local:%Y-%m-%d %H-%M-%S}"
+
+
+def sweep_partial_bundles(clips_dir: Path) -> int:
+    """Remove bundles a crashed save left half-written; returns how many."""
+    removed = 0
+    if not clips_dir.is_dir():
+        return 0
+    for entry in clips_dir.iterdir():
+        if entry.name.startswith(".") and entry.name.endswith(_PARTIAL_SUFFIX) and entry.is_dir():
+            shutil.rmtree(entry, ignore_errors=True)
+            removed += 1
+    return removed
+
+
+def write_bundle(
+    clips_dir: Path,
+    packets: Sequence[EncodedPacket],
+    *,
+    contributors: Sequence[BundleContributor] = (),
+    extra_manifest: Mapping[str, Any] | None = None,
+) -> SavedClip:
+    """Write a complete bundle for ``packets`` under ``clips_dir``; atomic as a whole."""
+    if not packets:
+        raise ExportError("nothing to save: the buffer is empty")
+    clip_id = str(uuid.uuid4())
+    created = wall_utc()
+    partial = clips_dir / f".{clip_id}{_PARTIAL_SUFFIX}"
+    try:
+        clips_dir.mkdir(parents=True, exist_ok=True)
+        partial.mkdir()
+    except OSError as err:
+        raise_export_error(err, clips_dir)
+    try:
+        span = ClipSpan(
+            clip_id=clip_id,
+            fps=packets[-1].params.fps,
+            frame_t_ns=tuple(p.t_ns for p in packets),
+            dup_frames=tuple(p.dup_frame for p in packets),
+        )
+        # Contributors (the action track) work while the video is muxed and fsynced:
+        # muxing and hashing mostly release the GIL, so the two overlap.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="hindsight-contrib") as pool:
+            pending = pool.submit(lambda: [c.contribute(span) for c in contributors])
+            facts = write_mp4(packets, partial / "video.mp4")
+            contributions = pending.result()
+        manifest = _base_manifest(clip_id, created, facts)
+        files = {"video.mp4": {"sha256": facts.sha256, "bytes": facts.bytes}}
+        for contribution in contributions:
+            for name, data in contribution.files.items():
+                _write_file(partial / name, data)
+                files[name] = {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+            _merge_sections(manifest, contribution.manifest)
+        if extra_manifest:
+            manifest.update(extra_manifest)
+        manifest["files"] = dict(sorted(files.items()))
+        _write_file(partial / "manifest.json", (json.dumps(manifest, indent=2, sort_keys=False) + "\n").encode())
+        fsync_path(partial)
+        # A contributor that recognised the game names it; otherwise the clip is of the desktop.
+        title = (manifest.get("game") or {}).get("title") or "Desktop"
+        final = _rename_into_place(partial, clips_dir, clip_folder_name(title, created.astimezone()))
+        fsync_path(clips_dir)
+    except OSError as err:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise_export_error(err, clips_dir)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    return SavedClip(path=final, clip_id=clip_id, manifest=manifest)
+
+
+def _base_manifest(clip_id: str, created: Any, facts: VideoFacts) -> dict[str, Any]:
+    video = asdict(facts)
+    first_t_ns, last_t_ns = video.pop("first_t_ns"), video.pop("last_t_ns")
+    for key in ("sha256", "bytes"):
+        video.pop(key)
+    video.update(cfr=True, time_base=f"1/{facts.fps}", starts_on_keyframe=True, file="video.mp4")
+    return {
+        "format": MANIFEST_FORMAT,
+        "version": MANIFEST_VERSION,
+        "clip_id": clip_id,
+        "created_utc": created.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "recorder": {"name": "hindsight", "version": __version__},
+        "game": None,  # a contributor that recognised the game fills it in
+        "action_map": None,
+        "video": video,
+        "audio": None,
+        "track": None,
+        "clock": {"source": "monotonic", "first_frame_t_ns": first_t_ns, "last_frame_t_ns": last_t_ns},
+        "privacy": {"raw_inputs_stored": False},
+    }
+
+
+def _merge_sections(manifest: dict[str, Any], extra: Mapping[str, Any]) -> None:
+    """Add a contribution: a section both name (``privacy``) is merged key by key, later wins."""
+    for key, value in extra.items():
+        if isinstance(value, Mapping) and isinstance(manifest.get(key), dict):
+            manifest[key] = {**manifest[key], **value}
+        else:
+            manifest[key] = value
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    with open(path, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _rename_into_place(partial: Path, clips_dir: Path, name: str) -> Path:
+    for n in range(1, 1000):
+        final = clips_dir / (name if n == 1 else f"{name} ({n})")
+        try:
+            # os.rename onto an existing non-empty dir fails, so a name taken meanwhile is never clobbered.
+            if final.exists():
+                continue
+            os.rename(partial, final)
+            return final
+        except OSError as err:
+            if final.exists():
+                continue
+            raise err
+    raise ExportError(f"could not find a free clip name for {name!r} in {clips_dir}")

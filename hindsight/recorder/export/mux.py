@@ -1,0 +1,209 @@
+"""Writing ring packets to an MP4 by remuxing, never re-encoding the normal case.
+
+Timestamps are rebased to zero here and only here. The file is written to a temp
+name in the destination folder, fsynced, then renamed, so a crash never leaves a
+half file under the final name. If a clip spans an encoder fallback (packets from
+two encoder runs with different parameter sets), the older part is transcoded to
+the newest run's codec so the clip is still one valid stream.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import io
+import mmap
+import os
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+
+from hindsight.recorder.config import EncoderConfig
+from hindsight.recorder.errors import DiskFullError, ExportError
+from hindsight.recorder.packet import EncodedPacket, StreamParams
+
+__all__ = ["VideoFacts", "write_mp4", "fsync_path", "raise_export_error"]
+
+
+@dataclass(frozen=True)
+class VideoFacts:
+    """What the written video holds; goes into the manifest."""
+
+    frames: int
+    dup_frames: int
+    fps: int
+    width: int
+    height: int
+    codec: str
+    encoder: str
+    duration_s: float
+    keyframes: int
+    first_t_ns: int
+    last_t_ns: int
+    transcoded: bool
+    sha256: str
+    bytes: int
+
+
+def fsync_path(path: Path) -> None:
+    """fsync a file or a directory (a rename is durable only once its folder is synced)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def raise_export_error(err: OSError, folder: Path) -> None:
+    if err.errno in (errno.ENOSPC, errno.EDQUOT):
+        raise DiskFullError(
+            f"the clips folder {folder} is full; free some space (recording continues and the next save will work)"
+        ) from None
+    if err.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        raise ExportError(f"the clips folder {folder} is not writable ({err.strerror}); choose another with --clips-dir") from None
+    raise ExportError(f"could not write the clip in {folder}: {err.strerror or err}") from None
+
+
+def write_mp4(packets: Sequence[EncodedPacket], path: Path) -> VideoFacts:
+    """Remux ``packets`` (starting on a keyframe) into ``path`` atomically; returns the facts."""
+    if not packets:
+        raise ExportError("nothing to save: the buffer is empty")
+    if not packets[0].keyframe:
+        raise ExportError("internal: a clip must start on a keyframe")
+    transcoded = any(p.params is not packets[-1].params for p in packets)
+    if transcoded:
+        packets = _transcode_to(packets, packets[-1].params)
+    params = packets[-1].params
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        _mux_file(packets, params, tmp)
+        digest, size = _fsync_and_hash(tmp)
+        os.replace(tmp, path)
+    except OSError as err:
+        tmp.unlink(missing_ok=True)
+        raise_export_error(err, path.parent)
+    except av.error.FFmpegError as err:
+        tmp.unlink(missing_ok=True)
+        raise ExportError(f"could not write {path.name}: {err}") from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    base_pts = packets[0].pts
+    return VideoFacts(
+        frames=len(packets),
+        dup_frames=sum(p.dup_frame for p in packets),
+        fps=params.fps,
+        width=params.width,
+        height=params.height,
+        codec=params.codec,
+        encoder=params.encoder,
+        duration_s=(packets[-1].pts + packets[-1].duration - base_pts) / params.fps,
+        keyframes=sum(p.keyframe for p in packets),
+        first_t_ns=packets[0].t_ns,
+        last_t_ns=packets[-1].t_ns,
+        transcoded=transcoded,
+        sha256=digest,
+        bytes=size,
+    )
+
+
+_RAW_FORMATS = {"h264": "h264", "hevc": "hevc", "av1": "obu"}
+
+
+def _mux_file(packets: Sequence[EncodedPacket], params: StreamParams, tmp: Path) -> None:
+    """Mux straight to ``tmp`` with room for the index reserved up front (faststart in one pass)."""
+    raw_format = _RAW_FORMATS.get(params.codec)
+    if raw_format is None:
+        raise ExportError(f"cannot write {params.codec} video into MP4 yet")
+    # Per sample at most: size (4) + sync flag (4) + 64-bit chunk offset (8); plus the fixed boxes.
+    # A reserved index makes the muxer write moov before mdat without a second pass over the file.
+    options = {"moov_size": str(16 * len(packets) + 65536)}
+    # PyAV opens an *encoder* for streams made with add_stream(), whose parameter sets
+    # would not match our packets. A stream probed from our own first keyframe carries
+    # exactly the encoder's parameters, so it serves as the template.
+    with av.open(io.BytesIO((params.extradata or b"") + packets[0].data), format=raw_format) as probe:
+        with av.open(str(tmp), "w", format="mp4", options=options) as out:
+            stream = out.add_stream_from_template(probe.streams.video[0])
+            stream.time_base = params.time_base
+            base_pts = packets[0].pts
+            for p in packets:
+                pkt = av.Packet(p.data)
+                pkt.pts = p.pts - base_pts
+                pkt.dts = p.dts - base_pts
+                pkt.duration = p.duration
+                pkt.time_base = params.time_base
+                pkt.is_keyframe = p.keyframe
+                pkt.stream = stream
+                out.mux(pkt)
+
+
+def _fsync_and_hash(path: Path) -> tuple[str, int]:
+    """fsync ``path`` while hashing it from the page cache on another thread (both release the GIL)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        size = os.fstat(fd).st_size
+        errors: list[OSError] = []
+
+        def sync() -> None:
+            try:
+                os.fsync(fd)
+            except OSError as err:  # ENOSPC/EIO can surface only here
+                errors.append(err)
+
+        syncer = threading.Thread(target=sync, name="hindsight-fsync")
+        syncer.start()
+        try:
+            h = hashlib.sha256()
+            if size:
+                with mmap.mmap(fd, size, access=mmap.ACCESS_READ) as view:
+                    h.update(view)
+        finally:
+            syncer.join()
+        if errors:
+            raise errors[0]
+        return h.hexdigest(), size
+    finally:
+        os.close(fd)
+
+
+def _transcode_to(packets: Sequence[EncodedPacket], target: StreamParams) -> list[EncodedPacket]:
+    """Re-encode packets made by older encoder runs so every packet matches ``target``."""
+    from hindsight.recorder.video.encoder import VideoEncoder
+
+    config = EncoderConfig(encoder=target.encoder, bitrate_bps=max(target.bit_rate, 100_000))
+    encoder = VideoEncoder(target.encoder, target.width, target.height, target.fps, config)
+    encoder.open()
+    meta = {p.pts: (p.t_ns, p.dup_frame) for p in packets}
+    out: list[EncodedPacket] = []
+    for group in _runs_by_params(packets):
+        params = group[0].params
+        dec = av.codec.CodecContext.create(params.codec, "r")
+        if params.extradata:
+            dec.extradata = params.extradata
+        frames = []
+        for p in group:
+            pkt = av.Packet(p.data)
+            pkt.pts = p.pts
+            pkt.dts = p.dts
+            frames.extend(dec.decode(pkt))
+        frames.extend(dec.decode(None))
+        for frame in frames:
+            t_ns, dup = meta[frame.pts]
+            out.extend(encoder.encode(frame.reformat(format=encoder.pix_fmt), frame.pts, t_ns, dup))
+    out.extend(encoder.flush())
+    if len(out) != len(packets):
+        raise ExportError(f"internal: transcoding across an encoder change gave {len(out)} of {len(packets)} frames")
+    return out
+
+
+def _runs_by_params(packets: Sequence[EncodedPacket]) -> list[list[EncodedPacket]]:
+    runs: list[list[EncodedPacket]] = []
+    for p in packets:
+        if runs and runs[-1][0].params is p.params:
+            runs[-1].append(p)
+        else:
+            runs.append([p])
+    return runs

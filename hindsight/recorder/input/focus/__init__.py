@@ -1,0 +1,32 @@
+"""Which application owns the focused window, as it changes: the first half of game detection.
+
+A :class:`FocusTracker` reports a :class:`ForegroundApp` (process names, Steam app
+id, an opaque window id; never a window title) or None when unknown, which the
+recorder treats as unfocused. :func:`create_focus_tracker` picks the tracker.
+"""
+
+from __future__ import annotations
+
+from hindsight.recorder.input.focus.base import (
+    FocusChanged,
+    FocusError,
+    FocusTracker,
+    ForegroundApp,
+)
+from hindsight.recorder.input.focus.chooser import FOCUS_ENV, create_focus_tracker
+from hindsight.recorder.input.focus.static import FixedFocusTracker, NoFocusTracker
+from hindsight.recorder.input.focus.windows import WindowsFocusTracker
+from hindsight.recorder.input.focus.x11 import X11FocusTracker
+
+__all__ = [
+    "FOCUS_ENV",
+    "FixedFocusTracker",
+    "FocusChanged",
+    "FocusError",
+    "FocusTracker",
+    "ForegroundApp",
+    "NoFocusTracker",
+    "WindowsFocusTracker",
+    "X11FocusTracker",
+    "create_focus_tracker",
+]
