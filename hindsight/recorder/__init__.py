@@ -5,7 +5,7 @@ The names below are the recorder's public surface; everything else is internal.
 
 from __future__ import annotations
 
-from hindsight.recorder.export.bundle_writer import BundleContributor, ClipSpan, Contribution, SavedClip
+from hindsight.bundle import BundleContributor, ClipSpan, Contribution, SavedClip
 from hindsight.recorder.config import CaptureConfig, EncoderConfig, RecorderConfig, RingConfig
 from hindsight.recorder.errors import (
     CaptureError,

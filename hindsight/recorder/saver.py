@@ -18,7 +18,8 @@ from typing import Any
 
 from hindsight.errors import HindsightError
 from hindsight.recorder.allocator import trim
-from hindsight.recorder.export.bundle_writer import BundleContributor, SavedClip, write_bundle
+from hindsight.bundle import BundleContributor, SavedClip
+from hindsight.recorder.export.bundle_writer import write_bundle
 from hindsight.clock import NS_PER_S, now_ns
 from hindsight.recorder.errors import ExportError, SaveTimeout
 from hindsight.recorder.ring import PacketRing

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from hindsight.recorder.actions.capture import ActionCapture
 from hindsight.actionmap.registry import MapRegistry
-from hindsight.recorder.export.bundle_writer import SavedClip
+from hindsight.bundle import SavedClip
 from hindsight.recorder.config import RecorderConfig
 from hindsight.recorder.control import create_server
 from hindsight.recorder.errors import ConfigError

@@ -24,7 +24,8 @@ import av
 from av.video.reformatter import VideoReformatter
 
 from hindsight.errors import HindsightError
-from hindsight.recorder.export.bundle_writer import BundleContributor, sweep_partial_bundles
+from hindsight.bundle import BundleContributor
+from hindsight.recorder.export.bundle_writer import sweep_partial_bundles
 from hindsight.recorder.video import CaptureSource, choose_capture_source
 from hindsight.clock import NS_PER_S, now_ns, sleep_until_ns
 from hindsight.recorder.config import RecorderConfig

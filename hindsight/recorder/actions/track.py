@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 from hindsight.recorder.actions.events import PRESS, RELEASE, UNFOCUSED, ActionEvent, ContextEvent
 from hindsight.actionmap.model import ActionMap
 from hindsight.recorder.actions.timeline import ActionTimeline, TimelineCut
-from hindsight.recorder.export.bundle_writer import ClipSpan, Contribution
+from hindsight.bundle import ClipSpan, Contribution
 
 __all__ = ["ALIGNMENT_RULE", "LATENCY_BIAS_FRAMES", "ActionTrackContributor", "build_track", "warm_up"]
 

@@ -28,6 +28,7 @@ from typing import Any, Protocol
 
 from hindsight import __version__
 from hindsight.clock import wall_utc
+from hindsight.bundle.clip import BundleContributor, ClipSpan, Contribution, SavedClip
 from hindsight.recorder.errors import ExportError
 from hindsight.recorder.export.mux import VideoFacts, fsync_path, raise_export_error, write_mp4
 from hindsight.recorder.packet import EncodedPacket
@@ -50,50 +51,6 @@ MANIFEST_FORMAT = "hindsight.clip"
 MANIFEST_VERSION = 1
 _PARTIAL_SUFFIX = ".partial"
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
-
-
-@dataclass(frozen=True)
-class ClipSpan:
-    """The exact frames of a clip on the clock: frame ``i`` was observed at ``frame_t_ns[i]``."""
-
-    clip_id: str
-    fps: int
-    frame_t_ns: tuple[int, ...]
-    dup_frames: tuple[bool, ...]
-
-    @property
-    def start_t_ns(self) -> int:
-        return self.frame_t_ns[0]
-
-    @property
-    def end_t_ns(self) -> int:
-        """End of the last frame's interval (its start plus one frame period)."""
-        return self.frame_t_ns[-1] + 1_000_000_000 // self.fps
-
-
-@dataclass(frozen=True)
-class Contribution:
-    """Files (name -> bytes) and manifest sections a contributor adds to a bundle."""
-
-    files: Mapping[str, bytes] = field(default_factory=dict)
-    manifest: Mapping[str, Any] = field(default_factory=dict)
-
-
-class BundleContributor(Protocol):
-    def contribute(self, span: ClipSpan) -> Contribution: ...
-
-
-@dataclass(frozen=True)
-class SavedClip:
-    """A finished bundle: where it is and what its manifest says."""
-
-    path: Path
-    clip_id: str
-    manifest: dict[str, Any]
-
-    @property
-    def video_path(self) -> Path:
-        return self.path / "video.mp4"
 
 
 def clip_folder_name(title: str, created_local: Any) -> str:

@@ -17,7 +17,7 @@ from hindsight.recorder.actions.events import (
 )
 from hindsight.recorder.actions.timeline import ActionTimeline
 from hindsight.recorder.actions.track import ALIGNMENT_RULE, ActionTrackContributor
-from hindsight.recorder.export.bundle_writer import ClipSpan
+from hindsight.bundle import ClipSpan
 from tests.recorder.actions.test_translator import MAP
 
 MS = 1_000_000
