@@ -7,10 +7,16 @@ that line and exits non-zero; anything else is a bug and keeps its traceback.
 
 from __future__ import annotations
 
-__all__ = ["HindsightError"]
+__all__ = ["ConfigError", "HindsightError"]
 
 
 class HindsightError(Exception):
     """Base of all errors a user can cause; ``str(err)`` is the line to show."""
 
     exit_code: int = 1
+
+
+class ConfigError(HindsightError):
+    """A setting, option or action map has a value that cannot be used."""
+
+    exit_code = 2

@@ -24,7 +24,7 @@ from hindsight.actionmap import validate as _validate
 from hindsight.actionmap.validate import Invalid, format_key_path
 from hindsight.actionmap.model import ActionMap, ActionSet, Binding, MatchRule
 from hindsight.actionmap.names import input_kind
-from hindsight.recorder.errors import ConfigError
+from hindsight.errors import ConfigError
 
 __all__ = [
     "ActionMapError",

@@ -25,7 +25,7 @@ from hindsight.actionmap.load import (
     read_map_file,
 )
 from hindsight.actionmap.model import ActionMap
-from hindsight.recorder.errors import ConfigError
+from hindsight.errors import ConfigError
 
 __all__ = ["SHIPPED_DIR", "MapRegistry", "unknown_base", "user_maps_dir"]
 

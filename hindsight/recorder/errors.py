@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hindsight.errors import HindsightError
+from hindsight.errors import ConfigError, HindsightError
 
 __all__ = [
     "ConfigError",
@@ -15,11 +15,6 @@ __all__ = [
     "SaveTimeout",
 ]
 
-
-class ConfigError(HindsightError):
-    """A setting or option has a value that cannot be used."""
-
-    exit_code = 2
 
 
 class CaptureError(HindsightError):
