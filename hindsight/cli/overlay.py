@@ -68,8 +68,8 @@ def _style(args: argparse.Namespace):
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    from hindsight.overlay.burnin import burn_in
     from hindsight.cli.progressbar import ProgressBar
+    from hindsight.overlay.burnin import burn_in
 
     style = _style(args)
     bar: ProgressBar | None = None

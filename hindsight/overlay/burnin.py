@@ -20,16 +20,16 @@ from pathlib import Path
 
 import av
 
-from hindsight.overlay.qt.compositor import FrameCompositor, copy_frame, plane_views
+from hindsight.actionmap.load import ActionMapError, parse_map
 from hindsight.overlay.errors import ClipError, OverlayError
+from hindsight.overlay.model.layout import OverlayLayout, build_layout
 from hindsight.overlay.model.state import StateConfig, TrackStates
 from hindsight.overlay.model.theme import OverlayStyle
-from hindsight.overlay.qt.templates import create_template
-from hindsight.actionmap.load import ActionMapError, parse_map
+from hindsight.overlay.qt.compositor import FrameCompositor, copy_frame, plane_views
+from hindsight.overlay.qt.template import create_template
 from hindsight.recorder.config import EncoderConfig
-from hindsight.recorder.video.encoder_chooser import EncoderChooser
 from hindsight.recorder.errors import EncoderError
-from hindsight.overlay.model.layout import OverlayLayout, build_layout
+from hindsight.recorder.video.encoder_chooser import EncoderChooser
 
 __all__ = ["DEFAULT_PRESET", "BurnInResult", "burn_in", "default_output", "load_clip_layout"]
 

@@ -12,10 +12,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from hindsight.overlay.burnin import burn_in, load_clip_layout
-from hindsight.overlay.qt.compositor import FrameCompositor
 from hindsight.overlay.errors import ClipError
 from hindsight.overlay.model.theme import OverlayStyle
-from hindsight.overlay.qt.templates import create_template
+from hindsight.overlay.qt.compositor import FrameCompositor
+from hindsight.overlay.qt.template import create_template
 from tests.overlay.helpers import expected_lit, is_accent, probe_box, synthetic_clip
 from tests.recorder.cli_proc import run_cli
 

@@ -26,11 +26,11 @@ from Xlib import X, display
 from Xlib.ext import xtest
 
 from hindsight.overlay.burnin import burn_in
-from hindsight.overlay.qt.compositor import qimage_rgba
-from hindsight.overlay.web.client import parse_sse
-from hindsight.overlay.model.theme import OverlayStyle
-from hindsight.overlay.qt.templates import create_template
 from hindsight.overlay.model.layout import layout_from_json
+from hindsight.overlay.model.theme import OverlayStyle
+from hindsight.overlay.qt.compositor import qimage_rgba
+from hindsight.overlay.qt.template import create_template
+from hindsight.overlay.web.client import parse_sse
 from tests.overlay.helpers import expected_lit, is_accent, probe_box
 from tests.overlay.test_burnin import check_burned, digest, space_lit_per_frame
 from tests.recorder.actions.game_env import Keyboard, game_env

@@ -13,16 +13,16 @@ from pathlib import Path
 
 import pytest
 
-from hindsight.overlay.web.client import parse_sse
-from hindsight.recorder.actions.capture import ActionCapture
-from hindsight.recorder.actions.events import ActionEvent
-from hindsight.recorder.input.focus import FixedFocusTracker, ForegroundApp
-from hindsight.recorder.input.base import RawInput
 from hindsight.actionmap.registry import MapRegistry
 from hindsight.clock import now_ns
-from hindsight.recorder.actions.fanout import EventFanout
+from hindsight.overlay.web.client import parse_sse
 from hindsight.overlay.web.server import LiveServer
 from hindsight.overlay.web.token import load_or_create_token, token_path
+from hindsight.recorder.actions.capture import ActionCapture
+from hindsight.recorder.actions.events import ActionEvent
+from hindsight.recorder.actions.fanout import EventFanout
+from hindsight.recorder.input.base import RawInput
+from hindsight.recorder.input.focus import FixedFocusTracker, ForegroundApp
 
 CS2 = ForegroundApp(pid=1, names=("cs2",), steam_appid=None, window_id=1)
 

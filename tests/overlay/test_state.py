@@ -8,6 +8,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hindsight.overlay.model.layout import ActionInfo
 from hindsight.overlay.model.state import (
     ActionFrame,
     LiveActionState,
@@ -15,7 +16,6 @@ from hindsight.overlay.model.state import (
     TrackStates,
     direction_of,
 )
-from hindsight.overlay.model.layout import ActionInfo
 from tests.overlay.helpers import expected_lit
 
 ACTIONS = (ActionInfo("jump", "button", "Jump"), ActionInfo("fire", "button", "Fire"),

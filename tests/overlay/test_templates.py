@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hindsight.overlay.qt.compositor import qimage_rgba, render_image
 from hindsight.overlay.errors import OverlayError
 from hindsight.overlay.model.state import ActionFrame, HistoryEntry
 from hindsight.overlay.model.theme import OverlayStyle
-from hindsight.overlay.qt.templates import create_template
+from hindsight.overlay.qt.compositor import qimage_rgba, render_image
+from hindsight.overlay.qt.template import create_template
 from tests.overlay.helpers import is_accent, probe_box, shipped_layout
 
 CS2 = shipped_layout("valve.counter-strike-2")
@@ -83,7 +83,8 @@ def test_apm_and_history_draw_their_values(qt_app) -> None:
     apm = create_template("apm", CS2, OverlayStyle(), 720)
     a = qimage_rgba(render_image(apm, frame(apm=0)))
     b = qimage_rgba(render_image(apm, frame(apm=240)))
-    assert (a != b).any() and apm.state_key(frame(apm=240)) == 240
+    assert (a != b).any() and apm.state_key(frame(apm=240)) != apm.state_key(frame(apm=0))
+    assert apm.state_key(frame(apm=240)) == apm.state_key(frame(apm=240, lit=frozenset({"jump"})))
     history = create_template("history", CS2, OverlayStyle(), 1080)
     entries = (HistoryEntry("jump", "", 80, True), HistoryEntry("move", "\u2191", 400, False))
     img = qimage_rgba(render_image(history, frame(history=entries)))

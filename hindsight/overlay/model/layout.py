@@ -9,8 +9,9 @@ direction keys by the sign of the axis. Key geometry is a US-QWERTY board in key
 units; the overlay shows the compact cluster of the keys a map uses (the left-hand
 block of the board) plus any keys far from it on one extra row above.
 
-This module is plain data (no Qt) so the recorder's live server can serve it as
-JSON to the browser source and the Qt templates can draw from the same layout.
+This module is plain data (no Qt): the live server serves it as JSON (``/layout``)
+to the overlay window, and :mod:`hindsight.overlay.model.templates` lays the
+templates out from it for Qt and the browser page alike.
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hindsight.actionmap.model import ActionMap
+from hindsight.overlay.model.theme import DEFAULT_TEMPLATE
 
 __all__ = [
     "AXIS_LIGHT",
-    "THEME",
     "ActionInfo",
     "Light",
     "KeyCap",
@@ -38,29 +39,13 @@ AXIS_LIGHT = 0.3
 # go to the extra row, except on the number row (a 1..9 hotbar stays in place).
 _CLUSTER_RIGHT = 8.0
 
-# Colours shared by the Qt templates and the browser source (RGBA, alpha 0..255).
-THEME: dict[str, tuple[int, int, int, int]] = {
-    "panel": (12, 14, 20, 190),
-    "panel_edge": (255, 255, 255, 22),
-    "cap": (46, 51, 64, 235),
-    "cap_top": (62, 68, 84, 235),
-    "cap_edge": (255, 255, 255, 30),
-    "cap_idle": (46, 51, 64, 90),
-    "label": (232, 236, 245, 235),
-    "label_idle": (232, 236, 245, 70),
-    "accent": (60, 227, 180, 255),
-    "accent_label": (8, 22, 18, 255),
-    "shadow": (0, 0, 0, 110),
-    "muted": (160, 168, 186, 220),
-}
-
 # name -> (row, x, width) in key units; rows: 0 = F-keys, 1 = numbers ... 5 = space bar.
 _ROWS: list[tuple[int, float, list[tuple[str, float]]]] = [
     (0, 0.0, [("Escape", 1)]),
     (0, 2.0, [("F1", 1), ("F2", 1), ("F3", 1), ("F4", 1)]),
     (0, 6.5, [("F5", 1), ("F6", 1), ("F7", 1), ("F8", 1)]),
     (0, 11.0, [("F9", 1), ("F10", 1), ("F11", 1), ("F12", 1)]),
-    (1, 0.0, [("Grave", 1)] + [(str(d), 1) for d in "1234567890"] + [("Minus", 1), ("Equal", 1), ("Backspace", 2)]),
+    (1, 0.0, [("Grave", 1.0)] + [(str(d), 1) for d in "1234567890"] + [("Minus", 1), ("Equal", 1), ("Backspace", 2)]),
     (2, 0.0, [("Tab", 1.5)] + [(c, 1) for c in "QWERTYUIOP"] + [("LeftBracket", 1), ("RightBracket", 1), ("Backslash", 1.5)]),
     (3, 0.0, [("CapsLock", 1.75)] + [(c, 1) for c in "ASDFGHJKL"] + [("Semicolon", 1), ("Apostrophe", 1), ("Enter", 2.25)]),
     (4, 0.0, [("LeftShift", 2.25)] + [(c, 1) for c in "ZXCVBNM"] + [("Comma", 1), ("Period", 1), ("Slash", 1), ("RightShift", 2.75)]),
@@ -186,7 +171,6 @@ class OverlayLayout:
             "keys_h": self.keys_h,
             "mouse": {p.name: lights(p.lights) for p in self.mouse},
             "pad": {p.name: lights(p.lights) for p in self.pad},
-            "theme": {name: list(rgba) for name, rgba in THEME.items()},
             "axis_light": AXIS_LIGHT,
         }
 
@@ -200,7 +184,7 @@ def layout_from_json(data: dict) -> OverlayLayout:
     return OverlayLayout(
         game_id=game.get("id"),
         title=game.get("title"),
-        template=str(data.get("template", "keyboard_mouse")),
+        template=str(data.get("template", DEFAULT_TEMPLATE)),
         contexts=tuple(data.get("contexts", ())),
         actions=tuple(ActionInfo(a["name"], a["kind"], a["label"]) for a in data.get("actions", ())),
         keys=tuple(KeyCap(k["label"], k["label"], float(k["x"]), float(k["y"]), float(k["w"]), float(k["h"]),
@@ -228,6 +212,8 @@ def _defaults(amap: ActionMap, device_of: dict[str, str]) -> dict[str, list[tupl
                 done.add((binding.action, device))
                 if binding.composite:
                     for direction, source in mine:
+                        if direction is None:
+                            continue  # a plain source beside a composite: the composite's keys light
                         axis, sign = _DIRECTIONS[direction]
                         found.setdefault(source, []).append((source, Light(aset.name, binding.action, axis, sign)))
                 else:
@@ -269,7 +255,7 @@ def build_layout(amap: ActionMap) -> OverlayLayout:
         order = names if names is not None else tuple(sorted(got))
         return tuple(InputPart(n, got[n]) for n in order if n in got)
 
-    template = str(amap.overlay.get("template", "keyboard_mouse"))
+    template = str(amap.overlay.get("template", DEFAULT_TEMPLATE))
     return OverlayLayout(
         game_id=amap.id,
         title=amap.title,

@@ -241,7 +241,7 @@ class LiveActionState:
             return
         if kind != "action":
             return
-        action, edge = data.get("action"), data.get("edge")
+        action, edge = str(data.get("action", "")), data.get("edge")
         akind = self._kinds.get(action)
         if akind == "button":
             if edge == "press":

@@ -20,7 +20,7 @@ from PyQt6.QtGui import QGuiApplication, QImage, QPainter
 
 from hindsight.overlay.model.state import ActionFrame
 from hindsight.overlay.model.theme import OverlayStyle
-from hindsight.overlay.qt.templates import Template
+from hindsight.overlay.qt.template import Template
 
 __all__ = ["ensure_qt", "qimage_rgba", "YuvOverlay", "FrameCompositor", "render_image", "plane_views", "copy_frame"]
 

@@ -13,10 +13,10 @@ import time
 from typing import TextIO
 
 from hindsight.overlay.errors import LiveChannelError
-from hindsight.overlay.web.client import LiveFeed, find_live_url
+from hindsight.overlay.model.layout import OverlayLayout
 from hindsight.overlay.model.state import LiveActionState
 from hindsight.overlay.model.theme import OverlayStyle
-from hindsight.overlay.model.layout import OverlayLayout
+from hindsight.overlay.web.client import LiveFeed, find_live_url
 
 __all__ = ["run_live_window"]
 
@@ -36,7 +36,7 @@ def run_live_window(*, style: OverlayStyle, template: str | None, display: str |
     from PyQt6.QtGui import QPainter
     from PyQt6.QtWidgets import QApplication, QWidget
 
-    from hindsight.overlay.qt.templates import Template, create_template
+    from hindsight.overlay.qt.template import Template, create_template
 
     app = QApplication.instance() or QApplication(["hindsight-overlay"])
     screen = app.primaryScreen()

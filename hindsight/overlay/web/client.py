@@ -18,8 +18,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from hindsight.overlay.errors import LiveChannelError
-from hindsight.recorder.errors import ControlError, RecorderNotRunning
 from hindsight.overlay.model.layout import OverlayLayout, layout_from_json
+from hindsight.recorder.errors import ControlError, RecorderNotRunning
 
 __all__ = ["find_live_url", "LiveFeed", "parse_sse"]
 

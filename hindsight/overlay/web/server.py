@@ -26,13 +26,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
-from hindsight.recorder.actions.events import VALUE, ActionEvent, ContextEvent
 from hindsight.actionmap.model import ActionMap
 from hindsight.clock import now_ns
-from hindsight.recorder.errors import ConfigError
 from hindsight.overlay.model.layout import OverlayLayout, build_layout
 from hindsight.overlay.web.page import overlay_page
 from hindsight.overlay.web.token import load_or_create_token
+from hindsight.recorder.actions.events import VALUE, ActionEvent, ContextEvent
+from hindsight.recorder.errors import ConfigError
 
 if TYPE_CHECKING:
     from hindsight.recorder.actions.capture import ActionCapture
