@@ -26,17 +26,17 @@ from typing import Any, ClassVar
 
 from hindsight.overlay.model.layout import AXIS_LIGHT, Light, OverlayLayout
 from hindsight.overlay.model.state import ActionFrame, HistoryEntry
-from hindsight.overlay.model.theme import COLOURS, FONT_FAMILIES
+from hindsight.overlay.model.theme import COLOURS, FONT_FAMILIES, LIT_TOP_LIGHTER
 
 __all__ = [
     "Item", "Panel", "Cap", "Body", "Well", "Stick", "Trigger", "MouseBody", "MouseButton", "Fill", "Chevron",
     "Needle", "Text", "Meter", "Counter", "HistoryRow", "Scene", "is_on", "look_vector", "duration_text",
-    "STEPS",
+    "STEPS", "NEEDLE_DIRECTIONS", "NEEDLE_LENGTHS",
 ]
 
 # Sticks and triggers are drawn in steps of 1/STEPS; the look needle in 16 directions x 4 lengths.
 STEPS = 20
-_NEEDLE_DIRECTIONS, _NEEDLE_LENGTHS = 16, 4
+NEEDLE_DIRECTIONS, NEEDLE_LENGTHS = 16, 4
 _SPEED_FULL = 4000.0  # look speed (counts/s) that fills the dial
 _TAP_MS = 40  # shorter than this reads as a tap, not a duration
 
@@ -376,6 +376,8 @@ class Scene:
             "fonts": list(FONT_FAMILIES),
             "axis_light": AXIS_LIGHT,
             "steps": STEPS,
+            "needle": [NEEDLE_DIRECTIONS, NEEDLE_LENGTHS],
+            "lit_top_lighter": LIT_TOP_LIGHTER,
             "speed_full": _SPEED_FULL,
             "tap_ms": _TAP_MS,
         }
@@ -412,5 +414,5 @@ class Scene:
         length = math.hypot(x, y)
         if length < 0.05:
             return 0, 0
-        direction = round(math.atan2(y, x) / (2 * math.pi) * _NEEDLE_DIRECTIONS) % _NEEDLE_DIRECTIONS
-        return direction, min(_NEEDLE_LENGTHS, max(1, math.ceil(length * _NEEDLE_LENGTHS)))
+        direction = round(math.atan2(y, x) / (2 * math.pi) * NEEDLE_DIRECTIONS) % NEEDLE_DIRECTIONS
+        return direction, min(NEEDLE_LENGTHS, max(1, math.ceil(length * NEEDLE_LENGTHS)))

@@ -22,9 +22,9 @@ import numpy as np
 from hindsight.overlay.errors import OverlayError
 from hindsight.overlay.model.layout import AXIS_LIGHT, ActionInfo
 
-__all__ = ["StateConfig", "HistoryEntry", "ActionFrame", "TrackStates", "LiveActionState", "direction_of"]
+__all__ = ["ARROWS", "StateConfig", "HistoryEntry", "ActionFrame", "TrackStates", "LiveActionState", "direction_of"]
 
-_ARROWS = ("", "\u2192", "\u2197", "\u2191", "\u2196", "\u2190", "\u2199", "\u2193", "\u2198")
+ARROWS = ("", "\u2192", "\u2197", "\u2191", "\u2196", "\u2190", "\u2199", "\u2193", "\u2198")
 
 
 @dataclass(frozen=True)
@@ -109,7 +109,7 @@ class TrackStates:
             self._axis_values[a.name] = (x, y)
             dirs = np.array([direction_of(float(u), float(v)) for u, v in zip(x, y, strict=True)], dtype=np.int8)
             for start, end, d in _runs(dirs):
-                segments.append((start, 1, end, a.name, _ARROWS[d]))
+                segments.append((start, 1, end, a.name, ARROWS[d]))
                 counted[start] += 1
         self._lit = lit
         window = max(1, round(config.look_window_ms * fps / 1000))
@@ -265,7 +265,7 @@ class LiveActionState:
                         entry[3] = now_ms
                 if d:
                     self._counted.append(now_ms)
-                    self._history.appendleft([action, _ARROWS[d], now_ms, None])
+                    self._history.appendleft([action, ARROWS[d], now_ms, None])
         elif akind == "delta2d":
             self._deltas.append((now_ms, action, float(data.get("x", 0.0)), float(data.get("y", 0.0))))
 

@@ -18,6 +18,7 @@ __all__ = [
     "BASE_UNIT_PX",
     "COLOURS",
     "FONT_FAMILIES",
+    "LIT_TOP_LIGHTER",
     "OverlayStyle",
     "DEFAULT_STYLE",
 ]
@@ -46,6 +47,8 @@ COLOURS: dict[str, tuple[int, int, int, int]] = {
     "dial": (0, 0, 0, 70),
     "muted": (160, 168, 186, 220),
 }
+# A lit cap's top is its accent made this much lighter (percent, as QColor.lighter).
+LIT_TOP_LIGHTER = 118
 FONT_FAMILIES = ("DejaVu Sans", "Noto Sans", "Segoe UI", "Helvetica Neue", "Arial", "sans-serif")
 
 

@@ -25,6 +25,8 @@ from PyQt6.QtGui import (
 )
 
 from hindsight.overlay.model.scene import (
+    NEEDLE_DIRECTIONS,
+    NEEDLE_LENGTHS,
     STEPS,
     Body,
     Cap,
@@ -43,7 +45,7 @@ from hindsight.overlay.model.scene import (
     Trigger,
     Well,
 )
-from hindsight.overlay.model.theme import FONT_FAMILIES, OverlayStyle
+from hindsight.overlay.model.theme import FONT_FAMILIES, LIT_TOP_LIGHTER, OverlayStyle
 
 __all__ = ["ScenePainter", "ui_font", "body_path"]
 
@@ -145,7 +147,7 @@ class ScenePainter:
                 self.rounded(p, rect.adjusted(-grow, -grow, grow, grow), r + grow)
             grad = QLinearGradient(rect.topLeft(), rect.bottomLeft())
             accent = self.colour("accent")
-            grad.setColorAt(0.0, accent.lighter(118))
+            grad.setColorAt(0.0, accent.lighter(LIT_TOP_LIGHTER))
             grad.setColorAt(1.0, accent)
             p.setBrush(QBrush(grad))
             self.rounded(p, rect, r)
@@ -253,9 +255,10 @@ class ScenePainter:
         direction, length = state
         if not length:
             return
-        angle = direction * 2 * math.pi / 16
+        angle = direction * 2 * math.pi / NEEDLE_DIRECTIONS
         c, r = QPointF(it.cx * self.u, it.cy * self.u), it.r * self.u
-        tip = QPointF(c.x() + math.cos(angle) * length / 4 * r, c.y() + math.sin(angle) * length / 4 * r)
+        tip = QPointF(c.x() + math.cos(angle) * length / NEEDLE_LENGTHS * r,
+                      c.y() + math.sin(angle) * length / NEEDLE_LENGTHS * r)
         accent = self.colour("accent")
         p.setPen(QPen(accent, max(1.5, self.u * 0.08), Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
         p.drawLine(c, tip)

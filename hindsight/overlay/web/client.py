@@ -37,7 +37,7 @@ def find_live_url() -> str:
     except ControlError as err:
         raise LiveChannelError(f"cannot ask the recorder for its overlay: {err}") from None
     overlay = status.get("overlay")
-    if not overlay:
+    if not overlay or not overlay.get("url"):
         raise LiveChannelError("the running recorder serves no overlay (it was started with --no-overlay-server "
                                "or --no-input)")
     return str(overlay["url"])
