@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from hindsight.overlay.model.theme import POSITIONS, TEMPLATE_NAMES
+from hindsight.overlay.model.theme import DEFAULT_STYLE, POSITIONS, TEMPLATE_NAMES
 
 __all__ = ["register"]
 
@@ -29,14 +29,17 @@ source URL that `hindsight record` prints instead.
 """
 
 
-def _style_args(p: argparse.ArgumentParser, position: str) -> None:
+def _style_args(p: argparse.ArgumentParser) -> None:
+    d = DEFAULT_STYLE
     p.add_argument("--template", choices=TEMPLATE_NAMES,
                    help="what to draw (default: the game's own choice from its action map)")
-    p.add_argument("--position", choices=POSITIONS, default=position, help=f"corner (default {position})")
-    p.add_argument("--margin", type=float, default=0.03, help="distance from the edges as a fraction of the height")
-    p.add_argument("--opacity", type=float, default=1.0, help="0.05..1 (default 1)")
-    p.add_argument("--scale", type=float, default=1.0, help="size relative to the default (default 1)")
-    p.add_argument("--accent", default="#3ce3b4", help="colour of lit keys, e.g. #ff5c8a")
+    p.add_argument("--position", choices=POSITIONS, default=d.position, help=f"corner (default {d.position})")
+    p.add_argument("--margin", type=float, default=d.margin,
+                   help=f"distance from the edges as a fraction of the height (default {d.margin})")
+    p.add_argument("--opacity", type=float, default=d.opacity, help=f"0.05..1 (default {d.opacity:g})")
+    p.add_argument("--scale", type=float, default=d.scale,
+                   help=f"size relative to the default (default {d.scale:g})")
+    p.add_argument("--accent", default=d.accent, help=f"colour of lit keys, e.g. #ff5c8a (default {d.accent})")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -47,14 +50,14 @@ def register(sub: argparse._SubParsersAction) -> None:
                         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("clip", metavar="CLIP", help="the clip folder, or its id in the library (see `hindsight clips list`)")
     p.add_argument("-o", "--output", type=Path, metavar="FILE", help="where the copy goes (an .mp4)")
-    _style_args(p, "bottom-left")
+    _style_args(p)
     p.add_argument("--encoder", default="auto", help="auto (as the recorder chooses) or an encoder name")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_render)
 
     p = cmds.add_parser("live", help="show the running recorder's input overlay in a window",
                         description=_LIVE_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
-    _style_args(p, "bottom-left")
+    _style_args(p)
     p.add_argument("--display", metavar=":N", help="X11 display for the window (default: $DISPLAY)")
     p.add_argument("--seconds", type=float, help="close after this long (default: until Ctrl+C)")
     p.set_defaults(func=cmd_live)

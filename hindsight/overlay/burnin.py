@@ -1,7 +1,7 @@
 """Overlay burn-in: a new video beside a clip's original with the input overlay drawn on every frame.
 
 Frame *t* gets the overlay of action-track row *t*. The video is decoded with PyAV,
-the overlay blended into each frame's rectangle (:mod:`.compositor`), and the result
+the overlay blended into each frame's rectangle (:mod:`.qt.compositor`), and the result
 encoded with the recorder's own encoder chooser; audio streams are copied as they
 are, and every video frame keeps the source's timestamp. The output is written to a
 temp name and renamed; the clip's ``video.mp4`` and ``manifest.json`` are only read.
