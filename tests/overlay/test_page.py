@@ -29,6 +29,7 @@ from hindsight.recorder.actions.capture import ActionCapture
 from hindsight.recorder.input.base import RawInput
 from hindsight.recorder.input.focus import FixedFocusTracker, ForegroundApp
 from tests.overlay.helpers import is_accent, probe_box, shipped_layout
+from tests.x11 import xvfb  # noqa: F401
 
 CS2 = ForegroundApp(pid=1, names=("cs2",), steam_appid=None, window_id=1)
 CHROMIUM = ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -131,3 +132,48 @@ def test_scene_route_serves_every_template_and_needs_the_token(holding: LiveServ
     assert status == 200 and f'src="/overlay.js?token={token}"'.encode() in body
     assert "script-src 'self'" in reply.getheader("Content-Security-Policy")
     assert b"<script>" not in body  # no inline script: the page is a static file and its script
+
+
+@pytest.mark.x11
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="needs chromium")
+def test_page_folds_live_events_into_its_history(holding: LiveServer, xvfb, tmp_path: Path, qt_app) -> None:
+    """The page in a real Chromium window on Xvfb: presses after it connected show up as they happen."""
+    import os
+
+    from tests.overlay.test_live_e2e import grab, wait_for
+
+    capture = holding.capture
+    assert capture is not None
+    capture.queue.put(RawInput(now_ns(), "key:Space", 0.0, 0.0, 0))  # start from nothing held
+    rows = create_template("history", shipped_layout("valve.counter-strike-2"), OverlayStyle(), 1080).regions()
+    bar = probe_box(rows["row:0"], (0.002, 0.2, 0.012, 0.8))  # the active entry's accent bar
+    label = probe_box(rows["row:2"], (0.05, 0.2, 0.5, 0.8))
+    window = subprocess.Popen(
+        [*CHROMIUM[:CHROMIUM.index("--headless")], *CHROMIUM[CHROMIUM.index("--headless") + 1:-1], "--test-type",
+         f"--user-data-dir={tmp_path / 'chrome'}", "--window-position=0,0", "--window-size=480,320",
+         f"--app={holding.url('history')}"],
+        env={**os.environ, "DISPLAY": xvfb.name}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        def shot():
+            return grab(xvfb.name, 0, 0, 480, 320)
+
+        def row_text(img) -> int:  # bright label pixels in row 2
+            x0, y0, x1, y1 = label
+            return int((img[y0:y1, x0:x1].min(axis=2) > 150).sum())
+
+        wait_for(lambda: holding.clients >= 1, 30)  # the page is connected to /events
+        time.sleep(0.5)
+        empty = row_text(shot())
+        for _ in range(3):
+            capture.queue.put(RawInput(now_ns(), "key:Space", 1.0, 0.0, 0))
+            time.sleep(0.05)
+            capture.queue.put(RawInput(now_ns(), "key:Space", 0.0, 0.0, 0))
+            time.sleep(0.05)
+        capture.queue.put(RawInput(now_ns(), "key:Space", 1.0, 0.0, 0))
+        wait_for(lambda: is_accent(shot(), bar), 10)  # held: the newest row is active
+        assert row_text(shot()) > empty + 20  # three taps below it: labels drawn in row 2
+        capture.queue.put(RawInput(now_ns(), "key:Space", 0.0, 0.0, 0))
+        wait_for(lambda: not is_accent(shot(), bar), 10)  # released: no longer active
+    finally:
+        window.terminate()
+        window.wait(10)
