@@ -14,6 +14,7 @@ import json
 import queue
 import threading
 import time
+from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -43,9 +44,10 @@ def find_live_url() -> str:
     return str(overlay["url"])
 
 
-def parse_sse(lines) -> Any:
+def parse_sse(lines: Iterable[str]) -> Iterator[tuple[str, Any]]:
     """(event name, data dict) for each event in an iterable of decoded SSE lines."""
-    name, data = "message", []
+    name = "message"
+    data: list[str] = []
     for line in lines:
         if line == "":
             if data:
