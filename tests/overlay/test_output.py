@@ -51,8 +51,9 @@ def first_event(port: int, token: str) -> tuple[str, dict]:
 
 
 def test_output_serves_the_recorders_actions() -> None:
-    capture = ActionCapture(MapRegistry(log_errors=False), buffer_seconds=10, sources=[],
-                            focus=FixedFocusTracker(CS2))
+    capture = ActionCapture(
+        MapRegistry(log_errors=False), buffer_seconds=10, sources=[], focus=FixedFocusTracker(CS2)
+    )
     capture.start()
     output: RecorderOutput = LiveOverlayOutput(0, token="t" * 32)
     try:
@@ -61,9 +62,15 @@ def test_output_serves_the_recorders_actions() -> None:
         output.start(Recorder(capture))
         status = output.status()
         port = status["port"]
-        assert status["url"] == f"http://127.0.0.1:{port}/overlay?token={'t' * 32}&template=keyboard_mouse"
+        assert (
+            status["url"]
+            == f"http://127.0.0.1:{port}/overlay?token={'t' * 32}&template=keyboard_mouse"
+        )
         assert status["input"] is True and status["clients"] == 0
-        assert output.summary() == f"overlay: add this OBS browser source (transparent): {status['url']}"
+        assert (
+            output.summary()
+            == f"overlay: add this OBS browser source (transparent): {status['url']}"
+        )
         assert "\n" not in output.summary()
         layout = get_json(port, f"/layout?token={'t' * 32}")
         assert layout["game"]["id"] == "valve.counter-strike-2"
@@ -88,8 +95,10 @@ def test_without_input_capture_the_page_still_has_the_fallback_layout() -> None:
         assert layout["game"] is None and layout["keys"]  # the demo game's WASD, unlit
         scene = get_json(port, f"/scene?token={'u' * 32}&template=controller")
         assert scene["template"] == "controller" and scene["items"]
-        assert first_event(port, "u" * 32) == ("state", {"context": "unfocused", "recorded": False, "held": [],
-                                                         "values": {}, "layout": 0})
+        assert first_event(port, "u" * 32) == (
+            "state",
+            {"context": "unfocused", "recorded": False, "held": [], "values": {}, "layout": 0},
+        )
     finally:
         output.stop()
 

@@ -32,18 +32,31 @@ from tests.overlay.helpers import is_accent, probe_box, shipped_layout
 from tests.x11 import xvfb  # noqa: F401
 
 CS2 = ForegroundApp(pid=1, names=("cs2",), steam_appid=None, window_id=1)
-CHROMIUM = ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars",
-            "--default-background-color=00000000", "--timeout=3000"]
+CHROMIUM = [
+    "chromium",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--hide-scrollbars",
+    "--default-background-color=00000000",
+    "--timeout=3000",
+]
 HELD = ("key:Space", "key:W", "mouse:left")
 # The same state as a frame: what the recorder's snapshot says is held.
-FRAME = ActionFrame(context="gameplay", valid=True, lit=frozenset({"jump", "attack"}), axes={"move": (0.0, 1.0)})
+FRAME = ActionFrame(
+    context="gameplay", valid=True, lit=frozenset({"jump", "attack"}), axes={"move": (0.0, 1.0)}
+)
 
 
 @pytest.fixture
 def holding():
-    capture = ActionCapture(MapRegistry(log_errors=False), buffer_seconds=10, sources=[],
-                            focus=FixedFocusTracker(CS2))
+    capture = ActionCapture(
+        MapRegistry(log_errors=False), buffer_seconds=10, sources=[], focus=FixedFocusTracker(CS2)
+    )
     capture.start()
     server = LiveServer(capture, port=0).start()
     try:
@@ -62,7 +75,9 @@ def holding():
 def lit_in(rgb, regions, names) -> set[str]:
     def box(name):
         rect = regions[name]
-        return probe_box(rect, (0.3, 0.45, 0.7, 0.8) if name.startswith("mouse:") else (0.08, 0.12, 0.3, 0.35))
+        return probe_box(
+            rect, (0.3, 0.45, 0.7, 0.8) if name.startswith("mouse:") else (0.08, 0.12, 0.3, 0.35)
+        )
 
     return {n for n in names if is_accent(rgb, box(n))}
 
@@ -75,8 +90,18 @@ def screenshot(url: str, tmp_path: Path, want: set[str], regions, names) -> tupl
     page = None
     for attempt in range(4):
         png = tmp_path / f"page-{attempt}.png"
-        subprocess.run([*CHROMIUM, f"--user-data-dir={tmp_path / 'chrome'}", f"--screenshot={png}",
-                        "--window-size=480,320", url], capture_output=True, timeout=60, check=True)
+        subprocess.run(
+            [
+                *CHROMIUM,
+                f"--user-data-dir={tmp_path / 'chrome'}",
+                f"--screenshot={png}",
+                "--window-size=480,320",
+                url,
+            ],
+            capture_output=True,
+            timeout=60,
+            check=True,
+        )
         page = qimage_rgba(QImage(str(png)))
         got = lit_in(page[..., :3], regions, names)
         if got == want:
@@ -86,16 +111,26 @@ def screenshot(url: str, tmp_path: Path, want: set[str], regions, names) -> tupl
 
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="needs chromium")
 @pytest.mark.parametrize("template", ["keyboard_mouse", "controller"])
-def test_page_and_qt_light_the_same_parts(holding: LiveServer, tmp_path: Path, qt_app, template: str) -> None:
+def test_page_and_qt_light_the_same_parts(
+    holding: LiveServer, tmp_path: Path, qt_app, template: str
+) -> None:
     layout = shipped_layout("valve.counter-strike-2")
     scene = build_scene(template, layout)
     want = scene.lit_regions(FRAME)
-    assert want == ({"key:Space", "key:W", "mouse:left"} if template == "keyboard_mouse"
-                    else {"pad:south", "pad:right_trigger"})
+    assert want == (
+        {"key:Space", "key:W", "mouse:left"}
+        if template == "keyboard_mouse"
+        else {"pad:south", "pad:right_trigger"}
+    )
     qt = create_template(template, layout, OverlayStyle(), 1080)
     regions = qt.regions()
-    lit_parts = [n for n, *_ in scene.regions if n.split(":")[0] in ("key", "mouse", "pad")
-                 and not n.endswith("_stick") and n != "mouse:delta"]
+    lit_parts = [
+        n
+        for n, *_ in scene.regions
+        if n.split(":")[0] in ("key", "mouse", "pad")
+        and not n.endswith("_stick")
+        and n != "mouse:delta"
+    ]
     qt_rgb = qimage_rgba(render_image(qt, FRAME))[..., :3]
     assert lit_in(qt_rgb, regions, lit_parts) == want
     got, page = screenshot(holding.url(template), tmp_path, want, regions, lit_parts)
@@ -120,9 +155,17 @@ def test_scene_route_serves_every_template_and_needs_the_token(holding: LiveServ
         status, body, _ = get(f"/scene?token={token}&template={template}")
         data = json.loads(body)
         assert status == 200 and data["template"] == template
-        assert data == json.loads(json.dumps({**build_scene(template, holding.layout()[1]).to_json(),
-                                              **{k: data[k] for k in ("version", "unit_px", "state", "arrows")}}))
-    assert json.loads(get(f"/scene?token={token}")[1])["template"] == "keyboard_mouse"  # the game's own choice
+        assert data == json.loads(
+            json.dumps(
+                {
+                    **build_scene(template, holding.layout()[1]).to_json(),
+                    **{k: data[k] for k in ("version", "unit_px", "state", "arrows")},
+                }
+            )
+        )
+    assert (
+        json.loads(get(f"/scene?token={token}")[1])["template"] == "keyboard_mouse"
+    )  # the game's own choice
     assert get(f"/scene?token={token}&template=piano")[0] == 404
     for path in ("/scene", "/overlay.js", "/scene?token=x", "/overlay.js?token=x"):
         assert get(path)[0] == 403, path
@@ -136,7 +179,9 @@ def test_scene_route_serves_every_template_and_needs_the_token(holding: LiveServ
 
 @pytest.mark.x11
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="needs chromium")
-def test_page_folds_live_events_into_its_history(holding: LiveServer, xvfb, tmp_path: Path, qt_app) -> None:
+def test_page_folds_live_events_into_its_history(
+    holding: LiveServer, xvfb, tmp_path: Path, qt_app
+) -> None:
     """The page in a real Chromium window on Xvfb: presses after it connected show up as they happen."""
     import os
 
@@ -145,15 +190,27 @@ def test_page_folds_live_events_into_its_history(holding: LiveServer, xvfb, tmp_
     capture = holding.capture
     assert capture is not None
     capture.queue.put(RawInput(now_ns(), "key:Space", 0.0, 0.0, 0))  # start from nothing held
-    rows = create_template("history", shipped_layout("valve.counter-strike-2"), OverlayStyle(), 1080).regions()
+    rows = create_template(
+        "history", shipped_layout("valve.counter-strike-2"), OverlayStyle(), 1080
+    ).regions()
     bar = probe_box(rows["row:0"], (0.002, 0.2, 0.012, 0.8))  # the active entry's accent bar
     label = probe_box(rows["row:2"], (0.05, 0.2, 0.5, 0.8))
     window = subprocess.Popen(
-        [*CHROMIUM[:CHROMIUM.index("--headless")], *CHROMIUM[CHROMIUM.index("--headless") + 1:-1], "--test-type",
-         f"--user-data-dir={tmp_path / 'chrome'}", "--window-position=0,0", "--window-size=480,320",
-         f"--app={holding.url('history')}"],
-        env={**os.environ, "DISPLAY": xvfb.name}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            *CHROMIUM[: CHROMIUM.index("--headless")],
+            *CHROMIUM[CHROMIUM.index("--headless") + 1 : -1],
+            "--test-type",
+            f"--user-data-dir={tmp_path / 'chrome'}",
+            "--window-position=0,0",
+            "--window-size=480,320",
+            f"--app={holding.url('history')}",
+        ],
+        env={**os.environ, "DISPLAY": xvfb.name},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
+
         def shot():
             return grab(xvfb.name, 0, 0, 480, 320)
 

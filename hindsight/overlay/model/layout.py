@@ -45,12 +45,48 @@ _ROWS: list[tuple[int, float, list[tuple[str, float]]]] = [
     (0, 2.0, [("F1", 1), ("F2", 1), ("F3", 1), ("F4", 1)]),
     (0, 6.5, [("F5", 1), ("F6", 1), ("F7", 1), ("F8", 1)]),
     (0, 11.0, [("F9", 1), ("F10", 1), ("F11", 1), ("F12", 1)]),
-    (1, 0.0, [("Grave", 1.0)] + [(str(d), 1) for d in "1234567890"] + [("Minus", 1), ("Equal", 1), ("Backspace", 2)]),
-    (2, 0.0, [("Tab", 1.5)] + [(c, 1) for c in "QWERTYUIOP"] + [("LeftBracket", 1), ("RightBracket", 1), ("Backslash", 1.5)]),
-    (3, 0.0, [("CapsLock", 1.75)] + [(c, 1) for c in "ASDFGHJKL"] + [("Semicolon", 1), ("Apostrophe", 1), ("Enter", 2.25)]),
-    (4, 0.0, [("LeftShift", 2.25)] + [(c, 1) for c in "ZXCVBNM"] + [("Comma", 1), ("Period", 1), ("Slash", 1), ("RightShift", 2.75)]),
-    (5, 0.0, [("LeftCtrl", 1.25), ("LeftMeta", 1.25), ("LeftAlt", 1.25), ("Space", 6.25), ("RightAlt", 1.25),
-              ("RightMeta", 1.25), ("Menu", 1.25), ("RightCtrl", 1.25)]),
+    (
+        1,
+        0.0,
+        [("Grave", 1.0)]
+        + [(str(d), 1) for d in "1234567890"]
+        + [("Minus", 1), ("Equal", 1), ("Backspace", 2)],
+    ),
+    (
+        2,
+        0.0,
+        [("Tab", 1.5)]
+        + [(c, 1) for c in "QWERTYUIOP"]
+        + [("LeftBracket", 1), ("RightBracket", 1), ("Backslash", 1.5)],
+    ),
+    (
+        3,
+        0.0,
+        [("CapsLock", 1.75)]
+        + [(c, 1) for c in "ASDFGHJKL"]
+        + [("Semicolon", 1), ("Apostrophe", 1), ("Enter", 2.25)],
+    ),
+    (
+        4,
+        0.0,
+        [("LeftShift", 2.25)]
+        + [(c, 1) for c in "ZXCVBNM"]
+        + [("Comma", 1), ("Period", 1), ("Slash", 1), ("RightShift", 2.75)],
+    ),
+    (
+        5,
+        0.0,
+        [
+            ("LeftCtrl", 1.25),
+            ("LeftMeta", 1.25),
+            ("LeftAlt", 1.25),
+            ("Space", 6.25),
+            ("RightAlt", 1.25),
+            ("RightMeta", 1.25),
+            ("Menu", 1.25),
+            ("RightCtrl", 1.25),
+        ],
+    ),
     (4, 16.25, [("Up", 1)]),
     (5, 15.25, [("Left", 1), ("Down", 1), ("Right", 1)]),
     (1, 15.25, [("Insert", 1), ("Home", 1), ("PageUp", 1)]),
@@ -65,16 +101,51 @@ for _row, _x0, _keys in _ROWS:
 _ORDER = {name: i for i, name in enumerate(_GEOMETRY)}
 
 _LABELS = {
-    "Escape": "Esc", "Grave": "`", "Minus": "-", "Equal": "=", "Backspace": "Bksp", "Tab": "Tab",
-    "LeftBracket": "[", "RightBracket": "]", "Backslash": "\\", "CapsLock": "Caps", "Semicolon": ";",
-    "Apostrophe": "'", "Enter": "Enter", "LeftShift": "Shift", "RightShift": "Shift", "Comma": ",",
-    "Period": ".", "Slash": "/", "LeftCtrl": "Ctrl", "RightCtrl": "Ctrl", "LeftAlt": "Alt", "RightAlt": "Alt",
-    "LeftMeta": "Win", "RightMeta": "Win", "Menu": "Menu", "Space": "Space", "Up": "\u2191", "Down": "\u2193",
-    "Left": "\u2190", "Right": "\u2192", "Insert": "Ins", "Delete": "Del", "PageUp": "PgUp", "PageDown": "PgDn",
-    "Home": "Home", "End": "End",
+    "Escape": "Esc",
+    "Grave": "`",
+    "Minus": "-",
+    "Equal": "=",
+    "Backspace": "Bksp",
+    "Tab": "Tab",
+    "LeftBracket": "[",
+    "RightBracket": "]",
+    "Backslash": "\\",
+    "CapsLock": "Caps",
+    "Semicolon": ";",
+    "Apostrophe": "'",
+    "Enter": "Enter",
+    "LeftShift": "Shift",
+    "RightShift": "Shift",
+    "Comma": ",",
+    "Period": ".",
+    "Slash": "/",
+    "LeftCtrl": "Ctrl",
+    "RightCtrl": "Ctrl",
+    "LeftAlt": "Alt",
+    "RightAlt": "Alt",
+    "LeftMeta": "Win",
+    "RightMeta": "Win",
+    "Menu": "Menu",
+    "Space": "Space",
+    "Up": "\u2191",
+    "Down": "\u2193",
+    "Left": "\u2190",
+    "Right": "\u2192",
+    "Insert": "Ins",
+    "Delete": "Del",
+    "PageUp": "PgUp",
+    "PageDown": "PgDn",
+    "Home": "Home",
+    "End": "End",
 }
-_DIRECTIONS = {"up": ("y", 1), "down": ("y", -1), "left": ("x", -1), "right": ("x", 1),
-               "positive": ("x", 1), "negative": ("x", -1)}
+_DIRECTIONS = {
+    "up": ("y", 1),
+    "down": ("y", -1),
+    "left": ("x", -1),
+    "right": ("x", 1),
+    "positive": ("x", 1),
+    "negative": ("x", -1),
+}
 _MOUSE_PARTS = ("left", "right", "middle", "x1", "x2", "wheel_up", "wheel_down")
 
 
@@ -157,16 +228,29 @@ class OverlayLayout:
 
     def to_json(self) -> dict:
         """The layout as the browser source reads it from ``/layout``."""
+
         def lights(ls: tuple[Light, ...]) -> list[dict]:
-            return [{"context": li.context, "action": li.action, "axis": li.axis, "sign": li.sign} for li in ls]
+            return [
+                {"context": li.context, "action": li.action, "axis": li.axis, "sign": li.sign}
+                for li in ls
+            ]
 
         return {
             "game": {"id": self.game_id, "title": self.title} if self.game_id else None,
             "template": self.template,
             "contexts": list(self.contexts),
             "actions": [{"name": a.name, "kind": a.kind, "label": a.label} for a in self.actions],
-            "keys": [{"label": k.label, "x": k.x, "y": k.y, "w": k.w, "h": k.h, "lights": lights(k.lights)}
-                     for k in self.keys],
+            "keys": [
+                {
+                    "label": k.label,
+                    "x": k.x,
+                    "y": k.y,
+                    "w": k.w,
+                    "h": k.h,
+                    "lights": lights(k.lights),
+                }
+                for k in self.keys
+            ],
             "keys_w": self.keys_w,
             "keys_h": self.keys_h,
             "mouse": {p.name: lights(p.lights) for p in self.mouse},
@@ -177,8 +261,12 @@ class OverlayLayout:
 
 def layout_from_json(data: dict) -> OverlayLayout:
     """The inverse of :meth:`OverlayLayout.to_json` (what the live window reads from ``/layout``)."""
+
     def lights(items: list[dict]) -> tuple[Light, ...]:
-        return tuple(Light(str(i["context"]), str(i["action"]), i.get("axis"), int(i.get("sign", 1))) for i in items)
+        return tuple(
+            Light(str(i["context"]), str(i["action"]), i.get("axis"), int(i.get("sign", 1)))
+            for i in items
+        )
 
     game = data.get("game") or {}
     return OverlayLayout(
@@ -186,9 +274,21 @@ def layout_from_json(data: dict) -> OverlayLayout:
         title=game.get("title"),
         template=str(data.get("template", DEFAULT_TEMPLATE)),
         contexts=tuple(data.get("contexts", ())),
-        actions=tuple(ActionInfo(a["name"], a["kind"], a["label"]) for a in data.get("actions", ())),
-        keys=tuple(KeyCap(k["label"], k["label"], float(k["x"]), float(k["y"]), float(k["w"]), float(k["h"]),
-                          lights(k["lights"])) for k in data.get("keys", ())),
+        actions=tuple(
+            ActionInfo(a["name"], a["kind"], a["label"]) for a in data.get("actions", ())
+        ),
+        keys=tuple(
+            KeyCap(
+                k["label"],
+                k["label"],
+                float(k["x"]),
+                float(k["y"]),
+                float(k["w"]),
+                float(k["h"]),
+                lights(k["lights"]),
+            )
+            for k in data.get("keys", ())
+        ),
         keys_w=float(data.get("keys_w", 0.0)),
         keys_h=float(data.get("keys_h", 0.0)),
         mouse=tuple(InputPart(n, lights(v)) for n, v in data.get("mouse", {}).items()),
@@ -215,7 +315,9 @@ def _defaults(amap: ActionMap, device_of: dict[str, str]) -> dict[str, list[tupl
                         if direction is None:
                             continue  # a plain source beside a composite: the composite's keys light
                         axis, sign = _DIRECTIONS[direction]
-                        found.setdefault(source, []).append((source, Light(aset.name, binding.action, axis, sign)))
+                        found.setdefault(source, []).append(
+                            (source, Light(aset.name, binding.action, axis, sign))
+                        )
                 else:
                     source = mine[0][1]
                     found.setdefault(source, []).append((source, Light(aset.name, binding.action)))
@@ -225,11 +327,20 @@ def _defaults(amap: ActionMap, device_of: dict[str, str]) -> dict[str, list[tupl
 def build_layout(amap: ActionMap) -> OverlayLayout:
     """The overlay layout of ``amap`` (pass the shipped map, not a user's local override)."""
     lights = _defaults(amap, {"key": "kbm", "mouse": "kbm", "pad": "pad"})
-    key_lights = {s[4:]: tuple(li for _, li in v) for s, v in lights.items() if s.startswith("key:")}
+    key_lights = {
+        s[4:]: tuple(li for _, li in v) for s, v in lights.items() if s.startswith("key:")
+    }
     used = [k for k in key_lights if k in _GEOMETRY]
-    in_cluster = [k for k in used if 1 <= _GEOMETRY[k][0] <= 5 and _GEOMETRY[k][1] < 15
-                  and (_GEOMETRY[k][0] == 1 or _right(k) <= _CLUSTER_RIGHT)]
-    extra = sorted((k for k in key_lights if k not in in_cluster), key=lambda k: _ORDER.get(k, 10_000))
+    in_cluster = [
+        k
+        for k in used
+        if 1 <= _GEOMETRY[k][0] <= 5
+        and _GEOMETRY[k][1] < 15
+        and (_GEOMETRY[k][0] == 1 or _right(k) <= _CLUSTER_RIGHT)
+    ]
+    extra = sorted(
+        (k for k in key_lights if k not in in_cluster), key=lambda k: _ORDER.get(k, 10_000)
+    )
     caps: list[KeyCap] = []
     keys_w = keys_h = 0.0
     if in_cluster:
@@ -240,8 +351,17 @@ def build_layout(amap: ActionMap) -> OverlayLayout:
             # Whole caps only, so the cluster's edge is a keyboard's ragged edge; the space bar is cut.
             if not top <= row <= 5 or x >= 15 or (_right(name) > right + 1e-6):
                 continue
-            caps.append(KeyCap(name, key_label(name), x, y0 + row - top, min(w, right - x), 1.0,
-                               key_lights.get(name, ())))
+            caps.append(
+                KeyCap(
+                    name,
+                    key_label(name),
+                    x,
+                    y0 + row - top,
+                    min(w, right - x),
+                    1.0,
+                    key_lights.get(name, ()),
+                )
+            )
         keys_w, keys_h = right, y0 + 6 - top
     x = 0.0
     for name in extra:
@@ -251,7 +371,11 @@ def build_layout(amap: ActionMap) -> OverlayLayout:
     keys_w, keys_h = max(keys_w, x), max(keys_h, 1.0 if extra else 0.0)
 
     def parts(device: str, names: tuple[str, ...] | None) -> tuple[InputPart, ...]:
-        got = {s.partition(":")[2]: tuple(li for _, li in v) for s, v in lights.items() if s.startswith(device + ":")}
+        got = {
+            s.partition(":")[2]: tuple(li for _, li in v)
+            for s, v in lights.items()
+            if s.startswith(device + ":")
+        }
         order = names if names is not None else tuple(sorted(got))
         return tuple(InputPart(n, got[n]) for n in order if n in got)
 

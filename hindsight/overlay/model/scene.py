@@ -1,7 +1,7 @@
-"""What a template draws, as plain primitives in key units, and what state each primitive shows for a frame.
+"""One template laid out for one game, and what state each of its primitives shows for a frame.
 
-A :class:`Scene` is one template laid out for one game: a list of primitives
-(panels, key caps, a pad body, stick wells and thumbs, trigger bars, mouse parts,
+A :class:`Scene` is a list of primitives (:mod:`hindsight.overlay.model.primitives`:
+panels, key caps, a pad body, stick wells and thumbs, trigger bars, mouse parts,
 the look needle, text, the APM meter, history rows), each with the lights (actions)
 that drive it. Qt (``overlay/qt``) and the browser page (``overlay/web/static``)
 paint the same scene with one small painter each, in two passes:
@@ -21,17 +21,34 @@ from __future__ import annotations
 
 import math
 from collections.abc import Hashable, Mapping
-from dataclasses import dataclass, fields
-from typing import Any, ClassVar
+from dataclasses import dataclass
+from typing import Any
 
 from hindsight.overlay.model.layout import AXIS_LIGHT, Light, OverlayLayout
+from hindsight.overlay.model.primitives import (
+    Cap,
+    Chevron,
+    Counter,
+    Fill,
+    HistoryRow,
+    Item,
+    Meter,
+    MouseButton,
+    Needle,
+    Stick,
+    Trigger,
+)
 from hindsight.overlay.model.state import ActionFrame, HistoryEntry
 from hindsight.overlay.model.theme import COLOURS, FONT_FAMILIES, LIT_TOP_LIGHTER
 
 __all__ = [
-    "Item", "Panel", "Cap", "Body", "Well", "Stick", "Trigger", "MouseBody", "MouseButton", "Fill", "Chevron",
-    "Needle", "Text", "Meter", "Counter", "HistoryRow", "Scene", "is_on", "look_vector", "duration_text",
-    "STEPS", "NEEDLE_DIRECTIONS", "NEEDLE_LENGTHS",
+    "Scene",
+    "is_on",
+    "look_vector",
+    "duration_text",
+    "STEPS",
+    "NEEDLE_DIRECTIONS",
+    "NEEDLE_LENGTHS",
 ]
 
 # Sticks and triggers are drawn in steps of 1/STEPS; the look needle in 16 directions x 4 lengths.
@@ -72,238 +89,6 @@ def duration_text(entry: HistoryEntry) -> str:
     return f"{entry.duration_ms / 1000:.2f}s"
 
 
-# ---- primitives (key units, origin at the overlay picture's top-left) ----------------
-
-
-@dataclass(frozen=True)
-class Item:
-    """Base of the primitives: ``drawn`` says in which pass (static, lit, always); see the module docstring."""
-
-    kind: ClassVar[str] = ""
-    drawn: ClassVar[str] = "static"
-
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"kind": self.kind, "drawn": self.drawn}
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if f.name in ("lights", "click"):
-                value = [{"context": li.context, "action": li.action, "axis": li.axis, "sign": li.sign}
-                         for li in value]
-            elif isinstance(value, tuple):
-                value = [list(v) if isinstance(v, tuple) else v for v in value]
-            out[f.name] = value
-        return out
-
-
-@dataclass(frozen=True)
-class Panel(Item):
-    """A dark translucent panel with a soft shadow, so the overlay reads on any footage."""
-
-    kind: ClassVar[str] = "panel"
-    x: float
-    y: float
-    w: float
-    h: float
-    r: float
-
-
-@dataclass(frozen=True)
-class Cap(Item):
-    """A key cap or pad button: idle (not bound, never lit), bound, or lit while any of its lights is."""
-
-    kind: ClassVar[str] = "cap"
-    drawn: ClassVar[str] = "lit"
-    x: float
-    y: float
-    w: float
-    h: float
-    r: float
-    label: str
-    text: float  # label size in key units
-    lights: tuple[Light, ...]
-    bound: bool = True
-    region: str = ""
-    layer: int = 1
-
-
-@dataclass(frozen=True)
-class Body(Item):
-    """The pad's body: the union of rounded rectangles (x, y, w, h, radius, degrees turned about their centre)."""
-
-    kind: ClassVar[str] = "body"
-    parts: tuple[tuple[float, float, float, float, float, float], ...]
-
-
-@dataclass(frozen=True)
-class Well(Item):
-    """A dark round well (stick, look dial), with a cross at its centre for the dial."""
-
-    kind: ClassVar[str] = "well"
-    cx: float
-    cy: float
-    r: float
-    fill: str
-    cross: bool = False
-
-
-@dataclass(frozen=True)
-class Stick(Item):
-    """A stick's thumb: moves with its axis2d action, lit while its click is, ringed while pushed."""
-
-    kind: ClassVar[str] = "stick"
-    drawn: ClassVar[str] = "always"
-    cx: float
-    cy: float
-    r: float
-    lights: tuple[Light, ...]
-    click: tuple[Light, ...]
-
-
-@dataclass(frozen=True)
-class Trigger(Item):
-    """A trigger that fills from the bottom with its axis1d action (fully while a button action is lit)."""
-
-    kind: ClassVar[str] = "trigger"
-    drawn: ClassVar[str] = "lit"
-    x: float
-    y: float
-    w: float
-    h: float
-    r: float
-    label: str
-    text: float  # label size in key units
-    lights: tuple[Light, ...]
-    region: str = ""
-    layer: int = 0
-
-
-@dataclass(frozen=True)
-class MouseBody(Item):
-    kind: ClassVar[str] = "mouse_body"
-    x: float
-    y: float
-    w: float
-    h: float
-    r: float
-
-
-@dataclass(frozen=True)
-class MouseButton(Item):
-    """A mouse button: the part of the mouse body (``body`` = x, y, w, h, radius) inside its rectangle."""
-
-    kind: ClassVar[str] = "mouse_button"
-    drawn: ClassVar[str] = "lit"
-    x: float
-    y: float
-    w: float
-    h: float
-    body: tuple[float, float, float, float, float]
-    lights: tuple[Light, ...]
-    bound: bool = True
-    region: str = ""
-
-
-@dataclass(frozen=True)
-class Fill(Item):
-    """A small rounded part (mouse wheel, side buttons): bound, idle or lit."""
-
-    kind: ClassVar[str] = "fill"
-    drawn: ClassVar[str] = "lit"
-    x: float
-    y: float
-    w: float
-    h: float
-    r: float
-    lights: tuple[Light, ...]
-    bound: bool = True
-    region: str = ""
-    on_top: bool = False
-
-
-@dataclass(frozen=True)
-class Chevron(Item):
-    """A scroll arrow: a triangle pointing up (``sign`` -1) or down (+1) with its tip at (cx, tip)."""
-
-    kind: ClassVar[str] = "chevron"
-    drawn: ClassVar[str] = "lit"
-    cx: float
-    tip: float
-    sign: int
-    half: float
-    lights: tuple[Light, ...]
-    region: str = ""
-    on_top: bool = True
-
-
-@dataclass(frozen=True)
-class Needle(Item):
-    """The look needle in a dial: points where the player looks, longer the faster."""
-
-    kind: ClassVar[str] = "needle"
-    drawn: ClassVar[str] = "always"
-    cx: float
-    cy: float
-    r: float
-    lights: tuple[Light, ...]
-
-
-@dataclass(frozen=True)
-class Text(Item):
-    kind: ClassVar[str] = "text"
-    x: float
-    y: float
-    w: float
-    h: float
-    text: str
-    colour: str
-    size: float
-    align: str = "center"  # left | center | right
-    bold: bool = True
-
-
-@dataclass(frozen=True)
-class Meter(Item):
-    """A bar that fills with the APM, full at ``full``."""
-
-    kind: ClassVar[str] = "meter"
-    drawn: ClassVar[str] = "lit"
-    x: float
-    y: float
-    w: float
-    h: float
-    r: float
-    full: int
-
-
-@dataclass(frozen=True)
-class Counter(Item):
-    """The APM as a number."""
-
-    kind: ClassVar[str] = "counter"
-    drawn: ClassVar[str] = "always"
-    x: float
-    y: float
-    w: float
-    h: float
-    size: float
-
-
-@dataclass(frozen=True)
-class HistoryRow(Item):
-    """Row ``index`` of the history (0 = newest): label, duration, and an accent bar while active."""
-
-    kind: ClassVar[str] = "history_row"
-    drawn: ClassVar[str] = "always"
-    index: int
-    x: float
-    y: float
-    w: float
-    h: float
-
-
-# ---- the scene ----------------------------------------------------------------------
-
-
 @dataclass(frozen=True)
 class Scene:
     """One template laid out for one game: size (key units), primitives in paint order, named regions."""
@@ -317,10 +102,24 @@ class Scene:
     labels: Mapping[str, str]
 
     @classmethod
-    def of(cls, template: str, layout: OverlayLayout, w: float, h: float, items: list[Item],
-           regions: dict[str, tuple[float, float, float, float]]) -> Scene:
-        return cls(template, w, h, tuple(items), tuple((n, *r) for n, r in regions.items()), layout.kinds(),
-                   layout.labels())
+    def of(
+        cls,
+        template: str,
+        layout: OverlayLayout,
+        w: float,
+        h: float,
+        items: list[Item],
+        regions: dict[str, tuple[float, float, float, float]],
+    ) -> Scene:
+        return cls(
+            template,
+            w,
+            h,
+            tuple(items),
+            tuple((n, *r) for n, r in regions.items()),
+            layout.kinds(),
+            layout.labels(),
+        )
 
     def state(self, item: Item, frame: ActionFrame) -> Hashable:
         """What ``item`` shows in ``frame``; a ``lit`` item's resting state is falsy."""

@@ -20,7 +20,7 @@ from collections.abc import Callable
 
 from hindsight.overlay.errors import OverlayError
 from hindsight.overlay.model.layout import Light, OverlayLayout
-from hindsight.overlay.model.scene import (
+from hindsight.overlay.model.primitives import (
     Body,
     Cap,
     Chevron,
@@ -33,12 +33,12 @@ from hindsight.overlay.model.scene import (
     MouseButton,
     Needle,
     Panel,
-    Scene,
     Stick,
     Text,
     Trigger,
     Well,
 )
+from hindsight.overlay.model.scene import Scene
 from hindsight.overlay.model.theme import TEMPLATE_NAMES
 
 __all__ = ["HISTORY_ROWS", "build_scene"]
@@ -72,8 +72,17 @@ def _keyboard_mouse(layout: OverlayLayout) -> Scene:
     regions: dict[str, _Rect] = {}
     for k in layout.keys:
         rect = (kx + k.x + _GAP / 2, ky + k.y + _GAP / 2, k.w - _GAP, k.h - _GAP)
-        items.append(Cap(*rect, r=0.16, label=k.label, text=_cap_text(k.label), lights=k.lights,
-                         bound=bool(k.lights), region=f"key:{k.name}"))
+        items.append(
+            Cap(
+                *rect,
+                r=0.16,
+                label=k.label,
+                text=_cap_text(k.label),
+                lights=k.lights,
+                bound=bool(k.lights),
+                region=f"key:{k.name}",
+            )
+        )
         regions[f"key:{k.name}"] = rect
     if has_mouse:
         mx, my = o + layout.keys_w + mouse_gap, o + keys_h - _MOUSE_H
@@ -82,8 +91,15 @@ def _keyboard_mouse(layout: OverlayLayout) -> Scene:
         items.append(MouseBody(*body))
         for name, bx in (("left", mx), ("right", mx + half + g)):
             rect = (bx, my, half - g, top_h)
-            items.append(MouseButton(*rect, body=body, lights=parts.get(name, ()), bound=name in parts,
-                                     region=f"mouse:{name}"))
+            items.append(
+                MouseButton(
+                    *rect,
+                    body=body,
+                    lights=parts.get(name, ()),
+                    bound=name in parts,
+                    region=f"mouse:{name}",
+                )
+            )
             regions[f"mouse:{name}"] = rect
         side_w, side_h = 0.22, 0.55
         for i, name in enumerate(("x2", "x1")):
@@ -93,13 +109,23 @@ def _keyboard_mouse(layout: OverlayLayout) -> Scene:
             regions[f"mouse:{name}"] = rect
         # The wheel and its arrows are drawn over the buttons (a lit button would cover them).
         wheel = (mx + half - 0.17, my + top_h * 0.34, 0.34, top_h * 0.42)
-        items.append(Fill(*wheel, r=0.17, lights=parts.get("middle", ()), bound="middle" in parts,
-                          region="mouse:middle", on_top=True))
+        items.append(
+            Fill(
+                *wheel,
+                r=0.17,
+                lights=parts.get("middle", ()),
+                bound="middle" in parts,
+                region="mouse:middle",
+                on_top=True,
+            )
+        )
         regions["mouse:middle"] = wheel
         for name, sign in (("wheel_up", -1), ("wheel_down", 1)):
             if name in parts:
                 tip = wheel[1] - 0.08 if sign < 0 else wheel[1] + wheel[3] + 0.08
-                items.append(Chevron(mx + half, tip, sign, 0.14, parts[name], region=f"mouse:{name}"))
+                items.append(
+                    Chevron(mx + half, tip, sign, 0.14, parts[name], region=f"mouse:{name}")
+                )
         dial_r = min(_MOUSE_W, _MOUSE_H - top_h) * 0.3
         cx, cy = mx + half, my + top_h + (_MOUSE_H - top_h) * 0.48
         if "delta" in parts:
@@ -114,18 +140,38 @@ def _keyboard_mouse(layout: OverlayLayout) -> Scene:
 _PAD_W, _PAD_H, _PAD_INNER = 9.0, 6.2, 0.2
 # name -> (centre x, centre y, radius), relative to the pad's origin.
 _ROUND = {
-    "left_stick": (2.25, 2.75, 0.85), "right_stick": (5.95, 4.35, 0.85),
-    "north": (6.8, 1.95, 0.36), "south": (6.8, 3.45, 0.36), "west": (6.05, 2.7, 0.36), "east": (7.55, 2.7, 0.36),
-    "guide": (4.5, 1.95, 0.32), "back": (3.75, 2.75, 0.2), "start": (5.25, 2.75, 0.2),
+    "left_stick": (2.25, 2.75, 0.85),
+    "right_stick": (5.95, 4.35, 0.85),
+    "north": (6.8, 1.95, 0.36),
+    "south": (6.8, 3.45, 0.36),
+    "west": (6.05, 2.7, 0.36),
+    "east": (7.55, 2.7, 0.36),
+    "guide": (4.5, 1.95, 0.32),
+    "back": (3.75, 2.75, 0.2),
+    "start": (5.25, 2.75, 0.2),
 }
 _BUTTONS = ("north", "south", "west", "east", "guide", "back", "start")
 _FACE_LABELS = {"north": "Y", "south": "A", "west": "X", "east": "B"}
-_DPAD = {"dpad_up": (3.05, 3.65, 0.5, 0.6), "dpad_down": (3.05, 4.85, 0.5, 0.6),
-         "dpad_left": (2.45, 4.25, 0.6, 0.5), "dpad_right": (3.65, 4.25, 0.6, 0.5)}  # centre x, y, w, h
+_DPAD = {
+    "dpad_up": (3.05, 3.65, 0.5, 0.6),
+    "dpad_down": (3.05, 4.85, 0.5, 0.6),
+    "dpad_left": (2.45, 4.25, 0.6, 0.5),
+    "dpad_right": (3.65, 4.25, 0.6, 0.5),
+}  # centre x, y, w, h
 # Bumpers and triggers sit behind the body's top edge, as on a real pad (x, y, w, h, label).
-_SHOULDERS = {"left_shoulder": (0.9, 0.78, 2.5, 0.78, "LB"), "right_shoulder": (5.6, 0.78, 2.5, 0.78, "RB")}
-_TRIGGERS = {"left_trigger": (1.35, 0.0, 1.6, 0.72, "LT"), "right_trigger": (6.05, 0.0, 1.6, 0.72, "RT")}
-_BODY = ((0.7, 1.3, 7.6, 3.3, 1.4, 0.0), (0.35, 2.1, 2.7, 4.0, 1.3, 14.0), (5.95, 2.1, 2.7, 4.0, 1.3, -14.0))
+_SHOULDERS = {
+    "left_shoulder": (0.9, 0.78, 2.5, 0.78, "LB"),
+    "right_shoulder": (5.6, 0.78, 2.5, 0.78, "RB"),
+}
+_TRIGGERS = {
+    "left_trigger": (1.35, 0.0, 1.6, 0.72, "LT"),
+    "right_trigger": (6.05, 0.0, 1.6, 0.72, "RT"),
+}
+_BODY = (
+    (0.7, 1.3, 7.6, 3.3, 1.4, 0.0),
+    (0.35, 2.1, 2.7, 4.0, 1.3, 14.0),
+    (5.95, 2.1, 2.7, 4.0, 1.3, -14.0),
+)
 
 
 def _controller(layout: OverlayLayout) -> Scene:
@@ -134,12 +180,35 @@ def _controller(layout: OverlayLayout) -> Scene:
     items: list[Item] = []
     regions: dict[str, _Rect] = {}
     for name, (x, y, w, h, label) in _TRIGGERS.items():
-        items.append(Trigger(o + x, o + y, w, h, 0.2, label, _cap_text(label), parts.get(name, ()),
-                             region=f"pad:{name}"))
+        items.append(
+            Trigger(
+                o + x,
+                o + y,
+                w,
+                h,
+                0.2,
+                label,
+                _cap_text(label),
+                parts.get(name, ()),
+                region=f"pad:{name}",
+            )
+        )
         regions[f"pad:{name}"] = (o + x, o + y, w, h)
     for name, (x, y, w, h, label) in _SHOULDERS.items():
-        items.append(Cap(o + x, o + y, w, h - 0.28, 0.22, label, _cap_text(label), parts.get(name, ()),
-                         region=f"pad:{name}", layer=0))
+        items.append(
+            Cap(
+                o + x,
+                o + y,
+                w,
+                h - 0.28,
+                0.22,
+                label,
+                _cap_text(label),
+                parts.get(name, ()),
+                region=f"pad:{name}",
+                layer=0,
+            )
+        )
         regions[f"pad:{name}"] = (o + x, o + y, w, h)
     items.append(Body(tuple((o + x, o + y, w, h, r, a) for x, y, w, h, r, a in _BODY)))
     for name in ("left_stick", "right_stick"):
@@ -147,13 +216,26 @@ def _controller(layout: OverlayLayout) -> Scene:
         items.append(Well(o + x, o + y, r, "well"))
     for name, (cx, cy, w, h) in _DPAD.items():
         rect = (o + cx - w / 2, o + cy - h / 2, w, h)
-        items.append(Cap(*rect, r=0.1, label="", text=0.0, lights=parts.get(name, ()), region=f"pad:{name}"))
+        items.append(
+            Cap(*rect, r=0.1, label="", text=0.0, lights=parts.get(name, ()), region=f"pad:{name}")
+        )
         regions[f"pad:{name}"] = rect
     for name in _BUTTONS:
         x, y, r = _ROUND[name]
         label = _FACE_LABELS.get(name, "")
-        items.append(Cap(o + x - r, o + y - r, 2 * r, 2 * r, r, label, _cap_text(label), parts.get(name, ()),
-                         region=f"pad:{name}"))
+        items.append(
+            Cap(
+                o + x - r,
+                o + y - r,
+                2 * r,
+                2 * r,
+                r,
+                label,
+                _cap_text(label),
+                parts.get(name, ()),
+                region=f"pad:{name}",
+            )
+        )
     for name in ("left_stick", "right_stick"):
         x, y, r = _ROUND[name]
         items.append(Stick(o + x, o + y, r, parts.get(name, ()), parts.get(f"{name}_click", ())))

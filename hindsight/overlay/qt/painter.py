@@ -24,10 +24,7 @@ from PyQt6.QtGui import (
     QTransform,
 )
 
-from hindsight.overlay.model.scene import (
-    NEEDLE_DIRECTIONS,
-    NEEDLE_LENGTHS,
-    STEPS,
+from hindsight.overlay.model.primitives import (
     Body,
     Cap,
     Chevron,
@@ -45,6 +42,7 @@ from hindsight.overlay.model.scene import (
     Trigger,
     Well,
 )
+from hindsight.overlay.model.scene import NEEDLE_DIRECTIONS, NEEDLE_LENGTHS, STEPS
 from hindsight.overlay.model.theme import FONT_FAMILIES, LIT_TOP_LIGHTER, OverlayStyle
 
 __all__ = ["ScenePainter", "ui_font", "body_path"]
@@ -74,7 +72,13 @@ def body_path(body: Body, u: float) -> QPainterPath:
         part.addRoundedRect(rect, r * u, r * u)
         if angle:
             c = rect.center()
-            part = QTransform().translate(c.x(), c.y()).rotate(angle).translate(-c.x(), -c.y()).map(part)
+            part = (
+                QTransform()
+                .translate(c.x(), c.y())
+                .rotate(angle)
+                .translate(-c.x(), -c.y())
+                .map(part)
+            )
         path = path.united(part)
     return path
 
@@ -86,10 +90,21 @@ class ScenePainter:
         self.style = style
         self.u = u
         self._paint: dict[type, Callable[[QPainter, Any, Any], None]] = {
-            Panel: self._panel, Cap: self._cap, Body: self._body, Well: self._well, Stick: self._stick,
-            Trigger: self._trigger, MouseBody: self._mouse_body, MouseButton: self._mouse_button, Fill: self._fill,
-            Chevron: self._chevron, Needle: self._needle, Text: self._text_item, Meter: self._meter,
-            Counter: self._counter, HistoryRow: self._history_row,
+            Panel: self._panel,
+            Cap: self._cap,
+            Body: self._body,
+            Well: self._well,
+            Stick: self._stick,
+            Trigger: self._trigger,
+            MouseBody: self._mouse_body,
+            MouseButton: self._mouse_button,
+            Fill: self._fill,
+            Chevron: self._chevron,
+            Needle: self._needle,
+            Text: self._text_item,
+            Meter: self._meter,
+            Counter: self._counter,
+            HistoryRow: self._history_row,
         }
 
     def paint(self, p: QPainter, item: Item, state: Hashable) -> None:
@@ -110,8 +125,16 @@ class ScenePainter:
     def pen(self, name: str, width_u: float, least: float = 1.0) -> QPen:
         return QPen(self.colour(name), max(least, self.u * width_u))
 
-    def text(self, p: QPainter, rect: QRectF, label: str, colour: QColor, size_u: float, align: str = "center",
-             bold: bool = True) -> None:
+    def text(
+        self,
+        p: QPainter,
+        rect: QRectF,
+        label: str,
+        colour: QColor,
+        size_u: float,
+        align: str = "center",
+        bold: bool = True,
+    ) -> None:
         font = ui_font(self.u * size_u, bold)
         p.setFont(font)
         # Long labels shrink to fit their cap instead of being cut.
@@ -210,14 +233,22 @@ class ScenePainter:
             return
         clip = QPainterPath()
         clip.addRoundedRect(rect, r, r)
-        fill = QRectF(rect.left(), rect.bottom() - rect.height() * value, rect.width(), rect.height() * value)
+        fill = QRectF(
+            rect.left(), rect.bottom() - rect.height() * value, rect.width(), rect.height() * value
+        )
         p.save()
         p.setClipPath(clip, Qt.ClipOperation.IntersectClip)
         p.setPen(Qt.PenStyle.NoPen)
         p.setBrush(self.colour("accent"))
         p.drawRect(fill)
         p.restore()
-        self.text(p, rect, it.label, self.colour("accent_label") if value > 0.5 else self.colour("label"), 0.32)
+        self.text(
+            p,
+            rect,
+            it.label,
+            self.colour("accent_label") if value > 0.5 else self.colour("label"),
+            0.32,
+        )
 
     def _mouse_body(self, p: QPainter, it: MouseBody, _: Hashable) -> None:
         rect, r = self.rect(it.x, it.y, it.w, it.h), it.r * self.u
@@ -249,7 +280,9 @@ class ScenePainter:
         base, half = tip - it.sign * it.half * u, it.half * u
         p.setPen(Qt.PenStyle.NoPen)
         p.setBrush(self.colour("accent" if lit else "label_idle"))
-        p.drawPolygon(QPolygonF([QPointF(cx - half, base), QPointF(cx + half, base), QPointF(cx, tip)]))
+        p.drawPolygon(
+            QPolygonF([QPointF(cx - half, base), QPointF(cx + half, base), QPointF(cx, tip)])
+        )
 
     def _needle(self, p: QPainter, it: Needle, state: Any) -> None:
         direction, length = state
@@ -257,17 +290,29 @@ class ScenePainter:
             return
         angle = direction * 2 * math.pi / NEEDLE_DIRECTIONS
         c, r = QPointF(it.cx * self.u, it.cy * self.u), it.r * self.u
-        tip = QPointF(c.x() + math.cos(angle) * length / NEEDLE_LENGTHS * r,
-                      c.y() + math.sin(angle) * length / NEEDLE_LENGTHS * r)
+        tip = QPointF(
+            c.x() + math.cos(angle) * length / NEEDLE_LENGTHS * r,
+            c.y() + math.sin(angle) * length / NEEDLE_LENGTHS * r,
+        )
         accent = self.colour("accent")
-        p.setPen(QPen(accent, max(1.5, self.u * 0.08), Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
+        p.setPen(
+            QPen(accent, max(1.5, self.u * 0.08), Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap)
+        )
         p.drawLine(c, tip)
         p.setPen(Qt.PenStyle.NoPen)
         p.setBrush(accent)
         p.drawEllipse(tip, self.u * 0.11, self.u * 0.11)
 
     def _text_item(self, p: QPainter, it: Text, _: Hashable) -> None:
-        self.text(p, self.rect(it.x, it.y, it.w, it.h), it.text, self.colour(it.colour), it.size, it.align, it.bold)
+        self.text(
+            p,
+            self.rect(it.x, it.y, it.w, it.h),
+            it.text,
+            self.colour(it.colour),
+            it.size,
+            it.align,
+            it.bold,
+        )
 
     def _meter(self, p: QPainter, it: Meter, apm: Any) -> None:
         fraction = 1.0 if not apm else min(1.0, apm / it.full)
@@ -276,7 +321,9 @@ class ScenePainter:
         self.rounded(p, self.rect(it.x, it.y, it.w * fraction, it.h), it.r * self.u)
 
     def _counter(self, p: QPainter, it: Counter, apm: Any) -> None:
-        self.text(p, self.rect(it.x, it.y, it.w, it.h), str(apm), self.colour("label"), it.size, "right")
+        self.text(
+            p, self.rect(it.x, it.y, it.w, it.h), str(apm), self.colour("label"), it.size, "right"
+        )
 
     def _history_row(self, p: QPainter, it: HistoryRow, state: Any) -> None:
         if state is None:
@@ -292,8 +339,21 @@ class ScenePainter:
             p.setBrush(self.colour("accent"))
             self.rounded(p, QRectF(row.left(), row.top(), 0.12 * u, row.height()), 0.06 * u)
         text = row.adjusted(0.3 * u, 0, -0.25 * u, 0)
-        self.text(p, QRectF(text.left(), text.top(), text.width() * 0.68, text.height()), label,
-                  self.colour("label"), 0.34, "left")
-        self.text(p, QRectF(text.left() + text.width() * 0.6, text.top(), text.width() * 0.4, text.height()),
-                  duration, self.colour("accent" if active else "muted"), 0.3, "right", bold=False)
+        self.text(
+            p,
+            QRectF(text.left(), text.top(), text.width() * 0.68, text.height()),
+            label,
+            self.colour("label"),
+            0.34,
+            "left",
+        )
+        self.text(
+            p,
+            QRectF(text.left() + text.width() * 0.6, text.top(), text.width() * 0.4, text.height()),
+            duration,
+            self.colour("accent" if active else "muted"),
+            0.3,
+            "right",
+            bold=False,
+        )
         p.setOpacity(opacity)

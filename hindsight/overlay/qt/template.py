@@ -15,7 +15,8 @@ from PyQt6.QtCore import QRectF
 from PyQt6.QtGui import QPainter, QPainterPath
 
 from hindsight.overlay.model.layout import OverlayLayout
-from hindsight.overlay.model.scene import Body, Scene
+from hindsight.overlay.model.primitives import Body
+from hindsight.overlay.model.scene import Scene
 from hindsight.overlay.model.state import ActionFrame
 from hindsight.overlay.model.templates import build_scene
 from hindsight.overlay.model.theme import OverlayStyle
@@ -45,7 +46,9 @@ class Template:
 
     def size(self) -> tuple[int, int]:
         """The overlay's pixel size, even in both directions."""
-        return int(self.scene.w * self.u + 1) // 2 * 2 + 2, int(self.scene.h * self.u + 1) // 2 * 2 + 2
+        return int(self.scene.w * self.u + 1) // 2 * 2 + 2, int(
+            self.scene.h * self.u + 1
+        ) // 2 * 2 + 2
 
     def regions(self) -> dict[str, QRectF]:
         u = self.u
@@ -83,6 +86,8 @@ class Template:
 _REST = 0
 
 
-def create_template(name: str, layout: OverlayLayout, style: OverlayStyle, height_px: int) -> Template:
+def create_template(
+    name: str, layout: OverlayLayout, style: OverlayStyle, height_px: int
+) -> Template:
     """Template ``name`` for ``layout``, sized for a picture ``height_px`` tall."""
     return Template(build_scene(name, layout), style, style.unit_px(height_px))

@@ -34,13 +34,17 @@ def find_live_url() -> str:
     try:
         status = create_client().request({"cmd": "status"}, timeout_s=10)
     except RecorderNotRunning:
-        raise LiveChannelError("no recorder is running; start one with `hindsight record`") from None
+        raise LiveChannelError(
+            "no recorder is running; start one with `hindsight record`"
+        ) from None
     except ControlError as err:
         raise LiveChannelError(f"cannot ask the recorder for its overlay: {err}") from None
     overlay = status.get("overlay")
     if not overlay or not overlay.get("url"):
-        raise LiveChannelError("the running recorder serves no overlay (it was started with --no-overlay-server "
-                               "or --no-input)")
+        raise LiveChannelError(
+            "the running recorder serves no overlay (it was started with --no-overlay-server "
+            "or --no-input)"
+        )
     return str(overlay["url"])
 
 
@@ -134,7 +138,13 @@ class LiveFeed:
         for name, data in parse_sse(lines):
             if self._stop.is_set():
                 return
-            version = data.get("version") if name == "layout" else data.get("layout") if name == "state" else None
+            version = (
+                data.get("version")
+                if name == "layout"
+                else data.get("layout")
+                if name == "state"
+                else None
+            )
             if version is not None and version != self._layout_version:
                 self.events.put(("layout", self.fetch_layout()))
             if name != "layout":

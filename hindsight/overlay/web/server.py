@@ -76,15 +76,26 @@ def fallback_layout() -> OverlayLayout:
     from hindsight.actionmap.registry import SHIPPED_DIR
 
     layout = build_layout(load_map(SHIPPED_DIR / "hindsight.demo-game.toml"))
-    return OverlayLayout(None, None, layout.template, layout.contexts, layout.actions, layout.keys,
-                         layout.keys_w, layout.keys_h, layout.mouse, layout.pad)
+    return OverlayLayout(
+        None,
+        None,
+        layout.template,
+        layout.contexts,
+        layout.actions,
+        layout.keys,
+        layout.keys_w,
+        layout.keys_h,
+        layout.mouse,
+        layout.pad,
+    )
 
 
 class LiveServer:
     """The loopback HTTP server of one recorder run; see the module docstring."""
 
-    def __init__(self, capture: ActionCapture | None, *, port: int = DEFAULT_PORT,
-                 token: str | None = None) -> None:
+    def __init__(
+        self, capture: ActionCapture | None, *, port: int = DEFAULT_PORT, token: str | None = None
+    ) -> None:
         self.capture = capture  # None: no input capture, the page shows the fallback layout unlit
         self.requested_port = check_port(port)
         self.token = token or load_or_create_token()
@@ -105,15 +116,21 @@ class LiveServer:
             httpd = _Httpd((HOST, self.requested_port), _Handler)
         except OSError as err:
             if err.errno != errno.EADDRINUSE or self.requested_port == 0:
-                raise ConfigError(f"cannot start the overlay server on {HOST}:{self.requested_port}: "
-                                  f"{err.strerror or err}") from None
+                raise ConfigError(
+                    f"cannot start the overlay server on {HOST}:{self.requested_port}: "
+                    f"{err.strerror or err}"
+                ) from None
             # Another program (or recorder) has the port: overlays still work on a free one.
             log.warning("overlay port %d is in use; using a free port instead", self.requested_port)
             httpd = _Httpd((HOST, 0), _Handler)
         httpd.live = self
         self._httpd = httpd
-        self._thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.2},
-                                        name="hindsight-live", daemon=True)
+        self._thread = threading.Thread(
+            target=httpd.serve_forever,
+            kwargs={"poll_interval": 0.2},
+            name="hindsight-live",
+            daemon=True,
+        )
         self._thread.start()
         return self
 
@@ -154,7 +171,11 @@ class LiveServer:
         if amap.extends and amap.extends in registry:
             amap = registry.base(amap.extends)  # never a user's own rebinding: the shipped keys
         with self._lock:
-            if self._map is not None and self._map.id == amap.id and self._map.sha256 == amap.sha256:
+            if (
+                self._map is not None
+                and self._map.id == amap.id
+                and self._map.sha256 == amap.sha256
+            ):
                 return False
             self._map = amap
             self._layout = build_layout(amap)
@@ -170,7 +191,13 @@ class LiveServer:
     def snapshot(self) -> dict[str, Any]:
         """What stands now (context, held buttons, axis values), from the timeline."""
         if self.capture is None:
-            return {"context": "unfocused", "recorded": False, "held": [], "values": {}, "layout": self.layout()[0]}
+            return {
+                "context": "unfocused",
+                "recorded": False,
+                "held": [],
+                "values": {},
+                "layout": self.layout()[0],
+            }
         t = now_ns()
         state = self.capture.timeline.cut(t, t).initial
         kinds = {a.name: a.kind for a in state.context.amap.actions} if state.context.amap else {}
@@ -178,8 +205,11 @@ class LiveServer:
             "context": state.context.context,
             "recorded": state.context.recorded,
             "held": sorted(a for a, held in state.held.items() if held),
-            "values": {a: [round(x, 4), round(y, 4)] for a, (x, y) in state.values.items()
-                       if kinds.get(a) in ("axis1d", "axis2d")},
+            "values": {
+                a: [round(x, 4), round(y, 4)]
+                for a, (x, y) in state.values.items()
+                if kinds.get(a) in ("axis1d", "axis2d")
+            },
             "layout": self.layout()[0],
         }
 
@@ -197,10 +227,18 @@ class _Httpd(ThreadingHTTPServer):
 
 def _event_json(event: ActionEvent | ContextEvent, t0_ns: int) -> tuple[str, dict[str, Any]]:
     if isinstance(event, ContextEvent):
-        return "context", {"context": event.context, "recorded": event.recorded,
-                           "game": event.amap.id if event.amap else None}
-    return "action", {"t_ms": (event.t_ns - t0_ns) // 1_000_000, "action": event.action, "edge": event.edge,
-                      "x": round(event.x, 4), "y": round(event.y, 4)}
+        return "context", {
+            "context": event.context,
+            "recorded": event.recorded,
+            "game": event.amap.id if event.amap else None,
+        }
+    return "action", {
+        "t_ms": (event.t_ns - t0_ns) // 1_000_000,
+        "action": event.action,
+        "edge": event.edge,
+        "x": round(event.x, 4),
+        "y": round(event.y, 4),
+    }
 
 
 def _coalesce(events: list[Any], deltas: set[str]) -> list[Any]:
@@ -208,8 +246,12 @@ def _coalesce(events: list[Any], deltas: set[str]) -> list[Any]:
     out: list[Any] = []
     for e in events:
         prev = out[-1] if out else None
-        if (isinstance(e, ActionEvent) and e.action in deltas and isinstance(prev, ActionEvent)
-                and prev.action == e.action):
+        if (
+            isinstance(e, ActionEvent)
+            and e.action in deltas
+            and isinstance(prev, ActionEvent)
+            and prev.action == e.action
+        ):
             out[-1] = ActionEvent(e.t_ns, e.action, VALUE, prev.x + e.x, prev.y + e.y)
         else:
             out.append(e)
@@ -242,7 +284,11 @@ class _Handler(BaseHTTPRequestHandler):
             return self._plain(404, f"unknown template; one of {', '.join(TEMPLATE_NAMES)}")
         if url.path == "/overlay":
             # The page's script is requested with the token the page was opened with.
-            page = _static("overlay.html").decode().replace(_TOKEN_MARK, html.escape(quote(live.token)))
+            page = (
+                _static("overlay.html")
+                .decode()
+                .replace(_TOKEN_MARK, html.escape(quote(live.token)))
+            )
             return self._send(200, "text/html; charset=utf-8", page.encode())
         if url.path == "/overlay.js":
             return self._send(200, "text/javascript; charset=utf-8", _static("overlay.js"))
@@ -272,9 +318,11 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Cache-Control", "no-store")
         self.send_header("X-Content-Type-Options", "nosniff")
         self.send_header("Referrer-Policy", "no-referrer")
-        self.send_header("Content-Security-Policy",
-                         "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; "
-                         "connect-src 'self'; img-src 'none'")
+        self.send_header(
+            "Content-Security-Policy",
+            "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; "
+            "connect-src 'self'; img-src 'none'",
+        )
         self.end_headers()
 
     def _send(self, code: int, ctype: str, body: bytes) -> None:
@@ -350,6 +398,8 @@ class _Handler(BaseHTTPRequestHandler):
             live.clients -= 1
 
     def _write(self, name: str, data: dict[str, Any], flush: bool = True) -> None:
-        self.wfile.write(f"event: {name}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n".encode())
+        self.wfile.write(
+            f"event: {name}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n".encode()
+        )
         if flush:
             self.wfile.flush()
