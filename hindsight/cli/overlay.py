@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from hindsight.overlay.model.theme import POSITIONS, TEMPLATE_NAMES
+from hindsight.overlay.model.theme import DEFAULT_STYLE, POSITIONS, TEMPLATE_NAMES
 
 __all__ = ["register"]
 
@@ -29,32 +29,68 @@ source URL that `hindsight record` prints instead.
 """
 
 
-def _style_args(p: argparse.ArgumentParser, position: str) -> None:
-    p.add_argument("--template", choices=TEMPLATE_NAMES,
-                   help="what to draw (default: the game's own choice from its action map)")
-    p.add_argument("--position", choices=POSITIONS, default=position, help=f"corner (default {position})")
-    p.add_argument("--margin", type=float, default=0.03, help="distance from the edges as a fraction of the height")
-    p.add_argument("--opacity", type=float, default=1.0, help="0.05..1 (default 1)")
-    p.add_argument("--scale", type=float, default=1.0, help="size relative to the default (default 1)")
-    p.add_argument("--accent", default="#3ce3b4", help="colour of lit keys, e.g. #ff5c8a")
+def _style_args(p: argparse.ArgumentParser) -> None:
+    d = DEFAULT_STYLE
+    p.add_argument(
+        "--template",
+        choices=TEMPLATE_NAMES,
+        help="what to draw (default: the game's own choice from its action map)",
+    )
+    p.add_argument(
+        "--position", choices=POSITIONS, default=d.position, help=f"corner (default {d.position})"
+    )
+    p.add_argument(
+        "--margin",
+        type=float,
+        default=d.margin,
+        help=f"distance from the edges as a fraction of the height (default {d.margin})",
+    )
+    p.add_argument(
+        "--opacity", type=float, default=d.opacity, help=f"0.05..1 (default {d.opacity:g})"
+    )
+    p.add_argument(
+        "--scale",
+        type=float,
+        default=d.scale,
+        help=f"size relative to the default (default {d.scale:g})",
+    )
+    p.add_argument(
+        "--accent", default=d.accent, help=f"colour of lit keys, e.g. #ff5c8a (default {d.accent})"
+    )
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     group = sub.add_parser("overlay", help="live input overlay, or render an overlay onto a clip")
     cmds = group.add_subparsers(dest="overlay_command", metavar="COMMAND", required=True)
 
-    p = cmds.add_parser("render", help="burn the input overlay into a copy of a clip", description=_RENDER_HELP,
-                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("clip", metavar="CLIP", help="the clip folder, or its id in the library (see `hindsight clips list`)")
-    p.add_argument("-o", "--output", type=Path, metavar="FILE", help="where the copy goes (an .mp4)")
-    _style_args(p, "bottom-left")
-    p.add_argument("--encoder", default="auto", help="auto (as the recorder chooses) or an encoder name")
+    p = cmds.add_parser(
+        "render",
+        help="burn the input overlay into a copy of a clip",
+        description=_RENDER_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "clip",
+        metavar="CLIP",
+        help="the clip folder, or its id in the library (see `hindsight clips list`)",
+    )
+    p.add_argument(
+        "-o", "--output", type=Path, metavar="FILE", help="where the copy goes (an .mp4)"
+    )
+    _style_args(p)
+    p.add_argument(
+        "--encoder", default="auto", help="auto (as the recorder chooses) or an encoder name"
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_render)
 
-    p = cmds.add_parser("live", help="show the running recorder's input overlay in a window",
-                        description=_LIVE_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
-    _style_args(p, "bottom-left")
+    p = cmds.add_parser(
+        "live",
+        help="show the running recorder's input overlay in a window",
+        description=_LIVE_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _style_args(p)
     p.add_argument("--display", metavar=":N", help="X11 display for the window (default: $DISPLAY)")
     p.add_argument("--seconds", type=float, help="close after this long (default: until Ctrl+C)")
     p.set_defaults(func=cmd_live)
@@ -63,13 +99,18 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _style(args: argparse.Namespace):
     from hindsight.overlay.model.theme import OverlayStyle
 
-    return OverlayStyle(position=args.position, margin=args.margin, opacity=args.opacity, scale=args.scale,
-                        accent=args.accent.lower())
+    return OverlayStyle(
+        position=args.position,
+        margin=args.margin,
+        opacity=args.opacity,
+        scale=args.scale,
+        accent=args.accent.lower(),
+    )
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    from hindsight.overlay.burnin import burn_in
     from hindsight.cli.progressbar import ProgressBar
+    from hindsight.overlay.burnin import burn_in
 
     style = _style(args)
     bar: ProgressBar | None = None
@@ -77,13 +118,21 @@ def cmd_render(args: argparse.Namespace) -> int:
     def progress(done: int, total: int, fps: int) -> None:
         nonlocal bar
         if bar is None:
-            bar = ProgressBar(total, label="burning in ", describe=_describe_frames(fps), quiet=args.quiet)
+            bar = ProgressBar(
+                total, label="burning in ", describe=_describe_frames(fps), quiet=args.quiet
+            )
         bar.total = total
         bar.update(done)
 
     try:
-        result = burn_in(_clip_folder(args.clip), template=args.template, out=args.output, style=style, encoder=args.encoder,
-                         progress=progress)
+        result = burn_in(
+            _clip_folder(args.clip),
+            template=args.template,
+            out=args.output,
+            style=style,
+            encoder=args.encoder,
+            progress=progress,
+        )
     finally:
         if bar is not None:
             bar.finish()
@@ -117,5 +166,10 @@ def _clip_folder(ref: str) -> Path:
 def cmd_live(args: argparse.Namespace) -> int:
     from hindsight.overlay.qt.live_window import run_live_window
 
-    return run_live_window(style=_style(args), template=args.template, display=args.display,
-                           seconds=args.seconds, out=sys.stdout)
+    return run_live_window(
+        style=_style(args),
+        template=args.template,
+        display=args.display,
+        seconds=args.seconds,
+        out=sys.stdout,
+    )

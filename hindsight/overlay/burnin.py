@@ -1,7 +1,7 @@
 """Overlay burn-in: a new video beside a clip's original with the input overlay drawn on every frame.
 
 Frame *t* gets the overlay of action-track row *t*. The video is decoded with PyAV,
-the overlay blended into each frame's rectangle (:mod:`.compositor`), and the result
+the overlay blended into each frame's rectangle (:mod:`.qt.compositor`), and the result
 encoded with the recorder's own encoder chooser; audio streams are copied as they
 are, and every video frame keeps the source's timestamp. The output is written to a
 temp name and renamed; the clip's ``video.mp4`` and ``manifest.json`` are only read.
@@ -20,16 +20,16 @@ from pathlib import Path
 
 import av
 
-from hindsight.overlay.qt.compositor import FrameCompositor, copy_frame, plane_views
+from hindsight.actionmap.load import ActionMapError, parse_map
 from hindsight.overlay.errors import ClipError, OverlayError
+from hindsight.overlay.model.layout import OverlayLayout, build_layout
 from hindsight.overlay.model.state import StateConfig, TrackStates
 from hindsight.overlay.model.theme import OverlayStyle
-from hindsight.overlay.qt.templates import create_template
-from hindsight.actionmap.load import ActionMapError, parse_map
+from hindsight.overlay.qt.compositor import FrameCompositor, copy_frame, plane_views
+from hindsight.overlay.qt.template import create_template
 from hindsight.recorder.config import EncoderConfig
-from hindsight.recorder.video.encoder_chooser import EncoderChooser
 from hindsight.recorder.errors import EncoderError
-from hindsight.overlay.model.layout import OverlayLayout, build_layout
+from hindsight.recorder.video.encoder_chooser import EncoderChooser
 
 __all__ = ["DEFAULT_PRESET", "BurnInResult", "burn_in", "default_output", "load_clip_layout"]
 
@@ -57,7 +57,9 @@ def load_clip_layout(clip: Path) -> OverlayLayout:
     """The clip's layout from the map it was recorded with (bundles carry the shipped map)."""
     path = clip / "actionmap.toml"
     if not path.is_file():
-        raise ClipError(f"clip {clip} has no actionmap.toml: the overlay cannot tell which keys to light")
+        raise ClipError(
+            f"clip {clip} has no actionmap.toml: the overlay cannot tell which keys to light"
+        )
     try:
         return build_layout(parse_map(path.read_text(encoding="utf-8"), str(path)))
     except (ActionMapError, OSError, UnicodeDecodeError) as err:
@@ -72,8 +74,10 @@ def _check_clip(clip: Path) -> Path:
     if not (clip / "video.mp4").is_file():
         raise ClipError(f"{clip} is not a clip folder (no video.mp4)")
     if not (clip / "actions.parquet").is_file():
-        raise ClipError(f"clip {clip} has no action track (actions.parquet): no mapped game had focus while it "
-                        "was recorded, or input was off; there is nothing to draw")
+        raise ClipError(
+            f"clip {clip} has no action track (actions.parquet): no mapped game had focus while it "
+            "was recorded, or input was off; there is nothing to draw"
+        )
     return clip
 
 
@@ -110,7 +114,9 @@ def burn_in(
     source = clip / "video.mp4"
     target = Path(out) if out is not None else default_output(clip, name)
     if target.resolve() == source.resolve():
-        raise OverlayError("the output must not be the clip's own video.mp4 (the original is never altered)")
+        raise OverlayError(
+            "the output must not be the clip's own video.mp4 (the original is never altered)"
+        )
     try:
         container = av.open(str(source))
     except (av.error.FFmpegError, OSError) as err:
@@ -122,12 +128,22 @@ def burn_in(
         vin.thread_type = "AUTO"
         width, height = vin.codec_context.width, vin.codec_context.height
         if not width or not height or width % 2 or height % 2:
-            raise ClipError(f"{source}: frame size {width}x{height} cannot be burned in (must be even)")
+            raise ClipError(
+                f"{source}: frame size {width}x{height} cannot be burned in (must be even)"
+            )
         fps = _clip_fps(clip, vin)
         total = vin.frames or 0
-        states = TrackStates.from_parquet(clip / "actions.parquet", layout.actions, fps, StateConfig())
-        compositor = FrameCompositor(create_template(name, layout, style, height), style, (width, height))
-        rate = bitrate_bps or max(2_000_000, min(int((vin.bit_rate or 0) * 1.25), 80_000_000)) or 12_000_000
+        states = TrackStates.from_parquet(
+            clip / "actions.parquet", layout.actions, fps, StateConfig()
+        )
+        compositor = FrameCompositor(
+            create_template(name, layout, style, height), style, (width, height)
+        )
+        rate = (
+            bitrate_bps
+            or max(2_000_000, min(int((vin.bit_rate or 0) * 1.25), 80_000_000))
+            or 12_000_000
+        )
         try:
             config = EncoderConfig(encoder=encoder, bitrate_bps=rate, preset=preset)
         except Exception as err:

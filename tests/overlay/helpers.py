@@ -24,45 +24,90 @@ def shipped_layout(map_id: str) -> OverlayLayout:
 def probe_box(rect, frac=(0.08, 0.12, 0.3, 0.35)) -> tuple[int, int, int, int]:
     """A patch of a cap away from its label (top-left part), as integer x0, y0, x1, y1."""
     x, y, w, h = rect.x(), rect.y(), rect.width(), rect.height()
-    return (round(x + w * frac[0]), round(y + h * frac[1]), round(x + w * frac[2]), round(y + h * frac[3]))
+    return (
+        round(x + w * frac[0]),
+        round(y + h * frac[1]),
+        round(x + w * frac[2]),
+        round(y + h * frac[3]),
+    )
 
 
 def is_accent(rgb: np.ndarray, box: tuple[int, int, int, int], offset=(0, 0)) -> bool:
     """Whether the patch ``box`` of an (h, w, 3+) RGB picture is mostly the accent colour."""
     x0, y0, x1, y1 = box
     ox, oy = offset
-    patch = rgb[y0 + oy:y1 + oy, x0 + ox:x1 + ox, :3].astype(np.float32).reshape(-1, 3)
+    patch = rgb[y0 + oy : y1 + oy, x0 + ox : x1 + ox, :3].astype(np.float32).reshape(-1, 3)
     dist = np.abs(patch - np.array(ACCENT, np.float32)).sum(axis=1)
     return bool(np.mean(dist < 90) > 0.6)
 
 
-def synthetic_clip(folder: Path, *, frames: int = 180, fps: int = 60, size: str = "640x360", audio: bool = True,
-                   map_id: str = "valve.counter-strike-2", jump_held: list[range] = (), jump_taps: list[int] = ()) -> Path:
+def synthetic_clip(
+    folder: Path,
+    *,
+    frames: int = 180,
+    fps: int = 60,
+    size: str = "640x360",
+    audio: bool = True,
+    map_id: str = "valve.counter-strike-2",
+    jump_held: list[range] = (),
+    jump_taps: list[int] = (),
+) -> Path:
     """A clip bundle with an FFmpeg test picture (and a tone) and a hand-made action track."""
     folder.mkdir(parents=True, exist_ok=True)
-    cmd = ["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi",
-           "-i", f"testsrc2=size={size}:rate={fps}"]
+    cmd = [
+        "ffmpeg",
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        "-y",
+        "-f",
+        "lavfi",
+        "-i",
+        f"testsrc2=size={size}:rate={fps}",
+    ]
     if audio:
         cmd += ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-c:a", "aac"]
-    cmd += ["-frames:v", str(frames), "-c:v", "libx264", "-preset", "ultrafast", "-g", str(fps), "-bf", "0",
-            "-pix_fmt", "yuv420p", "-shortest", str(folder / "video.mp4")]
+    cmd += [
+        "-frames:v",
+        str(frames),
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-g",
+        str(fps),
+        "-bf",
+        "0",
+        "-pix_fmt",
+        "yuv420p",
+        "-shortest",
+        str(folder / "video.mp4"),
+    ]
     subprocess.run(cmd, check=True, timeout=60)
     shutil.copy(SHIPPED_DIR / f"{map_id}.toml", folder / "actionmap.toml")
     held = np.zeros(frames, bool)
     n = np.zeros(frames, np.int32)
     for r in jump_held:
-        held[r.start:r.stop] = True
+        held[r.start : r.stop] = True
         n[r.start] += 1
     for t in jump_taps:
         held[t] = True
         n[t] += 1
     idx = np.arange(frames)
-    table = pa.table({
-        "frame_index": idx, "timestamp": idx / fps, "pts_us": idx * 1_000_000 // fps,
-        "context": pa.array(["gameplay"] * frames).dictionary_encode(), "valid": np.ones(frames, bool),
-        "dup_frame": np.zeros(frames, bool), "act.jump": held, "act.jump.n": n,
-        "act.move.x": np.zeros(frames, np.float32), "act.move.y": np.zeros(frames, np.float32),
-    })
+    table = pa.table(
+        {
+            "frame_index": idx,
+            "timestamp": idx / fps,
+            "pts_us": idx * 1_000_000 // fps,
+            "context": pa.array(["gameplay"] * frames).dictionary_encode(),
+            "valid": np.ones(frames, bool),
+            "dup_frame": np.zeros(frames, bool),
+            "act.jump": held,
+            "act.jump.n": n,
+            "act.move.x": np.zeros(frames, np.float32),
+            "act.move.y": np.zeros(frames, np.float32),
+        }
+    )
     pq.write_table(table, folder / "actions.parquet")
     return folder
 
@@ -71,5 +116,5 @@ def expected_lit(held: np.ndarray, presses: np.ndarray, keep: int) -> np.ndarray
     """held, or pressed in this or the keep - 1 frames before (the tap rule)."""
     out = held.copy()
     for t in np.flatnonzero(presses):
-        out[t:t + keep] = True
+        out[t : t + keep] = True
     return out

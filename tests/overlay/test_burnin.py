@@ -12,10 +12,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from hindsight.overlay.burnin import burn_in, load_clip_layout
-from hindsight.overlay.qt.compositor import FrameCompositor
 from hindsight.overlay.errors import ClipError
 from hindsight.overlay.model.theme import OverlayStyle
-from hindsight.overlay.qt.templates import create_template
+from hindsight.overlay.qt.compositor import FrameCompositor
+from hindsight.overlay.qt.template import create_template
 from tests.overlay.helpers import expected_lit, is_accent, probe_box, synthetic_clip
 from tests.recorder.cli_proc import run_cli
 
@@ -27,11 +27,16 @@ def digest(path: Path) -> str:
 def packets(path: Path, kind: str) -> list[tuple]:
     with av.open(str(path)) as c:
         streams = c.streams.video if kind == "video" else c.streams.audio
-        return [(p.pts, p.dts, p.is_keyframe, bytes(p) if kind == "audio" else None)
-                for p in c.demux(streams[0]) if p.size]
+        return [
+            (p.pts, p.dts, p.is_keyframe, bytes(p) if kind == "audio" else None)
+            for p in c.demux(streams[0])
+            if p.size
+        ]
 
 
-def space_lit_per_frame(clip: Path, video: Path, style: OverlayStyle, template: str = "keyboard_mouse") -> np.ndarray:
+def space_lit_per_frame(
+    clip: Path, video: Path, style: OverlayStyle, template: str = "keyboard_mouse"
+) -> np.ndarray:
     """Decode ``video`` and tell, per frame, whether the Space cap is lit (accent coloured)."""
     layout = load_clip_layout(clip)
     with av.open(str(video)) as c:
@@ -40,7 +45,9 @@ def space_lit_per_frame(clip: Path, video: Path, style: OverlayStyle, template: 
         tpl = create_template(template, layout, style, h)
         comp = FrameCompositor(tpl, style, (w, h))
         box = probe_box(tpl.regions()["key:Space"])
-        return np.array([is_accent(f.to_ndarray(format="rgb24"), box, comp.origin) for f in c.decode(stream)])
+        return np.array(
+            [is_accent(f.to_ndarray(format="rgb24"), box, comp.origin) for f in c.decode(stream)]
+        )
 
 
 def check_burned(clip: Path, out: Path, source_digest: str, manifest_digest: str | None) -> None:
@@ -53,14 +60,18 @@ def check_burned(clip: Path, out: Path, source_digest: str, manifest_digest: str
     assert vd[0][2]  # first packet a keyframe
     with av.open(str(src)) as a, av.open(str(dst)) as b:
         ta, tb = a.streams.video[0].time_base, b.streams.video[0].time_base
-        assert [float(p[0] * tb) for p in vd] == pytest.approx([float(p[0] * ta) for p in vs], abs=1e-6)
+        assert [float(p[0] * tb) for p in vd] == pytest.approx(
+            [float(p[0] * ta) for p in vs], abs=1e-6
+        )
         assert b.streams.video[0].frames == a.streams.video[0].frames
         assert sum(1 for _ in b.decode(video=0)) == len(vs)  # it decodes
 
 
 def test_burn_in_synthetic_clip_with_audio(tmp_path: Path, qt_app) -> None:
     held, taps = [range(20, 50), range(90, 95)], [70]
-    clip = synthetic_clip(tmp_path / "clip", frames=120, size="1280x720", jump_held=held, jump_taps=taps)
+    clip = synthetic_clip(
+        tmp_path / "clip", frames=120, size="1280x720", jump_held=held, jump_taps=taps
+    )
     (clip / "manifest.json").write_text('{"video": {"fps": 60}}\n')
     before, manifest = digest(clip / "video.mp4"), digest(clip / "manifest.json")
     seen = []
@@ -72,14 +83,18 @@ def test_burn_in_synthetic_clip_with_audio(tmp_path: Path, qt_app) -> None:
     assert packets(result.path, "audio") == packets(clip / "video.mp4", "audio")
     # The Space cap is lit exactly on the frames where jump is held (and a tap stays 100 ms).
     track = pq.read_table(clip / "actions.parquet").to_pydict()
-    want = expected_lit(np.array(track["act.jump"]), np.array(track["act.jump.n"]), math.ceil(0.1 * 60))
+    want = expected_lit(
+        np.array(track["act.jump"]), np.array(track["act.jump.n"]), math.ceil(0.1 * 60)
+    )
     got = space_lit_per_frame(clip, result.path, OverlayStyle())
     assert (got == want).all(), np.flatnonzero(got != want)
     assert not space_lit_per_frame(clip, clip / "video.mp4", OverlayStyle()).any()
 
 
 def test_options_and_other_templates(tmp_path: Path, qt_app) -> None:
-    clip = synthetic_clip(tmp_path / "clip", frames=30, size="640x360", audio=False, jump_held=[range(5, 10)])
+    clip = synthetic_clip(
+        tmp_path / "clip", frames=30, size="640x360", audio=False, jump_held=[range(5, 10)]
+    )
     style = OverlayStyle(position="top-right", opacity=0.8, scale=1.5)
     out = tmp_path / "elsewhere" / "mine.mp4"
     out.parent.mkdir()
@@ -106,7 +121,9 @@ def test_clear_errors(tmp_path: Path, qt_app) -> None:
 
 
 def test_cli_render(tmp_path: Path) -> None:
-    clip = synthetic_clip(tmp_path / "clip", frames=20, size="640x360", audio=False, jump_held=[range(2, 6)])
+    clip = synthetic_clip(
+        tmp_path / "clip", frames=20, size="640x360", audio=False, jump_held=[range(2, 6)]
+    )
     result = run_cli("overlay", "render", str(clip), "--template", "history", "--quiet")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == str(clip / "video.overlay-history.mp4") and result.stderr == ""
@@ -144,11 +161,21 @@ def test_progress_bar_draws_one_line_only_on_a_terminal() -> None:
 def test_cli_render_finds_a_clip_by_its_library_id(isolated_user_dirs) -> None:
     import json
 
-    clip = synthetic_clip(isolated_user_dirs["clips"] / "Counter-Strike 2 2026-11-21 10-00-00", frames=10,
-                          audio=False, jump_held=[range(2, 5)])
-    manifest = {"format": "hindsight.clip", "version": 1, "clip_id": "feedbeef-0000-4000-8000-000000000001",
-                "created_utc": "2026-11-21T10:00:00.000000Z", "game": {"id": "valve.counter-strike-2",
-                "title": "Counter-Strike 2"}, "video": {"frames": 10, "duration_s": 10 / 60}, "files": {}}
+    clip = synthetic_clip(
+        isolated_user_dirs["clips"] / "Counter-Strike 2 2026-11-21 10-00-00",
+        frames=10,
+        audio=False,
+        jump_held=[range(2, 5)],
+    )
+    manifest = {
+        "format": "hindsight.clip",
+        "version": 1,
+        "clip_id": "feedbeef-0000-4000-8000-000000000001",
+        "created_utc": "2026-11-21T10:00:00.000000Z",
+        "game": {"id": "valve.counter-strike-2", "title": "Counter-Strike 2"},
+        "video": {"frames": 10, "duration_s": 10 / 60},
+        "files": {},
+    }
     (clip / "manifest.json").write_text(json.dumps(manifest))
     assert run_cli("clips", "list").returncode == 0  # the library picks the folder up
     result = run_cli("overlay", "render", "feedbeef", "--quiet")

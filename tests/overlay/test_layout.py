@@ -11,7 +11,12 @@ from tests.overlay.helpers import shipped_layout
 
 
 def lights_of(layout, name):
-    return {(li.context, li.action, li.axis, li.sign) for k in layout.keys if k.name == name for li in k.lights}
+    return {
+        (li.context, li.action, li.axis, li.sign)
+        for k in layout.keys
+        if k.name == name
+        for li in k.lights
+    }
 
 
 def test_cs2_default_binding_lights_its_keys() -> None:
@@ -23,7 +28,14 @@ def test_cs2_default_binding_lights_its_keys() -> None:
     # Switch keys (chat, menu) are not actions: never lit, Escape/Y/U are no bound caps.
     for name in ("Y", "U", "Escape", "Grave", "Enter"):
         assert lights_of(layout, name) == set()
-    assert {p.name for p in layout.mouse} >= {"left", "right", "middle", "wheel_up", "wheel_down", "delta"}
+    assert {p.name for p in layout.mouse} >= {
+        "left",
+        "right",
+        "middle",
+        "wheel_up",
+        "wheel_down",
+        "delta",
+    }
     south = {li.action for p in layout.pad if p.name == "south" for li in p.lights}
     assert south == {"jump"}
     assert layout.template == "keyboard_mouse"
@@ -39,11 +51,15 @@ def test_only_the_first_input_of_a_binding_is_the_default() -> None:
 
 def test_a_local_rebinding_does_not_change_the_overlay_keys() -> None:
     base = load_map(SHIPPED_DIR / "valve.counter-strike-2.toml")
-    override = ('schema = "hindsight.actionmap/1"\nextends = "valve.counter-strike-2"\n[sets.gameplay]\n'
-                'bind = [ { action = "jump", source = "key:V" } ]\n')
+    override = (
+        'schema = "hindsight.actionmap/1"\nextends = "valve.counter-strike-2"\n[sets.gameplay]\n'
+        'bind = [ { action = "jump", source = "key:V" } ]\n'
+    )
     mine = apply_override(base, override, "mine.toml")
     assert lights_of(build_layout(mine), "V")  # the override itself would light V ...
-    assert lights_of(build_layout(base), "Space")  # ... which is why the server lays out the base map
+    assert lights_of(
+        build_layout(base), "Space"
+    )  # ... which is why the server lays out the base map
 
 
 def test_far_keys_go_to_the_extra_row_and_json_round_trips() -> None:

@@ -26,11 +26,11 @@ from Xlib import X, display
 from Xlib.ext import xtest
 
 from hindsight.overlay.burnin import burn_in
-from hindsight.overlay.qt.compositor import qimage_rgba
-from hindsight.overlay.web.client import parse_sse
-from hindsight.overlay.model.theme import OverlayStyle
-from hindsight.overlay.qt.templates import create_template
 from hindsight.overlay.model.layout import layout_from_json
+from hindsight.overlay.model.theme import OverlayStyle
+from hindsight.overlay.qt.compositor import qimage_rgba
+from hindsight.overlay.qt.template import create_template
+from hindsight.overlay.web.client import parse_sse
 from tests.overlay.helpers import expected_lit, is_accent, probe_box
 from tests.overlay.test_burnin import check_burned, digest, space_lit_per_frame
 from tests.recorder.actions.game_env import Keyboard, game_env
@@ -40,9 +40,19 @@ pytestmark = pytest.mark.x11
 
 SECRET = "correct horse battery staple 4711"
 UNMAPPED = {"F5": "F5", "k": "K", "semicolon": "Semicolon", "Home": "Home"}
-CHROMIUM = ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars",
-            "--default-background-color=00000000", "--timeout=3000"]
+CHROMIUM = [
+    "chromium",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--hide-scrollbars",
+    "--default-background-color=00000000",
+    "--timeout=3000",
+]
 
 
 class Stream:
@@ -107,15 +117,32 @@ def test_live_overlay_with_the_real_recorder(tmp_path: Path, qt_app) -> None:
 
             # The live window, top-right on the game's display.
             window = subprocess.Popen(
-                [*HINDSIGHT, "overlay", "live", "--template", "keyboard_mouse", "--position", "top-right",
-                 "--seconds", "60"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                env={**env.env, "QT_QPA_PLATFORM": "xcb"})
+                [
+                    *HINDSIGHT,
+                    "overlay",
+                    "live",
+                    "--template",
+                    "keyboard_mouse",
+                    "--position",
+                    "top-right",
+                    "--seconds",
+                    "60",
+                ],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                env={**env.env, "QT_QPA_PLATFORM": "xcb"},
+            )
             line = window.stdout.readline()
-            assert line.startswith("overlay window "), line + window.stderr.read() if window.poll() else line
+            assert line.startswith("overlay window "), (
+                line + window.stderr.read() if window.poll() else line
+            )
             size, _, at = line.split()[2:5]
             w, h = (int(v) for v in size.split("x"))
             x, y = (int(v) for v in at.split(","))
-            template = create_template("keyboard_mouse", layout, OverlayStyle(position="top-right"), env.display.height)
+            template = create_template(
+                "keyboard_mouse", layout, OverlayStyle(position="top-right"), env.display.height
+            )
             assert template.size() == (w, h)
             space = probe_box(template.regions()["key:Space"])
             env.focus()
@@ -129,7 +156,11 @@ def test_live_overlay_with_the_real_recorder(tmp_path: Path, qt_app) -> None:
                 wait_for(lambda: is_accent(grab(env.name, x, y, w, h), space), 5)
                 shot = grab(env.name, x, y, w, h)
                 # Only Space is lit: every other cap of the template stays dark.
-                lit = {n for n, r in template.regions().items() if n.startswith("key:") and is_accent(shot, probe_box(r))}
+                lit = {
+                    n
+                    for n, r in template.regions().items()
+                    if n.startswith("key:") and is_accent(shot, probe_box(r))
+                }
                 assert lit == {"key:Space"}
                 # The OBS browser source, as a streamer adds it, in headless Chromium.
                 # Chromium's --screenshot fires at page load; on a loaded machine that can be before
@@ -137,11 +168,24 @@ def test_live_overlay_with_the_real_recorder(tmp_path: Path, qt_app) -> None:
                 page_tpl = create_template("keyboard_mouse", layout, OverlayStyle(), 1080)
                 for attempt in range(4):
                     png = tmp_path / f"browser-{attempt}.png"
-                    subprocess.run([*CHROMIUM, f"--user-data-dir={tmp_path / 'chrome'}", f"--screenshot={png}",
-                                    "--window-size=480,320", url], capture_output=True, timeout=60, check=True)
+                    subprocess.run(
+                        [
+                            *CHROMIUM,
+                            f"--user-data-dir={tmp_path / 'chrome'}",
+                            f"--screenshot={png}",
+                            "--window-size=480,320",
+                            url,
+                        ],
+                        capture_output=True,
+                        timeout=60,
+                        check=True,
+                    )
                     page = qimage_rgba(QImage(str(png)))
-                    page_lit = {n for n, r in page_tpl.regions().items()
-                                if n.startswith("key:") and is_accent(page[..., :3], probe_box(r))}
+                    page_lit = {
+                        n
+                        for n, r in page_tpl.regions().items()
+                        if n.startswith("key:") and is_accent(page[..., :3], probe_box(r))
+                    }
                     if page_lit:
                         break
                 assert page_lit == {"key:Space"}
@@ -192,11 +236,37 @@ def test_live_overlay_with_the_real_recorder(tmp_path: Path, qt_app) -> None:
     assert actions <= {"move", "look", "jump", "attack", "throttle"} and "jump" in actions
     assert ("context", "chat") in {(n, d.get("context")) for n, d in stream.events}
     for _, data in stream.events:
-        assert set(data) <= {"action", "edge", "x", "y", "t_ms", "context", "recorded", "held", "values",
-                             "layout", "game"}
+        assert set(data) <= {
+            "action",
+            "edge",
+            "x",
+            "y",
+            "t_ms",
+            "context",
+            "recorded",
+            "held",
+            "values",
+            "layout",
+            "game",
+        }
         for value in data.values():
-            assert isinstance(value, (int, float, bool, list, dict)) or value is None or value in (
-                actions | {"press", "release", "value", "gameplay", "chat", "unfocused", "test.hs-testgame"})
+            assert (
+                isinstance(value, (int, float, bool, list, dict))
+                or value is None
+                or value
+                in (
+                    actions
+                    | {
+                        "press",
+                        "release",
+                        "value",
+                        "gameplay",
+                        "chat",
+                        "unfocused",
+                        "test.hs-testgame",
+                    }
+                )
+            )
 
     # The recorded clip, burned in: Space lit exactly where the track holds jump.
     before, manifest = digest(bundle / "video.mp4"), digest(bundle / "manifest.json")

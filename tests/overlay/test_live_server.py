@@ -13,24 +13,25 @@ from pathlib import Path
 
 import pytest
 
-from hindsight.overlay.web.client import parse_sse
-from hindsight.recorder.actions.capture import ActionCapture
-from hindsight.recorder.actions.events import ActionEvent
-from hindsight.recorder.input.focus import FixedFocusTracker, ForegroundApp
-from hindsight.recorder.input.base import RawInput
 from hindsight.actionmap.registry import MapRegistry
 from hindsight.clock import now_ns
-from hindsight.recorder.actions.fanout import EventFanout
+from hindsight.overlay.web.client import parse_sse
 from hindsight.overlay.web.server import LiveServer
 from hindsight.overlay.web.token import load_or_create_token, token_path
+from hindsight.recorder.actions.capture import ActionCapture
+from hindsight.recorder.actions.events import ActionEvent
+from hindsight.recorder.actions.fanout import EventFanout
+from hindsight.recorder.input.base import RawInput
+from hindsight.recorder.input.focus import FixedFocusTracker, ForegroundApp
 
 CS2 = ForegroundApp(pid=1, names=("cs2",), steam_appid=None, window_id=1)
 
 
 @pytest.fixture
 def live():
-    capture = ActionCapture(MapRegistry(log_errors=False), buffer_seconds=10, sources=[],
-                            focus=FixedFocusTracker(CS2))
+    capture = ActionCapture(
+        MapRegistry(log_errors=False), buffer_seconds=10, sources=[], focus=FixedFocusTracker(CS2)
+    )
     capture.start()
     server = LiveServer(capture, port=0).start()
     try:
@@ -54,7 +55,9 @@ class EventReader:
         self.conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
         self.conn.request("GET", f"/events?token={server.token}")
         self.reply = self.conn.getresponse()
-        assert self.reply.status == 200 and self.reply.getheader("Content-Type") == "text/event-stream"
+        assert (
+            self.reply.status == 200 and self.reply.getheader("Content-Type") == "text/event-stream"
+        )
         self.raw: list[str] = []
         self.events: list[tuple[str, dict]] = []
         threading.Thread(target=self._read, daemon=True).start()
@@ -65,6 +68,7 @@ class EventReader:
                 line = raw.decode().rstrip("\r\n")
                 self.raw.append(line)
                 yield line
+
         try:
             for event in parse_sse(lines()):
                 self.events.append(event)
@@ -86,7 +90,13 @@ def feed(server: LiveServer, name: str, x: float = 1.0, y: float = 0.0) -> None:
 
 
 def test_every_request_needs_the_token(live: LiveServer) -> None:
-    for path in ("/overlay", "/events", "/layout", "/overlay?token=wrong", f"/layout?token={live.token[:-1]}"):
+    for path in (
+        "/overlay",
+        "/events",
+        "/layout",
+        "/overlay?token=wrong",
+        f"/layout?token={live.token[:-1]}",
+    ):
         status, _ = get(live, path)
         assert status == 403, path
     assert get(live, f"/layout?token={live.token}")[0] == 200
@@ -104,7 +114,9 @@ def test_binds_loopback_only(live: LiveServer) -> None:
     assert live._httpd.server_address[0] == "127.0.0.1"
     probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     try:
-        probe.connect(("10.255.255.255", 1))  # no packet is sent: this only picks the outward address
+        probe.connect(
+            ("10.255.255.255", 1)
+        )  # no packet is sent: this only picks the outward address
         outward = probe.getsockname()[0]
     except OSError:
         outward = None
@@ -119,8 +131,16 @@ def test_events_carry_action_names_and_values_only(live: LiveServer) -> None:
     reader = EventReader(live)
     try:
         reader.wait(lambda ev: ev and ev[0][0] == "state")
-        for name, x, y in [("key:Space", 1, 0), ("key:Space", 0, 0), ("key:K", 1, 0), ("key:F5", 1, 0),
-                           ("key:W", 1, 0), ("mouse:delta", 7, -3), ("mouse:delta", 5, 1), ("key:W", 0, 0)]:
+        for name, x, y in [
+            ("key:Space", 1, 0),
+            ("key:Space", 0, 0),
+            ("key:K", 1, 0),
+            ("key:F5", 1, 0),
+            ("key:W", 1, 0),
+            ("mouse:delta", 7, -3),
+            ("mouse:delta", 5, 1),
+            ("key:W", 0, 0),
+        ]:
             feed(live, name, x, y)
         reader.wait(lambda ev: sum(1 for n, d in ev if d.get("action") == "move") >= 2)
     finally:
@@ -129,7 +149,19 @@ def test_events_carry_action_names_and_values_only(live: LiveServer) -> None:
     assert actions[:2] == [("jump", "press"), ("jump", "release")]
     looks = [(d["x"], d["y"]) for n, d in reader.events if n == "action" and d["action"] == "look"]
     assert sum(x for x, _ in looks) == 12 and sum(y for _, y in looks) == -2
-    allowed_keys = {"action", "edge", "x", "y", "t_ms", "context", "recorded", "held", "values", "layout", "game"}
+    allowed_keys = {
+        "action",
+        "edge",
+        "x",
+        "y",
+        "t_ms",
+        "context",
+        "recorded",
+        "held",
+        "values",
+        "layout",
+        "game",
+    }
     for name, data in reader.events:
         assert name in ("state", "action", "context", "layout")
         assert set(data) <= allowed_keys
@@ -143,7 +175,9 @@ def test_layout_is_the_focused_games_default_binding(live: LiveServer) -> None:
     data = json.loads(body)
     assert data["game"]["id"] == "valve.counter-strike-2"
     space = [k for k in data["keys"] if k["label"] == "Space"]
-    assert space and space[0]["lights"] == [{"context": "gameplay", "action": "jump", "axis": None, "sign": 1}]
+    assert space and space[0]["lights"] == [
+        {"context": "gameplay", "action": "jump", "axis": None, "sign": 1}
+    ]
 
 
 def test_fanout_never_blocks_and_counts_drops() -> None:

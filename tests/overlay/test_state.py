@@ -8,6 +8,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hindsight.overlay.model.layout import ActionInfo
 from hindsight.overlay.model.state import (
     ActionFrame,
     LiveActionState,
@@ -15,11 +16,14 @@ from hindsight.overlay.model.state import (
     TrackStates,
     direction_of,
 )
-from hindsight.overlay.model.layout import ActionInfo
 from tests.overlay.helpers import expected_lit
 
-ACTIONS = (ActionInfo("jump", "button", "Jump"), ActionInfo("fire", "button", "Fire"),
-           ActionInfo("move", "axis2d", "Move"), ActionInfo("look", "delta2d", "Look"))
+ACTIONS = (
+    ActionInfo("jump", "button", "Jump"),
+    ActionInfo("fire", "button", "Fire"),
+    ActionInfo("move", "axis2d", "Move"),
+    ActionInfo("look", "delta2d", "Look"),
+)
 
 
 @st.composite
@@ -39,8 +43,13 @@ def tracks(draw):
 
 def columns(held, presses, valid):
     n = len(held)
-    return {"frame_index": np.arange(n), "valid": valid, "context": np.array(["gameplay"] * n, dtype=object),
-            "act.jump": held, "act.jump.n": presses}
+    return {
+        "frame_index": np.arange(n),
+        "valid": valid,
+        "context": np.array(["gameplay"] * n, dtype=object),
+        "act.jump": held,
+        "act.jump.n": presses,
+    }
 
 
 @settings(max_examples=150, deadline=None)
@@ -65,8 +74,9 @@ def test_lit_is_held_or_a_recent_press_and_history_follows_presses(track) -> Non
         assert len(frame.history) == min(started, config.history_len)
         assert all(e.duration_ms >= 0 for e in frame.history)
         if frame.history and held[t] and presses[t] > 0:
-            assert frame.history[0].active == (t + 1 < len(held) and held[t + 1] and presses[t + 1] == 0) or \
-                frame.history[0].duration_ms == round(1000 / fps)
+            assert frame.history[0].active == (
+                t + 1 < len(held) and held[t + 1] and presses[t + 1] == 0
+            ) or frame.history[0].duration_ms == round(1000 / fps)
 
 
 def test_sub_frame_tap_stays_visible_for_the_minimum_time() -> None:
@@ -74,7 +84,9 @@ def test_sub_frame_tap_stays_visible_for_the_minimum_time() -> None:
     held = np.zeros(n, bool)
     presses = np.zeros(n, np.int64)
     held[5], presses[5] = True, 2  # two taps inside one frame
-    states = TrackStates(columns(held, presses, np.ones(n, bool)), ACTIONS, 60, StateConfig(min_visible_ms=100))
+    states = TrackStates(
+        columns(held, presses, np.ones(n, bool)), ACTIONS, 60, StateConfig(min_visible_ms=100)
+    )
     lit = [t for t in range(n) if "jump" in states.frame(t).lit]
     assert lit == list(range(5, 11))  # 100 ms at 60 fps = 6 frames
     assert [e.action for e in states.frame(6).history] == ["jump", "jump"]
@@ -83,10 +95,15 @@ def test_sub_frame_tap_stays_visible_for_the_minimum_time() -> None:
 
 def test_axis_direction_and_look_speed() -> None:
     n = 12
-    cols = {"frame_index": np.arange(n), "valid": np.ones(n, bool), "context": np.array(["gameplay"] * n, object),
-            "act.move.x": np.r_[np.zeros(4), np.ones(8)].astype(np.float32),
-            "act.move.y": np.zeros(n, np.float32),
-            "act.look.dx": np.full(n, 10.0, np.float32), "act.look.dy": np.zeros(n, np.float32)}
+    cols = {
+        "frame_index": np.arange(n),
+        "valid": np.ones(n, bool),
+        "context": np.array(["gameplay"] * n, object),
+        "act.move.x": np.r_[np.zeros(4), np.ones(8)].astype(np.float32),
+        "act.move.y": np.zeros(n, np.float32),
+        "act.look.dx": np.full(n, 10.0, np.float32),
+        "act.look.dy": np.zeros(n, np.float32),
+    }
     states = TrackStates(cols, ACTIONS, 60, StateConfig(look_window_ms=100))
     frame = states.frame(8)
     assert frame.axes["move"] == (1.0, 0.0)
@@ -108,7 +125,10 @@ def test_live_state_follows_events() -> None:
     assert frame.lit == {"fire"} and frame.axes["move"] == (0.0, 1.0)
     assert frame.look["look"] == (300.0, -50.0)
     assert [(e.action, e.direction, e.active) for e in frame.history] == [
-        ("move", "\u2191", True), ("fire", "", True), ("jump", "", False)]
+        ("move", "\u2191", True),
+        ("fire", "", True),
+        ("jump", "", False),
+    ]
     assert frame.history[2].duration_ms == 5
     assert frame.apm == round(3 * 60 / 10)
     live.apply_state({"context": "chat", "recorded": False, "held": [], "values": {}}, 1300)

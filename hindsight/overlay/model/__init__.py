@@ -1,1 +1,1 @@
-"""The Qt-free overlay model: per-frame state, key layout from the default bindings, theme."""
+"""The Qt-free overlay model: per-frame state, key layout, theme and style, and each template described as a scene."""

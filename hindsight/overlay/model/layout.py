@@ -9,8 +9,9 @@ direction keys by the sign of the axis. Key geometry is a US-QWERTY board in key
 units; the overlay shows the compact cluster of the keys a map uses (the left-hand
 block of the board) plus any keys far from it on one extra row above.
 
-This module is plain data (no Qt) so the recorder's live server can serve it as
-JSON to the browser source and the Qt templates can draw from the same layout.
+This module is plain data (no Qt): the live server serves it as JSON (``/layout``)
+to the overlay window, and :mod:`hindsight.overlay.model.templates` lays the
+templates out from it for Qt and the browser page alike.
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hindsight.actionmap.model import ActionMap
+from hindsight.overlay.model.theme import DEFAULT_TEMPLATE
 
 __all__ = [
     "AXIS_LIGHT",
-    "THEME",
     "ActionInfo",
     "Light",
     "KeyCap",
@@ -38,34 +39,54 @@ AXIS_LIGHT = 0.3
 # go to the extra row, except on the number row (a 1..9 hotbar stays in place).
 _CLUSTER_RIGHT = 8.0
 
-# Colours shared by the Qt templates and the browser source (RGBA, alpha 0..255).
-THEME: dict[str, tuple[int, int, int, int]] = {
-    "panel": (12, 14, 20, 190),
-    "panel_edge": (255, 255, 255, 22),
-    "cap": (46, 51, 64, 235),
-    "cap_top": (62, 68, 84, 235),
-    "cap_edge": (255, 255, 255, 30),
-    "cap_idle": (46, 51, 64, 90),
-    "label": (232, 236, 245, 235),
-    "label_idle": (232, 236, 245, 70),
-    "accent": (60, 227, 180, 255),
-    "accent_label": (8, 22, 18, 255),
-    "shadow": (0, 0, 0, 110),
-    "muted": (160, 168, 186, 220),
-}
-
 # name -> (row, x, width) in key units; rows: 0 = F-keys, 1 = numbers ... 5 = space bar.
 _ROWS: list[tuple[int, float, list[tuple[str, float]]]] = [
     (0, 0.0, [("Escape", 1)]),
     (0, 2.0, [("F1", 1), ("F2", 1), ("F3", 1), ("F4", 1)]),
     (0, 6.5, [("F5", 1), ("F6", 1), ("F7", 1), ("F8", 1)]),
     (0, 11.0, [("F9", 1), ("F10", 1), ("F11", 1), ("F12", 1)]),
-    (1, 0.0, [("Grave", 1)] + [(str(d), 1) for d in "1234567890"] + [("Minus", 1), ("Equal", 1), ("Backspace", 2)]),
-    (2, 0.0, [("Tab", 1.5)] + [(c, 1) for c in "QWERTYUIOP"] + [("LeftBracket", 1), ("RightBracket", 1), ("Backslash", 1.5)]),
-    (3, 0.0, [("CapsLock", 1.75)] + [(c, 1) for c in "ASDFGHJKL"] + [("Semicolon", 1), ("Apostrophe", 1), ("Enter", 2.25)]),
-    (4, 0.0, [("LeftShift", 2.25)] + [(c, 1) for c in "ZXCVBNM"] + [("Comma", 1), ("Period", 1), ("Slash", 1), ("RightShift", 2.75)]),
-    (5, 0.0, [("LeftCtrl", 1.25), ("LeftMeta", 1.25), ("LeftAlt", 1.25), ("Space", 6.25), ("RightAlt", 1.25),
-              ("RightMeta", 1.25), ("Menu", 1.25), ("RightCtrl", 1.25)]),
+    (
+        1,
+        0.0,
+        [("Grave", 1.0)]
+        + [(str(d), 1) for d in "1234567890"]
+        + [("Minus", 1), ("Equal", 1), ("Backspace", 2)],
+    ),
+    (
+        2,
+        0.0,
+        [("Tab", 1.5)]
+        + [(c, 1) for c in "QWERTYUIOP"]
+        + [("LeftBracket", 1), ("RightBracket", 1), ("Backslash", 1.5)],
+    ),
+    (
+        3,
+        0.0,
+        [("CapsLock", 1.75)]
+        + [(c, 1) for c in "ASDFGHJKL"]
+        + [("Semicolon", 1), ("Apostrophe", 1), ("Enter", 2.25)],
+    ),
+    (
+        4,
+        0.0,
+        [("LeftShift", 2.25)]
+        + [(c, 1) for c in "ZXCVBNM"]
+        + [("Comma", 1), ("Period", 1), ("Slash", 1), ("RightShift", 2.75)],
+    ),
+    (
+        5,
+        0.0,
+        [
+            ("LeftCtrl", 1.25),
+            ("LeftMeta", 1.25),
+            ("LeftAlt", 1.25),
+            ("Space", 6.25),
+            ("RightAlt", 1.25),
+            ("RightMeta", 1.25),
+            ("Menu", 1.25),
+            ("RightCtrl", 1.25),
+        ],
+    ),
     (4, 16.25, [("Up", 1)]),
     (5, 15.25, [("Left", 1), ("Down", 1), ("Right", 1)]),
     (1, 15.25, [("Insert", 1), ("Home", 1), ("PageUp", 1)]),
@@ -80,16 +101,51 @@ for _row, _x0, _keys in _ROWS:
 _ORDER = {name: i for i, name in enumerate(_GEOMETRY)}
 
 _LABELS = {
-    "Escape": "Esc", "Grave": "`", "Minus": "-", "Equal": "=", "Backspace": "Bksp", "Tab": "Tab",
-    "LeftBracket": "[", "RightBracket": "]", "Backslash": "\\", "CapsLock": "Caps", "Semicolon": ";",
-    "Apostrophe": "'", "Enter": "Enter", "LeftShift": "Shift", "RightShift": "Shift", "Comma": ",",
-    "Period": ".", "Slash": "/", "LeftCtrl": "Ctrl", "RightCtrl": "Ctrl", "LeftAlt": "Alt", "RightAlt": "Alt",
-    "LeftMeta": "Win", "RightMeta": "Win", "Menu": "Menu", "Space": "Space", "Up": "\u2191", "Down": "\u2193",
-    "Left": "\u2190", "Right": "\u2192", "Insert": "Ins", "Delete": "Del", "PageUp": "PgUp", "PageDown": "PgDn",
-    "Home": "Home", "End": "End",
+    "Escape": "Esc",
+    "Grave": "`",
+    "Minus": "-",
+    "Equal": "=",
+    "Backspace": "Bksp",
+    "Tab": "Tab",
+    "LeftBracket": "[",
+    "RightBracket": "]",
+    "Backslash": "\\",
+    "CapsLock": "Caps",
+    "Semicolon": ";",
+    "Apostrophe": "'",
+    "Enter": "Enter",
+    "LeftShift": "Shift",
+    "RightShift": "Shift",
+    "Comma": ",",
+    "Period": ".",
+    "Slash": "/",
+    "LeftCtrl": "Ctrl",
+    "RightCtrl": "Ctrl",
+    "LeftAlt": "Alt",
+    "RightAlt": "Alt",
+    "LeftMeta": "Win",
+    "RightMeta": "Win",
+    "Menu": "Menu",
+    "Space": "Space",
+    "Up": "\u2191",
+    "Down": "\u2193",
+    "Left": "\u2190",
+    "Right": "\u2192",
+    "Insert": "Ins",
+    "Delete": "Del",
+    "PageUp": "PgUp",
+    "PageDown": "PgDn",
+    "Home": "Home",
+    "End": "End",
 }
-_DIRECTIONS = {"up": ("y", 1), "down": ("y", -1), "left": ("x", -1), "right": ("x", 1),
-               "positive": ("x", 1), "negative": ("x", -1)}
+_DIRECTIONS = {
+    "up": ("y", 1),
+    "down": ("y", -1),
+    "left": ("x", -1),
+    "right": ("x", 1),
+    "positive": ("x", 1),
+    "negative": ("x", -1),
+}
 _MOUSE_PARTS = ("left", "right", "middle", "x1", "x2", "wheel_up", "wheel_down")
 
 
@@ -172,39 +228,67 @@ class OverlayLayout:
 
     def to_json(self) -> dict:
         """The layout as the browser source reads it from ``/layout``."""
+
         def lights(ls: tuple[Light, ...]) -> list[dict]:
-            return [{"context": li.context, "action": li.action, "axis": li.axis, "sign": li.sign} for li in ls]
+            return [
+                {"context": li.context, "action": li.action, "axis": li.axis, "sign": li.sign}
+                for li in ls
+            ]
 
         return {
             "game": {"id": self.game_id, "title": self.title} if self.game_id else None,
             "template": self.template,
             "contexts": list(self.contexts),
             "actions": [{"name": a.name, "kind": a.kind, "label": a.label} for a in self.actions],
-            "keys": [{"label": k.label, "x": k.x, "y": k.y, "w": k.w, "h": k.h, "lights": lights(k.lights)}
-                     for k in self.keys],
+            "keys": [
+                {
+                    "label": k.label,
+                    "x": k.x,
+                    "y": k.y,
+                    "w": k.w,
+                    "h": k.h,
+                    "lights": lights(k.lights),
+                }
+                for k in self.keys
+            ],
             "keys_w": self.keys_w,
             "keys_h": self.keys_h,
             "mouse": {p.name: lights(p.lights) for p in self.mouse},
             "pad": {p.name: lights(p.lights) for p in self.pad},
-            "theme": {name: list(rgba) for name, rgba in THEME.items()},
             "axis_light": AXIS_LIGHT,
         }
 
 
 def layout_from_json(data: dict) -> OverlayLayout:
     """The inverse of :meth:`OverlayLayout.to_json` (what the live window reads from ``/layout``)."""
+
     def lights(items: list[dict]) -> tuple[Light, ...]:
-        return tuple(Light(str(i["context"]), str(i["action"]), i.get("axis"), int(i.get("sign", 1))) for i in items)
+        return tuple(
+            Light(str(i["context"]), str(i["action"]), i.get("axis"), int(i.get("sign", 1)))
+            for i in items
+        )
 
     game = data.get("game") or {}
     return OverlayLayout(
         game_id=game.get("id"),
         title=game.get("title"),
-        template=str(data.get("template", "keyboard_mouse")),
+        template=str(data.get("template", DEFAULT_TEMPLATE)),
         contexts=tuple(data.get("contexts", ())),
-        actions=tuple(ActionInfo(a["name"], a["kind"], a["label"]) for a in data.get("actions", ())),
-        keys=tuple(KeyCap(k["label"], k["label"], float(k["x"]), float(k["y"]), float(k["w"]), float(k["h"]),
-                          lights(k["lights"])) for k in data.get("keys", ())),
+        actions=tuple(
+            ActionInfo(a["name"], a["kind"], a["label"]) for a in data.get("actions", ())
+        ),
+        keys=tuple(
+            KeyCap(
+                k["label"],
+                k["label"],
+                float(k["x"]),
+                float(k["y"]),
+                float(k["w"]),
+                float(k["h"]),
+                lights(k["lights"]),
+            )
+            for k in data.get("keys", ())
+        ),
         keys_w=float(data.get("keys_w", 0.0)),
         keys_h=float(data.get("keys_h", 0.0)),
         mouse=tuple(InputPart(n, lights(v)) for n, v in data.get("mouse", {}).items()),
@@ -228,8 +312,12 @@ def _defaults(amap: ActionMap, device_of: dict[str, str]) -> dict[str, list[tupl
                 done.add((binding.action, device))
                 if binding.composite:
                     for direction, source in mine:
+                        if direction is None:
+                            continue  # a plain source beside a composite: the composite's keys light
                         axis, sign = _DIRECTIONS[direction]
-                        found.setdefault(source, []).append((source, Light(aset.name, binding.action, axis, sign)))
+                        found.setdefault(source, []).append(
+                            (source, Light(aset.name, binding.action, axis, sign))
+                        )
                 else:
                     source = mine[0][1]
                     found.setdefault(source, []).append((source, Light(aset.name, binding.action)))
@@ -239,11 +327,20 @@ def _defaults(amap: ActionMap, device_of: dict[str, str]) -> dict[str, list[tupl
 def build_layout(amap: ActionMap) -> OverlayLayout:
     """The overlay layout of ``amap`` (pass the shipped map, not a user's local override)."""
     lights = _defaults(amap, {"key": "kbm", "mouse": "kbm", "pad": "pad"})
-    key_lights = {s[4:]: tuple(li for _, li in v) for s, v in lights.items() if s.startswith("key:")}
+    key_lights = {
+        s[4:]: tuple(li for _, li in v) for s, v in lights.items() if s.startswith("key:")
+    }
     used = [k for k in key_lights if k in _GEOMETRY]
-    in_cluster = [k for k in used if 1 <= _GEOMETRY[k][0] <= 5 and _GEOMETRY[k][1] < 15
-                  and (_GEOMETRY[k][0] == 1 or _right(k) <= _CLUSTER_RIGHT)]
-    extra = sorted((k for k in key_lights if k not in in_cluster), key=lambda k: _ORDER.get(k, 10_000))
+    in_cluster = [
+        k
+        for k in used
+        if 1 <= _GEOMETRY[k][0] <= 5
+        and _GEOMETRY[k][1] < 15
+        and (_GEOMETRY[k][0] == 1 or _right(k) <= _CLUSTER_RIGHT)
+    ]
+    extra = sorted(
+        (k for k in key_lights if k not in in_cluster), key=lambda k: _ORDER.get(k, 10_000)
+    )
     caps: list[KeyCap] = []
     keys_w = keys_h = 0.0
     if in_cluster:
@@ -254,8 +351,17 @@ def build_layout(amap: ActionMap) -> OverlayLayout:
             # Whole caps only, so the cluster's edge is a keyboard's ragged edge; the space bar is cut.
             if not top <= row <= 5 or x >= 15 or (_right(name) > right + 1e-6):
                 continue
-            caps.append(KeyCap(name, key_label(name), x, y0 + row - top, min(w, right - x), 1.0,
-                               key_lights.get(name, ())))
+            caps.append(
+                KeyCap(
+                    name,
+                    key_label(name),
+                    x,
+                    y0 + row - top,
+                    min(w, right - x),
+                    1.0,
+                    key_lights.get(name, ()),
+                )
+            )
         keys_w, keys_h = right, y0 + 6 - top
     x = 0.0
     for name in extra:
@@ -265,11 +371,15 @@ def build_layout(amap: ActionMap) -> OverlayLayout:
     keys_w, keys_h = max(keys_w, x), max(keys_h, 1.0 if extra else 0.0)
 
     def parts(device: str, names: tuple[str, ...] | None) -> tuple[InputPart, ...]:
-        got = {s.partition(":")[2]: tuple(li for _, li in v) for s, v in lights.items() if s.startswith(device + ":")}
+        got = {
+            s.partition(":")[2]: tuple(li for _, li in v)
+            for s, v in lights.items()
+            if s.startswith(device + ":")
+        }
         order = names if names is not None else tuple(sorted(got))
         return tuple(InputPart(n, got[n]) for n in order if n in got)
 
-    template = str(amap.overlay.get("template", "keyboard_mouse"))
+    template = str(amap.overlay.get("template", DEFAULT_TEMPLATE))
     return OverlayLayout(
         game_id=amap.id,
         title=amap.title,

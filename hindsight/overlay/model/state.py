@@ -22,9 +22,17 @@ import numpy as np
 from hindsight.overlay.errors import OverlayError
 from hindsight.overlay.model.layout import AXIS_LIGHT, ActionInfo
 
-__all__ = ["StateConfig", "HistoryEntry", "ActionFrame", "TrackStates", "LiveActionState", "direction_of"]
+__all__ = [
+    "ARROWS",
+    "StateConfig",
+    "HistoryEntry",
+    "ActionFrame",
+    "TrackStates",
+    "LiveActionState",
+    "direction_of",
+]
 
-_ARROWS = ("", "\u2192", "\u2197", "\u2191", "\u2196", "\u2190", "\u2199", "\u2193", "\u2198")
+ARROWS = ("", "\u2192", "\u2197", "\u2191", "\u2196", "\u2190", "\u2199", "\u2193", "\u2198")
 
 
 @dataclass(frozen=True)
@@ -78,8 +86,13 @@ def direction_of(x: float, y: float) -> int:
 class TrackStates:
     """Per-frame states of a whole clip, from its action track's columns."""
 
-    def __init__(self, columns: Mapping[str, np.ndarray], actions: Sequence[ActionInfo], fps: int,
-                 config: StateConfig = StateConfig()) -> None:
+    def __init__(
+        self,
+        columns: Mapping[str, np.ndarray],
+        actions: Sequence[ActionInfo],
+        fps: int,
+        config: StateConfig = StateConfig(),
+    ) -> None:
         n = len(columns["frame_index"])
         self.n, self.fps, self.config = n, fps, config
         self._valid = np.asarray(columns.get("valid", np.ones(n, bool)), dtype=bool)
@@ -107,9 +120,11 @@ class TrackStates:
             x = np.where(self._valid, col(f"act.{a.name}.x", np.float32), 0)
             y = np.where(self._valid, col(f"act.{a.name}.y", np.float32), 0)
             self._axis_values[a.name] = (x, y)
-            dirs = np.array([direction_of(float(u), float(v)) for u, v in zip(x, y, strict=True)], dtype=np.int8)
+            dirs = np.array(
+                [direction_of(float(u), float(v)) for u, v in zip(x, y, strict=True)], dtype=np.int8
+            )
             for start, end, d in _runs(dirs):
-                segments.append((start, 1, end, a.name, _ARROWS[d]))
+                segments.append((start, 1, end, a.name, ARROWS[d]))
                 counted[start] += 1
         self._lit = lit
         window = max(1, round(config.look_window_ms * fps / 1000))
@@ -128,15 +143,22 @@ class TrackStates:
         self._starts = [s[0] for s in segments]
 
     @classmethod
-    def from_parquet(cls, path: Path, actions: Sequence[ActionInfo], fps: int,
-                     config: StateConfig = StateConfig()) -> TrackStates:
+    def from_parquet(
+        cls,
+        path: Path,
+        actions: Sequence[ActionInfo],
+        fps: int,
+        config: StateConfig = StateConfig(),
+    ) -> TrackStates:
         import pyarrow.parquet as pq
 
         try:
             table = pq.read_table(path)
         except Exception as err:
             raise OverlayError(f"cannot read the action track {path}: {err}") from None
-        columns = {name: table.column(name).to_numpy(zero_copy_only=False) for name in table.column_names}
+        columns = {
+            name: table.column(name).to_numpy(zero_copy_only=False) for name in table.column_names
+        }
         if "frame_index" not in columns:
             raise OverlayError(f"{path} is not an action track (no frame_index column)")
         return cls(columns, actions, fps, config)
@@ -155,11 +177,22 @@ class TrackStates:
         look = {a: (float(x[i]), float(y[i])) for a, (x, y) in self._look.items()}
         hi = bisect_right(self._starts, i)
         history = []
-        for start, _, end, action, arrow in reversed(self._segments[max(0, hi - self.config.history_len):hi]):
+        for start, _, end, action, arrow in reversed(
+            self._segments[max(0, hi - self.config.history_len) : hi]
+        ):
             frames = min(end, i + 1) - start
-            history.append(HistoryEntry(action, arrow, round(frames * 1000 / self.fps), end > i + 1))
-        return ActionFrame(str(self._context[i]), bool(self._valid[i]), lit, axes, look, int(self._apm[i]),
-                           tuple(history))
+            history.append(
+                HistoryEntry(action, arrow, round(frames * 1000 / self.fps), end > i + 1)
+            )
+        return ActionFrame(
+            str(self._context[i]),
+            bool(self._valid[i]),
+            lit,
+            axes,
+            look,
+            int(self._apm[i]),
+            tuple(history),
+        )
 
 
 def _recent(flags: np.ndarray, keep: int) -> np.ndarray:
@@ -186,7 +219,9 @@ def _runs(codes: np.ndarray) -> list[tuple[int, int, int]]:
     return out
 
 
-def _button_segments(name: str, held: np.ndarray, presses: np.ndarray) -> list[tuple[int, int, int, str, str]]:
+def _button_segments(
+    name: str, held: np.ndarray, presses: np.ndarray
+) -> list[tuple[int, int, int, str, str]]:
     """One entry per press: from its frame while held continues without a new press; extra taps in a frame."""
     out = []
     n = len(held)
@@ -196,7 +231,7 @@ def _button_segments(name: str, held: np.ndarray, presses: np.ndarray) -> list[t
     stops = np.flatnonzero(~held)
     for k, t in enumerate(starts):
         nxt = starts[k + 1] if k + 1 < len(starts) else n
-        after = stops[np.searchsorted(stops, t + 1):]
+        after = stops[np.searchsorted(stops, t + 1) :]
         end = min(nxt, int(after[0]) if len(after) else n, n)
         end = max(end, t + 1)
         for _ in range(int(presses[t]) - 1):
@@ -229,7 +264,11 @@ class LiveActionState:
         """A ``state`` snapshot from the recorder: context, held buttons, axis values."""
         self.context, self.recorded = state.get("context", "unfocused"), bool(state.get("recorded"))
         self._held = {a for a in state.get("held", ()) if self._kinds.get(a) == "button"}
-        self._axes = {a: (float(v[0]), float(v[1])) for a, v in state.get("values", {}).items() if a in self._kinds}
+        self._axes = {
+            a: (float(v[0]), float(v[1]))
+            for a, v in state.get("values", {}).items()
+            if a in self._kinds
+        }
         for entry in self._history:
             if entry[3] is None:
                 entry[3] = now_ms
@@ -237,11 +276,14 @@ class LiveActionState:
     def apply(self, kind: str, data: Mapping, now_ms: int) -> None:
         """One SSE event (``action`` or ``context``) received at ``now_ms``."""
         if kind == "context":
-            self.context, self.recorded = data.get("context", "unfocused"), bool(data.get("recorded"))
+            self.context, self.recorded = (
+                data.get("context", "unfocused"),
+                bool(data.get("recorded")),
+            )
             return
         if kind != "action":
             return
-        action, edge = data.get("action"), data.get("edge")
+        action, edge = str(data.get("action", "")), data.get("edge")
         akind = self._kinds.get(action)
         if akind == "button":
             if edge == "press":
@@ -265,9 +307,11 @@ class LiveActionState:
                         entry[3] = now_ms
                 if d:
                     self._counted.append(now_ms)
-                    self._history.appendleft([action, _ARROWS[d], now_ms, None])
+                    self._history.appendleft([action, ARROWS[d], now_ms, None])
         elif akind == "delta2d":
-            self._deltas.append((now_ms, action, float(data.get("x", 0.0)), float(data.get("y", 0.0))))
+            self._deltas.append(
+                (now_ms, action, float(data.get("x", 0.0)), float(data.get("y", 0.0)))
+            )
 
     def frame(self, now_ms: int) -> ActionFrame:
         cfg = self.config
@@ -276,7 +320,9 @@ class LiveActionState:
         window_s = cfg.apm_window_s * 1000
         while self._counted and self._counted[0] <= now_ms - window_s:
             self._counted.popleft()
-        look: dict[str, tuple[float, float]] = {a: (0.0, 0.0) for a, k in self._kinds.items() if k == "delta2d"}
+        look: dict[str, tuple[float, float]] = {
+            a: (0.0, 0.0) for a, k in self._kinds.items() if k == "delta2d"
+        }
         for _, action, dx, dy in self._deltas:
             x, y = look.get(action, (0.0, 0.0))
             look[action] = (x + dx, y + dy)
@@ -285,8 +331,12 @@ class LiveActionState:
         lit = set(self._held)
         lit.update(a for a, t in self._last_press.items() if now_ms - t < cfg.min_visible_ms)
         history = tuple(
-            HistoryEntry(a, arrow, max(0, (end if end is not None else now_ms) - start), end is None)
+            HistoryEntry(
+                a, arrow, max(0, (end if end is not None else now_ms) - start), end is None
+            )
             for a, arrow, start, end in self._history
         )
         apm = round(len(self._counted) * 60 / cfg.apm_window_s)
-        return ActionFrame(self.context, self.recorded, frozenset(lit), dict(self._axes), look, apm, history)
+        return ActionFrame(
+            self.context, self.recorded, frozenset(lit), dict(self._axes), look, apm, history
+        )

@@ -1,1 +1,1 @@
-"""Overlays drawn with Qt: the templates, the compositor used by burn-in, the live window."""
+"""Overlays painted with Qt: a scene painter, the template (two passes), the burn-in compositor, the live window."""

@@ -20,17 +20,26 @@ from PyQt6.QtGui import QGuiApplication, QImage, QPainter
 
 from hindsight.overlay.model.state import ActionFrame
 from hindsight.overlay.model.theme import OverlayStyle
-from hindsight.overlay.qt.templates import Template
+from hindsight.overlay.qt.template import Template
 
-__all__ = ["ensure_qt", "qimage_rgba", "YuvOverlay", "FrameCompositor", "render_image", "plane_views", "copy_frame"]
+__all__ = [
+    "ensure_qt",
+    "qimage_rgba",
+    "YuvOverlay",
+    "FrameCompositor",
+    "render_image",
+    "plane_views",
+    "copy_frame",
+]
 
 _CACHE_ENTRIES = 160
 _APP: QGuiApplication | None = None
 
 # BT.601 limited range, on premultiplied RGB in 0..1 (offsets scaled by alpha).
-_RGB_TO_YUV = np.array([[65.481, 128.553, 24.966],
-                        [-37.797, -74.203, 112.0],
-                        [112.0, -93.786, -18.214]], dtype=np.float32)
+_RGB_TO_YUV = np.array(
+    [[65.481, 128.553, 24.966], [-37.797, -74.203, 112.0], [112.0, -93.786, -18.214]],
+    dtype=np.float32,
+)
 
 
 def ensure_qt() -> QGuiApplication:
@@ -83,6 +92,7 @@ class YuvOverlay:
         alpha = px[..., 3]
         yuv = px[..., :3] @ _RGB_TO_YUV.T  # premultiplied, without offsets
         y = yuv[..., 0] + 16.0 * alpha
+
         # 2x2 box average for chroma and its alpha (the overlay's size is even).
         def half(a: np.ndarray) -> np.ndarray:
             return (a[0::2, 0::2] + a[1::2, 0::2] + a[0::2, 1::2] + a[1::2, 1::2]) * 0.25
@@ -116,7 +126,9 @@ def _blend(dst: np.ndarray, keep: np.ndarray, add: np.ndarray, scratch: np.ndarr
 class FrameCompositor:
     """Blends a template's picture for each :class:`ActionFrame` into yuv420p frame arrays."""
 
-    def __init__(self, template: Template, style: OverlayStyle, frame_size: tuple[int, int]) -> None:
+    def __init__(
+        self, template: Template, style: OverlayStyle, frame_size: tuple[int, int]
+    ) -> None:
         ensure_qt()
         self.template = template
         self.style = style
@@ -164,10 +176,12 @@ class FrameCompositor:
         overlay = self.overlay_for(frame)
         x, y = self.origin
         ow, oh = self.size
-        _blend(luma[y: y + oh, x: x + ow], overlay.keep_y, overlay.add_y, self._scratch_y)
+        _blend(luma[y : y + oh, x : x + ow], overlay.keep_y, overlay.add_y, self._scratch_y)
         cy, cx = y // 2, x // 2
         for plane, add in ((cb, overlay.add_u), (cr, overlay.add_v)):
-            _blend(plane[cy: cy + oh // 2, cx: cx + ow // 2], overlay.keep_c, add, self._scratch_c)
+            _blend(
+                plane[cy : cy + oh // 2, cx : cx + ow // 2], overlay.keep_c, add, self._scratch_c
+            )
 
 
 def plane_views(frame: av.VideoFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

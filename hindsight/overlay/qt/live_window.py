@@ -13,10 +13,10 @@ import time
 from typing import TextIO
 
 from hindsight.overlay.errors import LiveChannelError
-from hindsight.overlay.web.client import LiveFeed, find_live_url
+from hindsight.overlay.model.layout import OverlayLayout
 from hindsight.overlay.model.state import LiveActionState
 from hindsight.overlay.model.theme import OverlayStyle
-from hindsight.overlay.model.layout import OverlayLayout
+from hindsight.overlay.web.client import LiveFeed, find_live_url
 
 __all__ = ["run_live_window"]
 
@@ -27,8 +27,14 @@ def _now_ms() -> int:
     return time.monotonic_ns() // 1_000_000
 
 
-def run_live_window(*, style: OverlayStyle, template: str | None, display: str | None, seconds: float | None,
-                    out: TextIO) -> int:
+def run_live_window(
+    *,
+    style: OverlayStyle,
+    template: str | None,
+    display: str | None,
+    seconds: float | None,
+    out: TextIO,
+) -> int:
     url = find_live_url()
     if display:
         os.environ["DISPLAY"] = display
@@ -36,7 +42,7 @@ def run_live_window(*, style: OverlayStyle, template: str | None, display: str |
     from PyQt6.QtGui import QPainter
     from PyQt6.QtWidgets import QApplication, QWidget
 
-    from hindsight.overlay.qt.templates import Template, create_template
+    from hindsight.overlay.qt.template import Template, create_template
 
     app = QApplication.instance() or QApplication(["hindsight-overlay"])
     screen = app.primaryScreen()
@@ -51,9 +57,14 @@ def run_live_window(*, style: OverlayStyle, template: str | None, display: str |
 
     class OverlayWindow(QWidget):
         def __init__(self, layout: OverlayLayout) -> None:
-            super().__init__(None, Qt.WindowType.FramelessWindowHint | Qt.WindowType.WindowStaysOnTopHint
-                             | Qt.WindowType.Tool | Qt.WindowType.WindowTransparentForInput
-                             | Qt.WindowType.WindowDoesNotAcceptFocus)
+            super().__init__(
+                None,
+                Qt.WindowType.FramelessWindowHint
+                | Qt.WindowType.WindowStaysOnTopHint
+                | Qt.WindowType.Tool
+                | Qt.WindowType.WindowTransparentForInput
+                | Qt.WindowType.WindowDoesNotAcceptFocus,
+            )
             self.setAttribute(Qt.WidgetAttribute.WA_TranslucentBackground)
             self.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating)
             self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
@@ -64,7 +75,9 @@ def run_live_window(*, style: OverlayStyle, template: str | None, display: str |
 
         def set_layout(self, layout: OverlayLayout) -> None:
             self.state.reset(layout.actions)
-            self.template = create_template(template or layout.template, layout, style, area.height())
+            self.template = create_template(
+                template or layout.template, layout, style, area.height()
+            )
             w, h = self.template.size()
             x, y = style.place((w, h), (area.width(), area.height()))
             self.setGeometry(area.x() + x, area.y() + y, w, h)
@@ -100,7 +113,9 @@ def run_live_window(*, style: OverlayStyle, template: str | None, display: str |
     window.show()
     geo = window.geometry()
     name = template or first_layout.template
-    out.write(f"overlay window {geo.width()}x{geo.height()} at {geo.x()},{geo.y()} ({name}); Ctrl+C closes\n")
+    out.write(
+        f"overlay window {geo.width()}x{geo.height()} at {geo.x()},{geo.y()} ({name}); Ctrl+C closes\n"
+    )
     out.flush()
     if seconds is not None:
         QTimer.singleShot(int(seconds * 1000), app.quit)

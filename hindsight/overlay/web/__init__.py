@@ -1,1 +1,1 @@
-"""The live channel for overlays on loopback: the SSE server, its token, the browser-source page and a client."""
+"""The live channel for overlays on loopback: the server (a recorder output), its token, the static page, a client."""

@@ -14,12 +14,13 @@ import json
 import queue
 import threading
 import time
+from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from hindsight.overlay.errors import LiveChannelError
-from hindsight.recorder.errors import ControlError, RecorderNotRunning
 from hindsight.overlay.model.layout import OverlayLayout, layout_from_json
+from hindsight.recorder.errors import ControlError, RecorderNotRunning
 
 __all__ = ["find_live_url", "LiveFeed", "parse_sse"]
 
@@ -33,19 +34,24 @@ def find_live_url() -> str:
     try:
         status = create_client().request({"cmd": "status"}, timeout_s=10)
     except RecorderNotRunning:
-        raise LiveChannelError("no recorder is running; start one with `hindsight record`") from None
+        raise LiveChannelError(
+            "no recorder is running; start one with `hindsight record`"
+        ) from None
     except ControlError as err:
         raise LiveChannelError(f"cannot ask the recorder for its overlay: {err}") from None
     overlay = status.get("overlay")
-    if not overlay:
-        raise LiveChannelError("the running recorder serves no overlay (it was started with --no-overlay-server "
-                               "or --no-input)")
+    if not overlay or not overlay.get("url"):
+        raise LiveChannelError(
+            "the running recorder serves no overlay (it was started with --no-overlay-server "
+            "or --no-input)"
+        )
     return str(overlay["url"])
 
 
-def parse_sse(lines) -> Any:
+def parse_sse(lines: Iterable[str]) -> Iterator[tuple[str, Any]]:
     """(event name, data dict) for each event in an iterable of decoded SSE lines."""
-    name, data = "message", []
+    name = "message"
+    data: list[str] = []
     for line in lines:
         if line == "":
             if data:
@@ -132,7 +138,13 @@ class LiveFeed:
         for name, data in parse_sse(lines):
             if self._stop.is_set():
                 return
-            version = data.get("version") if name == "layout" else data.get("layout") if name == "state" else None
+            version = (
+                data.get("version")
+                if name == "layout"
+                else data.get("layout")
+                if name == "state"
+                else None
+            )
             if version is not None and version != self._layout_version:
                 self.events.put(("layout", self.fetch_layout()))
             if name != "layout":

@@ -53,7 +53,9 @@ def load_or_create_token(path: Path | None = None) -> str:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="ascii") as fh:
             fh.write(token + "\n")
-        os.chmod(tmp, 0o600)  # a umask cannot widen it, but an existing file may have had other bits
+        os.chmod(
+            tmp, 0o600
+        )  # a umask cannot widen it, but an existing file may have had other bits
         os.replace(tmp, path)
     except OSError as err:
         raise ConfigError(f"cannot write the overlay token {path}: {err.strerror or err}") from None
