@@ -97,9 +97,9 @@ def test_encoder_that_cannot_open_is_skipped(tmp_path: Path) -> None:
     session = RecordingSession(fake_config(tmp_path / "c"), encoder_factory=faulty_factory,
                                encoder_candidates=("broken_hw", "libx264"))
     with session:
-        status = session.status()
-        assert status["encoder"] == "libx264"
-        assert "simulated missing driver" in status["encoders_rejected"]["broken_hw"]
+        encoder = session.status().encoder
+        assert encoder.name == "libx264"
+        assert "simulated missing driver" in encoder.rejected["broken_hw"]
 
 
 def test_forced_encoder_that_fails_is_one_clear_error(tmp_path: Path) -> None:
@@ -113,13 +113,13 @@ def test_encoder_dying_mid_run_falls_back_and_keeps_the_buffer(tmp_path: Path) -
     session = RecordingSession(fake_config(tmp_path / "c", buffer_seconds=10), encoder_factory=faulty_factory,
                                encoder_candidates=("flaky_hw", "libx264"))
     with session:
-        assert session.status()["encoder"] == "flaky_hw"
+        assert session.status().encoder.name == "flaky_hw"
         oldest = None
-        wait_for(lambda: session.status()["encoder_fallbacks"] == 1)
+        wait_for(lambda: session.status().encoder.fallbacks == 1)
         oldest = session.ring.stats().oldest_t_ns
         wait_for(lambda: buffered_seconds(session) >= 3.5)
         status = session.status()
-        assert status["encoder"] == "libx264" and status["state"] == "recording"
+        assert status.encoder.name == "libx264" and status.state == "recording"
         assert session.ring.stats().oldest_t_ns == oldest  # nothing thrown away at the switch
         clip = session.save(3).wait(30)
     video = clip.manifest["video"]
@@ -139,7 +139,7 @@ def test_dying_capture_source_stops_with_a_clear_error(tmp_path: Path) -> None:
     try:
         assert session.wait(10), "session should stop by itself"
         assert isinstance(session.error, CaptureError)
-        assert session.status()["state"] == "failed"
+        assert session.status().state == "failed"
         with pytest.raises(CaptureError):
             session.save(1)
     finally:
@@ -181,12 +181,12 @@ def test_full_disk_fails_one_save_and_the_next_works(tmp_path: Path) -> None:
             wait_for(lambda: buffered_seconds(session) >= 5.5)
             with pytest.raises(DiskFullError, match="is full"):
                 session.save(5).wait(20)
-            assert session.status()["state"] == "recording"
+            assert session.status().state == "recording"
             assert [p.name for p in mnt.iterdir()] == ["ballast"]  # no half clip left behind
             ballast.unlink()
             clip = session.save(1).wait(20)
             check_manifest_digests(clip.path)
-            assert session.status()["save_failures"] == 1
+            assert session.status().saves.failed == 1
     finally:
         subprocess.run(["umount", str(mnt)], check=True)
 

@@ -36,8 +36,8 @@ def find_live_url() -> str:
         raise LiveChannelError("no recorder is running; start one with `hindsight record`") from None
     except ControlError as err:
         raise LiveChannelError(f"cannot ask the recorder for its overlay: {err}") from None
-    overlay = status.get("overlay")
-    if not overlay:
+    overlay = (status.get("outputs") or {}).get("overlay") or {}
+    if not overlay.get("url"):
         raise LiveChannelError("the running recorder serves no overlay (it was started with --no-overlay-server "
                                "or --no-input)")
     return str(overlay["url"])
