@@ -5,16 +5,17 @@ from __future__ import annotations
 import os
 import subprocess
 import time
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
 
-from hindsight.recorder.export.bundle_writer import sweep_partial_bundles
-from hindsight.recorder.video import FakeSource
 from hindsight.clock import NS_PER_S, now_ns
 from hindsight.recorder.errors import CaptureError, DiskFullError, EncoderError, ExportError
+from hindsight.recorder.export.bundle_writer import sweep_partial_bundles
 from hindsight.recorder.export.mediainfo import read_media_facts
 from hindsight.recorder.session import RecordingSession
+from hindsight.recorder.video import FakeSource
 from tests.recorder.helpers import (
     check_manifest_digests,
     decoded_counters,
@@ -63,7 +64,7 @@ def test_clip_reads_back_as_the_manifest_says(session: RecordingSession) -> None
     assert manifest["clock"]["first_frame_t_ns"] <= t_req - 3 * NS_PER_S
     # Each decoded frame is the next grab (or a flagged repeat): nothing reordered or lost.
     counters = decoded_counters(clip.video_path)
-    steps = [b - a for a, b in zip(counters, counters[1:])]
+    steps = [b - a for a, b in pairwise(counters)]
     assert all(s in (0, 1) for s in steps)
     assert steps.count(0) == video["dup_frames"]
     assert clip.path.name.startswith("Desktop ")
@@ -128,7 +129,7 @@ def test_encoder_dying_mid_run_falls_back_and_keeps_the_buffer(tmp_path: Path) -
     assert facts.first_is_keyframe and facts.cfr and facts.frames == video["frames"]
     counters = decoded_counters(clip.video_path)
     assert counters[0] <= 2  # the clip reaches back before the switch (frame 45 of the first encoder)
-    assert all(b - a in (0, 1) for a, b in zip(counters, counters[1:]))
+    assert all(b - a in (0, 1) for a, b in pairwise(counters))
 
 
 def test_dying_capture_source_stops_with_a_clear_error(tmp_path: Path) -> None:
