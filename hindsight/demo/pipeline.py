@@ -45,6 +45,7 @@ def _start_game(display: str, width: int, height: int) -> tuple[subprocess.Popen
         [sys.executable, "-m", "hindsight.demo.game", "--display", display, "--position", f"{x},{y}"],
         stdout=subprocess.PIPE, text=True,
     )
+    assert proc.stdout is not None
     line = proc.stdout.readline()
     if not line.startswith("ready "):
         proc.kill()
@@ -84,7 +85,8 @@ def run_demo(clips_dir: Path | None, seconds: int, size: str, out: TextIO, fps: 
             scene = MovingScene(display, rate=fps).start()
             stack.callback(scene.stop)
             game, window_id = _start_game(display, width, height)
-            stack.callback(lambda: (game.kill(), game.wait(10)))
+            stack.callback(game.wait, 10)
+            stack.callback(game.kill)  # callbacks run last first: kill, then wait
             from hindsight.demo.game import DemoPlayer
 
             player = DemoPlayer(display)
@@ -123,9 +125,9 @@ def run_demo(clips_dir: Path | None, seconds: int, size: str, out: TextIO, fps: 
         status = service.last_status or service.status()
     facts = read_media_facts(clip.video_path)
     video = clip.manifest["video"]
-    game = clip.manifest.get("game")
+    played = clip.manifest.get("game")
     out.write(
-        f"[5/5] clip saved in {save_ms:.0f} ms{' for ' + game['title'] if game else ''}:\n"
+        f"[5/5] clip saved in {save_ms:.0f} ms{' for ' + played['title'] if played else ''}:\n"
         f"      {clip.path}\n"
         f"      video.mp4: {facts.width}x{facts.height} {facts.codec}, {facts.frames} frames, "
         f"{facts.duration_s:.2f} s at {float(facts.fps):g} fps (CFR: {'yes' if facts.cfr else 'no'}), "

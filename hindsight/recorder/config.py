@@ -105,6 +105,7 @@ def parse_size(text: str | int) -> int:
 
 def parse_region(text: str | tuple[int, int, int, int]) -> tuple[int, int, int, int]:
     """``X,Y,W,H`` to a tuple of four ints."""
+    parts: list[str | int]
     if isinstance(text, tuple):
         parts = list(text)
     else:
