@@ -13,6 +13,7 @@ import pytest
 
 from hindsight.app.compose import OVERLAY_DEFAULT_PORT, RecorderPlan, compose_recorder
 from hindsight.bundle import BundleContributor, SavedClip
+from hindsight.cli.record import status_lines
 from hindsight.recorder.config import RecorderConfig
 from hindsight.recorder.control import create_client
 from hindsight.recorder.outputs import RunningRecorder
@@ -165,6 +166,8 @@ def test_a_failing_output_never_stops_recording_or_the_others(tmp_path: Path, ca
     assert status.state == "recording" and status.saves.saved == 2
     assert status.outputs["recording"].summary == "2 clips"
     assert "simulated status bug" in status.outputs["broken"].summary
+    lines = status_lines(status)  # `hindsight status`: one line per output, with its summary
+    assert "recording  2 clips" in lines and "inputs     off (video only)" in lines
     assert sum("simulated output bug" in (r.exc_text or "") for r in caplog.records) == 2
     # The status after the stop, when every output had heard of every clip.
     assert service.last_status is not None and service.last_status.outputs["recording"].details == {"clips": 2}
