@@ -26,23 +26,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"hindsight {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    from hindsight.cli import demo as demo_cli
+    from hindsight.cli import maps as cli_maps
     from hindsight.cli import overlay as overlay_cli
     from hindsight.cli import record as recorder_cli
-    from hindsight.cli import maps as cli_maps
     from hindsight.cli import upload as uploader_cli
-    # The recorder and the uploader never import each other: the library reaches a
-    # running recorder as a plugin made here.
-    recorder_cli.register(sub, plugins=[_library_output])
+
+    recorder_cli.register(sub)
+    demo_cli.register(sub)
     cli_maps.register(sub)
     overlay_cli.register(sub)
     uploader_cli.register(sub)
     return parser
-
-
-def _library_output(settings_file):  # type: ignore[no-untyped-def]
-    from hindsight.uploader.recorder_output import LibraryOutput
-
-    return LibraryOutput(settings_file)
 
 
 def _setup_logging(verbosity: int) -> None:

@@ -1,26 +1,27 @@
-"""The recorder's commands: ``record``, ``clip``, ``status`` and ``demo``."""
+"""The recorder's commands: ``record``, ``clip`` and ``status``."""
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from hindsight.recorder.config import CAPTURE_SOURCES
+from hindsight.overlay.web.server import DEFAULT_PORT as LIVE_DEFAULT_PORT
+from hindsight.recorder.config import CAPTURE_SOURCES, DEFAULTS, format_bitrate
 from hindsight.recorder.control import create_client
 from hindsight.recorder.errors import ControlError, RecorderNotRunning
-from hindsight.overlay.web.server import DEFAULT_PORT as LIVE_DEFAULT_PORT
-from hindsight.recorder.settings import build_recorder_config, load_settings
+from hindsight.recorder.status import ClipReply, RecorderStatus
+
+if TYPE_CHECKING:
+    from hindsight.recorder.service import RecorderService
 
 __all__ = ["register"]
 
-_RECORD_HELP = """\
+_RECORD_HELP = f"""\
 Record the screen into an in-memory replay buffer of encoded video. Press the save
-hotkey (default F8) or run `hindsight clip` in another terminal to write the last
+hotkey (default {DEFAULTS.hotkey}) or run `hindsight clip` in another terminal to write the last
 seconds as a clip folder (video.mp4 + manifest.json). Ctrl+C stops.
 
 Options not given here come from the [record] table of settings.toml in the user's
@@ -28,30 +29,32 @@ config folder (see `hindsight record --help` for its path), then built-in defaul
 """
 
 
-def register(sub: argparse._SubParsersAction, *, plugins: Sequence[Callable[[Path | None], Any]] = ()) -> None:
-    """Add the commands; ``plugins`` make outputs (the clip library) for ``record``, given the settings file."""
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the commands."""
     p = sub.add_parser("record", help="run a recorder in the foreground", description=_RECORD_HELP,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     what = p.add_mutually_exclusive_group()
-    what.add_argument("--monitor", type=int, metavar="N", help="monitor to record, from 1 (0 = all monitors); default 1")
+    what.add_argument("--monitor", type=int, metavar="N",
+                      help=f"monitor to record, from 1 (0 = all monitors); default {DEFAULTS.monitor}")
     what.add_argument("--region", metavar="X,Y,W,H", help="record this rectangle of the screen, in pixels")
     what.add_argument("--window", metavar="TITLE", help="record the window whose title contains TITLE")
     p.add_argument("--display", metavar=":N", help="X11 display to record (default: $DISPLAY)")
-    p.add_argument("--fps", type=int, help="frames per second, constant (default 60)")
+    p.add_argument("--fps", type=int, help=f"frames per second, constant (default {DEFAULTS.fps})")
     p.add_argument("--buffer-seconds", type=int, dest="buffer_seconds", metavar="S",
-                   help="how many seconds the replay buffer keeps (default 30)")
+                   help=f"how many seconds the replay buffer keeps (default {DEFAULTS.buffer_seconds})")
     p.add_argument("--max-buffer-mb", type=int, dest="max_buffer_mb", metavar="MB",
-                   help="hard cap on the buffer's memory in MiB (default 1024)")
+                   help=f"hard cap on the buffer's memory in MiB (default {DEFAULTS.max_buffer_mb})")
     p.add_argument("--encoder", help="auto (try hardware encoders, then libx264) or an encoder name, e.g. libx264")
-    p.add_argument("--bitrate", help="video bitrate in FFmpeg's form, e.g. 12M or 6000k (default 12M)")
+    p.add_argument("--bitrate", help="video bitrate in bits per second, in FFmpeg's form, e.g. 12M or 6000k "
+                   f"(default {format_bitrate(DEFAULTS.bitrate_bps)})")
     p.add_argument("--clip-seconds", type=int, dest="clip_seconds", metavar="S",
-                   help="seconds the hotkey saves (default 30, at most --buffer-seconds)")
+                   help=f"seconds the hotkey saves (default {DEFAULTS.clip_seconds}, at most --buffer-seconds)")
     p.add_argument("--game", help="auto (detect the game in focus by its action map) or a game id, e.g. "
                    "valve.counter-strike-2: then only that game's input is recorded")
     p.add_argument("--maps-dir", dest="maps_dirs", action="append", type=Path, metavar="DIR",
                    help="also load action maps from DIR (repeatable); see `hindsight maps list`")
-    p.add_argument("--clips-dir", dest="clips_dir", metavar="DIR", help="where clips are written (default ~/Videos/Hindsight)")
-    p.add_argument("--hotkey", help="save hotkey, e.g. F8 or ctrl+shift+s (default F8)")
+    p.add_argument("--clips-dir", dest="clips_dir", metavar="DIR", help=f"where clips are written (default {DEFAULTS.clips_dir})")
+    p.add_argument("--hotkey", help=f"save hotkey, e.g. F8 or ctrl+shift+s (default {DEFAULTS.hotkey})")
     p.add_argument("--no-hotkey", action="store_true", help="no global hotkey; save with `hindsight clip`")
     p.add_argument("--no-input", action="store_true",
                    help="record no input actions (video-only clips); no keyboard, mouse or controller hook")
@@ -65,7 +68,7 @@ def register(sub: argparse._SubParsersAction, *, plugins: Sequence[Callable[[Pat
     p.add_argument("--no-library", dest="no_library", action="store_true",
                    help="do not add clips to the library or upload them (they are still saved)")
     p.add_argument("--settings", type=Path, metavar="FILE", help="settings file to read instead of the user's")
-    p.set_defaults(func=cmd_record, plugin_factories=tuple(plugins))
+    p.set_defaults(func=cmd_record)
 
     p = sub.add_parser("clip", help="save a clip from the running recorder now; prints the clip folder")
     p.add_argument("--seconds", type=int, metavar="N", help="save the last N seconds (default: the recorder's clip length)")
@@ -76,11 +79,6 @@ def register(sub: argparse._SubParsersAction, *, plugins: Sequence[Callable[[Pat
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_status)
 
-    p = sub.add_parser("demo", help="the whole pipeline on any machine (starts a virtual display if none)")
-    p.add_argument("--clips-dir", dest="clips_dir", type=Path, metavar="DIR", help="where the demo clip goes")
-    p.add_argument("--seconds", type=int, default=6, help="length of the demo clip (default 6)")
-    p.add_argument("--size", default="1280x720", help="virtual display size when one is started (default 1280x720)")
-    p.set_defaults(func=cmd_demo, plugin_factories=tuple(plugins))
 
 
 def _record_overrides(args: argparse.Namespace) -> dict[str, Any]:
@@ -95,20 +93,17 @@ def _record_overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_record(args: argparse.Namespace) -> int:
-    from hindsight.recorder.service import RecorderService
+    from hindsight.app.compose import RecorderPlan, compose_recorder
 
-    settings = load_settings(args.settings) if args.settings else load_settings()
-    config = build_recorder_config(_record_overrides(args), settings)
-    if config.capture.display:
-        # The hotkey hook and window lookups read $DISPLAY too; one display for all.
-        os.environ["DISPLAY"] = config.capture.display
-    plugins = [] if args.no_library else [make(args.settings) for make in args.plugin_factories]
-    service = RecorderService(config, hotkey=not args.no_hotkey, on_event=lambda line: print(line, flush=True),
-                              plugins=plugins, overlay_port=None if args.no_overlay_server else args.overlay_port)
+    plan = RecorderPlan(
+        settings_file=args.settings, overrides=_record_overrides(args), hotkey=not args.no_hotkey,
+        library=not args.no_library, overlay_port=None if args.no_overlay_server else args.overlay_port,
+    )
+    service = compose_recorder(plan, on_event=lambda line: print(line, flush=True))
     service.install_signal_handlers()
     service.start()
     try:
-        _announce(service, config, args)
+        _announce(service, args)
         service.run(install_signal_handlers=False)
     finally:
         service.stop()
@@ -118,75 +113,77 @@ def cmd_record(args: argparse.Namespace) -> int:
     return 0
 
 
-def _announce(service: Any, config: Any, args: argparse.Namespace) -> None:  # noqa: ANN401
+def _announce(service: RecorderService, args: argparse.Namespace) -> None:
     for problem in service.map_problems():
         print(f"hindsight: warning: {problem} (skipped; the other maps still work)", file=sys.stderr, flush=True)
+    config = service.config
     status = service.status()
     hotkey = "" if args.no_hotkey else f"{config.hotkey} or "
-    actions = status.get("actions")
-    inputs = (f"; actions from {actions['maps']} game maps via {', '.join(actions['input_sources'])}"
+    actions = status.actions
+    inputs = (f"; actions from {actions.maps} game maps via {', '.join(actions.input_sources)}"
               if actions else "; input actions off")
     print(
-        f"recording {status['source']} at {config.capture.fps} fps with {status['encoder']} into a "
+        f"recording {status.capture.source} at {config.capture.fps} fps with {status.encoder.name} into a "
         f"{config.ring.buffer_seconds} s buffer{inputs}; {hotkey}`hindsight clip` saves to {config.clips_dir}; "
         "Ctrl+C stops",
         flush=True,
     )
-    if status.get("overlay"):
-        print(f"overlay: add this OBS browser source (transparent): {status['overlay']['url']}", flush=True)
+    overlay = status.outputs.get("overlay")
+    if overlay is not None and overlay.details.get("url"):
+        print(f"overlay: add this OBS browser source (transparent): {overlay.details['url']}", flush=True)
 
 
 def cmd_clip(args: argparse.Namespace) -> int:
-    client = create_client()
     message: dict[str, Any] = {"cmd": "clip"}
     if args.seconds is not None:
         message["seconds"] = args.seconds
-    reply = _request(client, message, timeout_s=120)
+    reply = ClipReply.from_json(_request(create_client(), message, timeout_s=120))
     if args.json:
-        print(json.dumps(reply, indent=2))
+        print(json.dumps(reply.to_json(), indent=2))
     else:
-        print(reply["path"])
+        print(reply.path)
     return 0
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    reply = _request(create_client(), {"cmd": "status"}, timeout_s=10)
+    status = RecorderStatus.from_json(_request(create_client(), {"cmd": "status"}, timeout_s=10))
     if args.json:
-        print(json.dumps(reply, indent=2))
-        return 0
-    mb = reply["buffer_bytes"] / 2**20
+        print(json.dumps(status.to_json(), indent=2))
+    else:
+        print("\n".join(status_lines(status)))
+    return 0
+
+
+def status_lines(status: RecorderStatus) -> list[str]:
+    """The human form of ``hindsight status``: one line per part, then one per attached output."""
+    capture, encoder, buffer, saves = status.capture, status.encoder, status.buffer, status.saves
     lines = [
-        f"state      {reply['state']}" + (f" ({reply['error']})" if reply.get("error") else ""),
-        f"source     {reply['source']}",
-        f"fps        {reply['fps_captured']} captured of {reply['fps_target']} target",
-        f"frames     {reply['frames']} ({reply['dup_frames']} duplicated, {reply['queue_drops']} dropped before encode)",
-        f"encoder    {reply['encoder']}" + (f" ({reply['encoder_fallbacks']} fallbacks)" if reply["encoder_fallbacks"] else ""),
-        f"buffer     {reply['buffer_seconds']:.1f} s of {reply['buffer_max_seconds']} s, {mb:.1f} MiB",
-        f"clips      {reply['saves']} saved, {reply['save_failures']} failed, in {reply['clips_dir']}",
-        f"last clip  {reply['last_clip'] or '-'}",
+        f"state      {status.state}" + (f" ({status.error})" if status.error else ""),
+        f"source     {capture.source}",
+        f"fps        {capture.fps_captured} captured of {capture.fps_target} target",
+        f"frames     {capture.frames} ({capture.dup_frames} duplicated, {capture.queue_drops} dropped before encode)",
+        f"encoder    {encoder.name}" + (f" ({encoder.fallbacks} fallbacks)" if encoder.fallbacks else ""),
+        f"buffer     {buffer.seconds:.1f} s of {buffer.max_seconds} s, {buffer.bytes / 2**20:.1f} MiB",
+        f"clips      {saves.saved} saved, {saves.failed} failed, in {saves.clips_dir}",
+        f"last clip  {saves.last_clip or '-'}",
     ]
-    actions = reply.get("actions")
-    if actions:
-        game = actions["game"]
-        counts = actions["inputs"]
-        lines.append(f"game       {game['title'] + ' (' + game['id'] + ')' if game else '-'} in context {actions['context']}")
+    actions = status.actions
+    if actions is not None:
+        game = f"{actions.game_title} ({actions.game_id})" if actions.game_id else "-"
+        counts = actions.inputs
+        lines.append(f"game       {game} in context {actions.context}")
         lines.append(
-            f"inputs     {counts['translated']} translated; dropped: {counts['unmapped_dropped']} unmapped, "
-            f"{counts['redacted_dropped']} in text entry, {counts['unfocused_dropped']} unfocused, "
-            f"{counts['queue_dropped']} queue full"
+            f"inputs     {counts.translated} translated; dropped: {counts.unmapped_dropped} unmapped, "
+            f"{counts.redacted_dropped} in text entry, {counts.unfocused_dropped} unfocused, "
+            f"{counts.queue_dropped} queue full"
         )
     else:
         lines.append("inputs     off (video only)")
-    if reply.get("last_save_error"):
-        lines.append(f"last error {reply['last_save_error']}")
-    if reply.get("overlay"):
-        lines.append(f"overlay    {reply['overlay']['url']}")
-    for name, section in reply.items():
-        # Outputs attached to the recorder (the clip library) each give their own one-line summary.
-        if isinstance(section, dict) and isinstance(section.get("summary"), str):
-            lines.append(f"{name:<10} {section['summary']}")
-    print("\n".join(lines))
-    return 0
+    if saves.last_error:
+        lines.append(f"last error {saves.last_error}")
+    for name, output in status.outputs.items():
+        lines.append(f"{name:<10} {output.summary}")
+    return lines
 
 
 def _request(client: Any, message: dict[str, Any], timeout_s: float) -> dict[str, Any]:
@@ -197,10 +194,3 @@ def _request(client: Any, message: dict[str, Any], timeout_s: float) -> dict[str
     except ControlError as err:
         # The recorder's one-line reason (disk full, bad --seconds) is the message to show.
         raise ControlError(str(err)) from None
-
-
-def cmd_demo(args: argparse.Namespace) -> int:
-    from hindsight.demo.pipeline import run_demo
-
-    plugins = [make(None) for make in args.plugin_factories]
-    return run_demo(clips_dir=args.clips_dir, seconds=args.seconds, size=args.size, out=sys.stdout, plugins=plugins)

@@ -5,6 +5,8 @@ the demo game, and plays that game with real X input events: the clip then carri
 an action track (with a chat span redacted). On an existing display it records the
 screen as it is and never injects input. Either way it saves a clip the way the
 hotkey would, reads it back from disk and prints where it is and what it holds.
+The recorder is the one ``hindsight record`` runs, built by the composition root,
+without a hotkey or control channel and with built-in recording settings.
 """
 
 from __future__ import annotations
@@ -13,21 +15,16 @@ import contextlib
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
 from pathlib import Path
-from types import SimpleNamespace
-from typing import Any, TextIO
+from typing import TextIO
 
 import pyarrow.parquet as pq
 
-from hindsight.paths import default_clips_dir
-from hindsight.recorder.actions.capture import ActionCapture
-from hindsight.actionmap.registry import MapRegistry
-from hindsight.recorder.config import CaptureConfig, RecorderConfig, RingConfig
+from hindsight.app.compose import RecorderPlan, compose_recorder
+from hindsight.demo import DEMO_FPS
 from hindsight.demo.display import MovingScene, ensure_display
 from hindsight.recorder.errors import CaptureError, ConfigError
 from hindsight.recorder.export.mediainfo import read_media_facts
-from hindsight.recorder.session import RecordingSession
 
 __all__ = ["run_demo"]
 
@@ -48,6 +45,7 @@ def _start_game(display: str, width: int, height: int) -> tuple[subprocess.Popen
         [sys.executable, "-m", "hindsight.demo.game", "--display", display, "--position", f"{x},{y}"],
         stdout=subprocess.PIPE, text=True,
     )
+    assert proc.stdout is not None
     line = proc.stdout.readline()
     if not line.startswith("ready "):
         proc.kill()
@@ -73,13 +71,11 @@ def _track_summary(clip_path: Path) -> str:
     )
 
 
-def run_demo(clips_dir: Path | None, seconds: int, size: str, out: TextIO, fps: int = 30,
-             plugins: Sequence[Any] = ()) -> int:
-    """Record, play, save and read back one clip; ``plugins`` are recorder outputs (the clip library)."""
+def run_demo(clips_dir: Path | None, seconds: int, size: str, out: TextIO, fps: int = DEMO_FPS) -> int:
+    """Record, play, save and read back one clip (added to the clip library as a recorder's would be)."""
     if not 2 <= seconds <= 20:
         raise ConfigError(f"--seconds {seconds}: the demo saves 2..20 seconds")
     width, height = _parse_size(size)
-    clips_dir = clips_dir or default_clips_dir()
     with contextlib.ExitStack() as stack:
         display, virtual = ensure_display(None, size=(width, height))
         player = None
@@ -89,7 +85,8 @@ def run_demo(clips_dir: Path | None, seconds: int, size: str, out: TextIO, fps: 
             scene = MovingScene(display, rate=fps).start()
             stack.callback(scene.stop)
             game, window_id = _start_game(display, width, height)
-            stack.callback(lambda: (game.kill(), game.wait(10)))
+            stack.callback(game.wait, 10)
+            stack.callback(game.kill)  # callbacks run last first: kill, then wait
             from hindsight.demo.game import DemoPlayer
 
             player = DemoPlayer(display)
@@ -98,30 +95,18 @@ def run_demo(clips_dir: Path | None, seconds: int, size: str, out: TextIO, fps: 
             out.write("      playing a moving test scene with the demo game on top\n")
         else:
             out.write(f"[1/5] recording the screen of display {display} (no input is injected)\n")
-        config = RecorderConfig(
-            capture=CaptureConfig(display=display, fps=fps),
-            ring=RingConfig(buffer_seconds=max(10, seconds + 2)),
-            clips_dir=clips_dir,
-            default_clip_seconds=seconds,
+        plan = RecorderPlan(
+            overrides={"display": display, "fps": fps, "buffer_seconds": max(10, seconds + 2),
+                       "clip_seconds": seconds, "clips_dir": str(clips_dir) if clips_dir else None},
+            record_settings=False, hotkey=False, control=False, overlay_port=None,
         )
-        registry = MapRegistry(log_errors=False)
-        actions = ActionCapture(registry, buffer_seconds=config.ring.buffer_seconds, display=display)
-        contributors = [actions.contributor()]
-        for plugin in plugins:
-            contributors.extend(plugin.contributors())
-        session = RecordingSession(config, contributors=contributors)
-        for plugin in plugins:
-            stack.callback(plugin.detach)
-        session.start()
-        stack.callback(session.stop)
-        for plugin in plugins:
-            # The demo has no control channel or hotkey; the session and actions are what outputs use.
-            plugin.attach(SimpleNamespace(session=session, actions=actions))
-        actions.start()
-        stack.callback(actions.stop)
-        status = session.status()
-        out.write(f"[2/5] recording {status['source']} at {fps} fps with {status['encoder']} into a replay buffer;\n"
-                  f"      input becomes actions through {len(registry)} game action maps\n")
+        service = compose_recorder(plan)
+        service.start()
+        stack.callback(service.stop)
+        status = service.status()
+        maps = status.actions.maps if status.actions is not None else 0
+        out.write(f"[2/5] recording {status.capture.source} at {fps} fps with {status.encoder.name} into a replay "
+                  f"buffer;\n      input becomes actions through {maps} game action maps\n")
         out.flush()
         time.sleep(0.5)
         if player is not None:
@@ -134,26 +119,25 @@ def run_demo(clips_dir: Path | None, seconds: int, size: str, out: TextIO, fps: 
             time.sleep(seconds + 1)
         out.write(f"[4/5] saving the last {seconds} s, as the hotkey would\n")
         t0 = time.monotonic()
-        clip = session.save(seconds).wait(60)
+        clip = service.save(seconds).wait(60)
         save_ms = (time.monotonic() - t0) * 1000
-        status = session.status()
-        session.stop()  # outputs have heard of the clip once the saver has stopped
-        outputs = {plugin.name: plugin.status() for plugin in plugins}
+        service.stop()  # the outputs have heard of the clip once the recorder has stopped
+        status = service.last_status or service.status()
     facts = read_media_facts(clip.video_path)
     video = clip.manifest["video"]
-    game = clip.manifest.get("game")
+    played = clip.manifest.get("game")
     out.write(
-        f"[5/5] clip saved in {save_ms:.0f} ms{' for ' + game['title'] if game else ''}:\n"
+        f"[5/5] clip saved in {save_ms:.0f} ms{' for ' + played['title'] if played else ''}:\n"
         f"      {clip.path}\n"
         f"      video.mp4: {facts.width}x{facts.height} {facts.codec}, {facts.frames} frames, "
         f"{facts.duration_s:.2f} s at {float(facts.fps):g} fps (CFR: {'yes' if facts.cfr else 'no'}), "
         f"first frame a keyframe: {'yes' if facts.first_is_keyframe else 'no'}\n"
         f"      encoder {video['encoder']}, {video['dup_frames']} duplicated frames in the clip; "
-        f"recorder captured {status['frames_captured']} frames, {status['dup_frames']} duplicated\n"
+        f"recorder captured {status.capture.frames_captured} frames, {status.capture.dup_frames} duplicated\n"
         + _track_summary(clip.path)
         + f"      manifest.json lists {', '.join(clip.manifest['files'])} with their sha256\n"
-        + "".join(f"      clip {name}: {status['summary']}; `hindsight clips list` shows it\n"
-                  for name, status in outputs.items() if status.get("summary"))
+        + "".join(f"      clip {name}: {output.summary}; `hindsight clips list` shows it\n"
+                  for name, output in status.outputs.items() if output.summary)
     )
     out.flush()
     return 0

@@ -3,6 +3,9 @@
 Each dataclass checks itself on construction and raises :class:`ConfigError` with
 the setting's name and what is wrong. ``parse_*`` turn the CLI's and the settings
 file's text forms (``12M``, ``100,200,1280,720``) into these values.
+
+:data:`DEFAULTS` is the one place a default is defined: the dataclasses below, the
+settings reader, the command line's help texts and the demo all read it.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hindsight.paths import default_clips_dir
 from hindsight.recorder.errors import ConfigError
 
 __all__ = [
@@ -22,11 +26,56 @@ __all__ = [
     "parse_region",
     "parse_size",
     "CAPTURE_SOURCES",
+    "DEFAULTS",
+    "RecorderDefaults",
+    "format_bitrate",
 ]
 
 CAPTURE_SOURCES = ("auto", "x11grab", "mss", "fake")
 
 _SUFFIX = {"": 1, "k": 1_000, "m": 1_000_000, "g": 1_000_000_000}
+_MIB = 2**20
+
+
+@dataclass(frozen=True)
+class RecorderDefaults:
+    """What a recorder does when neither the settings file nor a flag says otherwise."""
+
+    monitor: int = 1
+    fps: int = 60
+    capture_source: str = "auto"
+    draw_cursor: bool = True
+    encoder: str = "auto"
+    bitrate_bps: int = 12_000_000  # bits per second
+    keyframe_interval_ms: int = 1000
+    preset: str = "ultrafast"
+    buffer_seconds: int = 30
+    max_buffer_mb: int = 1024
+    clip_seconds: int = 30
+    hotkey: str = "F8"
+    game: str = "auto"
+    input_enabled: bool = True
+    save_timeout_ms: int = 10_000
+
+    @property
+    def max_buffer_bytes(self) -> int:
+        return self.max_buffer_mb * _MIB
+
+    @property
+    def clips_dir(self) -> Path:
+        """The user's videos folder + Hindsight (``HINDSIGHT_CLIPS_DIR`` overrides it); read when asked."""
+        return default_clips_dir()
+
+
+DEFAULTS = RecorderDefaults()
+
+
+def format_bitrate(bps: int) -> str:
+    """Bits per second in FFmpeg's short form (``12M``, ``6500k``), the inverse of :func:`parse_bitrate`."""
+    for suffix, scale in (("G", 1_000_000_000), ("M", 1_000_000), ("k", 1_000)):
+        if bps % scale == 0:
+            return f"{bps // scale}{suffix}"
+    return str(bps)
 
 
 def parse_bitrate(text: str | int) -> int:
@@ -50,12 +99,13 @@ def parse_size(text: str | int) -> int:
     m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kKmMgG]?)i?[bB]?\s*", str(text))
     if not m:
         raise ConfigError(f"size {text!r}: expected a number with an optional k/M/G suffix, e.g. 512M")
-    scale = {"": 1, "k": 2**10, "m": 2**20, "g": 2**30}[m.group(2).lower()]
+    scale = {"": 1, "k": 2**10, "m": _MIB, "g": 2**30}[m.group(2).lower()]
     return int(float(m.group(1)) * scale)
 
 
 def parse_region(text: str | tuple[int, int, int, int]) -> tuple[int, int, int, int]:
     """``X,Y,W,H`` to a tuple of four ints."""
+    parts: list[str | int]
     if isinstance(text, tuple):
         parts = list(text)
     else:
@@ -71,13 +121,13 @@ def parse_region(text: str | tuple[int, int, int, int]) -> tuple[int, int, int, 
 class CaptureConfig:
     """What to capture and how often: a monitor, a region or a window, at ``fps``."""
 
-    monitor: int = 1
+    monitor: int = DEFAULTS.monitor
     region: tuple[int, int, int, int] | None = None
     window: str | None = None
     display: str | None = None
-    fps: int = 60
-    draw_cursor: bool = True
-    source: str = "auto"
+    fps: int = DEFAULTS.fps
+    draw_cursor: bool = DEFAULTS.draw_cursor
+    source: str = DEFAULTS.capture_source
 
     def __post_init__(self) -> None:
         if self.region is not None and self.window is not None:
@@ -100,10 +150,10 @@ class CaptureConfig:
 class EncoderConfig:
     """Which encoder and how: fixed keyframe interval, no B-frames, target bitrate."""
 
-    encoder: str = "auto"
-    bitrate_bps: int = 12_000_000
-    keyframe_interval_ms: int = 1000
-    preset: str = "ultrafast"
+    encoder: str = DEFAULTS.encoder
+    bitrate_bps: int = DEFAULTS.bitrate_bps
+    keyframe_interval_ms: int = DEFAULTS.keyframe_interval_ms
+    preset: str = DEFAULTS.preset
 
     def __post_init__(self) -> None:
         if not 100_000 <= self.bitrate_bps <= 1_000_000_000:
@@ -118,8 +168,8 @@ class EncoderConfig:
 class RingConfig:
     """How much the replay buffer keeps: seconds and a hard byte cap."""
 
-    buffer_seconds: int = 30
-    max_buffer_bytes: int = 1024 * 2**20
+    buffer_seconds: int = DEFAULTS.buffer_seconds
+    max_buffer_bytes: int = DEFAULTS.max_buffer_bytes
 
     def __post_init__(self) -> None:
         if not 2 <= self.buffer_seconds <= 3600:
@@ -135,13 +185,13 @@ class RecorderConfig:
     capture: CaptureConfig = field(default_factory=CaptureConfig)
     encoder: EncoderConfig = field(default_factory=EncoderConfig)
     ring: RingConfig = field(default_factory=RingConfig)
-    clips_dir: Path = Path("clips")
-    hotkey: str = "F8"
-    default_clip_seconds: int = 30
-    input_enabled: bool = True
-    game: str = "auto"
+    clips_dir: Path = field(default_factory=lambda: DEFAULTS.clips_dir)
+    hotkey: str = DEFAULTS.hotkey
+    default_clip_seconds: int = DEFAULTS.clip_seconds
+    input_enabled: bool = DEFAULTS.input_enabled
+    game: str = DEFAULTS.game
     maps_dirs: tuple[Path, ...] = ()
-    save_timeout_ms: int = 10_000
+    save_timeout_ms: int = DEFAULTS.save_timeout_ms
 
     def __post_init__(self) -> None:
         if not 1 <= self.default_clip_seconds <= self.ring.buffer_seconds:

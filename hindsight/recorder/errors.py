@@ -36,6 +36,9 @@ class DiskFullError(ExportError):
 class ControlError(HindsightError):
     """The control channel to a running recorder failed."""
 
+    #: the recorder-side exception class name when the recorder reported the error
+    error_type: str | None = None
+
 
 class RecorderNotRunning(ControlError):
     """``hindsight clip``/``status`` found no running recorder."""

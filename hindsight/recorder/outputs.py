@@ -11,7 +11,10 @@ thread (so it must only hand work off); :meth:`RecorderOutput.stop` on shutdown.
 :meth:`RecorderOutput.status` its section of ``status --json``.
 
 Outputs never stop a recording: one that fails logs once and reports it in its
-summary. The recorder imports no output; an output may import the recorder's public
+summary; the service logs whatever an output raises and goes on. The one exception
+is a :class:`~hindsight.errors.HindsightError` from :meth:`RecorderOutput.start` (a
+setting the user can fix, such as a bad port): the recorder then refuses to start,
+with that one line. The recorder imports no output; an output may import the recorder's public
 API (overlay) or only describe what it needs structurally (the uploader, which the
 dependency rule keeps apart from the recorder).
 """

@@ -1,122 +1,115 @@
-"""A running recorder: the session plus its control channel and save hotkey.
+"""A running recorder: the session, its control channel, its save hotkey and its outputs.
 
-This is what ``hindsight record`` runs (and what the desktop app will run in the
-background): it answers ``clip``, ``status`` and ``stop`` on the control channel,
-turns hotkey presses into save requests, and stops cleanly on a signal.
+This is what ``hindsight record`` and ``hindsight demo`` run, built by the composition
+root (``hindsight.app.compose``). It answers ``clip``, ``status`` and ``stop`` on the
+control channel, turns hotkey presses into save requests, hands every saved clip to
+the attached outputs (see :mod:`hindsight.recorder.outputs`) and stops cleanly on a
+signal. It is the :class:`~hindsight.recorder.outputs.RunningRecorder` its outputs see.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import signal
 import threading
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol
+from typing import Any
 
-from hindsight.recorder.actions.capture import ActionCapture
 from hindsight.actionmap.registry import MapRegistry
-from hindsight.bundle import SavedClip
+from hindsight.bundle import BundleContributor, SavedClip
+from hindsight.errors import HindsightError
+from hindsight.recorder.actions.capture import ActionCapture
 from hindsight.recorder.config import RecorderConfig
-from hindsight.recorder.control import create_server
+from hindsight.recorder.control import ControlServer, create_server
 from hindsight.recorder.errors import ConfigError
 from hindsight.recorder.input.hotkey import HotkeyListener, create_hotkey_listener
-from hindsight.overlay.web.server import LiveServer
+from hindsight.recorder.outputs import FocusedGame, RecorderOutput
+from hindsight.recorder.saver import SaveRequest
 from hindsight.recorder.session import RecordingSession
+from hindsight.recorder.status import ActionsStatus, ClipReply, OutputStatus, RecorderStatus
 
-__all__ = ["RecorderService", "ServicePlugin", "clip_summary"]
+__all__ = ["RecorderService"]
 
 log = logging.getLogger(__name__)
 
 
-def clip_summary(clip: SavedClip) -> dict[str, Any]:
-    video = clip.manifest["video"]
-    return {
-        "path": str(clip.path),
-        "clip_id": clip.clip_id,
-        "frames": video["frames"],
-        "dup_frames": video["dup_frames"],
-        "duration_s": video["duration_s"],
-        "encoder": video["encoder"],
-        "width": video["width"],
-        "height": video["height"],
-        "fps": video["fps"],
-    }
-
-
-class ServicePlugin(Protocol):
-    """An output attached to a running recorder (the clip library and uploader are one).
-
-    It may add files or manifest sections to every clip, is attached once the session
-    runs (to connect to ``service.session.clip_saved``), and reports a status section.
-    Plugins must not block the save path: heavy work goes to their own threads.
-    """
-
-    name: str
-
-    def contributors(self) -> Sequence[Any]: ...
-
-    def attach(self, service: RecorderService) -> None: ...
-
-    def detach(self) -> None: ...
-
-    def status(self) -> dict[str, Any]: ...
-
-
 class RecorderService:
-    """Session + control server + hotkey, with a clean stop on SIGINT/SIGTERM or ``stop``."""
+    """Session + control server + hotkey + outputs, with a clean stop on SIGINT/SIGTERM or ``stop``."""
 
     def __init__(
         self,
         config: RecorderConfig,
         *,
+        outputs: Sequence[RecorderOutput] = (),
         hotkey: bool = True,
+        control: bool = True,
         control_address: str | None = None,
         session: RecordingSession | None = None,
         on_event: Callable[[str], None] = lambda line: None,
-        plugins: Sequence[ServicePlugin] = (),
-        overlay_port: int | None = None,
     ) -> None:
-        self.config = config
-        self.plugins = list(plugins)
-        self.actions: ActionCapture | None = None
+        self._config = config
+        self.outputs = list(outputs)
+        self._actions: ActionCapture | None = None
         self.registry: MapRegistry | None = None
-        contributors = []
+        contributors: list[BundleContributor] = []
         if config.input_enabled:
             self.registry = MapRegistry(config.maps_dirs, log_errors=False)
-            self.actions = ActionCapture(
+            self._actions = ActionCapture(
                 self.registry, buffer_seconds=config.ring.buffer_seconds, display=config.capture.display,
                 game=config.game,
             )
-            contributors.append(self.actions.contributor())
-        for plugin in self.plugins:
-            contributors.extend(plugin.contributors())
+            contributors.append(self._actions.contributor())
+        for output in self.outputs:
+            contributors.extend(output.contributors())
         self.session = session or RecordingSession(config, contributors=contributors)
         self._hotkey_enabled = hotkey
+        self._control_enabled = control
         self._control_address = control_address
         self._on_event = on_event
         self._stop = threading.Event()
-        self._server = None
+        self._server: ControlServer | None = None
         self._hotkey: HotkeyListener | None = None
-        # The live overlay channel (browser source, overlay window); None: not served.
-        self._overlay_port = overlay_port
-        self.live: LiveServer | None = None
+        self._started: list[RecorderOutput] = []
+        self.last_status: RecorderStatus | None = None
+
+    # ---- what outputs see (RunningRecorder) --------------------------------------------
+
+    @property
+    def config(self) -> RecorderConfig:
+        return self._config
+
+    @property
+    def actions(self) -> ActionCapture | None:
+        return self._actions
+
+    def focused_game(self) -> FocusedGame | None:
+        """The matched game that has focus now, with its process id where the focus tracker knows it."""
+        capture = self._actions
+        game = capture.game if capture is not None else None
+        if capture is None or game is None:
+            return None
+        app = capture.app
+        return FocusedGame(game.id, app.pid if app is not None else None)
+
+    # ---- lifecycle -------------------------------------------------------------------
 
     def start(self) -> None:
         # Bind the control channel first: it refuses when another recorder is running,
         # before we grab the screen or the encoder.
-        self._server = create_server(self._handle, self._control_address)
-        self._server.start()
+        if self._control_enabled:
+            self._server = create_server(self._handle, self._control_address)
+            self._server.start()
         try:
             self.session.start()
             self.session.clip_saved.connect(self._on_clip_saved)
-            self.session.saver.save_failed.connect(self._on_save_failed)  # type: ignore[union-attr]
+            assert self.session.saver is not None
+            self.session.saver.save_failed.connect(self._on_save_failed)
             self.session.failed.connect(lambda err: self._stop.set())
-            if self.actions is not None:
-                self.actions.start()
-                if self._overlay_port is not None:
-                    self.live = LiveServer(self.actions, port=self._overlay_port).start()
-            for plugin in self.plugins:
-                plugin.attach(self)
+            if self._actions is not None:
+                self._actions.start()
+            for output in self.outputs:
+                self._start_output(output)
             if self._hotkey_enabled:
                 self._hotkey = create_hotkey_listener(self.config.hotkey, self._on_hotkey)
                 try:
@@ -127,6 +120,17 @@ class RecorderService:
         except BaseException:
             self.stop()
             raise
+
+    def _start_output(self, output: RecorderOutput) -> None:
+        try:
+            output.start(self)
+        except HindsightError:
+            raise  # a setting the user can fix (a bad port): refuse to start, in one line
+        except Exception:
+            # A broken output costs its own feature, never the recording.
+            log.exception("output %s failed to start; recording without it", output.name)
+            return
+        self._started.append(output)
 
     def install_signal_handlers(self) -> None:
         """SIGINT/SIGTERM stop the service; install before ``start`` so an early Ctrl+C still stops cleanly."""
@@ -144,27 +148,44 @@ class RecorderService:
         """One line per action map file that failed to load (the rest loaded)."""
         return [str(err) for err in self.registry.errors] if self.registry else []
 
-    def status(self) -> dict[str, Any]:
-        status = self.session.status()
-        status["actions"] = self.actions.status() if self.actions is not None else None
-        status["overlay"] = self.live.status() if self.live is not None else None
-        for plugin in self.plugins:
-            status[plugin.name] = plugin.status()
-        return status
+    def save(self, seconds: int | None = None) -> SaveRequest:
+        """Ask for the last ``seconds`` (the configured clip length if None); returns at once."""
+        return self.session.save(seconds)
+
+    def status(self) -> RecorderStatus:
+        actions = self._actions
+        return dataclasses.replace(
+            self.session.status(),
+            actions=ActionsStatus.from_capture(actions.status()) if actions is not None else None,
+            outputs={output.name: self._output_status(output) for output in self.outputs},
+        )
+
+    @staticmethod
+    def _output_status(output: RecorderOutput) -> OutputStatus:
+        try:
+            return OutputStatus(output.summary(), dict(output.status()))
+        except Exception as err:
+            log.debug("output %s status failed", output.name, exc_info=True)
+            return OutputStatus(f"status unavailable ({type(err).__name__}: {err})")
 
     def stop(self) -> None:
+        """Stop in the order that loses nothing: input, session (the save in flight), then outputs."""
         self._stop.set()
         if self._hotkey is not None:
             self._hotkey.stop()
             self._hotkey = None
-        if self.live is not None:
-            self.live.stop()
-            self.live = None
-        if self.actions is not None:
-            self.actions.stop()
+        if self._actions is not None:
+            self._actions.stop()
         self.session.stop()
-        for plugin in self.plugins:
-            plugin.detach()
+        if self._started:
+            # Every output has now heard of every clip; keep what they said before they close.
+            self.last_status = self.status()
+        for output in reversed(self._started):
+            try:
+                output.stop()
+            except Exception:
+                log.exception("output %s failed to stop", output.name)
+        self._started = []
         if self._server is not None:
             self._server.stop()
             self._server = None
@@ -179,7 +200,13 @@ class RecorderService:
             log.warning("hotkey save refused: %s", err)
 
     def _on_clip_saved(self, clip: SavedClip) -> None:
+        # On the saver thread, after the rename; outputs only hand work off from here.
         self._on_event(f"saved {clip.path}")
+        for output in self._started:
+            try:
+                output.clip_saved(clip)
+            except Exception:
+                log.exception("output %s failed on clip %s; recording goes on", output.name, clip.clip_id)
 
     def _on_save_failed(self, request: object, err: BaseException) -> None:
         self._on_event(f"save failed: {err}")
@@ -187,14 +214,14 @@ class RecorderService:
     def _handle(self, message: dict[str, Any]) -> dict[str, Any]:
         cmd = message.get("cmd")
         if cmd == "status":
-            return self.status()
+            return self.status().to_json()
         if cmd == "clip":
             seconds = message.get("seconds")
             if seconds is not None and (not isinstance(seconds, int) or isinstance(seconds, bool)):
                 raise ConfigError(f"--seconds {seconds!r}: must be a whole number")
             request = self.session.save(seconds)
             clip = request.wait(self.config.save_timeout_ms / 1000 + 60)
-            return {**clip_summary(clip), "merged": request.merged}
+            return ClipReply.from_clip(clip, request.merged).to_json()
         if cmd == "stop":
             self._stop.set()
             return {"stopping": True}

@@ -23,18 +23,26 @@ from typing import Any
 import av
 from av.video.reformatter import VideoReformatter
 
-from hindsight.errors import HindsightError
 from hindsight.bundle import BundleContributor
-from hindsight.recorder.export.bundle_writer import sweep_partial_bundles
-from hindsight.recorder.video import CaptureSource, choose_capture_source
 from hindsight.clock import NS_PER_S, now_ns, sleep_until_ns
+from hindsight.errors import HindsightError
 from hindsight.recorder.config import RecorderConfig
-from hindsight.recorder.video.encoder_chooser import CANDIDATES, EncoderChooser, EncoderFactory
-from hindsight.recorder.video.encoder import VideoEncoder
 from hindsight.recorder.errors import CaptureError, EncoderError, ExportError
+from hindsight.recorder.export.bundle_writer import sweep_partial_bundles
 from hindsight.recorder.pacer import FramePacer
 from hindsight.recorder.ring import PacketRing
 from hindsight.recorder.saver import ClipSaver, SaveRequest
+from hindsight.recorder.status import (
+    BufferStatus,
+    CaptureStatus,
+    EncoderStatus,
+    RecorderState,
+    RecorderStatus,
+    SavesStatus,
+)
+from hindsight.recorder.video import CaptureSource, choose_capture_source
+from hindsight.recorder.video.encoder import VideoEncoder
+from hindsight.recorder.video.encoder_chooser import CANDIDATES, EncoderChooser, EncoderFactory
 from hindsight.signals import Signal
 
 __all__ = ["RecordingSession", "FrameCounters"]
@@ -92,6 +100,9 @@ class RecordingSession:
         self._stopped = threading.Event()
         self._threads: list[threading.Thread] = []
         self._started_ns = 0
+        # What the source was, kept for the status after it is closed.
+        self._source_desc: str | None = None
+        self._size: tuple[int, int] | None = None
         self.ring: PacketRing | None = None
         self.saver: ClipSaver | None = None
 
@@ -110,6 +121,7 @@ class RecordingSession:
         source = self._source or choose_capture_source(self.config.capture)
         source.open()
         self._source = source
+        self._source_desc, self._size = source.describe(), (source.width, source.height)
         try:
             self._chooser = EncoderChooser(
                 self.config.encoder, source.width, source.height, self.config.capture.fps,
@@ -176,39 +188,53 @@ class RecordingSession:
             raise ExportError(f"--seconds {seconds}: must be 1..{self.config.ring.buffer_seconds} (the buffer length)")
         return self.saver.request(seconds, t_req_ns)
 
-    def status(self) -> dict[str, Any]:
+    def status(self) -> RecorderStatus:
+        """The session's part of the recorder's status (no actions, no outputs: the service adds those)."""
         ring = self.ring.stats() if self.ring else None
         elapsed_s = max((now_ns() - self._started_ns) / NS_PER_S, 1e-9) if self._started_ns else 0.0
         c = self.counters
         saver = self.saver
-        return {
-            "state": "failed" if self.error else ("stopped" if self._stopping.is_set() else "recording"),
-            "error": str(self.error) if self.error else None,
-            "pid": os.getpid(),
-            "source": self._source.describe() if self._source else None,
-            "width": self._source.width if self._source else None,
-            "height": self._source.height if self._source else None,
-            "fps_target": self.config.capture.fps,
-            "fps_captured": round(c.captured / elapsed_s, 2) if elapsed_s else 0.0,
-            "uptime_s": round(elapsed_s, 1),
-            "frames": c.captured + c.dup_frames,
-            "frames_captured": c.captured,
-            "dup_frames": c.dup_frames,
-            "queue_drops": c.queue_drops,
-            "encoder": self._encoder.name if self._encoder else None,
-            "encoder_fallbacks": c.encoder_fallbacks,
-            "encoders_rejected": dict(self._chooser.rejected) if self._chooser else {},
-            "buffer_seconds": round(ring.seconds, 2) if ring else 0.0,
-            "buffer_bytes": ring.bytes if ring else 0,
-            "buffer_max_seconds": self.config.ring.buffer_seconds,
-            "buffer_max_bytes": self.config.ring.max_buffer_bytes,
-            "clips_dir": str(self.config.clips_dir),
-            "saves": saver.saves if saver else 0,
-            "save_failures": saver.failures if saver else 0,
-            "last_clip": str(saver.last_clip.path) if saver and saver.last_clip else None,
-            "last_save_ms": saver.last_save_ms if saver else None,
-            "last_save_error": saver.last_error if saver else None,
-        }
+        width, height = self._size or (None, None)
+        if self.error is not None:
+            state = RecorderState.FAILED
+        else:
+            state = RecorderState.STOPPED if self._stopping.is_set() else RecorderState.RECORDING
+        return RecorderStatus(
+            state=state,
+            error=str(self.error) if self.error else None,
+            pid=os.getpid(),
+            uptime_s=round(elapsed_s, 1),
+            capture=CaptureStatus(
+                source=self._source_desc,
+                width=width,
+                height=height,
+                fps_target=self.config.capture.fps,
+                fps_captured=round(c.captured / elapsed_s, 2) if elapsed_s else 0.0,
+                frames=c.captured + c.dup_frames,
+                frames_captured=c.captured,
+                dup_frames=c.dup_frames,
+                queue_drops=c.queue_drops,
+            ),
+            encoder=EncoderStatus(
+                name=self._encoder.name if self._encoder else None,
+                fallbacks=c.encoder_fallbacks,
+                rejected=dict(self._chooser.rejected) if self._chooser else {},
+            ),
+            buffer=BufferStatus(
+                seconds=round(ring.seconds, 2) if ring else 0.0,
+                bytes=ring.bytes if ring else 0,
+                max_seconds=self.config.ring.buffer_seconds,
+                max_bytes=self.config.ring.max_buffer_bytes,
+            ),
+            saves=SavesStatus(
+                clips_dir=str(self.config.clips_dir),
+                saved=saver.saves if saver else 0,
+                failed=saver.failures if saver else 0,
+                last_clip=str(saver.last_clip.path) if saver and saver.last_clip else None,
+                last_save_ms=saver.last_save_ms if saver else None,
+                last_error=saver.last_error if saver else None,
+            ),
+        )
 
     def _manifest_facts(self) -> dict[str, Any]:
         return {"capture": {"source": self._source.name if self._source else None}}

@@ -12,12 +12,14 @@ from pathlib import Path
 from typing import Any
 
 from hindsight.errors import HindsightError
-from hindsight.paths import default_clips_dir, settings_path
+from hindsight.paths import settings_path
 from hindsight.recorder.config import (
+    DEFAULTS,
     CaptureConfig,
     EncoderConfig,
     RecorderConfig,
     RingConfig,
+    format_bitrate,
     parse_bitrate,
     parse_region,
     parse_size,
@@ -50,16 +52,16 @@ RECORD_KEYS: dict[str, type | tuple[type, ...]] = {
     "maps_dirs": list,
 }
 
-DEFAULT_SETTINGS_TEXT = """\
+DEFAULT_SETTINGS_TEXT = f"""\
 # Hindsight settings. Command-line flags override these.
 [record]
-fps = 60
-buffer_seconds = 30          # how far back a save can reach
-max_buffer_mb = 1024         # hard cap on the replay buffer's memory
-bitrate = "12M"
-encoder = "auto"             # or h264_nvenc, h264_qsv, h264_amf, libx264, ...
-clip_seconds = 30            # what the hotkey saves
-hotkey = "F8"
+fps = {DEFAULTS.fps}
+buffer_seconds = {DEFAULTS.buffer_seconds}          # how far back a save can reach
+max_buffer_mb = {DEFAULTS.max_buffer_mb}         # hard cap on the replay buffer's memory
+bitrate = "{format_bitrate(DEFAULTS.bitrate_bps)}"
+encoder = "{DEFAULTS.encoder}"             # or h264_nvenc, h264_qsv, h264_amf, libx264, ...
+clip_seconds = {DEFAULTS.clip_seconds}            # what the hotkey saves
+hotkey = "{DEFAULTS.hotkey}"
 # clips_dir = "~/Videos/Hindsight"
 # monitor = 1
 # region = "0,0,1280,720"
@@ -82,34 +84,35 @@ def build_recorder_config(overrides: Mapping[str, Any], settings: Mapping[str, A
             raise ConfigError("give one of --monitor, --region or --window")
     try:
         capture = CaptureConfig(
-            monitor=merged.get("monitor", 1),
+            monitor=merged.get("monitor", DEFAULTS.monitor),
             region=parse_region(merged["region"]) if merged.get("region") else None,
             window=merged.get("window"),
             display=merged.get("display"),
-            fps=merged.get("fps", 60),
-            draw_cursor=merged.get("draw_cursor", True),
-            source=merged.get("capture_source", "auto"),
+            fps=merged.get("fps", DEFAULTS.fps),
+            draw_cursor=merged.get("draw_cursor", DEFAULTS.draw_cursor),
+            source=merged.get("capture_source", DEFAULTS.capture_source),
         )
         encoder = EncoderConfig(
-            encoder=merged.get("encoder", "auto"),
-            bitrate_bps=parse_bitrate(merged.get("bitrate", "12M")),
-            keyframe_interval_ms=merged.get("keyframe_interval_ms", 1000),
-            preset=merged.get("preset", "ultrafast"),
+            encoder=merged.get("encoder", DEFAULTS.encoder),
+            bitrate_bps=parse_bitrate(merged.get("bitrate", DEFAULTS.bitrate_bps)),
+            keyframe_interval_ms=merged.get("keyframe_interval_ms", DEFAULTS.keyframe_interval_ms),
+            preset=merged.get("preset", DEFAULTS.preset),
         )
         ring = RingConfig(
-            buffer_seconds=merged.get("buffer_seconds", 30),
-            max_buffer_bytes=parse_size(f"{merged['max_buffer_mb']}M") if "max_buffer_mb" in merged else 1024 * 2**20,
+            buffer_seconds=merged.get("buffer_seconds", DEFAULTS.buffer_seconds),
+            max_buffer_bytes=parse_size(f"{merged.get('max_buffer_mb', DEFAULTS.max_buffer_mb)}M"),
         )
-        clips_dir = Path(merged["clips_dir"]).expanduser() if merged.get("clips_dir") else default_clips_dir()
+        clips_dir = Path(merged["clips_dir"]).expanduser() if merged.get("clips_dir") else DEFAULTS.clips_dir
         return RecorderConfig(
             capture=capture,
             encoder=encoder,
             ring=ring,
             clips_dir=clips_dir,
-            hotkey=merged.get("hotkey", "F8"),
-            default_clip_seconds=merged.get("clip_seconds", min(30, ring.buffer_seconds)),
-            input_enabled=merged.get("input", True),
-            game=merged.get("game", "auto"),
+            hotkey=merged.get("hotkey", DEFAULTS.hotkey),
+            # A short buffer makes the default clip as long as the buffer, not an error.
+            default_clip_seconds=merged.get("clip_seconds", min(DEFAULTS.clip_seconds, ring.buffer_seconds)),
+            input_enabled=merged.get("input", DEFAULTS.input_enabled),
+            game=merged.get("game", DEFAULTS.game),
             maps_dirs=tuple(Path(d).expanduser() for d in merged.get("maps_dirs") or ()),
         )
     except HindsightError:

@@ -42,14 +42,14 @@ def measure_recorder(display: str, fps: int, warmup_s: float, seconds: float) ->
         cpu1, s1 = cpu_seconds(rec.ps), rec.status()
     finally:
         rec.stop()
-    slots = s1["frames"] - s0["frames"]
+    slots = s1["capture"]["frames"] - s0["capture"]["frames"]
     return {
         "cpu_s": round(cpu1 - cpu0, 3),
         "slots": slots,
-        "frames_captured": s1["frames_captured"] - s0["frames_captured"],
-        "dup_frames": s1["dup_frames"] - s0["dup_frames"],
-        "queue_drops": s1["queue_drops"] - s0["queue_drops"],
-        "encoder": s1["encoder"],
+        "frames_captured": s1["capture"]["frames_captured"] - s0["capture"]["frames_captured"],
+        "dup_frames": s1["capture"]["dup_frames"] - s0["capture"]["dup_frames"],
+        "queue_drops": s1["capture"]["queue_drops"] - s0["capture"]["queue_drops"],
+        "encoder": s1["encoder"]["name"],
     }
 
 

@@ -47,7 +47,7 @@ def main() -> None:
             while (elapsed := time.monotonic() - t0) < args.minutes * 60:
                 rss_mb = rec.ps.memory_info().rss / 2**20
                 samples.append((elapsed / 60, rss_mb))
-                ring_mb.append(rec.status()["buffer_bytes"] / 2**20)
+                ring_mb.append(rec.status()["buffer"]["bytes"] / 2**20)
                 time.sleep(args.interval)
             status = rec.status()
         finally:
@@ -69,8 +69,8 @@ def main() -> None:
         "ring_mb_max": round(max(ring_mb), 1),
         "slope_after_fill_mb_per_min": round(slope_mb_per_min(filled), 3),
         "slope_second_half_mb_per_min": round(slope_mb_per_min(second_half), 3),
-        "dup_frames": status["dup_frames"],
-        "frames": status["frames"],
+        "dup_frames": status["capture"]["dup_frames"],
+        "frames": status["capture"]["frames"],
         "samples": [(round(t, 2), round(m, 1)) for t, m in samples],
         "meets_target": max_rss <= budget_mb and abs(slope_mb_per_min(second_half)) < 1.0,
     })

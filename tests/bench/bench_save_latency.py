@@ -69,7 +69,7 @@ def hotkey_latencies(display: str, buffer_s: int, saves: int, gap_s: float) -> t
             if not line:
                 raise RuntimeError(f"the recorder exited: {rec.proc.stderr.read()}")
             saved.append((time.monotonic() - t0) * 1000)
-            internal.append(rec.status()["last_save_ms"])
+            internal.append(rec.status()["saves"]["last_save_ms"])
             if heard:
                 delivered.append((heard[0] - t0) * 1000)
             assert Path(line[6:].strip()).is_dir()

@@ -108,7 +108,7 @@ def test_live_overlay_with_the_real_recorder(tmp_path: Path, qt_app) -> None:
             parts = urlsplit(url)
             token = parse_qs(parts.query)["token"][0]
             status = json.loads(run_cli("status", "--json").stdout)
-            assert status["overlay"]["url"] == url and parts.hostname == "127.0.0.1"
+            assert status["outputs"]["overlay"]["url"] == url and parts.hostname == "127.0.0.1"
             conn = http.client.HTTPConnection("127.0.0.1", parts.port, timeout=5)
             conn.request("GET", f"/layout?token={token}")
             layout = layout_from_json(json.loads(conn.getresponse().read()))

@@ -48,7 +48,7 @@ class RecorderProcess:
                 line = self.lines.get(timeout=0.2)
             except queue.Empty:
                 if self.proc.poll() is not None and self.lines.empty():
-                    raise AssertionError(f"recorder exited {self.proc.returncode}: {''.join(self.stderr)}")
+                    raise AssertionError(f"recorder exited {self.proc.returncode}: {''.join(self.stderr)}") from None
                 continue
             if line.startswith(prefix):
                 return line

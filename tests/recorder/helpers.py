@@ -8,10 +8,10 @@ from pathlib import Path
 
 import av
 
-from hindsight.recorder.video import read_counter
 from hindsight.recorder.config import CaptureConfig, EncoderConfig, RecorderConfig, RingConfig
-from hindsight.recorder.video.encoder import VideoEncoder
 from hindsight.recorder.errors import EncoderError
+from hindsight.recorder.video import read_counter
+from hindsight.recorder.video.encoder import VideoEncoder
 
 
 def fake_config(clips_dir: Path, *, fps: int = 30, buffer_seconds: int = 10, clip_seconds: int = 3,

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from hindsight.recorder.config import DEFAULTS, format_bitrate
 from hindsight.recorder.export.mediainfo import read_media_facts
 from tests.recorder.cli_proc import run_cli
 from tests.recorder.helpers import check_manifest_digests
@@ -21,6 +22,12 @@ def test_record_help_explains_every_option() -> None:
         match = re.search(rf"{option}[^\n]*\n?\s+\S", result.stdout)
         assert match, f"{option} is not explained"
     assert "settings.toml" in result.stdout
+    # Each default shown is the one the recorder uses (defined once, in DEFAULTS).
+    text = " ".join(result.stdout.split())
+    for option, default in (("--fps", DEFAULTS.fps), ("--buffer-seconds", DEFAULTS.buffer_seconds),
+                            ("--max-buffer-mb", DEFAULTS.max_buffer_mb), ("--clip-seconds", DEFAULTS.clip_seconds),
+                            ("--bitrate", format_bitrate(DEFAULTS.bitrate_bps)), ("--hotkey", DEFAULTS.hotkey)):
+        assert re.search(rf"{option} \S+ [^-]*\(default {default}[,)]", text), f"{option} does not show {default}"
 
 
 def test_top_level_help_lists_commands() -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from hindsight.recorder.export.mediainfo import read_media_facts
+from hindsight.recorder.status import RecorderStatus
 from tests.recorder.cli_proc import RecorderProcess, clip_folders, run_cli
 from tests.recorder.helpers import check_manifest_digests
 from tests.x11 import moving_scene, xvfb  # noqa: F401
@@ -34,11 +35,15 @@ def recorder(xvfb, moving_scene, isolated_user_dirs):  # noqa: F811
 def test_clip_status_hotkey_and_clean_stop(recorder: RecorderProcess, xvfb, isolated_user_dirs) -> None:  # noqa: F811
     clips_dir = isolated_user_dirs["clips"]
     time.sleep(6)
-    status = json.loads(run_cli("status", "--json").stdout)
-    assert status["state"] == "recording" and status["encoder"] == "libx264"
-    assert status["buffer_seconds"] >= 5 and status["fps_target"] == 30
+    status = RecorderStatus.from_json(json.loads(run_cli("status", "--json").stdout))
+    assert status.state == "recording" and status.encoder.name == "libx264"
+    assert status.buffer.seconds >= 5 and status.capture.fps_target == 30
+    assert status.actions is not None and status.actions.input_sources
+    assert sorted(status.outputs) == ["library", "overlay"]
     human = run_cli("status")
     assert human.returncode == 0 and "buffer" in human.stdout and "libx264" in human.stdout
+    assert f"overlay    {status.outputs['overlay'].details['url']}" in human.stdout
+    assert f"library    {status.outputs['library'].summary}" in human.stdout
 
     result = run_cli("clip", "--seconds", "5")
     assert result.returncode == 0, result.stderr

@@ -5,16 +5,17 @@ from __future__ import annotations
 import os
 import subprocess
 import time
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
 
-from hindsight.recorder.export.bundle_writer import sweep_partial_bundles
-from hindsight.recorder.video import FakeSource
 from hindsight.clock import NS_PER_S, now_ns
 from hindsight.recorder.errors import CaptureError, DiskFullError, EncoderError, ExportError
+from hindsight.recorder.export.bundle_writer import sweep_partial_bundles
 from hindsight.recorder.export.mediainfo import read_media_facts
 from hindsight.recorder.session import RecordingSession
+from hindsight.recorder.video import FakeSource
 from tests.recorder.helpers import (
     check_manifest_digests,
     decoded_counters,
@@ -63,7 +64,7 @@ def test_clip_reads_back_as_the_manifest_says(session: RecordingSession) -> None
     assert manifest["clock"]["first_frame_t_ns"] <= t_req - 3 * NS_PER_S
     # Each decoded frame is the next grab (or a flagged repeat): nothing reordered or lost.
     counters = decoded_counters(clip.video_path)
-    steps = [b - a for a, b in zip(counters, counters[1:])]
+    steps = [b - a for a, b in pairwise(counters)]
     assert all(s in (0, 1) for s in steps)
     assert steps.count(0) == video["dup_frames"]
     assert clip.path.name.startswith("Desktop ")
@@ -97,9 +98,9 @@ def test_encoder_that_cannot_open_is_skipped(tmp_path: Path) -> None:
     session = RecordingSession(fake_config(tmp_path / "c"), encoder_factory=faulty_factory,
                                encoder_candidates=("broken_hw", "libx264"))
     with session:
-        status = session.status()
-        assert status["encoder"] == "libx264"
-        assert "simulated missing driver" in status["encoders_rejected"]["broken_hw"]
+        encoder = session.status().encoder
+        assert encoder.name == "libx264"
+        assert "simulated missing driver" in encoder.rejected["broken_hw"]
 
 
 def test_forced_encoder_that_fails_is_one_clear_error(tmp_path: Path) -> None:
@@ -113,13 +114,13 @@ def test_encoder_dying_mid_run_falls_back_and_keeps_the_buffer(tmp_path: Path) -
     session = RecordingSession(fake_config(tmp_path / "c", buffer_seconds=10), encoder_factory=faulty_factory,
                                encoder_candidates=("flaky_hw", "libx264"))
     with session:
-        assert session.status()["encoder"] == "flaky_hw"
+        assert session.status().encoder.name == "flaky_hw"
         oldest = None
-        wait_for(lambda: session.status()["encoder_fallbacks"] == 1)
+        wait_for(lambda: session.status().encoder.fallbacks == 1)
         oldest = session.ring.stats().oldest_t_ns
         wait_for(lambda: buffered_seconds(session) >= 3.5)
         status = session.status()
-        assert status["encoder"] == "libx264" and status["state"] == "recording"
+        assert status.encoder.name == "libx264" and status.state == "recording"
         assert session.ring.stats().oldest_t_ns == oldest  # nothing thrown away at the switch
         clip = session.save(3).wait(30)
     video = clip.manifest["video"]
@@ -128,7 +129,7 @@ def test_encoder_dying_mid_run_falls_back_and_keeps_the_buffer(tmp_path: Path) -
     assert facts.first_is_keyframe and facts.cfr and facts.frames == video["frames"]
     counters = decoded_counters(clip.video_path)
     assert counters[0] <= 2  # the clip reaches back before the switch (frame 45 of the first encoder)
-    assert all(b - a in (0, 1) for a, b in zip(counters, counters[1:]))
+    assert all(b - a in (0, 1) for a, b in pairwise(counters))
 
 
 def test_dying_capture_source_stops_with_a_clear_error(tmp_path: Path) -> None:
@@ -139,7 +140,7 @@ def test_dying_capture_source_stops_with_a_clear_error(tmp_path: Path) -> None:
     try:
         assert session.wait(10), "session should stop by itself"
         assert isinstance(session.error, CaptureError)
-        assert session.status()["state"] == "failed"
+        assert session.status().state == "failed"
         with pytest.raises(CaptureError):
             session.save(1)
     finally:
@@ -181,12 +182,12 @@ def test_full_disk_fails_one_save_and_the_next_works(tmp_path: Path) -> None:
             wait_for(lambda: buffered_seconds(session) >= 5.5)
             with pytest.raises(DiskFullError, match="is full"):
                 session.save(5).wait(20)
-            assert session.status()["state"] == "recording"
+            assert session.status().state == "recording"
             assert [p.name for p in mnt.iterdir()] == ["ballast"]  # no half clip left behind
             ballast.unlink()
             clip = session.save(1).wait(20)
             check_manifest_digests(clip.path)
-            assert session.status()["save_failures"] == 1
+            assert session.status().saves.failed == 1
     finally:
         subprocess.run(["umount", str(mnt)], check=True)
 

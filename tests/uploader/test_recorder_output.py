@@ -56,7 +56,8 @@ def test_a_saved_clip_is_uploaded_in_the_background_by_the_instant_policy(
         assert "overlay    http://127.0.0.1:" in human
     finally:
         rec.stop()
-    assert status["library"]["states"]["uploaded"] == 1 and status["library"]["policy"] == "instant"
+    library = status["outputs"]["library"]
+    assert library["states"]["uploaded"] == 1 and library["policy"] == "instant"
     folder = Path(clip["path"])
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["privacy"]["consent_version"] == {"clips": "clips-1", "dataset": None}
@@ -88,7 +89,7 @@ def test_a_damaged_library_never_stops_recording(xvfb, moving_scene, isolated_us
         status = json.loads(run_cli("status", "--json").stdout)
     finally:
         rec.stop()
-    assert "damaged" in status["library"]["error"]
+    assert "damaged" in status["outputs"]["library"]["error"]
     assert sum("clip library off for this run" in line for line in rec.stderr) == 1
 
 

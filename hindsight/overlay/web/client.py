@@ -39,11 +39,10 @@ def find_live_url() -> str:
         ) from None
     except ControlError as err:
         raise LiveChannelError(f"cannot ask the recorder for its overlay: {err}") from None
-    overlay = status.get("overlay")
-    if not overlay or not overlay.get("url"):
+    overlay = (status.get("outputs") or {}).get("overlay") or {}
+    if not overlay.get("url"):
         raise LiveChannelError(
-            "the running recorder serves no overlay (it was started with --no-overlay-server "
-            "or --no-input)"
+            "the running recorder serves no overlay (it was started with --no-overlay-server)"
         )
     return str(overlay["url"])
 

@@ -124,6 +124,7 @@ class UnixSocketServer(ControlServer):
     def stop(self) -> None:
         if self._sock is None:
             return
+        assert self._wake_w is not None and self._wake_r is not None and self._thread is not None
         try:
             self._wake_w.send(b"x")
         except OSError:

@@ -44,7 +44,7 @@ class GameEnv:
         try:
             rec.wait_line("recording ")
             deadline = time.monotonic() + 10
-            while json.loads(run_cli("status", "--json").stdout)["actions"]["game"] is None:
+            while json.loads(run_cli("status", "--json").stdout)["actions"]["game_id"] is None:
                 assert time.monotonic() < deadline, "the test game was not recognised"
                 time.sleep(0.2)
         except BaseException:

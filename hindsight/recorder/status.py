@@ -1,0 +1,209 @@
+"""What a running recorder reports about itself, typed, with one JSON form.
+
+:class:`RecorderStatus` is built by the session (capture, encoder, buffer, saves) and
+completed by the service (actions, each attached output's section). It crosses the
+control channel as ``to_json()`` and is read back with ``from_json()``, so the
+``status`` reply, ``hindsight status --json`` and every client agree on one shape.
+:class:`ClipReply` is the same for the reply to a ``clip`` request.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from hindsight.bundle import SavedClip
+from hindsight.recorder.errors import ControlError
+
+__all__ = [
+    "ActionsStatus",
+    "BufferStatus",
+    "CaptureStatus",
+    "ClipReply",
+    "EncoderStatus",
+    "InputCounts",
+    "OutputStatus",
+    "RecorderState",
+    "RecorderStatus",
+    "SavesStatus",
+]
+
+
+class RecorderState(StrEnum):
+    RECORDING = "recording"
+    STOPPED = "stopped"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class CaptureStatus:
+    """The capture source and what happened to its frames (every drop counted)."""
+
+    source: str | None
+    width: int | None
+    height: int | None
+    fps_target: int
+    fps_captured: float
+    frames: int
+    frames_captured: int
+    dup_frames: int
+    queue_drops: int
+
+
+@dataclass(frozen=True)
+class EncoderStatus:
+    name: str | None
+    fallbacks: int
+    rejected: dict[str, str]
+
+
+@dataclass(frozen=True)
+class BufferStatus:
+    """How much the replay buffer holds now, and at most."""
+
+    seconds: float
+    bytes: int
+    max_seconds: int
+    max_bytes: int
+
+
+@dataclass(frozen=True)
+class SavesStatus:
+    clips_dir: str
+    saved: int
+    failed: int
+    last_clip: str | None
+    last_save_ms: float | None
+    last_error: str | None
+
+
+@dataclass(frozen=True)
+class InputCounts:
+    """Translated input, and input dropped by each privacy rule (never silently)."""
+
+    translated: int
+    unmapped_dropped: int
+    redacted_dropped: int
+    unfocused_dropped: int
+    queue_dropped: int
+    context_switches: int
+
+
+@dataclass(frozen=True)
+class ActionsStatus:
+    """The action capture: the focused game, its context and the input counters."""
+
+    game_id: str | None
+    game_title: str | None
+    context: str | None
+    maps: int
+    input_sources: tuple[str, ...]
+    inputs: InputCounts
+
+    @classmethod
+    def from_capture(cls, report: Mapping[str, Any]) -> ActionsStatus:
+        """From the action capture's own status report."""
+        game = report.get("game") or {}
+        return cls(game_id=game.get("id"), game_title=game.get("title"), context=report.get("context"),
+                   maps=report["maps"], input_sources=tuple(report["input_sources"]),
+                   inputs=InputCounts(**report["inputs"]))
+
+
+@dataclass(frozen=True)
+class OutputStatus:
+    """An attached output's one-line summary and its own section (opaque to the recorder)."""
+
+    summary: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RecorderStatus:
+    state: RecorderState
+    error: str | None
+    pid: int
+    uptime_s: float
+    capture: CaptureStatus
+    encoder: EncoderStatus
+    buffer: BufferStatus
+    saves: SavesStatus
+    actions: ActionsStatus | None = None  # None: input actions are off
+    outputs: dict[str, OutputStatus] = field(default_factory=dict)  # by output name
+
+    def to_json(self) -> dict[str, Any]:
+        """The one JSON form; an output's section is its details with its ``summary`` beside them."""
+        data = dataclasses.asdict(self)
+        data["state"] = str(self.state)
+        data["outputs"] = {name: {**out.details, "summary": out.summary} for name, out in self.outputs.items()}
+        return data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> RecorderStatus:
+        """Read back :meth:`to_json` (keys it does not know, such as the reply's ``ok``, are ignored)."""
+        try:
+            actions = data.get("actions")
+            return cls(
+                state=RecorderState(data["state"]),
+                error=data.get("error"),
+                pid=data["pid"],
+                uptime_s=data["uptime_s"],
+                capture=_known(CaptureStatus, data["capture"]),
+                encoder=_known(EncoderStatus, data["encoder"]),
+                buffer=_known(BufferStatus, data["buffer"]),
+                saves=_known(SavesStatus, data["saves"]),
+                actions=None if actions is None else ActionsStatus(
+                    **{**_fields(ActionsStatus, actions), "input_sources": tuple(actions["input_sources"]),
+                       "inputs": _known(InputCounts, actions["inputs"])}),
+                outputs={name: OutputStatus(str(section.get("summary", "")),
+                                            {k: v for k, v in section.items() if k != "summary"})
+                         for name, section in (data.get("outputs") or {}).items()},
+            )
+        except (KeyError, TypeError, ValueError, AttributeError) as err:
+            raise ControlError(f"the recorder's status could not be read ({type(err).__name__}: {err}); "
+                               "is it another version of Hindsight?") from None
+
+
+@dataclass(frozen=True)
+class ClipReply:
+    """What ``hindsight clip`` hears back: where the clip is and what it holds."""
+
+    path: str
+    clip_id: str
+    frames: int
+    dup_frames: int
+    duration_s: float
+    encoder: str
+    width: int
+    height: int
+    fps: int
+    merged: int  # presses that joined this save while it was in flight
+
+    @classmethod
+    def from_clip(cls, clip: SavedClip, merged: int) -> ClipReply:
+        video = clip.manifest["video"]
+        return cls(path=str(clip.path), clip_id=clip.clip_id, frames=video["frames"],
+                   dup_frames=video["dup_frames"], duration_s=video["duration_s"], encoder=video["encoder"],
+                   width=video["width"], height=video["height"], fps=video["fps"], merged=merged)
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ClipReply:
+        try:
+            return _known(cls, data)
+        except (TypeError, AttributeError) as err:
+            raise ControlError(f"the recorder's clip reply could not be read: {err}") from None
+
+
+def _fields(cls: type, data: Mapping[str, Any]) -> dict[str, Any]:
+    names = {f.name for f in dataclasses.fields(cls)}
+    return {k: v for k, v in data.items() if k in names}
+
+
+def _known(cls: type, data: Mapping[str, Any]) -> Any:  # noqa: ANN401
+    """``cls`` from the keys of ``data`` it has fields for; a missing one raises TypeError."""
+    return cls(**_fields(cls, data))
