@@ -21,11 +21,21 @@ from typing import Self
 from Xlib import X
 from Xlib.error import XError
 
+from hindsight.recorder import x11
+from hindsight.recorder.errors import CaptureError
 from hindsight.recorder.video import x11_windows
 from hindsight.recorder.video.source import CaptureGeometry
-from hindsight.recorder.errors import CaptureError
 
-__all__ = ["MovingScene", "VirtualDisplay", "ensure_display"]
+__all__ = ["MovingScene", "VirtualDisplay", "child_env", "ensure_display"]
+
+
+def child_env(display: str, **extra: str) -> dict[str, str]:
+    """A copy of this process's environment for a child on ``display``.
+
+    The one place a display is handed to a child through DISPLAY; this process's own
+    environment is never changed.
+    """
+    return {**os.environ, "DISPLAY": display, **extra}
 
 
 def _require(program: str, package: str) -> str:
@@ -55,11 +65,7 @@ def _log_tail(log, limit: int = 400) -> str:
 
 
 def _can_connect(name: str) -> bool:
-    try:
-        with x11_windows.connect(name):
-            return True
-    except CaptureError:
-        return False
+    return x11.reachable(name)
 
 
 class VirtualDisplay:
@@ -96,7 +102,7 @@ class VirtualDisplay:
 
     def env(self) -> dict[str, str]:
         """A copy of the environment with DISPLAY pointing here, for child processes."""
-        return {**os.environ, "DISPLAY": self.name}
+        return child_env(self.name)
 
     def start(self) -> VirtualDisplay:
         if self.running:
@@ -169,7 +175,7 @@ class VirtualDisplay:
         # the first window mapped afterwards is already managed.
         deadline = time.monotonic() + self.start_timeout_s
         while time.monotonic() < deadline:
-            with x11_windows.connect(self.name) as conn:
+            with x11.connection(self.name) as conn:
                 atom = conn.intern_atom("_NET_SUPPORTING_WM_CHECK")
                 if conn.screen().root.get_full_property(atom, 0) is not None:
                     return
@@ -248,7 +254,7 @@ class MovingScene:
             cmd.append("-fs")
         else:
             cmd += ["-left", str(self.position[0]), "-top", str(self.position[1])]
-        env = {**os.environ, "DISPLAY": self.display, "SDL_AUDIODRIVER": "dummy"}
+        env = child_env(self.display, SDL_AUDIODRIVER="dummy")
         self._procs.append(
             subprocess.Popen(
                 cmd,
@@ -307,7 +313,7 @@ class MovingScene:
         size = min(32, visible.width, visible.height)
         x = visible.x - win.geometry.x + (visible.width - size) // 2
         y = visible.y - win.geometry.y + (visible.height - size) // 2
-        with x11_windows.connect(self.display) as conn:
+        with x11.connection(self.display) as conn:
             window = conn.create_resource_object("window", win.window_id)
             image = window.get_image(x, y, size, size, X.ZPixmap, 0xFFFFFFFF)
             return any(image.data)
@@ -340,7 +346,7 @@ def ensure_display(
                 f"cannot connect to X display {requested!r}; is the X server running?"
             )
         return requested, None
-    current = os.environ.get("DISPLAY", "")
+    current = x11.display_name(None)
     if current and _can_connect(current):
         return current, None
     virtual = VirtualDisplay(*size, wm=wm).start()

@@ -155,6 +155,8 @@ class InputSource(ABC):
 
     #: short backend name, shown in status lines and errors ("x11-keyboard", "sdl")
     name: ClassVar[str]
+    #: whether the source hears the keyboard (then the save hotkey listens to its stream)
+    hears_keyboard: ClassVar[bool] = False
 
     def __init__(self) -> None:
         self._stats = InputStats()

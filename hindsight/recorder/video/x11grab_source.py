@@ -15,10 +15,11 @@ from typing import TYPE_CHECKING
 
 import av
 
-from hindsight.recorder.video import x11_windows
-from hindsight.recorder.video.source import CaptureSource, resolve_geometry
-from hindsight.recorder.video.mss_source import list_monitors
+from hindsight.recorder import x11
 from hindsight.recorder.errors import CaptureError
+from hindsight.recorder.video import x11_windows
+from hindsight.recorder.video.mss_source import list_monitors
+from hindsight.recorder.video.source import CaptureSource, resolve_geometry
 
 if TYPE_CHECKING:
     from hindsight.recorder.config import CaptureConfig
@@ -59,10 +60,9 @@ class X11GrabSource(CaptureSource):
             return
         if not x11grab_available():
             raise CaptureError("x11grab: this PyAV build has no x11grab device; use --capture mss")
-        display = x11_windows.display_name(self.config.display)
+        display = x11.require_display(self.config.display)
         # Connect once up front: x11grab's own error for a missing server is a bare EIO.
-        with x11_windows.connect(display):
-            pass
+        x11.connect(display).close()
         rect = resolve_geometry(
             self.config,
             list_monitors(display),
