@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -99,9 +98,6 @@ def cmd_record(args: argparse.Namespace) -> int:
 
     settings = load_settings(args.settings) if args.settings else load_settings()
     config = build_recorder_config(_record_overrides(args), settings)
-    if config.capture.display:
-        # The hotkey hook and window lookups read $DISPLAY too; one display for all.
-        os.environ["DISPLAY"] = config.capture.display
     plugins = [] if args.no_library else [make(args.settings) for make in args.plugin_factories]
     service = RecorderService(config, hotkey=not args.no_hotkey, on_event=lambda line: print(line, flush=True),
                               plugins=plugins, overlay_port=None if args.no_overlay_server else args.overlay_port)

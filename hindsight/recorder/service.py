@@ -19,7 +19,7 @@ from hindsight.bundle import SavedClip
 from hindsight.recorder.config import RecorderConfig
 from hindsight.recorder.control import create_server
 from hindsight.recorder.errors import ConfigError
-from hindsight.recorder.input.hotkey import HotkeyListener, create_hotkey_listener
+from hindsight.recorder.input.hotkey import HotkeyListener, create_hotkey
 from hindsight.overlay.web.server import LiveServer
 from hindsight.recorder.session import RecordingSession
 
@@ -118,7 +118,9 @@ class RecorderService:
             for plugin in self.plugins:
                 plugin.attach(self)
             if self._hotkey_enabled:
-                self._hotkey = create_hotkey_listener(self.config.hotkey, self._on_hotkey)
+                self._hotkey = create_hotkey(
+                    self.config.hotkey, self._on_hotkey, self.actions, display=self.config.capture.display
+                )
                 try:
                     self._hotkey.start()
                 except ConfigError as err:

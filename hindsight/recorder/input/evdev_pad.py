@@ -27,8 +27,8 @@ import struct
 import threading
 from collections.abc import Mapping
 
-from hindsight.recorder.input.base import InputQueue, InputSource, RawInput
 from hindsight.clock import now_ns
+from hindsight.recorder.input.base import InputQueue, InputSource, RawInput
 
 __all__ = ["DEFAULT_ABS_RANGES", "EvdevPadMapper", "EvdevPadSource"]
 

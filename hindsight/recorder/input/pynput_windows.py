@@ -21,9 +21,9 @@ Untested here (no Windows); importable anywhere.
 
 from __future__ import annotations
 
-from hindsight.recorder.input.base import InputQueue, InputSource, RawInput
 from hindsight.actionmap.names import WINDOWS_SCAN_KEYS
 from hindsight.clock import now_ns
+from hindsight.recorder.input.base import InputQueue, InputSource, RawInput
 
 __all__ = ["PynputWindowsSource", "windows_key_name"]
 
@@ -54,6 +54,7 @@ class PynputWindowsSource(InputSource):
     """Keyboard and mouse through pynput's Windows hooks."""
 
     name = "windows"
+    hears_keyboard = True
 
     def __init__(self) -> None:
         super().__init__()

@@ -27,8 +27,8 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from hindsight.recorder.input.base import InputQueue, InputSource, RawInput
 from hindsight.clock import now_ns
+from hindsight.recorder.input.base import InputQueue, InputSource, RawInput
 
 __all__ = ["SDL_BUTTON_NAMES", "SdlPadSource", "load_sdl"]
 

@@ -14,6 +14,7 @@ import logging
 import ntpath
 import threading
 
+from hindsight.clock import now_ns
 from hindsight.recorder.input.focus.base import (
     ChangeReporter,
     FocusChanged,
@@ -21,7 +22,6 @@ from hindsight.recorder.input.focus.base import (
     FocusTracker,
     ForegroundApp,
 )
-from hindsight.clock import now_ns
 
 __all__ = ["WindowsFocusTracker"]
 

@@ -33,6 +33,8 @@ from contextlib import ExitStack
 from Xlib import X, error
 from Xlib import display as xdisplay
 
+from hindsight.clock import now_ns
+from hindsight.recorder import x11
 from hindsight.recorder.input.focus.base import (
     ChangeReporter,
     FocusChanged,
@@ -41,8 +43,6 @@ from hindsight.recorder.input.focus.base import (
     ForegroundApp,
 )
 from hindsight.recorder.input.focus.procinfo import ProcessCache
-from hindsight.clock import now_ns
-from hindsight.recorder import x11
 
 __all__ = ["X11FocusTracker"]
 
