@@ -37,9 +37,10 @@ class GameEnv:
     def env(self) -> dict[str, str]:
         return {**os.environ, "DISPLAY": self.name}
 
-    def record(self, *args: str, verbose: int = 0) -> RecorderProcess:
+    def record(self, *args: str, verbose: int = 0, hotkey: bool = False) -> RecorderProcess:
         """``hindsight record`` of the game's window, returned once it has recognised the game."""
-        rec = RecorderProcess("--display", self.name, "--region", "0,0,640,360", "--no-hotkey",
+        no_hotkey = () if hotkey else ("--no-hotkey",)
+        rec = RecorderProcess("--display", self.name, "--region", "0,0,640,360", *no_hotkey,
                               "--maps-dir", str(MAPS_DIR), *args, env=self.env, verbose=verbose)
         try:
             rec.wait_line("recording ")
