@@ -44,7 +44,10 @@ def _new_mss(display: str | None, with_cursor: bool = False):
         where = display or "the default display"
         raise CaptureError(f"mss cannot open {where}: {exc}") from None
     except ImportError as exc:  # mss loads its platform module (mss.linux, ...) here
-        raise CaptureError(f"mss has no screen capture backend here ({exc.name or exc})") from None
+        raise CaptureError(
+            f"capture source mss cannot load its backend for this system ({exc.name or exc} is missing); "
+            "reinstall python-mss (pip install mss)"
+        ) from None
 
 
 def list_monitors(display: str | None = None) -> list[CaptureGeometry]:
