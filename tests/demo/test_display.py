@@ -7,10 +7,10 @@ import re
 
 import pytest
 
-from hindsight.recorder import x11
-from hindsight.recorder.video import CaptureGeometry, x11_windows
 from hindsight.demo.display import MovingScene, VirtualDisplay, ensure_display
+from hindsight.recorder import x11
 from hindsight.recorder.errors import CaptureError
+from hindsight.recorder.video import CaptureGeometry, x11_windows
 from tests.x11 import XVFB_SIZE, moving_scene, xvfb  # noqa: F401
 
 pytestmark = pytest.mark.x11

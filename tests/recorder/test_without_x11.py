@@ -37,7 +37,9 @@ _SITECUSTOMIZE = textwrap.dedent(
     """
 )
 # imported by the probe: whatever of this was loaded tells that the hiding works
-_PROBE = "import sys, hindsight.cli.main; print(any(m.split('.')[0] == 'Xlib' for m in sys.modules))"
+_PROBE = (
+    "import sys, hindsight.cli.main; print(any(m.split('.')[0] == 'Xlib' for m in sys.modules))"
+)
 
 
 @pytest.fixture
@@ -57,14 +59,24 @@ def no_x11_env(tmp_path: Path) -> dict[str, str]:
         XDG_CACHE_HOME=str(home / ".cache"),
         XDG_STATE_HOME=str(home / ".local/state"),
     )
-    for name in ("HINDSIGHT_CAPTURE", "HINDSIGHT_INPUT", "HINDSIGHT_FOCUS", "HINDSIGHT_HOTKEY_BACKEND"):
+    for name in (
+        "HINDSIGHT_CAPTURE",
+        "HINDSIGHT_INPUT",
+        "HINDSIGHT_FOCUS",
+        "HINDSIGHT_HOTKEY_BACKEND",
+    ):
         env.pop(name, None)
     return env
 
 
 def hindsight(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "hindsight", *args], env=env, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "hindsight", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def one_line_error(result: subprocess.CompletedProcess, *fragments: str) -> str:
@@ -79,16 +91,23 @@ def one_line_error(result: subprocess.CompletedProcess, *fragments: str) -> str:
 
 def test_the_x11_modules_are_really_hidden(no_x11_env: dict[str, str]) -> None:
     for module in HIDDEN:
-        result = subprocess.run([sys.executable, "-c", f"import {module}"], env=no_x11_env,
-                                capture_output=True, text=True, timeout=60)
+        result = subprocess.run(
+            [sys.executable, "-c", f"import {module}"],
+            env=no_x11_env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert result.returncode == 1 and "hidden by the test" in result.stderr, module
-    probe = subprocess.run([sys.executable, "-c", _PROBE], env=no_x11_env, capture_output=True, text=True,
-                           timeout=60)
+    probe = subprocess.run(
+        [sys.executable, "-c", _PROBE], env=no_x11_env, capture_output=True, text=True, timeout=60
+    )
     assert probe.stdout.strip() == "False", probe.stderr
 
 
 @pytest.mark.parametrize(
-    "args", [("--help",), ("record", "--help"), ("maps", "list"), ("clips", "list"), ("consent", "show")],
+    "args",
+    [("--help",), ("record", "--help"), ("maps", "list"), ("clips", "list"), ("consent", "show")],
     ids=" ".join,
 )
 def test_commands_start_without_x11(no_x11_env: dict[str, str], args: tuple[str, ...]) -> None:
@@ -99,16 +118,27 @@ def test_commands_start_without_x11(no_x11_env: dict[str, str], args: tuple[str,
 
 
 def test_record_without_a_display_names_what_is_missing(no_x11_env: dict[str, str]) -> None:
-    one_line_error(hindsight(no_x11_env, "record"), "no screen capture backend", "DISPLAY is not set")
+    one_line_error(
+        hindsight(no_x11_env, "record"), "no screen capture backend", "DISPLAY is not set"
+    )
 
 
 @pytest.mark.x11
-def test_record_on_a_display_without_the_x11_modules_names_them(no_x11_env: dict[str, str], xvfb) -> None:  # noqa: F811
+def test_record_on_a_display_without_x11_modules(no_x11_env: dict[str, str], xvfb) -> None:  # noqa: F811
     display = ("--display", xvfb.name)
-    one_line_error(hindsight(no_x11_env, "record", *display), "python-xlib is not installed",
-                   "pip install python-xlib")
+    one_line_error(
+        hindsight(no_x11_env, "record", *display),
+        "python-xlib is not installed",
+        "pip install python-xlib",
+    )
     # past capture (a test pattern), input capture needs the X11 sources
-    one_line_error(hindsight(no_x11_env, "record", *display, "--capture-source", "fake", "--no-library"),
-                   "keyboard/mouse input backend", "python-xlib")
-    one_line_error(hindsight(no_x11_env, "record", *display, "--capture-source", "mss", "--no-input"),
-                   "mss", "mss.linux is missing")
+    one_line_error(
+        hindsight(no_x11_env, "record", *display, "--capture-source", "fake", "--no-library"),
+        "keyboard/mouse input backend",
+        "python-xlib",
+    )
+    one_line_error(
+        hindsight(no_x11_env, "record", *display, "--capture-source", "mss", "--no-input"),
+        "mss",
+        "mss.linux is missing",
+    )

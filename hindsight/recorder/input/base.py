@@ -21,7 +21,7 @@ from typing import ClassVar
 
 from hindsight.errors import HindsightError
 
-__all__ = ["InputError", "InputQueue", "InputSource", "InputStats", "RawInput"]
+__all__ = ["NO_SINK", "InputError", "InputQueue", "InputSource", "InputStats", "RawInput"]
 
 log = logging.getLogger("hindsight.recorder.input")
 
@@ -142,6 +142,11 @@ class InputQueue:
 
     def __repr__(self) -> str:
         return f"<InputQueue {len(self)}/{self.maxsize} dropped={self.dropped}{' closed' if self._closed else ''}>"
+
+
+#: where a source not started puts: closed, so nothing is kept
+NO_SINK = InputQueue(1)
+NO_SINK.close()
 
 
 class InputSource(ABC):

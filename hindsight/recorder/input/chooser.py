@@ -20,7 +20,7 @@ from hindsight.recorder.input.base import InputError, InputQueue, InputSource, I
 from hindsight.recorder.input.evdev_pad import EvdevPadSource
 from hindsight.recorder.input.sdl_pad import SdlPadSource
 
-__all__ = ["BACKENDS", "ENV_VAR", "FallbackPadSource", "create_input_sources"]
+__all__ = ["BACKENDS", "ENV_VAR", "FallbackPadSource", "create_input_sources", "own_keyboard_hook"]
 
 ENV_VAR = "HINDSIGHT_INPUT"
 KEYBOARD_MOUSE_BACKENDS = ("x11", "windows")
@@ -154,3 +154,11 @@ def create_input_sources(
         else:
             sources.append(FallbackPadSource([_PAD_FACTORIES[n] for n in pad_names]))
     return sources
+
+
+def own_keyboard_hook() -> str:
+    """The keyboard hook the save hotkey opens when input capture is off.
+
+    ``x11`` (the X11 keyboard source), or ``pynput`` on Windows and macOS.
+    """
+    return "pynput" if sys.platform in ("win32", "darwin") else "x11"

@@ -20,7 +20,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -28,9 +27,11 @@ from typing import TYPE_CHECKING
 from hindsight.recorder import x11
 from hindsight.recorder.errors import ConfigError
 from hindsight.recorder.input.base import InputError, InputQueue, RawInput
+from hindsight.recorder.input.chooser import own_keyboard_hook
 
 if TYPE_CHECKING:
     from hindsight.recorder.actions.capture import ActionCapture
+    from hindsight.recorder.input.x11_keyboard import X11KeyboardSource
 
 __all__ = [
     "BACKEND_ENV",
@@ -57,7 +58,13 @@ _NAMED = {
     "esc", "tab", "space", "enter", "backspace", "delete", "insert", "home", "end", "page_up", "page_down",
     "up", "down", "left", "right", "pause", "print_screen", "scroll_lock", "menu",
 }  # fmt: skip
-_ALIASES = {"win": "cmd", "super": "cmd", "escape": "esc", "return": "enter", "prtsc": "print_screen"}
+_ALIASES = {
+    "win": "cmd",
+    "super": "cmd",
+    "escape": "esc",
+    "return": "enter",
+    "prtsc": "print_screen",
+}
 # modifier -> the physical keys that count as it (either side)
 _MODIFIER_KEYS = {
     "ctrl": ("key:LeftCtrl", "key:RightCtrl"),
@@ -80,7 +87,9 @@ def _parts(hotkey: str) -> list[str]:
     """The combination's parts, normalised and checked; raises ConfigError."""
     parts = [p.strip().lower() for p in hotkey.split("+")]
     if not parts or any(not p for p in parts):
-        raise ConfigError(f"hotkey {hotkey!r}: expected keys joined by '+', e.g. F8 or ctrl+shift+s")
+        raise ConfigError(
+            f"hotkey {hotkey!r}: expected keys joined by '+', e.g. F8 or ctrl+shift+s"
+        )
     out = []
     for i, part in enumerate(parts):
         part = _ALIASES.get(part, part)
@@ -223,7 +232,7 @@ class OwnHookHotkey(HotkeyListener):
         super().__init__(hotkey, on_pressed)
         self._matcher = HotkeyMatcher(parse_hotkey(hotkey))
         self.display = display
-        self._source = None
+        self._source: X11KeyboardSource | None = None
 
     def start(self) -> None:
         try:
@@ -237,7 +246,9 @@ class OwnHookHotkey(HotkeyListener):
         try:
             source.start(_MatchingSink(self._matcher, self.on_pressed))
         except InputError as err:
-            raise ConfigError(f"the global hotkey needs a keyboard hook, which failed: {err}") from None
+            raise ConfigError(
+                f"the global hotkey needs a keyboard hook, which failed: {err}"
+            ) from None
         self._source = source
 
     def stop(self) -> None:
@@ -259,9 +270,12 @@ class PynputHotkeyListener(HotkeyListener):
     def start(self) -> None:
         try:
             from pynput import keyboard
-        except Exception as err:  # pynput raises ImportError subclasses and Xlib errors without a display
+        # pynput raises ImportError subclasses, and Xlib errors without a display
+        except Exception as err:  # noqa: BLE001
             reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-            raise ConfigError(f"the global hotkey needs pynput's keyboard hook, which failed: {reason}") from None
+            raise ConfigError(
+                f"the global hotkey needs pynput's keyboard hook, which failed: {reason}"
+            ) from None
         matcher = keyboard.HotKey(keyboard.HotKey.parse(self._combo), self.on_pressed)
 
         def on_press(key: object) -> None:
@@ -282,13 +296,6 @@ class PynputHotkeyListener(HotkeyListener):
             self._listener = None
 
 
-def _own_hook() -> str:
-    # X11 everywhere but Windows and macOS, where pynput's native hooks are the keyboard
-    if sys.platform == "win32" or sys.platform == "darwin":
-        return "pynput"
-    return "x11"
-
-
 def create_hotkey(
     hotkey: str | None,
     on_pressed: Callable[[], None],
@@ -304,9 +311,11 @@ def create_hotkey(
     """
     backend = os.environ.get(BACKEND_ENV, "auto").strip().lower() if hotkey else "none"
     if backend not in _BACKEND_CHOICES:
-        raise ConfigError(f"{BACKEND_ENV}={backend!r}: must be one of {', '.join(_BACKEND_CHOICES)}")
+        raise ConfigError(
+            f"{BACKEND_ENV}={backend!r}: must be one of {', '.join(_BACKEND_CHOICES)}"
+        )
     if backend == "auto":
-        backend = "input" if actions is not None and actions.hears_keyboard else _own_hook()
+        backend = "input" if actions is not None and actions.hears_keyboard else own_keyboard_hook()
     if backend == "none":
         return NullHotkeyListener(hotkey or "", on_pressed)
     assert hotkey is not None

@@ -29,7 +29,7 @@ from Xlib.protocol import rq
 from hindsight.actionmap.names import x11_keycode_name
 from hindsight.clock import now_ns
 from hindsight.recorder import x11
-from hindsight.recorder.input.base import InputQueue, InputSource, RawInput
+from hindsight.recorder.input.base import NO_SINK, InputQueue, InputSource, RawInput
 
 __all__ = ["X11KeyboardSource"]
 
@@ -64,7 +64,7 @@ class X11KeyboardSource(InputSource):
     def __init__(self, display: str | None = None) -> None:
         super().__init__()
         self.display = display
-        self._sink: InputQueue | None = None
+        self._sink: InputQueue = NO_SINK
         self._thread: threading.Thread | None = None
         self._context: int | None = None
         self._name = ""
@@ -90,7 +90,10 @@ class X11KeyboardSource(InputSource):
         self._name = name
         recording = threading.Event()
         thread = threading.Thread(
-            target=self._run, args=(conn, context, recording), name="hindsight-x11-keyboard", daemon=True
+            target=self._run,
+            args=(conn, context, recording),
+            name="hindsight-x11-keyboard",
+            daemon=True,
         )
         self._thread = thread
         thread.start()
@@ -117,7 +120,9 @@ class X11KeyboardSource(InputSource):
             conn.sync()
         except (xerror.XError, xerror.ConnectionClosedError, OSError) as exc:
             log.warning(
-                "input source %s stopped: the X connection was lost (%s)", self.name, type(exc).__name__
+                "input source %s stopped: the X connection was lost (%s)",
+                self.name,
+                type(exc).__name__,
             )
         finally:
             conn.close()

@@ -40,7 +40,7 @@ from Xlib.ext import ge, xinput
 
 from hindsight.clock import now_ns
 from hindsight.recorder import x11
-from hindsight.recorder.input.base import InputQueue, InputSource, RawInput
+from hindsight.recorder.input.base import NO_SINK, InputQueue, InputSource, RawInput
 
 __all__ = ["X11MouseSource", "parse_raw_event"]
 
@@ -86,7 +86,7 @@ class X11MouseSource(InputSource):
         super().__init__()
         self.display = display
         self.coalesce_ns = coalesce_ns
-        self._sink: InputQueue | None = None
+        self._sink: InputQueue = NO_SINK
         self._thread: threading.Thread | None = None
         self._wake_r = self._wake_w = -1
         # absolute-axis devices: sourceid -> (pixels per unit x or None, y or None)

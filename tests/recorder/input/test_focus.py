@@ -22,6 +22,9 @@ from dataclasses import dataclass
 import pytest
 from Xlib import X
 
+from hindsight.clock import now_ns
+from hindsight.demo.display import VirtualDisplay
+from hindsight.recorder import x11
 from hindsight.recorder.input import focus as focus_pkg
 from hindsight.recorder.input.focus import (
     FixedFocusTracker,
@@ -34,9 +37,6 @@ from hindsight.recorder.input.focus import (
     procinfo,
 )
 from hindsight.recorder.input.focus.x11 import _Resolver
-from hindsight.recorder import x11
-from hindsight.clock import now_ns
-from hindsight.demo.display import VirtualDisplay
 
 pytestmark = pytest.mark.x11
 

@@ -45,7 +45,9 @@ SHIFT = ("key:LeftShift", "key:RightShift")
 def test_hotkeys_parse_to_physical_key_names() -> None:
     assert parse_hotkey("F8") == HotkeyCombo("key:F8")
     assert parse_hotkey("ctrl+shift+s") == HotkeyCombo("key:S", (CTRL, SHIFT))
-    assert parse_hotkey(" Win + Page_Up ") == HotkeyCombo("key:PageUp", (("key:LeftMeta", "key:RightMeta"),))
+    assert parse_hotkey(" Win + Page_Up ") == HotkeyCombo(
+        "key:PageUp", (("key:LeftMeta", "key:RightMeta"),)
+    )
     assert parse_hotkey("alt_gr+1") == HotkeyCombo("key:1", (("key:RightAlt",),))
     for bad in ("ctrl+", "s+ctrl", "ctrl+shift", "f25", "ctrl+ä"):
         with pytest.raises(ConfigError, match="hotkey"):
@@ -75,7 +77,9 @@ def test_create_hotkey_picks_one_hook(monkeypatch) -> None:
     assert isinstance(create_hotkey(None, lambda: None), NullHotkeyListener)
     own = create_hotkey("F8", lambda: None, None, display=":4242")
     assert isinstance(own, OwnHookHotkey) and own.display == ":4242"
-    not_started = ActionCapture(MapRegistry([]), buffer_seconds=5, sources=[], focus=NoFocusTracker())
+    not_started = ActionCapture(
+        MapRegistry([]), buffer_seconds=5, sources=[], focus=NoFocusTracker()
+    )
     assert isinstance(create_hotkey("F8", lambda: None, not_started), OwnHookHotkey)
     monkeypatch.setenv("HINDSIGHT_HOTKEY_BACKEND", "none")
     assert isinstance(create_hotkey("F8", lambda: None, None), NullHotkeyListener)
@@ -88,7 +92,9 @@ def test_create_hotkey_picks_one_hook(monkeypatch) -> None:
 
 
 def test_own_hook_without_a_display_is_a_one_line_config_error() -> None:
-    with pytest.raises(ConfigError, match=r"keyboard hook.*cannot connect to X display ':4241'") as info:
+    with pytest.raises(
+        ConfigError, match=r"keyboard hook.*cannot connect to X display ':4241'"
+    ) as info:
         OwnHookHotkey("F8", lambda: None, ":4241").start()
     assert "\n" not in str(info.value)
 
@@ -112,7 +118,10 @@ def test_hotkey_rides_the_input_stream_with_no_hook_of_its_own(xvfb) -> None:  #
     presses: list[int] = []
     # Nothing has focus: every input is dropped as unfocused, and the hotkey still fires.
     capture = ActionCapture(
-        MapRegistry([]), buffer_seconds=5, sources=[X11KeyboardSource(xvfb.name)], focus=NoFocusTracker()
+        MapRegistry([]),
+        buffer_seconds=5,
+        sources=[X11KeyboardSource(xvfb.name)],
+        focus=NoFocusTracker(),
     )
     capture.start()
     conn = xdisplay.Display(xvfb.name)
@@ -168,22 +177,47 @@ def test_recorder_hears_f8_on_one_hook_in_chat_and_without_input() -> None:
     with game_env(None) as env:
         kb = Keyboard(env.name)
         try:
-            rec = env.record("--fps", "10", "--buffer-seconds", "5", "--clip-seconds", "2", hotkey=True)
+            rec = env.record(
+                "--fps", "10", "--buffer-seconds", "5", "--clip-seconds", "2", hotkey=True
+            )
             try:
                 assert keyboard_hooks(env.name) == 1
                 kb.tap("t")  # the game's chat: a marker context, input is redacted
-                wait_until(lambda: json.loads(run_cli("status", "--json").stdout)["actions"]["context"] == "chat", 5)
+                wait_until(
+                    lambda: (
+                        json.loads(run_cli("status", "--json").stdout)["actions"]["context"]
+                        == "chat"
+                    ),
+                    5,
+                )
                 kb.tap("F8")
                 _saved(rec)
                 kb.d.set_input_focus(X.NONE, X.RevertToNone, X.CurrentTime)  # nothing has focus
                 kb.d.sync()
-                wait_until(lambda: json.loads(run_cli("status", "--json").stdout)["actions"]["game"] is None, 5)
+                wait_until(
+                    lambda: (
+                        json.loads(run_cli("status", "--json").stdout)["actions"]["game"] is None
+                    ),
+                    5,
+                )
                 kb.tap("F8")
                 _saved(rec)
             finally:
                 rec.kill()
-            rec = RecorderProcess("--display", env.name, "--region", "0,0,640,360", "--fps", "10",
-                                  "--buffer-seconds", "5", "--clip-seconds", "2", "--no-input", env=env.env)
+            rec = RecorderProcess(
+                "--display",
+                env.name,
+                "--region",
+                "0,0,640,360",
+                "--fps",
+                "10",
+                "--buffer-seconds",
+                "5",
+                "--clip-seconds",
+                "2",
+                "--no-input",
+                env=env.env,
+            )
             try:
                 rec.wait_line("recording ")
                 assert keyboard_hooks(env.name) == 1  # the hotkey's own, and only that

@@ -16,10 +16,10 @@ from Xlib import XK, X
 from Xlib import display as xdisplay
 from Xlib.ext import xinput, xtest
 
+from hindsight.clock import now_ns
 from hindsight.recorder.input import InputError, InputQueue, RawInput
 from hindsight.recorder.input.x11_keyboard import X11KeyboardSource
 from hindsight.recorder.input.x11_mouse import X11MouseSource, parse_raw_event
-from hindsight.clock import now_ns
 from tests.x11 import xvfb  # noqa: F401
 
 pytestmark = pytest.mark.x11
