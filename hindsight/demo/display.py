@@ -4,7 +4,8 @@
 number Xvfb picks itself; :class:`MovingScene` plays FFmpeg's ``testsrc2`` in
 ffplay on a display, the reference scene of DESIGN section 9. Both are context
 managers and never outlive their owner: they are stopped on exit, on garbage
-collection and at interpreter exit.
+collection and at interpreter exit. python-xlib is imported where it is used, so
+that without X11 ``hindsight demo`` says so in one line.
 """
 
 from __future__ import annotations
@@ -16,15 +17,14 @@ import subprocess
 import tempfile
 import time
 import weakref
-from typing import Self
-
-from Xlib import X
-from Xlib.error import XError
+from typing import TYPE_CHECKING, Self
 
 from hindsight.recorder import x11
 from hindsight.recorder.errors import CaptureError
-from hindsight.recorder.video import x11_windows
 from hindsight.recorder.video.source import CaptureGeometry
+
+if TYPE_CHECKING:
+    from hindsight.recorder.video.x11_windows import WindowInfo
 
 __all__ = ["MovingScene", "VirtualDisplay", "child_env", "ensure_display"]
 
@@ -230,6 +230,8 @@ class MovingScene:
         self.position = position
         self.start_timeout_s = start_timeout_s
         if size is None:
+            from hindsight.recorder.video import x11_windows
+
             screen = x11_windows.screen_geometry(display)
             size = (screen.width, screen.height) if fullscreen else (640, 360)
         self.size = size
@@ -276,6 +278,10 @@ class MovingScene:
         # Full screen means mapped at the screen's size, not merely created: SDL maps
         # the window first and goes full screen a moment later. A window keeps
         # ffplay's size (which rounds odd sizes down), recorded in ``geometry``.
+        from Xlib.error import XError
+
+        from hindsight.recorder.video import x11_windows
+
         deadline = time.monotonic() + self.start_timeout_s
         while time.monotonic() < deadline:
             if self._procs[0].poll() is not None:
@@ -301,7 +307,7 @@ class MovingScene:
             f"within {self.start_timeout_s:g} s: {_log_tail(self._log)}"
         )
 
-    def _painted(self, win: x11_windows.WindowInfo, screen: CaptureGeometry) -> bool:
+    def _painted(self, win: WindowInfo, screen: CaptureGeometry) -> bool:
         # On a fresh (black) display a mapped window stays black until ffplay shows
         # its first frame; a capture test starting in that gap would see a still,
         # black screen. (Over other windows SDL's window first shows what was
@@ -313,6 +319,8 @@ class MovingScene:
         size = min(32, visible.width, visible.height)
         x = visible.x - win.geometry.x + (visible.width - size) // 2
         y = visible.y - win.geometry.y + (visible.height - size) // 2
+        from Xlib import X
+
         with x11.connection(self.display) as conn:
             window = conn.create_resource_object("window", win.window_id)
             image = window.get_image(x, y, size, size, X.ZPixmap, 0xFFFFFFFF)
@@ -340,6 +348,10 @@ def ensure_display(
     when an existing display is used). An explicitly requested display that does
     not answer is an error rather than silently replaced.
     """
+    try:
+        import Xlib  # noqa: F401  every X11 helper of the demo needs it
+    except ImportError:
+        raise CaptureError(f"the demo needs an X display: {x11.XLIB_HINT}") from None
     if requested:
         if not _can_connect(requested):
             raise CaptureError(

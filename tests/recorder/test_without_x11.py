@@ -117,10 +117,45 @@ def test_commands_start_without_x11(no_x11_env: dict[str, str], args: tuple[str,
     assert "Traceback" not in result.stderr
 
 
+# the modules that are X11 backends themselves: only their choosers import them
+PLATFORM_MODULES = {
+    "hindsight.demo.game",
+    "hindsight.recorder.input.focus.x11",
+    "hindsight.recorder.input.x11_keyboard",
+    "hindsight.recorder.input.x11_mouse",
+    "hindsight.recorder.video.x11_windows",
+    "hindsight.recorder.video.x11grab_source",
+}
+_IMPORT_ALL = """
+import importlib, pkgutil, hindsight
+for m in pkgutil.walk_packages(hindsight.__path__, "hindsight."):
+    # __main__ runs the CLI; migrations.env runs only inside Alembic
+    if m.name.endswith(("__main__", "migrations.env")):
+        continue
+    try:
+        importlib.import_module(m.name)
+    except ImportError:
+        print(m.name)
+"""
+
+
+def test_only_the_x11_backends_need_x11_to_import(no_x11_env: dict[str, str]) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", _IMPORT_ALL],
+        env=no_x11_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert set(result.stdout.split()) == PLATFORM_MODULES
+
+
 def test_record_without_a_display_names_what_is_missing(no_x11_env: dict[str, str]) -> None:
     one_line_error(
         hindsight(no_x11_env, "record"), "no screen capture backend", "DISPLAY is not set"
     )
+    one_line_error(hindsight(no_x11_env, "demo"), "needs an X display", "pip install python-xlib")
 
 
 @pytest.mark.x11
