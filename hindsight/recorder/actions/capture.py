@@ -17,6 +17,7 @@ from typing import Any
 from hindsight.actionmap.model import ActionMap
 from hindsight.actionmap.registry import MapRegistry
 from hindsight.clock import now_ns
+from hindsight.recorder import x11
 from hindsight.recorder.actions.events import ActionEvent, ContextEvent
 from hindsight.recorder.actions.fanout import EventFanout
 from hindsight.recorder.actions.timeline import ActionTimeline
@@ -54,7 +55,8 @@ class ActionCapture:
     ) -> None:
         self.registry = registry
         self._forced = None if game == "auto" else registry.get(game)
-        self._display = display
+        # decided once (``--display``, else $DISPLAY) for the sources and the focus tracker
+        self._display = x11.display_name(display)
         self._sources = list(sources) if sources is not None else None
         self._focus = focus
         self.queue = InputQueue()
