@@ -160,7 +160,7 @@ def test_unnamed_keycodes_are_dropped_and_counted(keyboard, conn):
 
 
 def test_keyboard_stops_and_does_not_touch_display_env(xvfb, conn, monkeypatch):  # noqa: F811
-    monkeypatch.setenv("DISPLAY", ":4242")  # another display: pynput must still use ours
+    monkeypatch.setenv("DISPLAY", ":4242")  # another display: the source must still use ours
     q = InputQueue()
     source = X11KeyboardSource(xvfb.name)
     source.start(q)
