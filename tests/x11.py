@@ -14,7 +14,7 @@ import pytest
 from hindsight.demo.display import MovingScene, VirtualDisplay
 from hindsight.recorder.errors import CaptureError
 
-__all__ = ["SCENE_RATE", "XVFB_SIZE", "moving_scene", "xvfb"]
+__all__ = ["SCENE_RATE", "XVFB_SIZE", "keyboard_hooks", "moving_scene", "xvfb"]
 
 XVFB_SIZE = (1280, 720)
 # Lower than the benchmark's 60 fps: under test the scene only has to move, and a
@@ -46,3 +46,23 @@ def moving_scene(xvfb: VirtualDisplay) -> Iterator[MovingScene]:
         yield scene
     finally:
         scene.stop()
+
+
+def keyboard_hooks(display_name: str) -> int:
+    """How many RECORD contexts (global keyboard hooks on X11) the server holds, from all clients.
+
+    Asked through the X-Resource extension, i.e. what the server itself counts, so a
+    hook opened by any library (ours, pynput's) is seen.
+    """
+    from Xlib import display
+
+    conn = display.Display(display_name)
+    try:
+        total = 0
+        for client in conn.res_query_clients().clients:
+            for kind in conn.res_query_client_resources(client.resource_base).types:
+                if conn.get_atom_name(kind.resource_type) == "RecordContext":
+                    total += kind.count
+        return total
+    finally:
+        conn.close()

@@ -8,7 +8,6 @@ this module is where they meet.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,9 +42,6 @@ def compose_recorder(plan: RecorderPlan, *, on_event: Callable[[str], None] = la
     """A recorder service (not started) with its outputs, as ``plan`` says; bad settings raise one line."""
     settings = load_settings(plan.settings_file) if plan.record_settings else {}
     config = build_recorder_config(plan.overrides, settings)
-    if config.capture.display:
-        # The hotkey hook, the focus tracker and window lookups read $DISPLAY too: one display for all.
-        os.environ["DISPLAY"] = config.capture.display
     return RecorderService(config, outputs=build_outputs(plan, config), hotkey=plan.hotkey,
                            control=plan.control, on_event=on_event)
 

@@ -4,7 +4,8 @@
 number Xvfb picks itself; :class:`MovingScene` plays FFmpeg's ``testsrc2`` in
 ffplay on a display, the reference scene of DESIGN section 9. Both are context
 managers and never outlive their owner: they are stopped on exit, on garbage
-collection and at interpreter exit.
+collection and at interpreter exit. python-xlib is imported where it is used, so
+that without X11 ``hindsight demo`` says so in one line.
 """
 
 from __future__ import annotations
@@ -16,16 +17,25 @@ import subprocess
 import tempfile
 import time
 import weakref
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
-from Xlib import X
-from Xlib.error import XError
-
-from hindsight.recorder.video import x11_windows
-from hindsight.recorder.video.source import CaptureGeometry
+from hindsight.recorder import x11
 from hindsight.recorder.errors import CaptureError
+from hindsight.recorder.video.source import CaptureGeometry
 
-__all__ = ["MovingScene", "VirtualDisplay", "ensure_display"]
+if TYPE_CHECKING:
+    from hindsight.recorder.video.x11_windows import WindowInfo
+
+__all__ = ["MovingScene", "VirtualDisplay", "child_env", "ensure_display"]
+
+
+def child_env(display: str, **extra: str) -> dict[str, str]:
+    """A copy of this process's environment for a child on ``display``.
+
+    The one place a display is handed to a child through DISPLAY; this process's own
+    environment is never changed.
+    """
+    return {**os.environ, "DISPLAY": display, **extra}
 
 
 def _require(program: str, package: str) -> str:
@@ -55,11 +65,7 @@ def _log_tail(log, limit: int = 400) -> str:
 
 
 def _can_connect(name: str) -> bool:
-    try:
-        with x11_windows.connect(name):
-            return True
-    except CaptureError:
-        return False
+    return x11.reachable(name)
 
 
 class VirtualDisplay:
@@ -96,7 +102,7 @@ class VirtualDisplay:
 
     def env(self) -> dict[str, str]:
         """A copy of the environment with DISPLAY pointing here, for child processes."""
-        return {**os.environ, "DISPLAY": self.name}
+        return child_env(self.name)
 
     def start(self) -> VirtualDisplay:
         if self.running:
@@ -169,7 +175,7 @@ class VirtualDisplay:
         # the first window mapped afterwards is already managed.
         deadline = time.monotonic() + self.start_timeout_s
         while time.monotonic() < deadline:
-            with x11_windows.connect(self.name) as conn:
+            with x11.connection(self.name) as conn:
                 atom = conn.intern_atom("_NET_SUPPORTING_WM_CHECK")
                 if conn.screen().root.get_full_property(atom, 0) is not None:
                     return
@@ -224,6 +230,8 @@ class MovingScene:
         self.position = position
         self.start_timeout_s = start_timeout_s
         if size is None:
+            from hindsight.recorder.video import x11_windows
+
             screen = x11_windows.screen_geometry(display)
             size = (screen.width, screen.height) if fullscreen else (640, 360)
         self.size = size
@@ -248,7 +256,7 @@ class MovingScene:
             cmd.append("-fs")
         else:
             cmd += ["-left", str(self.position[0]), "-top", str(self.position[1])]
-        env = {**os.environ, "DISPLAY": self.display, "SDL_AUDIODRIVER": "dummy"}
+        env = child_env(self.display, SDL_AUDIODRIVER="dummy")
         self._procs.append(
             subprocess.Popen(
                 cmd,
@@ -270,6 +278,10 @@ class MovingScene:
         # Full screen means mapped at the screen's size, not merely created: SDL maps
         # the window first and goes full screen a moment later. A window keeps
         # ffplay's size (which rounds odd sizes down), recorded in ``geometry``.
+        from Xlib.error import XError
+
+        from hindsight.recorder.video import x11_windows
+
         deadline = time.monotonic() + self.start_timeout_s
         while time.monotonic() < deadline:
             if self._procs[0].poll() is not None:
@@ -295,7 +307,7 @@ class MovingScene:
             f"within {self.start_timeout_s:g} s: {_log_tail(self._log)}"
         )
 
-    def _painted(self, win: x11_windows.WindowInfo, screen: CaptureGeometry) -> bool:
+    def _painted(self, win: WindowInfo, screen: CaptureGeometry) -> bool:
         # On a fresh (black) display a mapped window stays black until ffplay shows
         # its first frame; a capture test starting in that gap would see a still,
         # black screen. (Over other windows SDL's window first shows what was
@@ -307,7 +319,9 @@ class MovingScene:
         size = min(32, visible.width, visible.height)
         x = visible.x - win.geometry.x + (visible.width - size) // 2
         y = visible.y - win.geometry.y + (visible.height - size) // 2
-        with x11_windows.connect(self.display) as conn:
+        from Xlib import X
+
+        with x11.connection(self.display) as conn:
             window = conn.create_resource_object("window", win.window_id)
             image = window.get_image(x, y, size, size, X.ZPixmap, 0xFFFFFFFF)
             return any(image.data)
@@ -334,13 +348,17 @@ def ensure_display(
     when an existing display is used). An explicitly requested display that does
     not answer is an error rather than silently replaced.
     """
+    try:
+        import Xlib  # noqa: F401  every X11 helper of the demo needs it
+    except ImportError:
+        raise CaptureError(f"the demo needs an X display: {x11.XLIB_HINT}") from None
     if requested:
         if not _can_connect(requested):
             raise CaptureError(
                 f"cannot connect to X display {requested!r}; is the X server running?"
             )
         return requested, None
-    current = os.environ.get("DISPLAY", "")
+    current = x11.display_name(None)
     if current and _can_connect(current):
         return current, None
     virtual = VirtualDisplay(*size, wm=wm).start()

@@ -23,7 +23,7 @@ from hindsight.recorder.actions.capture import ActionCapture
 from hindsight.recorder.config import RecorderConfig
 from hindsight.recorder.control import ControlServer, create_server
 from hindsight.recorder.errors import ConfigError
-from hindsight.recorder.input.hotkey import HotkeyListener, create_hotkey_listener
+from hindsight.recorder.input.hotkey import HotkeyListener, create_hotkey
 from hindsight.recorder.outputs import FocusedGame, RecorderOutput
 from hindsight.recorder.saver import SaveRequest
 from hindsight.recorder.session import RecordingSession
@@ -111,7 +111,9 @@ class RecorderService:
             for output in self.outputs:
                 self._start_output(output)
             if self._hotkey_enabled:
-                self._hotkey = create_hotkey_listener(self.config.hotkey, self._on_hotkey)
+                self._hotkey = create_hotkey(
+                    self.config.hotkey, self._on_hotkey, self.actions, display=self.config.capture.display
+                )
                 try:
                     self._hotkey.start()
                 except ConfigError as err:

@@ -3,7 +3,7 @@
     python -m tests.bench.bench_input_callback [--events 4000]
 
 The callbacks measured are the ones the backends call for every event:
-``X11KeyboardSource._handle_event`` (pynput's RECORD thread), ``X11MouseSource._handle_event``
+``X11KeyboardSource._handle_event`` (the RECORD thread), ``X11MouseSource._handle_event``
 (the XInput 2 raw event loop) and ``SdlPadSource._handle_event`` (the SDL thread). Each is
 wrapped with a perf_counter_ns pair (the wrapper's own ~0.2 us is included). Events come
 from XTest on an Xvfb and from an SDL virtual controller. Only calls that are input events

@@ -41,7 +41,7 @@ def request_latencies(display: str, buffer_s: int, saves: int, gap_s: float, cli
 
 def hotkey_latencies(display: str, buffer_s: int, saves: int, gap_s: float) -> tuple[list[float], ...]:
     """Per press: xdotool -> clip renamed, and xdotool -> an independent key listener hearing it."""
-    os.environ["HINDSIGHT_HOTKEY_BACKEND"] = "pynput"
+    os.environ["HINDSIGHT_HOTKEY_BACKEND"] = "auto"  # on the input stream, as a user runs it
     rec = RecorderCli("--display", display, "--fps", "60", "--buffer-seconds", str(buffer_s),
                       "--clip-seconds", str(buffer_s), "--hotkey", "F8")
     env = {**os.environ, "DISPLAY": display}

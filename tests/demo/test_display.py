@@ -7,9 +7,10 @@ import re
 
 import pytest
 
-from hindsight.recorder.video import CaptureGeometry, x11_windows
 from hindsight.demo.display import MovingScene, VirtualDisplay, ensure_display
+from hindsight.recorder import x11
 from hindsight.recorder.errors import CaptureError
+from hindsight.recorder.video import CaptureGeometry, x11_windows
 from tests.x11 import XVFB_SIZE, moving_scene, xvfb  # noqa: F401
 
 pytestmark = pytest.mark.x11
@@ -17,7 +18,7 @@ pytestmark = pytest.mark.x11
 
 def answers(name: str) -> bool:
     try:
-        with x11_windows.connect(name):
+        with x11.connection(name):
             return True
     except CaptureError:
         return False
@@ -48,7 +49,7 @@ def test_virtual_display_starts_on_a_free_number_and_stops_cleanly():
 
 def test_virtual_display_with_openbox_manages_windows():
     with VirtualDisplay(640, 480, wm="openbox") as display:
-        with x11_windows.connect(display.name) as conn:
+        with x11.connection(display.name) as conn:
             atom = conn.intern_atom("_NET_SUPPORTING_WM_CHECK")
             assert conn.screen().root.get_full_property(atom, 0) is not None
         with MovingScene(

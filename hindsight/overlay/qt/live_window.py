@@ -7,7 +7,6 @@ arrived and repaints. The window never takes focus or input, so the game keeps b
 
 from __future__ import annotations
 
-import os
 import signal
 import time
 from typing import TextIO
@@ -36,15 +35,14 @@ def run_live_window(
     out: TextIO,
 ) -> int:
     url = find_live_url()
-    if display:
-        os.environ["DISPLAY"] = display
     from PyQt6.QtCore import QRect, Qt, QTimer
     from PyQt6.QtGui import QPainter
     from PyQt6.QtWidgets import QApplication, QWidget
 
     from hindsight.overlay.qt.template import Template, create_template
 
-    app = QApplication.instance() or QApplication(["hindsight-overlay"])
+    # Qt's own -display option: this process's DISPLAY is never changed
+    app = QApplication.instance() or QApplication(["hindsight-overlay", *(["-display", display] if display else [])])
     screen = app.primaryScreen()
     if screen is None:
         raise LiveChannelError("no screen to show the overlay on (is $DISPLAY set?)")

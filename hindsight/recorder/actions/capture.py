@@ -11,24 +11,27 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from hindsight.actionmap.model import ActionMap
+from hindsight.actionmap.registry import MapRegistry
+from hindsight.clock import now_ns
+from hindsight.recorder import x11
 from hindsight.recorder.actions.events import ActionEvent, ContextEvent
-from hindsight.recorder.input.focus import FocusTracker, ForegroundApp, create_focus_tracker
+from hindsight.recorder.actions.fanout import EventFanout
+from hindsight.recorder.actions.timeline import ActionTimeline
+from hindsight.recorder.actions.track import ActionTrackContributor, warm_up
+from hindsight.recorder.actions.translator import ActionTranslator
 from hindsight.recorder.input import (
     InputError,
     InputQueue,
     InputSource,
+    RawInput,
     create_input_sources,
 )
-from hindsight.actionmap.model import ActionMap
-from hindsight.actionmap.registry import MapRegistry
-from hindsight.recorder.actions.timeline import ActionTimeline
-from hindsight.recorder.actions.track import ActionTrackContributor, warm_up
-from hindsight.recorder.actions.translator import ActionTranslator
-from hindsight.clock import now_ns
-from hindsight.recorder.actions.fanout import EventFanout
+from hindsight.recorder.input.focus import FocusTracker, ForegroundApp, create_focus_tracker
+from hindsight.recorder.input.hotkey import HotkeyMatcher
 
 __all__ = ["ActionCapture"]
 
@@ -52,7 +55,8 @@ class ActionCapture:
     ) -> None:
         self.registry = registry
         self._forced = None if game == "auto" else registry.get(game)
-        self._display = display
+        # decided once (``--display``, else $DISPLAY) for the sources and the focus tracker
+        self._display = x11.display_name(display)
         self._sources = list(sources) if sources is not None else None
         self._focus = focus
         self.queue = InputQueue()
@@ -64,6 +68,8 @@ class ActionCapture:
         self._thread: threading.Thread | None = None
         self._running = threading.Event()
         self.app: ForegroundApp | None = None
+        # the save hotkey, matched in this stream: (matcher, on_pressed) or None
+        self._hotkey: tuple[HotkeyMatcher, Callable[[], None]] | None = None
 
     def _emit(self, event: ActionEvent | ContextEvent) -> None:
         self.timeline.append(event)
@@ -110,6 +116,18 @@ class ActionCapture:
             raise
         self._sources = started
 
+    @property
+    def hears_keyboard(self) -> bool:
+        """Whether a started source hears the keyboard (then the save hotkey can listen here)."""
+        return self._running.is_set() and any(s.hears_keyboard for s in self._sources or ())
+
+    def set_hotkey(self, matcher: HotkeyMatcher | None, on_pressed: Callable[[], None] | None) -> None:
+        """Match the save hotkey in this stream, whatever has focus; ``None`` stops matching.
+
+        ``on_pressed`` runs on the translator thread and must only enqueue.
+        """
+        self._hotkey = (matcher, on_pressed) if matcher is not None and on_pressed is not None else None
+
     def stop(self) -> None:
         for source in self._sources or ():
             try:
@@ -144,6 +162,10 @@ class ActionCapture:
                 if self.queue.closed:
                     break
                 continue
+            hotkey = self._hotkey
+            if hotkey is not None:
+                # before translation and focus gating: the hotkey works in any window and context
+                self._match_hotkey(hotkey, raw)
             with self._lock:
                 try:
                     self.translator.feed(raw)
@@ -151,6 +173,15 @@ class ActionCapture:
                     # Fail closed: a translator bug drops the input, never records a guess.
                     log.exception("translator failed on an input event (dropped)")
             del raw  # raw input dies here
+
+    @staticmethod
+    def _match_hotkey(hotkey: tuple[HotkeyMatcher, Callable[[], None]], raw: RawInput) -> None:
+        matcher, on_pressed = hotkey
+        try:
+            if matcher.feed(raw.name, raw.x > 0.5):
+                on_pressed()
+        except Exception:
+            log.exception("the save hotkey's callback failed")
 
     @property
     def game(self) -> ActionMap | None:

@@ -4,10 +4,12 @@ Each backend is an :class:`InputSource` that puts :class:`RawInput` events (a
 physical input name such as ``key:W`` or ``pad:left_stick`` and a value, stamped on
 the one clock) into an :class:`InputQueue`; the translator reads the queue. Raw
 inputs live only in memory. :func:`create_input_sources` picks the backends
-(``HINDSIGHT_INPUT`` overrides).
+(``HINDSIGHT_INPUT`` overrides) and imports the platform ones only when it picks them.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from hindsight.recorder.input.base import (
     InputError,
@@ -23,8 +25,12 @@ from hindsight.recorder.input.chooser import (
     create_input_sources,
 )
 from hindsight.recorder.input.evdev_pad import EvdevPadMapper, EvdevPadSource
-from hindsight.recorder.input.pynput_windows import PynputWindowsSource
 from hindsight.recorder.input.sdl_pad import SdlPadSource
+
+if TYPE_CHECKING:
+    from hindsight.recorder.input.pynput_windows import PynputWindowsSource
+    from hindsight.recorder.input.x11_keyboard import X11KeyboardSource
+    from hindsight.recorder.input.x11_mouse import X11MouseSource
 
 __all__ = [
     "BACKENDS",
@@ -45,14 +51,18 @@ __all__ = [
 ]
 
 
+# The platform sources (python-xlib on X11, pynput's win32 hooks on Windows) load on first use.
+_PLATFORM = {
+    "PynputWindowsSource": "pynput_windows",
+    "X11KeyboardSource": "x11_keyboard",
+    "X11MouseSource": "x11_mouse",
+}
+
+
 def __getattr__(name: str):
-    # the X11 sources need python-xlib, a Linux-only dependency: imported on first use
-    if name == "X11KeyboardSource":
-        from hindsight.recorder.input.x11_keyboard import X11KeyboardSource
+    module = _PLATFORM.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
 
-        return X11KeyboardSource
-    if name == "X11MouseSource":
-        from hindsight.recorder.input.x11_mouse import X11MouseSource
-
-        return X11MouseSource
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f"{__name__}.{module}"), name)

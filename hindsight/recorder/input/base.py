@@ -21,7 +21,7 @@ from typing import ClassVar
 
 from hindsight.errors import HindsightError
 
-__all__ = ["InputError", "InputQueue", "InputSource", "InputStats", "RawInput"]
+__all__ = ["NO_SINK", "InputError", "InputQueue", "InputSource", "InputStats", "RawInput"]
 
 log = logging.getLogger("hindsight.recorder.input")
 
@@ -144,6 +144,11 @@ class InputQueue:
         return f"<InputQueue {len(self)}/{self.maxsize} dropped={self.dropped}{' closed' if self._closed else ''}>"
 
 
+#: where a source not started puts: closed, so nothing is kept
+NO_SINK = InputQueue(1)
+NO_SINK.close()
+
+
 class InputSource(ABC):
     """One backend hearing one kind of device (keyboard, mouse or controllers).
 
@@ -155,6 +160,8 @@ class InputSource(ABC):
 
     #: short backend name, shown in status lines and errors ("x11-keyboard", "sdl")
     name: ClassVar[str]
+    #: whether the source hears the keyboard (then the save hotkey listens to its stream)
+    hears_keyboard: ClassVar[bool] = False
 
     def __init__(self) -> None:
         self._stats = InputStats()

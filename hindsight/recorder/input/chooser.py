@@ -15,12 +15,12 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
+from hindsight.recorder import x11
 from hindsight.recorder.input.base import InputError, InputQueue, InputSource, InputStats
 from hindsight.recorder.input.evdev_pad import EvdevPadSource
-from hindsight.recorder.input.pynput_windows import PynputWindowsSource
 from hindsight.recorder.input.sdl_pad import SdlPadSource
 
-__all__ = ["BACKENDS", "ENV_VAR", "FallbackPadSource", "create_input_sources"]
+__all__ = ["BACKENDS", "ENV_VAR", "FallbackPadSource", "create_input_sources", "own_keyboard_hook"]
 
 ENV_VAR = "HINDSIGHT_INPUT"
 KEYBOARD_MOUSE_BACKENDS = ("x11", "windows")
@@ -98,7 +98,7 @@ def _default_keyboard_mouse(display: str | None) -> str:
             "no keyboard/mouse input backend for macOS yet "
             f"(set {ENV_VAR}=sdl for controllers only, or {ENV_VAR}=none)"
         )
-    if display or os.environ.get("DISPLAY"):
+    if x11.display_name(display):
         return "x11"
     why = (
         "DISPLAY is not set in this Wayland session (keyboard and mouse actions need XWayland or X11)"
@@ -109,16 +109,24 @@ def _default_keyboard_mouse(display: str | None) -> str:
 
 
 def _keyboard_mouse(backend: str, display: str | None) -> list[InputSource]:
+    # Platform modules load only here, when picked: pynput's win32 hooks exist only on
+    # Windows, python-xlib only where X11 is.
     if backend == "windows":
+        from hindsight.recorder.input.pynput_windows import PynputWindowsSource
+
         return [PynputWindowsSource()]
-    if not (display or os.environ.get("DISPLAY")):
+    if not x11.display_name(display):
         raise InputError(
             f"{ENV_VAR} asks for x11 input, but DISPLAY is not set and no display was given"
         )
-    # python-xlib is a Linux-only dependency: import the X11 sources only when used
-    from hindsight.recorder.input.x11_keyboard import X11KeyboardSource
-    from hindsight.recorder.input.x11_mouse import X11MouseSource
-
+    try:
+        from hindsight.recorder.input.x11_keyboard import X11KeyboardSource
+        from hindsight.recorder.input.x11_mouse import X11MouseSource
+    except ImportError as exc:
+        raise InputError(
+            f"no keyboard/mouse input backend: the X11 sources need python-xlib "
+            f"({exc.name or exc} is missing; pip install python-xlib), or use --no-input"
+        ) from None
     return [X11KeyboardSource(display), X11MouseSource(display)]
 
 
@@ -127,7 +135,7 @@ def create_input_sources(
 ) -> list[InputSource]:
     """The input sources for this machine, not started; InputError saying what to fix if none fits.
 
-    ``display`` is the X display for the X11 sources (None: $DISPLAY when they start).
+    ``display`` is the X display for the X11 sources (None: :func:`hindsight.recorder.x11.display_name`).
     """
     override = os.environ.get(ENV_VAR)
     if override is not None:
@@ -146,3 +154,11 @@ def create_input_sources(
         else:
             sources.append(FallbackPadSource([_PAD_FACTORIES[n] for n in pad_names]))
     return sources
+
+
+def own_keyboard_hook() -> str:
+    """The keyboard hook the save hotkey opens when input capture is off.
+
+    ``x11`` (the X11 keyboard source), or ``pynput`` on Windows and macOS.
+    """
+    return "pynput" if sys.platform in ("win32", "darwin") else "x11"

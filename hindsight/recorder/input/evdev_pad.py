@@ -26,9 +26,10 @@ import select
 import struct
 import threading
 from collections.abc import Mapping
+from typing import Any
 
-from hindsight.recorder.input.base import InputQueue, InputSource, RawInput
 from hindsight.clock import now_ns
+from hindsight.recorder.input.base import NO_SINK, InputQueue, InputSource, RawInput
 
 __all__ = ["DEFAULT_ABS_RANGES", "EvdevPadMapper", "EvdevPadSource"]
 
@@ -155,7 +156,7 @@ class EvdevPadSource(InputSource):
 
     def __init__(self) -> None:
         super().__init__()
-        self._sink: InputQueue | None = None
+        self._sink: InputQueue = NO_SINK
         self._threads: list[threading.Thread] = []
         self._wake_r = self._wake_w = -1
         self.pads = 0
@@ -171,7 +172,7 @@ class EvdevPadSource(InputSource):
             raise self.error(
                 f"the inputs package failed to load ({exc}); pip install inputs"
             ) from None
-        opened: list[tuple[int, object]] = []
+        opened: list[tuple[int, Any]] = []  # (fd, the inputs package's GamePad)
         denied = []
         for gamepad in inputs.devices.gamepads:
             path = gamepad.get_char_device_path()

@@ -21,9 +21,9 @@ Untested here (no Windows); importable anywhere.
 
 from __future__ import annotations
 
-from hindsight.recorder.input.base import InputQueue, InputSource, RawInput
 from hindsight.actionmap.names import WINDOWS_SCAN_KEYS
 from hindsight.clock import now_ns
+from hindsight.recorder.input.base import NO_SINK, InputQueue, InputSource, RawInput
 
 __all__ = ["PynputWindowsSource", "windows_key_name"]
 
@@ -54,10 +54,11 @@ class PynputWindowsSource(InputSource):
     """Keyboard and mouse through pynput's Windows hooks."""
 
     name = "windows"
+    hears_keyboard = True
 
     def __init__(self) -> None:
         super().__init__()
-        self._sink: InputQueue | None = None
+        self._sink: InputQueue = NO_SINK
         self._listeners: list = []
         self._held: set[int] = set()
         self._last_pos: tuple[int, int] | None = None

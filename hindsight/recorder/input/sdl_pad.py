@@ -27,8 +27,8 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from hindsight.recorder.input.base import InputQueue, InputSource, RawInput
 from hindsight.clock import now_ns
+from hindsight.recorder.input.base import NO_SINK, InputQueue, InputSource, RawInput
 
 __all__ = ["SDL_BUTTON_NAMES", "SdlPadSource", "load_sdl"]
 
@@ -79,14 +79,14 @@ class SdlPadSource(InputSource):
 
     def __init__(self) -> None:
         super().__init__()
-        self._sink: InputQueue | None = None
+        self._sink: InputQueue = NO_SINK
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
         self._error: str | None = None
         self._stopping = False
         self._calls: deque = deque()
         self._pads: dict[int, _Pad] = {}  # SDL joystick instance id -> pad
-        self._sdl = None
+        self._sdl: Any = None  # the pysdl2 module, once loaded
         self._wake_type = 0
         self._buttons: tuple[str | None, ...] = ()
 
@@ -270,7 +270,8 @@ class SdlPadSource(InputSource):
             raise RuntimeError("the SDL source is not running")
         if threading.current_thread() is self._thread:
             return fn()
-        done, box = threading.Event(), {}
+        done = threading.Event()
+        box: dict[str, Any] = {}
         self._calls.append((fn, done, box))
         self._wake()
         if not done.wait(timeout):

@@ -38,9 +38,9 @@ import threading
 from Xlib import error as xerror
 from Xlib.ext import ge, xinput
 
-from hindsight.recorder.input import x11_connect as _x11
-from hindsight.recorder.input.base import InputQueue, InputSource, RawInput
 from hindsight.clock import now_ns
+from hindsight.recorder import x11
+from hindsight.recorder.input.base import NO_SINK, InputQueue, InputSource, RawInput
 
 __all__ = ["X11MouseSource", "parse_raw_event"]
 
@@ -86,7 +86,7 @@ class X11MouseSource(InputSource):
         super().__init__()
         self.display = display
         self.coalesce_ns = coalesce_ns
-        self._sink: InputQueue | None = None
+        self._sink: InputQueue = NO_SINK
         self._thread: threading.Thread | None = None
         self._wake_r = self._wake_w = -1
         # absolute-axis devices: sourceid -> (pixels per unit x or None, y or None)
@@ -98,8 +98,11 @@ class X11MouseSource(InputSource):
     def start(self, sink: InputQueue) -> None:
         if self._thread is not None:
             return
-        name = _x11.resolve_display(self.display, self.name)
-        conn = _x11.connect(name, self.name, xinput.extname)
+        try:
+            name = x11.require_display(self.display)
+            conn = x11.connect(name, xinput.extname)
+        except x11.X11Unavailable as exc:
+            raise self.error(str(exc)) from None
         try:
             opcode = conn.display.get_extension_major(xinput.extname)
             # 2.2: raw events ignore grabs (2.1+); python-xlib's own query asks for 2.0

@@ -11,7 +11,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from hindsight.recorder.video.source import CaptureGeometry, CaptureSource, resolve_geometry
-from hindsight.recorder.video.source_chooser import ENV_OVERRIDE, choose_capture_source, source_names
+from hindsight.recorder.video.source_chooser import (
+    ENV_OVERRIDE,
+    choose_capture_source,
+    source_names,
+)
 
 if TYPE_CHECKING:
     from hindsight.recorder.video.fake_source import FakeSource, read_counter

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import logging
 from fractions import Fraction
+from typing import cast
 
 import av
 from av.codec.context import Flags
+from av.video.codeccontext import VideoCodecContext
 
 from hindsight.recorder.config import EncoderConfig
 from hindsight.recorder.errors import EncoderError
@@ -65,7 +67,7 @@ class VideoEncoder:
         self.config = config
         self.gop_frames = max(1, round(fps * config.keyframe_interval_ms / 1000))
         self.pix_fmt = _PIX_FMT.get(self.codec_name, _DEFAULT_HW_PIX_FMT)
-        self._ctx: av.codec.context.CodecContext | None = None
+        self._ctx: VideoCodecContext | None = None
         self._params: StreamParams | None = None
         # pts -> (t_ns, dup) for frames sent but not yet returned: hardware encoders may hold a few.
         self._pending: dict[int, tuple[int, bool]] = {}
@@ -79,7 +81,7 @@ class VideoEncoder:
     def open(self) -> None:
         """Open the codec; raises :class:`EncoderError` with the library's reason."""
         try:
-            ctx = av.codec.CodecContext.create(self.codec_name, "w")
+            ctx = cast(VideoCodecContext, av.codec.CodecContext.create(self.codec_name, "w"))
         except Exception as err:  # unknown codec names raise several types across PyAV versions
             raise EncoderError(f"encoder {self.name} is not available in this build of PyAV: {err}") from None
         ctx.width = self.width
@@ -143,6 +145,7 @@ class VideoEncoder:
         out = []
         for pkt in packets:
             pts = pkt.pts
+            assert pts is not None  # an encoder stamps every packet it returns
             t_ns, dup = self._pending.pop(pts, (0, False))
             out.append(
                 EncodedPacket(

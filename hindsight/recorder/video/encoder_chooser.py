@@ -16,8 +16,8 @@ from collections.abc import Callable
 import av
 
 from hindsight.recorder.config import EncoderConfig
-from hindsight.recorder.video.encoder import VideoEncoder
 from hindsight.recorder.errors import EncoderError
+from hindsight.recorder.video.encoder import VideoEncoder
 
 __all__ = ["CANDIDATES", "EncoderChooser", "EncoderFactory", "probe_encoder"]
 

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 import av
 import numpy as np
 
-from hindsight.recorder.video.source import CaptureGeometry, CaptureSource, resolve_geometry
 from hindsight.recorder.errors import CaptureError
+from hindsight.recorder.video.source import CaptureGeometry, CaptureSource, resolve_geometry
 
 if TYPE_CHECKING:
     from hindsight.recorder.config import CaptureConfig

@@ -8,7 +8,6 @@ copying it again. Window capture works where an X display is reachable (through
 from __future__ import annotations
 
 import contextlib
-import os
 import threading
 import warnings
 from typing import TYPE_CHECKING
@@ -17,8 +16,9 @@ import av
 import mss
 import numpy as np
 
-from hindsight.recorder.video.source import CaptureGeometry, CaptureSource, resolve_geometry
+from hindsight.recorder import x11
 from hindsight.recorder.errors import CaptureError
+from hindsight.recorder.video.source import CaptureGeometry, CaptureSource, resolve_geometry
 
 if TYPE_CHECKING:
     from hindsight.recorder.config import CaptureConfig
@@ -28,6 +28,8 @@ __all__ = ["MssSource", "list_monitors"]
 
 def _new_mss(display: str | None, with_cursor: bool = False):
     kwargs: dict[str, object] = {}
+    # the X display chosen once for the recorder; mss would read $DISPLAY itself
+    display = x11.display_name(display)
     if display:
         kwargs["display"] = display
     if with_cursor:
@@ -41,6 +43,11 @@ def _new_mss(display: str | None, with_cursor: bool = False):
     except mss.ScreenShotError as exc:
         where = display or "the default display"
         raise CaptureError(f"mss cannot open {where}: {exc}") from None
+    except ImportError as exc:  # mss loads its platform module (mss.linux, ...) here
+        raise CaptureError(
+            f"capture source mss cannot load its backend for this system ({exc.name or exc} is missing); "
+            "reinstall python-mss (pip install mss)"
+        ) from None
 
 
 def list_monitors(display: str | None = None) -> list[CaptureGeometry]:
@@ -54,17 +61,13 @@ def list_monitors(display: str | None = None) -> list[CaptureGeometry]:
 
 
 def _window_finder(display: str | None):
+    if not x11.display_name(display):
+        return None
     try:
         from hindsight.recorder.video import x11_windows
     except ImportError:  # python-xlib is only installed where X11 is
         return None
-    if not (display or _env_display()):
-        return None
     return lambda title: x11_windows.find_window(display, title)
-
-
-def _env_display() -> str:
-    return os.environ.get("DISPLAY", "")
 
 
 class MssSource(CaptureSource):
@@ -85,7 +88,7 @@ class MssSource(CaptureSource):
         rect = resolve_geometry(self.config, list_monitors(display), _window_finder(display))
         self._box = {"left": rect.x, "top": rect.y, "width": rect.width, "height": rect.height}
         self._connect()
-        self._where = display or _env_display()
+        self._where = x11.display_name(display) or ""
         self._geometry = rect
 
     def _connect(self) -> None:

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import os
 import sys
+from importlib import import_module
 
-from hindsight.recorder.video.source import CaptureSource
+from hindsight.recorder import x11
 from hindsight.recorder.config import CAPTURE_SOURCES, CaptureConfig
-from hindsight.recorder.errors import ConfigError
+from hindsight.recorder.errors import CaptureError, ConfigError
+from hindsight.recorder.video.source import CaptureSource
 
 __all__ = ["ENV_OVERRIDE", "choose_capture_source", "source_names"]
 
@@ -24,22 +26,28 @@ def source_names() -> tuple[str, ...]:
     return tuple(name for name in CAPTURE_SOURCES if name != "auto")
 
 
+# name -> (module, class, what to install when the module's dependencies are missing)
+_BACKENDS = {
+    "x11grab": ("x11grab_source", "X11GrabSource", "python-xlib (pip install python-xlib)"),
+    "mss": ("mss_source", "MssSource", "python-mss (pip install mss)"),
+    "fake": ("fake_source", "FakeSource", "numpy"),
+}
+
+
 def _make(name: str, config: CaptureConfig) -> CaptureSource:
     # Imported on demand: a source's dependencies (python-xlib, PyAV's devices) are
     # only needed when it is the one picked.
-    if name == "x11grab":
-        from hindsight.recorder.video.x11grab_source import X11GrabSource
-
-        return X11GrabSource(config)
-    if name == "mss":
-        from hindsight.recorder.video.mss_source import MssSource
-
-        return MssSource(config)
-    if name == "fake":
-        from hindsight.recorder.video.fake_source import FakeSource
-
-        return FakeSource(config)
-    raise ConfigError(f"capture source {name!r}: must be one of {', '.join(CAPTURE_SOURCES)}")
+    backend = _BACKENDS.get(name)
+    if backend is None:
+        raise ConfigError(f"capture source {name!r}: must be one of {', '.join(CAPTURE_SOURCES)}")
+    module, cls, install = backend
+    try:
+        source = getattr(import_module(f"hindsight.recorder.video.{module}"), cls)
+    except ImportError as exc:
+        raise CaptureError(
+            f"capture source {name} cannot load ({exc.name or exc}): it needs {install}"
+        ) from None
+    return source(config)
 
 
 def _uses_x11() -> bool:
@@ -50,12 +58,14 @@ def _uses_x11() -> bool:
 def _auto(config: CaptureConfig) -> str:
     if not _uses_x11():
         return "mss"
-    from hindsight.recorder.video import x11_windows
+    if not x11.display_name(config.display):
+        raise CaptureError(
+            "no screen capture backend: x11grab and mss capture an X11 display and DISPLAY is not set "
+            f"(a Wayland session needs XWayland); {x11.NO_DISPLAY_HINT}"
+        )
+    x11.connect(config.display).close()  # "python-xlib is not installed" / "is the X server running?"
     from hindsight.recorder.video.x11grab_source import x11grab_available
 
-    display = x11_windows.display_name(config.display)  # raises "no display to capture: ..."
-    with x11_windows.connect(display):  # raises "cannot connect ..., is the X server running?"
-        pass
     return "x11grab" if x11grab_available() else "mss"
 
 
@@ -76,11 +86,6 @@ def choose_capture_source(config: CaptureConfig) -> CaptureSource:
         name = override or "auto"
     if name == "auto":
         name = _auto(config)
-    elif (
-        name in ("x11grab", "mss")
-        and _uses_x11()
-        and not (config.display or os.environ.get("DISPLAY"))
-    ):
-        from hindsight.recorder.video import x11_windows
-        x11_windows.display_name(config.display)  # the clear "no display" error, early
+    elif name in ("x11grab", "mss") and _uses_x11():
+        x11.require_display(config.display)  # the clear "no display" error, early
     return _make(name, config)

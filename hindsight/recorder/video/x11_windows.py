@@ -9,30 +9,22 @@ is the client area a game draws into.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 from Xlib import X, error
 from Xlib import display as xdisplay
 
-from hindsight.recorder.video.source import CaptureGeometry
 from hindsight.recorder.errors import CaptureError
+from hindsight.recorder.video.source import CaptureGeometry
+from hindsight.recorder.x11 import connection
 
 __all__ = [
     "WindowInfo",
-    "connect",
-    "display_name",
     "find_window",
     "list_windows",
     "screen_geometry",
 ]
-
-NO_DISPLAY_HINT = (
-    "run inside an X session or pass --display :N (hindsight demo starts a virtual display)"
-)
-
 
 @dataclass(frozen=True)
 class WindowInfo:
@@ -45,33 +37,9 @@ class WindowInfo:
     pid: int | None = None
 
 
-def display_name(requested: str | None) -> str:
-    """The X display to use: the requested one, else $DISPLAY; CaptureError if neither."""
-    name = requested or os.environ.get("DISPLAY", "")
-    if not name:
-        raise CaptureError(f"no display to capture: DISPLAY is not set; {NO_DISPLAY_HINT}")
-    return name
-
-
-@contextmanager
-def connect(requested: str | None) -> Iterator[xdisplay.Display]:
-    """A short-lived connection to the display, closed on exit."""
-    name = display_name(requested)
-    try:
-        conn = xdisplay.Display(name)
-    except (error.DisplayError, error.ConnectionClosedError, error.XauthError, OSError) as exc:
-        raise CaptureError(
-            f"cannot connect to X display {name!r} ({exc}); is the X server running? {NO_DISPLAY_HINT}"
-        ) from None
-    try:
-        yield conn
-    finally:
-        conn.close()
-
-
 def screen_geometry(requested: str | None) -> CaptureGeometry:
     """The whole root window of the default screen."""
-    with connect(requested) as conn:
+    with connection(requested) as conn:
         root = conn.screen().root.get_geometry()
         return CaptureGeometry(0, 0, root.width, root.height)
 
@@ -111,7 +79,7 @@ def list_windows(requested: str | None) -> list[WindowInfo]:
     """Every viewable window that has a title, topmost first where the server says so."""
     found: list[WindowInfo] = []
     seen: set[int] = set()
-    with connect(requested) as conn:
+    with connection(requested) as conn:
         root = conn.screen().root
         net_wm_name = conn.intern_atom("_NET_WM_NAME")
         net_wm_pid = conn.intern_atom("_NET_WM_PID")

@@ -11,14 +11,17 @@ that it never sleeps and the session alone decides when a frame is taken.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import av
+from av.video.codeccontext import VideoCodecContext
 
-from hindsight.recorder.video import x11_windows
-from hindsight.recorder.video.source import CaptureSource, resolve_geometry
-from hindsight.recorder.video.mss_source import list_monitors
+from hindsight.recorder import x11
 from hindsight.recorder.errors import CaptureError
+from hindsight.recorder.video import x11_windows
+from hindsight.recorder.video.mss_source import list_monitors
+from hindsight.recorder.video.source import CaptureSource, resolve_geometry
 
 if TYPE_CHECKING:
     from hindsight.recorder.config import CaptureConfig
@@ -50,8 +53,8 @@ class X11GrabSource(CaptureSource):
     def __init__(self, config: CaptureConfig) -> None:
         super().__init__(config)
         self._container: av.container.InputContainer | None = None
-        self._packets = None
-        self._decoder = None
+        self._packets: Iterator[av.Packet] | None = None
+        self._decoder: VideoCodecContext | None = None
         self._opened_wall_s: float | None = None
 
     def open(self) -> None:
@@ -59,10 +62,9 @@ class X11GrabSource(CaptureSource):
             return
         if not x11grab_available():
             raise CaptureError("x11grab: this PyAV build has no x11grab device; use --capture mss")
-        display = x11_windows.display_name(self.config.display)
+        display = x11.require_display(self.config.display)
         # Connect once up front: x11grab's own error for a missing server is a bare EIO.
-        with x11_windows.connect(display):
-            pass
+        x11.connect(display).close()
         rect = resolve_geometry(
             self.config,
             list_monitors(display),
@@ -89,17 +91,18 @@ class X11GrabSource(CaptureSource):
         self._geometry = rect
 
     def grab(self) -> av.VideoFrame:
-        if self._packets is None:
+        packets, decoder = self._packets, self._decoder
+        if packets is None or decoder is None:
             raise CaptureError("x11grab capture source is not open")
         try:
             for _ in range(8):
-                packet = next(self._packets)
+                packet = next(packets)
                 if self._opened_wall_s is not None:
                     if self._is_stale(packet):
                         continue
                     self._opened_wall_s = None
                 # A rawvideo packet decodes to exactly one frame that borrows its buffer.
-                frames = self._decoder.decode(packet)
+                frames = decoder.decode(packet)
                 if frames:
                     frame = frames[0]
                     frame.pts = None  # the session stamps frames; x11grab's wall time is noise
@@ -112,12 +115,13 @@ class X11GrabSource(CaptureSource):
 
     def _is_stale(self, packet: av.Packet) -> bool:
         """Whether ``packet`` was grabbed while opening (probing), i.e. is not "now"."""
-        if packet.pts is None or packet.time_base is None:
+        opened_s = self._opened_wall_s
+        if packet.pts is None or packet.time_base is None or opened_s is None:
             return False
         # x11grab stamps packets with wall-clock microseconds; a stamp far from the
         # open time means another clock, and then nothing is treated as stale.
         grabbed_s = float(packet.pts * packet.time_base)
-        return self._opened_wall_s - 10.0 < grabbed_s < self._opened_wall_s
+        return opened_s - 10.0 < grabbed_s < opened_s
 
     def close(self) -> None:
         container, self._container = self._container, None

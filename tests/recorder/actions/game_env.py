@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import subprocess
 import sys
 import time
@@ -15,7 +14,7 @@ from pathlib import Path
 from Xlib import XK, X, display
 from Xlib.ext import xtest
 
-from hindsight.demo.display import VirtualDisplay
+from hindsight.demo.display import VirtualDisplay, child_env
 from tests.recorder.cli_proc import RecorderProcess, run_cli
 
 MAPS_DIR = Path(__file__).parent / "maps"
@@ -35,11 +34,12 @@ class GameEnv:
 
     @property
     def env(self) -> dict[str, str]:
-        return {**os.environ, "DISPLAY": self.name}
+        return child_env(self.name)
 
-    def record(self, *args: str, verbose: int = 0) -> RecorderProcess:
+    def record(self, *args: str, verbose: int = 0, hotkey: bool = False) -> RecorderProcess:
         """``hindsight record`` of the game's window, returned once it has recognised the game."""
-        rec = RecorderProcess("--display", self.name, "--region", "0,0,640,360", "--no-hotkey",
+        no_hotkey = () if hotkey else ("--no-hotkey",)
+        rec = RecorderProcess("--display", self.name, "--region", "0,0,640,360", *no_hotkey,
                               "--maps-dir", str(MAPS_DIR), *args, env=self.env, verbose=verbose)
         try:
             rec.wait_line("recording ")

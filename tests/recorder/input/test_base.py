@@ -13,8 +13,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from hindsight.errors import HindsightError
 from hindsight.actionmap import names
+from hindsight.clock import now_ns
+from hindsight.errors import HindsightError
 from hindsight.recorder.input import (
     BACKENDS,
     EvdevPadSource,
@@ -30,7 +31,6 @@ from hindsight.recorder.input import (
     create_input_sources,
     pynput_windows,
 )
-from hindsight.clock import now_ns
 
 PACKAGE = pathlib.Path(__file__).parents[3] / "hindsight" / "recorder" / "input"
 
@@ -340,7 +340,10 @@ def drain(q):
 
 def test_windows_keyboard_callback_drops_autorepeat_and_unknown_keys():
     source = _hook_source()
-    key = lambda scan, flags=0: SimpleNamespace(scanCode=scan, flags=flags)
+
+    def key(scan, flags=0):
+        return SimpleNamespace(scanCode=scan, flags=flags)
+
     for msg, data in [
         (0x0100, key(0x11)), (0x0100, key(0x11)), (0x0100, key(0x11)), (0x0101, key(0x11)),
         (0x0104, key(0x38)), (0x0105, key(0x38)), (0x0100, key(0x20, 1)), (0x0101, key(0x20, 1)),
@@ -354,7 +357,10 @@ def test_windows_keyboard_callback_drops_autorepeat_and_unknown_keys():
 
 def test_windows_mouse_callback_gives_deltas_buttons_and_notches():
     source = _hook_source()
-    at = lambda x, y, data=0: SimpleNamespace(pt=SimpleNamespace(x=x, y=y), mouseData=data)
+
+    def at(x, y, data=0):
+        return SimpleNamespace(pt=SimpleNamespace(x=x, y=y), mouseData=data)
+
     source._on_mouse(0x0200, at(100, 100))  # first position: no delta yet
     source._on_mouse(0x0200, at(103, 90))
     source._on_mouse(0x0201, at(103, 90))

@@ -22,6 +22,9 @@ from dataclasses import dataclass
 import pytest
 from Xlib import X
 
+from hindsight.clock import now_ns
+from hindsight.demo.display import VirtualDisplay
+from hindsight.recorder import x11
 from hindsight.recorder.input import focus as focus_pkg
 from hindsight.recorder.input.focus import (
     FixedFocusTracker,
@@ -34,9 +37,6 @@ from hindsight.recorder.input.focus import (
     procinfo,
 )
 from hindsight.recorder.input.focus.x11 import _Resolver
-from hindsight.recorder.video import x11_windows
-from hindsight.clock import now_ns
-from hindsight.demo.display import VirtualDisplay
 
 pytestmark = pytest.mark.x11
 
@@ -183,7 +183,7 @@ def focus(vd: VirtualDisplay, window: int) -> None:
 
 
 def set_input_focus(vd: VirtualDisplay, window) -> None:
-    with x11_windows.connect(vd.name) as conn:
+    with x11.connection(vd.name) as conn:
         target = conn.screen().root if window == "root" else window
         conn.set_input_focus(target, X.RevertToParent, X.CurrentTime)
         conn.sync()
@@ -305,7 +305,7 @@ def test_a_frame_resolves_to_the_client_window_under_it(display, spawn):
     if not display.wm:
         pytest.skip("needs a reparenting window manager")
     a = spawn("hs-game-a", pid_mode="none")
-    with x11_windows.connect(display.name) as conn:
+    with x11.connection(display.name) as conn:
         resolver = _Resolver(conn, procinfo.ProcessCache(), use_xres=True)
         frame = resolver._ancestors(a.top)[-1]
         assert frame != a.top, "openbox reparents into a frame"
@@ -479,7 +479,7 @@ def test_follows_a_window_manager_that_starts_later(spawn):
 
 
 def _wm_running(vd: VirtualDisplay) -> bool:
-    with x11_windows.connect(vd.name) as conn:
+    with x11.connection(vd.name) as conn:
         atom = conn.intern_atom("_NET_SUPPORTING_WM_CHECK")
         return conn.screen().root.get_full_property(atom, 0) is not None
 

@@ -16,6 +16,7 @@ from types import SimpleNamespace
 import pytest
 
 from hindsight.actionmap import names
+from hindsight.clock import now_ns
 from hindsight.recorder.input import (
     EvdevPadMapper,
     EvdevPadSource,
@@ -27,7 +28,6 @@ from hindsight.recorder.input import (
     sdl_pad,
 )
 from hindsight.recorder.input.sdl_pad import load_sdl
-from hindsight.clock import now_ns
 
 sdl2 = load_sdl()
 B = SimpleNamespace(**{

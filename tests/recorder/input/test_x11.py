@@ -16,10 +16,10 @@ from Xlib import XK, X
 from Xlib import display as xdisplay
 from Xlib.ext import xinput, xtest
 
+from hindsight.clock import now_ns
 from hindsight.recorder.input import InputError, InputQueue, RawInput
 from hindsight.recorder.input.x11_keyboard import X11KeyboardSource
 from hindsight.recorder.input.x11_mouse import X11MouseSource, parse_raw_event
-from hindsight.clock import now_ns
 from tests.x11 import xvfb  # noqa: F401
 
 pytestmark = pytest.mark.x11
@@ -160,7 +160,7 @@ def test_unnamed_keycodes_are_dropped_and_counted(keyboard, conn):
 
 
 def test_keyboard_stops_and_does_not_touch_display_env(xvfb, conn, monkeypatch):  # noqa: F811
-    monkeypatch.setenv("DISPLAY", ":4242")  # another display: pynput must still use ours
+    monkeypatch.setenv("DISPLAY", ":4242")  # another display: the source must still use ours
     q = InputQueue()
     source = X11KeyboardSource(xvfb.name)
     source.start(q)

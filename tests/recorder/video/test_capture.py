@@ -12,6 +12,9 @@ import numpy as np
 import pytest
 from av.video.reformatter import VideoReformatter
 
+from hindsight.demo.display import MovingScene, VirtualDisplay
+from hindsight.recorder.config import CaptureConfig
+from hindsight.recorder.errors import CaptureError, ConfigError
 from hindsight.recorder.video import (
     CaptureGeometry,
     FakeSource,
@@ -21,9 +24,6 @@ from hindsight.recorder.video import (
     read_counter,
     x11_windows,
 )
-from hindsight.recorder.config import CaptureConfig
-from hindsight.demo.display import MovingScene, VirtualDisplay
-from hindsight.recorder.errors import CaptureError, ConfigError
 from tests.x11 import XVFB_SIZE, moving_scene, xvfb  # noqa: F401
 
 pytestmark = pytest.mark.x11

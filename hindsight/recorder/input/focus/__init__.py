@@ -2,10 +2,13 @@
 
 A :class:`FocusTracker` reports a :class:`ForegroundApp` (process names, Steam app
 id, an opaque window id; never a window title) or None when unknown, which the
-recorder treats as unfocused. :func:`create_focus_tracker` picks the tracker.
+recorder treats as unfocused. :func:`create_focus_tracker` picks the tracker; the
+platform trackers (X11, Windows) are imported only when picked or first named here.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from hindsight.recorder.input.focus.base import (
     FocusChanged,
@@ -15,8 +18,10 @@ from hindsight.recorder.input.focus.base import (
 )
 from hindsight.recorder.input.focus.chooser import FOCUS_ENV, create_focus_tracker
 from hindsight.recorder.input.focus.static import FixedFocusTracker, NoFocusTracker
-from hindsight.recorder.input.focus.windows import WindowsFocusTracker
-from hindsight.recorder.input.focus.x11 import X11FocusTracker
+
+if TYPE_CHECKING:
+    from hindsight.recorder.input.focus.windows import WindowsFocusTracker
+    from hindsight.recorder.input.focus.x11 import X11FocusTracker
 
 __all__ = [
     "FOCUS_ENV",
@@ -30,3 +35,15 @@ __all__ = [
     "X11FocusTracker",
     "create_focus_tracker",
 ]
+
+_PLATFORM = {"WindowsFocusTracker": "windows", "X11FocusTracker": "x11"}
+
+
+def __getattr__(name: str):
+    # python-xlib (X11) and ctypes.windll (Windows) exist only on their platforms
+    module = _PLATFORM.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    return getattr(import_module(f"{__name__}.{module}"), name)

@@ -5,10 +5,9 @@ from __future__ import annotations
 import os
 import sys
 
+from hindsight.recorder import x11
 from hindsight.recorder.input.focus.base import FocusError, FocusTracker
 from hindsight.recorder.input.focus.static import NoFocusTracker
-from hindsight.recorder.video import x11_windows
-from hindsight.recorder.errors import CaptureError
 
 __all__ = ["FOCUS_ENV", "create_focus_tracker"]
 
@@ -17,8 +16,13 @@ _CHOICES = ("x11", "windows", "none")
 
 
 def _x11(display: str | None) -> FocusTracker:
-    from hindsight.recorder.input.focus.x11 import X11FocusTracker
-
+    try:
+        from hindsight.recorder.input.focus.x11 import X11FocusTracker
+    except ImportError as exc:
+        raise FocusError(
+            f"cannot tell which application has focus: the X11 focus tracker needs python-xlib "
+            f"({exc.name or exc} is missing; pip install python-xlib), or use --no-input"
+        ) from None
     return X11FocusTracker(display)
 
 
@@ -26,14 +30,6 @@ def _windows() -> FocusTracker:
     from hindsight.recorder.input.focus.windows import WindowsFocusTracker
 
     return WindowsFocusTracker()
-
-
-def _x_reachable(display: str | None) -> bool:
-    try:
-        with x11_windows.connect(display):
-            return True
-    except CaptureError:
-        return False
 
 
 def create_focus_tracker(display: str | None) -> FocusTracker:
@@ -45,14 +41,15 @@ def create_focus_tracker(display: str | None) -> FocusTracker:
     if choice in ("", "auto"):
         if sys.platform == "win32":
             return _windows()
-        if _x_reachable(display):
-            return _x11(display)
-        where = display or os.environ.get("DISPLAY") or "none set"
-        raise FocusError(
-            f"cannot tell which application has focus: no X display reachable ({where}); "
-            f"run inside an X session, pass --display, or use --no-input "
-            f"({FOCUS_ENV}=none drops all input)"
-        )
+        try:
+            x11.connect(display).close()
+        except x11.X11Unavailable as exc:
+            where = x11.display_name(display) or "none set"
+            raise FocusError(
+                f"cannot tell which application has focus: no X display reachable ({where}): "
+                f"{exc}; or use --no-input ({FOCUS_ENV}=none drops all input)"
+            ) from None
+        return _x11(display)
     if choice == "x11":
         return _x11(display)
     if choice == "windows":

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from hindsight.clock import now_ns
 from hindsight.recorder.input.focus.base import (
     ChangeReporter,
     FocusChanged,
     FocusTracker,
     ForegroundApp,
 )
-from hindsight.clock import now_ns
 
 __all__ = ["FixedFocusTracker", "NoFocusTracker"]
 

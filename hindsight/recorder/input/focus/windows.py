@@ -14,6 +14,7 @@ import logging
 import ntpath
 import threading
 
+from hindsight.clock import now_ns
 from hindsight.recorder.input.focus.base import (
     ChangeReporter,
     FocusChanged,
@@ -21,7 +22,6 @@ from hindsight.recorder.input.focus.base import (
     FocusTracker,
     ForegroundApp,
 )
-from hindsight.clock import now_ns
 
 __all__ = ["WindowsFocusTracker"]
 
@@ -36,7 +36,7 @@ class _Win32:
     def __init__(self) -> None:
         from ctypes import wintypes
 
-        windll = ctypes.windll  # AttributeError off Windows
+        windll = ctypes.windll  # type: ignore[attr-defined]  # AttributeError off Windows
         self._wintypes = wintypes
         self.user32, self.kernel32 = windll.user32, windll.kernel32
         self.user32.GetForegroundWindow.restype = wintypes.HWND
@@ -120,12 +120,15 @@ class WindowsFocusTracker(FocusTracker):
 
     def _poll(self) -> None:
         t_ns = now_ns()
+        api = self._api
+        if api is None:  # not started
+            return
         try:
-            key = self._api.foreground()
+            key = api.foreground()
             if key == self._last:
                 return
             hwnd, pid = key
-            name = self._api.image_name(pid) if pid else ""
+            name = api.image_name(pid) if pid else ""
         except Exception as exc:  # noqa: BLE001 - fail closed: unknown means unfocused
             log.debug("focus: cannot resolve the foreground window (%s)", type(exc).__name__)
             self._last = None

@@ -24,7 +24,6 @@ Window titles are never requested, so they cannot end up anywhere.
 from __future__ import annotations
 
 import logging
-import os
 import select
 import socket
 import threading
@@ -34,6 +33,8 @@ from contextlib import ExitStack
 from Xlib import X, error
 from Xlib import display as xdisplay
 
+from hindsight.clock import now_ns
+from hindsight.recorder import x11
 from hindsight.recorder.input.focus.base import (
     ChangeReporter,
     FocusChanged,
@@ -42,9 +43,6 @@ from hindsight.recorder.input.focus.base import (
     ForegroundApp,
 )
 from hindsight.recorder.input.focus.procinfo import ProcessCache
-from hindsight.recorder.video import x11_windows
-from hindsight.clock import now_ns
-from hindsight.recorder.errors import CaptureError
 
 __all__ = ["X11FocusTracker"]
 
@@ -313,14 +311,14 @@ class X11FocusTracker(FocusTracker):
     # -- internals ------------------------------------------------------------------
 
     def _name(self) -> str:
-        return self.display or os.environ.get("DISPLAY", "") or "(none)"
+        return x11.display_name(self.display) or "(none)"
 
     def _connect(self) -> tuple[ExitStack, xdisplay.Display]:
         """A connection of the tracker's own, closed when the returned stack closes."""
         stack = ExitStack()
         try:
-            conn = stack.enter_context(x11_windows.connect(self.display))
-        except CaptureError as exc:
+            conn = stack.enter_context(x11.connection(self.display))
+        except x11.X11Unavailable as exc:
             raise FocusError(f"cannot track the focused window: {exc}") from None
         return stack, conn
 
