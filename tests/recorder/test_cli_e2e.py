@@ -42,7 +42,9 @@ def test_clip_status_hotkey_and_clean_stop(recorder: RecorderProcess, xvfb, isol
     assert sorted(status.outputs) == ["library", "overlay"]
     human = run_cli("status")
     assert human.returncode == 0 and "buffer" in human.stdout and "libx264" in human.stdout
-    assert f"overlay    {status.outputs['overlay'].details['url']}" in human.stdout
+    overlay = status.outputs["overlay"]
+    assert overlay.details["url"] in overlay.summary
+    assert f"overlay    {overlay.summary}" in human.stdout
     assert f"library    {status.outputs['library'].summary}" in human.stdout
 
     result = run_cli("clip", "--seconds", "5")
