@@ -196,7 +196,7 @@ def test_recorder_hears_f8_on_one_hook_in_chat_and_without_input() -> None:
                 kb.d.sync()
                 wait_until(
                     lambda: (
-                        json.loads(run_cli("status", "--json").stdout)["actions"]["game"] is None
+                        json.loads(run_cli("status", "--json").stdout)["actions"]["game_id"] is None
                     ),
                     5,
                 )
