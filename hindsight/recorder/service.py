@@ -29,17 +29,17 @@ log = logging.getLogger(__name__)
 
 
 def clip_summary(clip: SavedClip) -> dict[str, Any]:
-    video = clip.manifest["video"]
+    video = clip.manifest.video
     return {
         "path": str(clip.path),
         "clip_id": clip.clip_id,
-        "frames": video["frames"],
-        "dup_frames": video["dup_frames"],
-        "duration_s": video["duration_s"],
-        "encoder": video["encoder"],
-        "width": video["width"],
-        "height": video["height"],
-        "fps": video["fps"],
+        "frames": video.frames,
+        "dup_frames": video.dup_frames,
+        "duration_s": video.duration_s,
+        "encoder": video.encoder,
+        "width": video.width,
+        "height": video.height,
+        "fps": video.fps,
     }
 
 

@@ -24,7 +24,7 @@ import av
 from av.video.reformatter import VideoReformatter
 
 from hindsight.errors import HindsightError
-from hindsight.bundle import BundleContributor
+from hindsight.bundle import BundleContributor, CaptureFacts, Contribution
 from hindsight.recorder.export.bundle_writer import sweep_partial_bundles
 from hindsight.recorder.video import CaptureSource, choose_capture_source
 from hindsight.clock import NS_PER_S, now_ns, sleep_until_ns
@@ -210,8 +210,8 @@ class RecordingSession:
             "last_save_error": saver.last_error if saver else None,
         }
 
-    def _manifest_facts(self) -> dict[str, Any]:
-        return {"capture": {"source": self._source.name if self._source else None}}
+    def _manifest_facts(self) -> Contribution:
+        return Contribution(capture=CaptureFacts(source=self._source.name if self._source else None))
 
     # ---- threads -------------------------------------------------------------------------
 

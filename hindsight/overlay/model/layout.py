@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hindsight.actionmap.model import ActionMap
+from hindsight.actionmap.model import ActionKind, ActionMap
 
 __all__ = [
     "AXIS_LIGHT",
@@ -107,7 +107,7 @@ def key_label(name: str) -> str:
 @dataclass(frozen=True)
 class ActionInfo:
     name: str
-    kind: str
+    kind: ActionKind
     label: str
 
 
@@ -202,7 +202,7 @@ def layout_from_json(data: dict) -> OverlayLayout:
         title=game.get("title"),
         template=str(data.get("template", "keyboard_mouse")),
         contexts=tuple(data.get("contexts", ())),
-        actions=tuple(ActionInfo(a["name"], a["kind"], a["label"]) for a in data.get("actions", ())),
+        actions=tuple(ActionInfo(a["name"], ActionKind(a["kind"]), a["label"]) for a in data.get("actions", ())),
         keys=tuple(KeyCap(k["label"], k["label"], float(k["x"]), float(k["y"]), float(k["w"]), float(k["h"]),
                           lights(k["lights"])) for k in data.get("keys", ())),
         keys_w=float(data.get("keys_w", 0.0)),

@@ -14,6 +14,7 @@ from collections.abc import Hashable
 from PyQt6.QtCore import QPointF, QRectF, Qt
 from PyQt6.QtGui import QBrush, QColor, QFont, QLinearGradient, QPainter, QPainterPath, QPen
 
+from hindsight.actionmap.model import ActionKind
 from hindsight.overlay.model.state import ActionFrame
 from hindsight.overlay.model.theme import OverlayStyle
 from hindsight.overlay.model.layout import AXIS_LIGHT, THEME, Light, OverlayLayout
@@ -48,9 +49,9 @@ def is_on(light: Light, frame: ActionFrame, kinds: dict[str, str]) -> bool:
     if light.context != frame.context:
         return False
     kind = kinds.get(light.action)
-    if kind == "button":
+    if kind == ActionKind.BUTTON:
         return light.action in frame.lit
-    if kind in ("axis1d", "axis2d"):
+    if kind in (ActionKind.AXIS1D, ActionKind.AXIS2D):
         x, y = frame.axes.get(light.action, (0.0, 0.0))
         if light.axis is None:
             return max(abs(x), abs(y)) > AXIS_LIGHT

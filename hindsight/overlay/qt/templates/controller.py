@@ -13,6 +13,7 @@ from collections.abc import Hashable
 from PyQt6.QtCore import QPointF, QRectF, Qt
 from PyQt6.QtGui import QColor, QPainter, QPainterPath, QPen, QTransform
 
+from hindsight.actionmap.model import ActionKind
 from hindsight.overlay.model.state import ActionFrame
 from hindsight.overlay.qt.templates.base import Template, colour, is_on
 from hindsight.overlay.model.layout import Light
@@ -74,7 +75,7 @@ class ControllerTemplate(Template):
 
     def _stick(self, name: str, frame: ActionFrame) -> tuple[float, float]:
         for light in self._parts.get(name, ()):
-            if light.context == frame.context and self.kinds.get(light.action) == "axis2d":
+            if light.context == frame.context and self.kinds.get(light.action) == ActionKind.AXIS2D:
                 return frame.axes.get(light.action, (0.0, 0.0))
         return 0.0, 0.0
 
@@ -83,7 +84,7 @@ class ControllerTemplate(Template):
         for light in self._parts.get(name, ()):
             if light.context != frame.context:
                 continue
-            if self.kinds.get(light.action) == "axis1d":
+            if self.kinds.get(light.action) == ActionKind.AXIS1D:
                 best = max(best, abs(frame.axes.get(light.action, (0.0, 0.0))[0]))
             elif is_on(Light(light.context, light.action), frame, self.kinds):
                 best = 1.0
