@@ -53,7 +53,10 @@ class ActionKind(StrEnum):
 ACTION_KINDS = tuple(k.value for k in ActionKind)
 BUTTON_MODES = ("hold", "press", "toggle")
 RECORD_KINDS = ("actions", "marker")
-COMPOSITE_PARTS = {ActionKind.AXIS2D: ("up", "down", "left", "right"), ActionKind.AXIS1D: ("positive", "negative")}
+COMPOSITE_PARTS = {
+    ActionKind.AXIS2D: ("up", "down", "left", "right"),
+    ActionKind.AXIS1D: ("positive", "negative"),
+}
 
 
 @dataclass(frozen=True)
@@ -105,7 +108,7 @@ class MatchRule:
 
 @dataclass(frozen=True)
 class ActionMap:
-    """A validated action map. ``text`` is the exact TOML it was loaded from (the bundle copies it)."""
+    """A validated action map; ``text`` is the exact TOML it was loaded from (bundles copy it)."""
 
     id: str
     version: str

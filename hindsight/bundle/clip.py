@@ -46,7 +46,7 @@ class ClipSpan:
 
 @dataclass(frozen=True)
 class Contribution:
-    """Files (name -> bytes) and manifest facts a contributor adds to a bundle; ``None`` adds nothing."""
+    """Files (name -> bytes) and manifest facts a contributor adds; ``None`` adds nothing."""
 
     files: Mapping[str, bytes] = field(default_factory=lambda: types.MappingProxyType({}))
     game: GameInfo | None = None
@@ -57,7 +57,7 @@ class Contribution:
     capture: CaptureFacts | None = None
 
     def applied_to(self, manifest: Manifest) -> Manifest:
-        """``manifest`` with these facts added (files are listed by the writer, which hashes them)."""
+        """``manifest`` with these facts added (the writer lists the files, hashing them)."""
         privacy = manifest.privacy
         if self.redaction is not None:
             privacy = privacy.with_redaction(self.redaction)

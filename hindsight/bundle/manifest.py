@@ -137,7 +137,7 @@ class Redaction:
 
 @dataclass(frozen=True, kw_only=True)
 class Consent:
-    """Who contributed the clip (a rotatable pseudonym) under which consent versions, per purpose."""
+    """Who contributed the clip (a rotatable pseudonym), under which consent version per purpose."""
 
     contributor: str | None
     versions: Mapping[str, str | None]
@@ -156,7 +156,9 @@ class PrivacyFacts:
         return replace(self, redacted_frames=redaction.frames, contexts_redacted=redaction.contexts)
 
     def with_consent(self, consent: Consent) -> PrivacyFacts:
-        return replace(self, contributor=consent.contributor, consent_version=dict(consent.versions))
+        return replace(
+            self, contributor=consent.contributor, consent_version=dict(consent.versions)
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -211,14 +213,19 @@ class Manifest:
             raise BundleError(f"manifest.format: {raw.get('format')!r} is not {FORMAT_NAME!r}")
         version = raw.get("version")
         if type(version) is not int or not 1 <= version <= FORMAT_VERSION:
-            raise BundleError(f"manifest.version: {version!r} is not a version this reader knows (1..{FORMAT_VERSION})")
+            raise BundleError(
+                f"manifest.version: {version!r} is not a version this reader knows "
+                f"(1..{FORMAT_VERSION})"
+            )
         manifest = _parse(cls, raw, "manifest")
         assert isinstance(manifest, Manifest)
         return manifest
 
     def to_dict(self) -> dict[str, Any]:
         out = _dump(self)
-        out["files"] = out.pop("files")  # after sections it does not model, so the hashes end the file
+        out["files"] = out.pop(
+            "files"
+        )  # after sections it does not model, so the hashes end the file
         return out
 
     def to_json(self) -> str:
@@ -251,7 +258,7 @@ def _hints(cls: type) -> dict[str, Any]:
 def _parse(cls: type[_T], raw: Any, path: str) -> _T:
     if not isinstance(raw, dict):
         raise BundleError(f"{path}: expected an object, got {_kind(raw)}")
-    hints = _hints(cls)
+    hints = _hints(cls)  # type: ignore[arg-type]  # a class is hashable; mypy cannot tell for type[_T]
     known = {f.name for f in fields(cls)} - {"extra"}  # type: ignore[arg-type]
     values: dict[str, Any] = {}
     for f in fields(cls):  # type: ignore[arg-type]
@@ -285,7 +292,9 @@ def _value(hint: Any, raw: Any, path: str) -> Any:
     if origin is Mapping:
         if not isinstance(raw, dict):
             raise BundleError(f"{path}: expected an object, got {_kind(raw)}")
-        return types.MappingProxyType({k: _value(args[1], v, f"{path}.{k}") for k, v in raw.items()})
+        return types.MappingProxyType(
+            {k: _value(args[1], v, f"{path}.{k}") for k, v in raw.items()}
+        )
     if hint is float and type(raw) is int:
         return float(raw)
     if type(raw) is not hint:
@@ -294,8 +303,15 @@ def _value(hint: Any, raw: Any, path: str) -> Any:
 
 
 def _kind(raw: Any) -> str:
-    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean", int: "an integer",
-            float: "a number", type(None): "null"}.get(type(raw), type(raw).__name__)
+    return {
+        dict: "an object",
+        list: "a list",
+        str: "a string",
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+        type(None): "null",
+    }.get(type(raw), type(raw).__name__)
 
 
 def _dump(value: Any) -> Any:

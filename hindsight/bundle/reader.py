@@ -20,7 +20,7 @@ _CHUNK = 1 << 20
 
 
 def read_manifest(folder: Path) -> Manifest:
-    """The manifest of the bundle in ``folder``, or a :class:`BundleError` saying why it is not a clip."""
+    """The manifest of the bundle in ``folder``; a :class:`BundleError` says why it is no clip."""
     path = Path(folder) / MANIFEST_FILE
     try:
         data = path.read_bytes()
@@ -65,7 +65,11 @@ class Bundle:
     @property
     def events_path(self) -> Path | None:
         track = self.manifest.track
-        return self.path / track.events_file if track and track.events_file in self.manifest.files else None
+        return (
+            self.path / track.events_file
+            if track and track.events_file in self.manifest.files
+            else None
+        )
 
     @property
     def action_map_path(self) -> Path | None:
@@ -92,13 +96,21 @@ class Bundle:
                 problems.append(f"{name}: {size} bytes, the manifest says {facts.bytes}")
             elif file_sha256(path) != facts.sha256:
                 problems.append(f"{name}: sha256 differs from the manifest")
-        for name, role in ((m.video.file, "video"), (m.track and m.track.file, "action track"),
-                           (m.action_map and m.action_map.file, "action map")):
-            if name and name not in m.files:
-                problems.append(f"{name}: the {role} is not listed in files")
+        listed = [(m.video.file, "video")]
+        if m.track:
+            listed.append((m.track.file, "action track"))
+        if m.action_map:
+            listed.append((m.action_map.file, "action map"))
+        problems += [
+            f"{name}: the {role} is not listed in files"
+            for name, role in listed
+            if name not in m.files
+        ]
         if m.action_map and (self.path / m.action_map.file).is_file():
             if file_sha256(self.path / m.action_map.file) != m.action_map.sha256:
-                problems.append(f"{m.action_map.file}: does not hash to the pinned map {m.action_map.ref}")
+                problems.append(
+                    f"{m.action_map.file}: does not hash to the pinned map {m.action_map.ref}"
+                )
         if m.track and (self.path / m.track.file).is_file():
             problems.extend(self._check_rows(self.path / m.track.file))
         return problems
@@ -120,8 +132,6 @@ class Bundle:
 
 
 def open_bundle(path: Path | str) -> Bundle:
-    """The bundle in ``path`` with its manifest parsed; a :class:`BundleError` if it is not a clip."""
+    """The bundle in ``path``, its manifest parsed; a :class:`BundleError` if it is not a clip."""
     folder = Path(path)
     return Bundle(path=folder, manifest=read_manifest(folder))
-
-

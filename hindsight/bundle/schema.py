@@ -31,8 +31,10 @@ __all__ = [
     "EVENT_COLUMNS",
 ]
 
+# Stated in every manifest (track.alignment), word for word.
 ALIGNMENT_RULE = (
-    "row t holds what the player did while frame t was the latest frame, i.e. during [pts_t, pts_t+1)"
+    "row t holds what the player did while frame t was the latest frame, "
+    "i.e. during [pts_t, pts_t+1)"
 )
 
 FRAME_INDEX = "frame_index"
@@ -78,7 +80,7 @@ def presses_by_action(columns: list[str] | tuple[str, ...]) -> dict[str, str]:
     out = {}
     for column in columns:
         if is_action_column(column):
-            action = column[len(ACTION_PREFIX):].split(".", 1)[0]
+            action = column[len(ACTION_PREFIX) :].split(".", 1)[0]
             if column == button_columns(action)[1]:
                 out[action] = column
     return out

@@ -31,12 +31,22 @@ from hindsight.bundle.schema import ALIGNMENT_RULE
 __all__ = ["manifest_for", "rewrite_manifest", "write_manifest"]
 
 
-def manifest_for(folder: Path, *, frames: int, fps: int = 60, clip_id: str | None = None,
-                 created: datetime | None = None, game: tuple[str, str] | None = None,
-                 map_ref: tuple[str, str] = ("test.game", "1.0.0")) -> Manifest:
+def manifest_for(
+    folder: Path,
+    *,
+    frames: int,
+    fps: int = 60,
+    clip_id: str | None = None,
+    created: datetime | None = None,
+    game: tuple[str, str] | None = None,
+    map_ref: tuple[str, str] = ("test.game", "1.0.0"),
+) -> Manifest:
     """The manifest of the bundle files present in ``folder`` (hashed as they are now)."""
-    files = {p.name: FileFacts(sha256=file_sha256(p), bytes=p.stat().st_size)
-             for p in sorted(folder.iterdir()) if p.name in BUNDLE_FILES}
+    files = {
+        p.name: FileFacts(sha256=file_sha256(p), bytes=p.stat().st_size)
+        for p in sorted(folder.iterdir())
+        if p.name in BUNDLE_FILES
+    }
     created = created or datetime.now(UTC)
     track = pin = None
     if ACTIONS_FILE in files:
@@ -48,8 +58,15 @@ def manifest_for(folder: Path, *, frames: int, fps: int = 60, clip_id: str | Non
             rows, columns = meta.num_rows, tuple(meta.schema.to_arrow_schema().names)
         except Exception:  # made-up bytes stand in for the track (uploader tests)
             pass
-        track = TrackFacts(rows=rows, valid_rows=rows, alignment=ALIGNMENT_RULE, latency_bias_frames=1,
-                           columns=columns, events=0, events_shared=False)
+        track = TrackFacts(
+            rows=rows,
+            valid_rows=rows,
+            alignment=ALIGNMENT_RULE,
+            latency_bias_frames=1,
+            columns=columns,
+            events=0,
+            events_shared=False,
+        )
     if ACTION_MAP_FILE in files:
         pin = ActionMapPin(id=map_ref[0], version=map_ref[1], sha256=files[ACTION_MAP_FILE].sha256)
     return Manifest(
@@ -58,11 +75,24 @@ def manifest_for(folder: Path, *, frames: int, fps: int = 60, clip_id: str | Non
         recorder=RecorderInfo(name="hindsight", version="test"),
         game=GameInfo(id=game[0], title=game[1]) if game else None,
         action_map=pin,
-        video=VideoFacts(frames=frames, dup_frames=0, fps=fps, width=640, height=360, codec="h264",
-                         encoder="libx264", duration_s=frames / fps, keyframes=max(1, frames // fps),
-                         transcoded=False, time_base=f"1/{fps}"),
+        video=VideoFacts(
+            frames=frames,
+            dup_frames=0,
+            fps=fps,
+            width=640,
+            height=360,
+            codec="h264",
+            encoder="libx264",
+            duration_s=frames / fps,
+            keyframes=max(1, frames // fps),
+            transcoded=False,
+            time_base=f"1/{fps}",
+        ),
         track=track,
-        clock=ClockFacts(first_frame_t_ns=1_000_000_000, last_frame_t_ns=1_000_000_000 + (frames - 1) * 10**9 // fps),
+        clock=ClockFacts(
+            first_frame_t_ns=1_000_000_000,
+            last_frame_t_ns=1_000_000_000 + (frames - 1) * 10**9 // fps,
+        ),
         files=files,
     )
 

@@ -24,7 +24,7 @@ OWNER = ROOT / "bundle"
 # messages) may name a file.
 FILE_NAMES = (*BUNDLE_FILES, MANIFEST_FILE)
 NAMES = {FORMAT_NAME, col.FRAME_INDEX, col.PTS_US, col.DUP_FRAME}
-# Keys of the manifest's top level: indexing a manifest-named value with one is re-typing the format.
+# Keys of the manifest's top level: indexing a manifest-named value with one re-types the format.
 SECTIONS = {f.name for f in fields(Manifest)} - {"extra"}
 # Column names that are ordinary words elsewhere: flagged only when indexing a table-like value.
 TRACK_WORDS = {col.TIMESTAMP, col.CONTEXT, col.VALID}
@@ -34,7 +34,10 @@ TABLE_HINTS = ("manifest", "table", "track", "columns", "df")
 def _docstrings(tree: ast.AST) -> set[int]:
     ids = set()
     for node in ast.walk(tree):
-        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
+        if (
+            isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+            and node.body
+        ):
             first = node.body[0]
             if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
                 ids.add(id(first.value))
@@ -42,7 +45,7 @@ def _docstrings(tree: ast.AST) -> set[int]:
 
 
 def _named(node: ast.AST, hints: tuple[str, ...]) -> bool:
-    """Whether the indexed value is spelled like one of ``hints`` (``manifest``, ``clip.manifest``...)."""
+    """Whether the indexed value reads like one of ``hints`` (``manifest``, ``clip.manifest``)."""
     text = ast.unparse(node).lower()
     return any(h in text for h in hints)
 
@@ -64,7 +67,9 @@ def violations(path: Path, root: Path = ROOT.parent) -> list[str]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docs:
             words = node.value.split()
-            if node.value in NAMES or (len(words) == 1 and any(name in words[0] for name in FILE_NAMES)):
+            if node.value in NAMES or (
+                len(words) == 1 and any(name in words[0] for name in FILE_NAMES)
+            ):
                 flag(node, f"literal {node.value!r}")
             elif node.value.startswith(col.ACTION_PREFIX):
                 flag(node, f"action column spelled by hand: {node.value!r}")
@@ -78,7 +83,11 @@ def violations(path: Path, root: Path = ROOT.parent) -> list[str]:
                 flag(node, f"manifest section {key!r} indexed by hand")
             elif key in TRACK_WORDS and _named(node.value, TABLE_HINTS):
                 flag(node, f"track column {key!r} indexed by hand")
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get":
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "get"
+        ):
             key = _key(node.args[0]) if node.args else None
             if key in SECTIONS and _named(node.func.value, ("manifest",)):
                 flag(node, f"manifest section {key!r} read with .get")
@@ -97,7 +106,7 @@ def test_only_the_bundle_package_spells_the_clip_format() -> None:
 def test_the_scan_catches_each_kind_of_hand_typed_name(tmp_path: Path) -> None:
     sample = tmp_path / "sample.py"  # only parsed, never imported
     sample.write_text(
-            '"""A docstring may say manifest.json."""\n'
+        '"""A docstring may say manifest.json."""\n'
         'a = clip / "video.mp4"\n'
         'b = manifest["video"]["frames"]\n'
         'c = self.manifest.get("files")\n'

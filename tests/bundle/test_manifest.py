@@ -1,4 +1,4 @@
-"""The manifest's one reader and writer: byte-compatible with clips already saved, strict on types."""
+"""The manifest's one reader and writer: byte-compatible with saved clips, strict on types."""
 
 from __future__ import annotations
 
@@ -125,13 +125,21 @@ SAVED = """{
 def test_a_saved_manifest_reads_into_typed_sections_and_writes_back_byte_for_byte() -> None:
     m = Manifest.from_json(SAVED)
     assert (m.format, m.version) == (FORMAT_NAME, FORMAT_VERSION)
-    assert m.game is not None and m.game.title == "Counter-Strike 2" and m.title == "Counter-Strike 2"
+    assert (
+        m.game is not None and m.game.title == "Counter-Strike 2" and m.title == "Counter-Strike 2"
+    )
     assert m.action_map is not None and m.action_map.ref == "valve.counter-strike-2@1.2.0"
     assert m.video.frames == 150 and m.video.duration_s == 5.0 and m.video.transcoded is False
-    assert m.track is not None and m.track.file == ACTIONS_FILE and m.track.alignment == col.ALIGNMENT_RULE
+    assert (
+        m.track is not None
+        and m.track.file == ACTIONS_FILE
+        and m.track.alignment == col.ALIGNMENT_RULE
+    )
     assert m.track.columns[:6] == col.FRAME_COLUMNS
     assert m.privacy.contexts_redacted == ("chat",) and m.privacy.consent_version == {
-        "clips": "clips-1", "dataset": "dataset-1"}
+        "clips": "clips-1",
+        "dataset": "dataset-1",
+    }
     assert m.capture is not None and m.capture.source == "x11grab :99 1280x720+0+0"
     assert m.files["video.mp4"].bytes == 3145728 and m.total_bytes() == 1834 + 5120 + 2048 + 3145728
     assert m.to_json() == SAVED
@@ -148,7 +156,11 @@ def test_a_video_only_clip_of_the_old_writer_round_trips_its_extra_privacy_key()
     assert m.game is None and m.track is None and m.title == "Desktop" and m.game_id == "desktop"
     assert m.privacy.extra == {"action_track": None}
     assert json.loads(m.to_json())["privacy"] == {
-        "raw_inputs_stored": False, "contributor": None, "consent_version": None, "action_track": None}
+        "raw_inputs_stored": False,
+        "contributor": None,
+        "consent_version": None,
+        "action_track": None,
+    }
 
 
 def test_keys_a_newer_recorder_adds_are_kept() -> None:
@@ -163,18 +175,39 @@ def test_keys_a_newer_recorder_adds_are_kept() -> None:
     assert list(again)[-1] == "files"  # the hashes still end the file
 
 
-@pytest.mark.parametrize(("change", "message"), [
-    (lambda r: r["video"].update(fps="30"), "manifest.video.fps: expected int, got a string"),
-    (lambda r: r["video"].update(frames=True), "manifest.video.frames: expected int, got a boolean"),
-    (lambda r: r["files"]["video.mp4"].update(bytes=None), "manifest.files.video.mp4.bytes: expected int, got null"),
-    (lambda r: r["track"].update(columns="frame_index"), "manifest.track.columns: expected a list, got a string"),
-    (lambda r: r["track"]["columns"].append(7), "manifest.track.columns[8]: expected str, got an integer"),
-    (lambda r: r.update(game=["valve"]), "manifest.game: expected an object, got a list"),
-    (lambda r: r.pop("clip_id"), "manifest.clip_id: missing"),
-    (lambda r: r["clock"].pop("first_frame_t_ns"), "manifest.clock.first_frame_t_ns: missing"),
-    (lambda r: r.update(format="other.clip"), "manifest.format: 'other.clip' is not 'hindsight.clip'"),
-    (lambda r: r.update(version=FORMAT_VERSION + 1), f"manifest.version: {FORMAT_VERSION + 1} is not a version"),
-])
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda r: r["video"].update(fps="30"), "manifest.video.fps: expected int, got a string"),
+        (
+            lambda r: r["video"].update(frames=True),
+            "manifest.video.frames: expected int, got a boolean",
+        ),
+        (
+            lambda r: r["files"]["video.mp4"].update(bytes=None),
+            "manifest.files.video.mp4.bytes: expected int, got null",
+        ),
+        (
+            lambda r: r["track"].update(columns="frame_index"),
+            "manifest.track.columns: expected a list, got a string",
+        ),
+        (
+            lambda r: r["track"]["columns"].append(7),
+            "manifest.track.columns[8]: expected str, got an integer",
+        ),
+        (lambda r: r.update(game=["valve"]), "manifest.game: expected an object, got a list"),
+        (lambda r: r.pop("clip_id"), "manifest.clip_id: missing"),
+        (lambda r: r["clock"].pop("first_frame_t_ns"), "manifest.clock.first_frame_t_ns: missing"),
+        (
+            lambda r: r.update(format="other.clip"),
+            "manifest.format: 'other.clip' is not 'hindsight.clip'",
+        ),
+        (
+            lambda r: r.update(version=FORMAT_VERSION + 1),
+            f"manifest.version: {FORMAT_VERSION + 1} is not a version",
+        ),
+    ],
+)
 def test_a_bad_value_is_one_line_naming_its_key_path(change, message: str) -> None:
     raw = json.loads(SAVED)
     change(raw)
@@ -193,23 +226,50 @@ def test_not_json_or_not_an_object_is_one_clear_error() -> None:
 
 def test_contributions_fill_their_sections_and_merge_privacy_facts() -> None:
     base = Manifest.from_json(SAVED)
-    bare = Manifest.from_dict({**json.loads(SAVED), "game": None, "track": None, "privacy": {"raw_inputs_stored": False}})
-    track = Contribution(game=base.game, track=base.track, action_map=base.action_map,
-                         redaction=Redaction(frames=30, contexts=("chat",)))
-    library = Contribution(consent=Consent(contributor="c-4f1d", versions={"clips": "clips-1", "dataset": "dataset-1"}))
+    bare = Manifest.from_dict(
+        {**json.loads(SAVED), "game": None, "track": None, "privacy": {"raw_inputs_stored": False}}
+    )
+    track = Contribution(
+        game=base.game,
+        track=base.track,
+        action_map=base.action_map,
+        redaction=Redaction(frames=30, contexts=("chat",)),
+    )
+    library = Contribution(
+        consent=Consent(contributor="c-4f1d", versions={"clips": "clips-1", "dataset": "dataset-1"})
+    )
     merged = library.applied_to(track.applied_to(bare))
     assert merged.privacy == base.privacy
-    assert (merged.game, merged.track, merged.action_map) == (base.game, base.track, base.action_map)
+    assert (merged.game, merged.track, merged.action_map) == (
+        base.game,
+        base.track,
+        base.action_map,
+    )
     assert Contribution().applied_to(merged) == merged  # an empty contribution changes nothing
 
 
 def test_the_track_schema_spells_the_documented_names() -> None:
     # DESIGN section 5 names these; a reader imports them instead of typing them.
-    assert col.FRAME_COLUMNS == ("frame_index", "timestamp", "pts_us", "context", "valid", "dup_frame")
+    assert col.FRAME_COLUMNS == (
+        "frame_index",
+        "timestamp",
+        "pts_us",
+        "context",
+        "valid",
+        "dup_frame",
+    )
     assert col.button_columns("jump") == ("act.jump", "act.jump.n")
     assert col.axis_columns("move", 2) == ("act.move.x", "act.move.y")
     assert col.axis_columns("throttle", 1) == ("act.throttle.x",)
     assert col.delta_columns("look") == ("act.look.dx", "act.look.dy")
     assert col.EVENT_COLUMNS == ("t_us", "action", "edge", "x", "y")
-    columns = [*col.FRAME_COLUMNS, "act.jump", "act.jump.n", "act.move.x", "act.look.dx", "act.fire", "act.fire.n"]
+    columns = [
+        *col.FRAME_COLUMNS,
+        "act.jump",
+        "act.jump.n",
+        "act.move.x",
+        "act.look.dx",
+        "act.fire",
+        "act.fire.n",
+    ]
     assert col.presses_by_action(columns) == {"jump": "act.jump.n", "fire": "act.fire.n"}

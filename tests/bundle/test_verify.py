@@ -1,4 +1,4 @@
-"""open_bundle and Bundle.verify on a clip the real recorder wrote: clean as saved, every damage named."""
+"""open_bundle and Bundle.verify on a clip the real recorder wrote: clean as saved, damage named."""
 
 from __future__ import annotations
 
@@ -61,7 +61,10 @@ def test_a_saved_clip_opens_and_verifies_clean(saved) -> None:
     assert (path / MANIFEST_FILE).read_text() == opened.manifest.to_json()
     assert sorted(opened.manifest.files) == sorted(BUNDLE_FILES)
     assert opened.video_path == path / VIDEO_FILE and opened.actions_path == path / ACTIONS_FILE
-    assert opened.events_path == path / EVENTS_FILE and opened.action_map_path == path / ACTION_MAP_FILE
+    assert (
+        opened.events_path == path / EVENTS_FILE
+        and opened.action_map_path == path / ACTION_MAP_FILE
+    )
     table = pq.read_table(opened.actions_path)
     assert table.num_rows == opened.manifest.video.frames
     assert tuple(table.column_names) == opened.manifest.track.columns
@@ -86,7 +89,9 @@ def test_a_wrong_map_pin_is_named(bundle: Bundle) -> None:
     pin = bundle.manifest.action_map
     assert pin is not None
     rewrite_manifest(bundle.path, bundle.manifest, action_map=replace(pin, sha256="0" * 64))
-    assert open_bundle(bundle.path).verify() == [f"{ACTION_MAP_FILE}: does not hash to the pinned map {pin.ref}"]
+    assert open_bundle(bundle.path).verify() == [
+        f"{ACTION_MAP_FILE}: does not hash to the pinned map {pin.ref}"
+    ]
 
 
 def test_a_truncated_track_is_named(bundle: Bundle) -> None:
@@ -103,7 +108,9 @@ def test_rows_that_do_not_match_the_frames_are_named(bundle: Bundle) -> None:
     m = bundle.manifest
     rewrite_manifest(bundle.path, m, video=replace(m.video, frames=m.video.frames + 1))
     rows = m.video.frames
-    assert open_bundle(bundle.path).verify() == [f"{ACTIONS_FILE}: {rows} rows, the video has {rows + 1} frames"]
+    assert open_bundle(bundle.path).verify() == [
+        f"{ACTIONS_FILE}: {rows} rows, the video has {rows + 1} frames"
+    ]
 
 
 def test_a_file_grown_after_saving_and_an_unlisted_track_are_named(bundle: Bundle) -> None:
@@ -123,5 +130,7 @@ def test_a_folder_that_is_not_a_clip_is_one_clear_error(tmp_path: Path) -> None:
     with pytest.raises(BundleError, match=f"not a Hindsight clip \\(no {MANIFEST_FILE}\\)"):
         open_bundle(tmp_path)
     (tmp_path / MANIFEST_FILE).write_text('{"format": "hindsight.clip", "version": 1}')
-    with pytest.raises(BundleError, match="cannot be read as a clip manifest: manifest.clip_id: missing"):
+    with pytest.raises(
+        BundleError, match="cannot be read as a clip manifest: manifest.clip_id: missing"
+    ):
         open_bundle(tmp_path)

@@ -65,7 +65,9 @@ class _Counts:
     events: int
 
 
-def build_track(cut: TimelineCut, span: ClipSpan, amap: ActionMap) -> tuple[pa.Table, pa.Table, _Counts]:
+def build_track(
+    cut: TimelineCut, span: ClipSpan, amap: ActionMap
+) -> tuple[pa.Table, pa.Table, _Counts]:
     """The per-frame table, the event table and what they hold, for the manifest."""
     n_rows = len(span.frame_t_ns)
     bounds = _boundaries(span)
@@ -83,7 +85,9 @@ def build_track(cut: TimelineCut, span: ClipSpan, amap: ActionMap) -> tuple[pa.T
     # Valid only if every context in force during the interval was a recorded one of this map.
     bad_before = np.concatenate([[0], np.cumsum(~ok)])
     valid = (bad_before[end_idx + 1] - bad_before[start_idx]) == 0
-    names = np.array([c.context if c.amap is amap or c.context == UNFOCUSED else UNFOCUSED for c in contexts])
+    names = np.array(
+        [c.context if c.amap is amap or c.context == UNFOCUSED else UNFOCUSED for c in contexts]
+    )
     columns[col.CONTEXT] = pa.array(names[end_idx]).dictionary_encode()
     columns[col.VALID] = pa.array(valid)
     columns[col.DUP_FRAME] = pa.array(np.asarray(span.dup_frames, dtype=bool))
@@ -106,12 +110,16 @@ def build_track(cut: TimelineCut, span: ClipSpan, amap: ActionMap) -> tuple[pa.T
         if action.kind == ActionKind.BUTTON:
             held_col, presses_col = col.button_columns(action.name)
             is_press = np.fromiter((e.edge == PRESS for e in evs), dtype=bool, count=len(evs))
-            is_edge = is_press | np.fromiter((e.edge == RELEASE for e in evs), dtype=bool, count=len(evs))
+            is_edge = is_press | np.fromiter(
+                (e.edge == RELEASE for e in evs), dtype=bool, count=len(evs)
+            )
             presses = np.bincount(rows[inside & is_press], minlength=n_rows)[:n_rows]
             edge_times, edge_press = times[is_edge], is_press[is_edge]
             last = _last_before(edge_times, bounds[:-1])
             initial = cut.initial.held.get(action.name, False)
-            held_start = np.where(last >= 0, edge_press[last.clip(0)] if len(edge_press) else initial, initial)
+            held_start = np.where(
+                last >= 0, edge_press[last.clip(0)] if len(edge_press) else initial, initial
+            )
             held = (held_start | (presses > 0)) & valid
             columns[held_col] = pa.array(held)
             columns[presses_col] = pa.array(np.where(valid, presses, 0).astype(np.int32))
@@ -124,8 +132,11 @@ def build_track(cut: TimelineCut, span: ClipSpan, amap: ActionMap) -> tuple[pa.T
             x_end = np.where(idx >= 0, xs[idx.clip(0)] if len(xs) else x0, x0)
             y_end = np.where(idx >= 0, ys[idx.clip(0)] if len(ys) else y0, y0)
             ends = (x_end, y_end)
-            for name, end in zip(col.axis_columns(action.name, 2 if action.kind == ActionKind.AXIS2D else 1),
-                                 ends, strict=False):
+            for name, end in zip(
+                col.axis_columns(action.name, 2 if action.kind == ActionKind.AXIS2D else 1),
+                ends,
+                strict=False,
+            ):
                 columns[name] = pa.array(np.where(valid, end, 0).astype(np.float32))
         else:  # delta2d
             dx = np.bincount(rows[inside], weights=xs[inside], minlength=n_rows)[:n_rows]
@@ -134,16 +145,26 @@ def build_track(cut: TimelineCut, span: ClipSpan, amap: ActionMap) -> tuple[pa.T
             columns[dx_col] = pa.array(np.where(valid, dx, 0).astype(np.float32))
             columns[dy_col] = pa.array(np.where(valid, dy, 0).astype(np.float32))
     table = pa.table(columns)
-    events = pa.table({
-        col.EVENT_T_US: pa.array(np.fromiter(((e.t_ns - lo) // 1000 for e in kept), dtype=np.int64, count=len(kept))),
-        col.EVENT_ACTION: pa.array(list(map(_ACTION, kept)), type=pa.string()).dictionary_encode(),
-        col.EVENT_EDGE: pa.array(list(map(_EDGE, kept)), type=pa.string()).dictionary_encode(),
-        col.EVENT_X: pa.array(np.fromiter(map(_X, kept), dtype=np.float32, count=len(kept))),
-        col.EVENT_Y: pa.array(np.fromiter(map(_Y, kept), dtype=np.float32, count=len(kept))),
-    })
+    events = pa.table(
+        {
+            col.EVENT_T_US: pa.array(
+                np.fromiter(((e.t_ns - lo) // 1000 for e in kept), dtype=np.int64, count=len(kept))
+            ),
+            col.EVENT_ACTION: pa.array(
+                list(map(_ACTION, kept)), type=pa.string()
+            ).dictionary_encode(),
+            col.EVENT_EDGE: pa.array(list(map(_EDGE, kept)), type=pa.string()).dictionary_encode(),
+            col.EVENT_X: pa.array(np.fromiter(map(_X, kept), dtype=np.float32, count=len(kept))),
+            col.EVENT_Y: pa.array(np.fromiter(map(_Y, kept), dtype=np.float32, count=len(kept))),
+        }
+    )
     redacted = tuple(sorted({c.context for c in contexts if not c.recorded}))
-    counts = _Counts(rows=n_rows, valid_rows=int(valid.sum()), events=len(kept),
-                     redaction=Redaction(frames=int((~valid).sum()), contexts=redacted))
+    counts = _Counts(
+        rows=n_rows,
+        valid_rows=int(valid.sum()),
+        events=len(kept),
+        redaction=Redaction(frames=int((~valid).sum()), contexts=redacted),
+    )
     return table, events, counts
 
 
@@ -161,8 +182,12 @@ def _parquet_bytes(table: pa.Table) -> bytes:
 class ActionTrackContributor:
     """Adds the action track to a bundle when a mapped game was in focus during the clip."""
 
-    def __init__(self, timeline: ActionTimeline, base_map: Callable[[ActionMap], ActionMap] = lambda m: m,
-                 share_events: bool = False) -> None:
+    def __init__(
+        self,
+        timeline: ActionTimeline,
+        base_map: Callable[[ActionMap], ActionMap] = lambda m: m,
+        share_events: bool = False,
+    ) -> None:
         self._timeline = timeline
         self._base_map = base_map
         self._share_events = share_events
@@ -183,12 +208,24 @@ class ActionTrackContributor:
                 ACTION_MAP_FILE: shipped.text.encode("utf-8"),
             },
             game=GameInfo(id=amap.id, title=amap.title),
-            action_map=ActionMapPin(id=shipped.id, version=shipped.version, sha256=shipped.sha256,
-                                    file=ACTION_MAP_FILE, local_override=amap.extends is not None),
+            action_map=ActionMapPin(
+                id=shipped.id,
+                version=shipped.version,
+                sha256=shipped.sha256,
+                file=ACTION_MAP_FILE,
+                local_override=amap.extends is not None,
+            ),
             track=TrackFacts(
-                file=ACTIONS_FILE, rows=counts.rows, valid_rows=counts.valid_rows, alignment=col.ALIGNMENT_RULE,
-                clock="monotonic", latency_bias_frames=LATENCY_BIAS_FRAMES, columns=tuple(table.column_names),
-                events_file=EVENTS_FILE, events=counts.events, events_shared=self._share_events,
+                file=ACTIONS_FILE,
+                rows=counts.rows,
+                valid_rows=counts.valid_rows,
+                alignment=col.ALIGNMENT_RULE,
+                clock="monotonic",
+                latency_bias_frames=LATENCY_BIAS_FRAMES,
+                columns=tuple(table.column_names),
+                events_file=EVENTS_FILE,
+                events=counts.events,
+                events_shared=self._share_events,
             ),
             redaction=counts.redaction,
         )
@@ -200,5 +237,3 @@ def _clip_map(cut: TimelineCut) -> ActionMap | None:
         if type(event) is ContextEvent and event.amap is not None:
             return event.amap
     return cut.initial.context.amap
-
-

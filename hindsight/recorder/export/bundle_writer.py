@@ -116,7 +116,9 @@ def write_bundle(
         _write_file(partial / MANIFEST_FILE, manifest.to_json().encode())
         fsync_path(partial)
         # A contributor that recognised the game names it; otherwise the clip is of the desktop.
-        final = _rename_into_place(partial, clips_dir, clip_folder_name(manifest.title, created.astimezone()))
+        final = _rename_into_place(
+            partial, clips_dir, clip_folder_name(manifest.title, created.astimezone())
+        )
         fsync_path(clips_dir)
     except OSError as err:
         shutil.rmtree(partial, ignore_errors=True)
@@ -133,10 +135,20 @@ def _base_manifest(clip_id: str, created: datetime, facts: Mp4Facts) -> Manifest
         created_utc=created.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
         recorder=RecorderInfo(name="hindsight", version=__version__),
         video=VideoFacts(
-            frames=facts.frames, dup_frames=facts.dup_frames, fps=facts.fps, width=facts.width,
-            height=facts.height, codec=facts.codec, encoder=facts.encoder, duration_s=facts.duration_s,
-            keyframes=facts.keyframes, transcoded=facts.transcoded, cfr=True, time_base=f"1/{facts.fps}",
-            starts_on_keyframe=True, file=VIDEO_FILE,
+            frames=facts.frames,
+            dup_frames=facts.dup_frames,
+            fps=facts.fps,
+            width=facts.width,
+            height=facts.height,
+            codec=facts.codec,
+            encoder=facts.encoder,
+            duration_s=facts.duration_s,
+            keyframes=facts.keyframes,
+            transcoded=facts.transcoded,
+            cfr=True,
+            time_base=f"1/{facts.fps}",
+            starts_on_keyframe=True,
+            file=VIDEO_FILE,
         ),
         clock=ClockFacts(first_frame_t_ns=facts.first_t_ns, last_frame_t_ns=facts.last_t_ns),
         files={},
@@ -154,7 +166,7 @@ def _rename_into_place(partial: Path, clips_dir: Path, name: str) -> Path:
     for n in range(1, 1000):
         final = clips_dir / (name if n == 1 else f"{name} ({n})")
         try:
-            # os.rename onto an existing non-empty dir fails, so a name taken meanwhile is never clobbered.
+            # A rename onto an existing non-empty dir fails: a name taken meanwhile is kept.
             if final.exists():
                 continue
             os.rename(partial, final)

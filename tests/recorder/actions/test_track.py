@@ -7,6 +7,8 @@ import io
 import pandas as pd
 import pytest
 
+from hindsight.bundle import ACTION_MAP_FILE, ACTIONS_FILE, EVENTS_FILE, ClipSpan, GameInfo
+from hindsight.bundle import schema as col
 from hindsight.recorder.actions.events import (
     PRESS,
     RELEASE,
@@ -17,8 +19,6 @@ from hindsight.recorder.actions.events import (
 )
 from hindsight.recorder.actions.timeline import ActionTimeline
 from hindsight.recorder.actions.track import ActionTrackContributor
-from hindsight.bundle import ACTION_MAP_FILE, ACTIONS_FILE, EVENTS_FILE, ClipSpan, GameInfo
-from hindsight.bundle import schema as col
 from tests.recorder.actions.test_translator import MAP
 
 MS = 1_000_000
