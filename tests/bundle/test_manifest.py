@@ -273,3 +273,16 @@ def test_the_track_schema_spells_the_documented_names() -> None:
         "act.fire.n",
     ]
     assert col.presses_by_action(columns) == {"jump": "act.jump.n", "fire": "act.fire.n"}
+
+
+def test_reading_a_clip_loads_no_media_qt_database_or_cloud_library() -> None:
+    import subprocess
+    import sys
+
+    heavy = ("av", "PyQt6", "sqlalchemy", "boto3", "pyarrow")
+    code = (
+        "import sys, hindsight.bundle\n"
+        f"print(','.join(m for m in {heavy!r} if m in sys.modules))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == ""
