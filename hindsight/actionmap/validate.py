@@ -95,8 +95,12 @@ _INPUT_ALIASES = {
 }
 
 # Which input kinds each action kind accepts as a ``source``, and how to say it.
-ACCEPTS = {ActionKind.BUTTON: ("button", "trigger"), ActionKind.AXIS1D: ("trigger",), ActionKind.AXIS2D: ("stick",),
-           ActionKind.DELTA2D: ("delta",)}
+ACCEPTS = {
+    ActionKind.BUTTON: ("button", "trigger"),
+    ActionKind.AXIS1D: ("trigger",),
+    ActionKind.AXIS2D: ("stick",),
+    ActionKind.DELTA2D: ("delta",),
+}
 _ACCEPTS_TEXT = {
     ActionKind.BUTTON: "button inputs or triggers",
     ActionKind.AXIS1D: "a trigger, or a composite of buttons",
