@@ -65,6 +65,11 @@ class ActionDef:
     kind: ActionKind
     label: str
 
+    def __post_init__(self) -> None:
+        # A kind given as the map's text ("button") becomes the enum member, so comparisons
+        # and ``is_axis`` work on every action whoever built it.
+        object.__setattr__(self, "kind", ActionKind(self.kind))
+
 
 @dataclass(frozen=True)
 class Binding:

@@ -223,9 +223,8 @@ class Manifest:
 
     def to_dict(self) -> dict[str, Any]:
         out = _dump(self)
-        out["files"] = out.pop(
-            "files"
-        )  # after sections it does not model, so the hashes end the file
+        # Moved after the sections this reader does not model, so the hashes end the file.
+        out["files"] = out.pop("files")
         return out
 
     def to_json(self) -> str:
