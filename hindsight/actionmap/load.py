@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from hindsight.actionmap import validate as _validate
-from hindsight.actionmap.validate import Invalid, format_key_path
-from hindsight.actionmap.model import ActionMap, ActionSet, Binding, MatchRule
+from hindsight.actionmap.model import ActionKind, ActionMap, ActionSet, Binding, MatchRule
 from hindsight.actionmap.names import input_kind
+from hindsight.actionmap.validate import Invalid, format_key_path
 from hindsight.errors import ConfigError
 
 __all__ = [
@@ -286,11 +286,11 @@ def _binding_line(b: Binding, kind: str) -> str:
         fields.append(f"source = {_one_or_many(b.sources)}")
     kinds = {input_kind(s) for s in b.sources}
     # Only keys the loader accepts for this binding, and only when they differ from the default.
-    if kind == "button" and b.mode != "hold":
+    if kind == ActionKind.BUTTON and b.mode != "hold":
         fields.append(f"mode = {_value(b.mode)}")
     if "stick" in kinds and b.deadzone != _validate.DEFAULT_DEADZONE:
         fields.append(f"deadzone = {_value(b.deadzone)}")
-    if kind == "button" and "trigger" in kinds and b.threshold != _validate.DEFAULT_THRESHOLD:
+    if kind == ActionKind.BUTTON and "trigger" in kinds and b.threshold != _validate.DEFAULT_THRESHOLD:
         fields.append(f"threshold = {_value(b.threshold)}")
     return "{ " + ", ".join(fields) + " }"
 

@@ -16,11 +16,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
 __all__ = [
     "SCHEMA",
+    "ActionKind",
     "ACTION_KINDS",
     "BUTTON_MODES",
     "RECORD_KINDS",
@@ -33,17 +35,40 @@ __all__ = [
 ]
 
 SCHEMA = "hindsight.actionmap/1"
-ACTION_KINDS = ("button", "axis1d", "axis2d", "delta2d")
+
+
+class ActionKind(StrEnum):
+    """What an action's values are; the value is how a map's TOML spells it."""
+
+    BUTTON = "button"  # held / pressed
+    AXIS1D = "axis1d"  # one value, e.g. a throttle
+    AXIS2D = "axis2d"  # x, y in [-1, 1], y up, e.g. move
+    DELTA2D = "delta2d"  # summed per frame, e.g. look
+
+    @property
+    def is_axis(self) -> bool:
+        return self in (ActionKind.AXIS1D, ActionKind.AXIS2D)
+
+
+ACTION_KINDS = tuple(k.value for k in ActionKind)
 BUTTON_MODES = ("hold", "press", "toggle")
 RECORD_KINDS = ("actions", "marker")
-COMPOSITE_PARTS = {"axis2d": ("up", "down", "left", "right"), "axis1d": ("positive", "negative")}
+COMPOSITE_PARTS = {
+    ActionKind.AXIS2D: ("up", "down", "left", "right"),
+    ActionKind.AXIS1D: ("positive", "negative"),
+}
 
 
 @dataclass(frozen=True)
 class ActionDef:
     name: str
-    kind: str
+    kind: ActionKind
     label: str
+
+    def __post_init__(self) -> None:
+        # A kind given as the map's text ("button") becomes the enum member, so comparisons
+        # and ``is_axis`` work on every action whoever built it.
+        object.__setattr__(self, "kind", ActionKind(self.kind))
 
 
 @dataclass(frozen=True)
@@ -88,7 +113,7 @@ class MatchRule:
 
 @dataclass(frozen=True)
 class ActionMap:
-    """A validated action map. ``text`` is the exact TOML it was loaded from (the bundle copies it)."""
+    """A validated action map; ``text`` is the exact TOML it was loaded from (bundles copy it)."""
 
     id: str
     version: str

@@ -25,6 +25,7 @@ from hindsight.actionmap.model import (
     RECORD_KINDS,
     SCHEMA,
     ActionDef,
+    ActionKind,
     ActionMap,
     ActionSet,
     Binding,
@@ -94,12 +95,17 @@ _INPUT_ALIASES = {
 }
 
 # Which input kinds each action kind accepts as a ``source``, and how to say it.
-ACCEPTS = {"button": ("button", "trigger"), "axis1d": ("trigger",), "axis2d": ("stick",), "delta2d": ("delta",)}
+ACCEPTS = {
+    ActionKind.BUTTON: ("button", "trigger"),
+    ActionKind.AXIS1D: ("trigger",),
+    ActionKind.AXIS2D: ("stick",),
+    ActionKind.DELTA2D: ("delta",),
+}
 _ACCEPTS_TEXT = {
-    "button": "button inputs or triggers",
-    "axis1d": "a trigger, or a composite of buttons",
-    "axis2d": "a stick, or a composite of buttons",
-    "delta2d": "mouse:delta only",
+    ActionKind.BUTTON: "button inputs or triggers",
+    ActionKind.AXIS1D: "a trigger, or a composite of buttons",
+    ActionKind.AXIS2D: "a stick, or a composite of buttons",
+    ActionKind.DELTA2D: "mouse:delta only",
 }
 
 
@@ -319,7 +325,7 @@ def _actions(value: object, path: Path) -> tuple[ActionDef, ...]:
         kind = spec["kind"]
         if kind not in ACTION_KINDS:
             raise Invalid(p + ("kind",), f"unknown kind {_q(kind)} (expected one of {', '.join(ACTION_KINDS)})")
-        out.append(ActionDef(name=name, kind=kind, label=_string(spec["label"], p + ("label",))))
+        out.append(ActionDef(name=name, kind=ActionKind(kind), label=_string(spec["label"], p + ("label",))))
     return tuple(out)
 
 
@@ -354,7 +360,7 @@ def _binding(raw: object, path: Path, kinds: Mapping[str, str]) -> Binding:
         parts = COMPOSITE_PARTS[akind]
         ctable = table_at(table["composite"], cpath)
         check_keys(ctable, cpath, parts)
-        if akind == "axis2d":
+        if akind == ActionKind.AXIS2D:
             missing = [d for d in parts if d not in ctable]
             if missing:
                 raise Invalid(cpath, f"missing direction {_q(missing[0])} "
@@ -368,7 +374,7 @@ def _binding(raw: object, path: Path, kinds: Mapping[str, str]) -> Binding:
     kinds_in = {input_kind(s) for s in sources}
     fields: dict[str, Any] = {}
     if "mode" in table:
-        if akind != "button":
+        if akind != ActionKind.BUTTON:
             raise Invalid(path + ("mode",), f"mode is only for button actions; {_q(action)} is {_a(akind)} action")
         if table["mode"] not in BUTTON_MODES:
             raise Invalid(path + ("mode",),
@@ -379,7 +385,7 @@ def _binding(raw: object, path: Path, kinds: Mapping[str, str]) -> Binding:
             raise Invalid(path + ("deadzone",), "deadzone applies to stick inputs only")
         fields["deadzone"] = _number(table["deadzone"], path + ("deadzone",), 0.0, 0.95)
     if "threshold" in table:
-        if akind != "button" or "trigger" not in kinds_in:
+        if akind != ActionKind.BUTTON or "trigger" not in kinds_in:
             raise Invalid(path + ("threshold",), "threshold applies only to a trigger driving a button action")
         fields["threshold"] = _number(table["threshold"], path + ("threshold",), 0.0, 1.0, lo_open=True)
     return Binding(action=action, sources=sources, composite=composite, **fields)

@@ -6,10 +6,21 @@ to it (library, uploader, overlays) and every reader; they import nothing heavy.
 
 from __future__ import annotations
 
+import types
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
+
+from hindsight.bundle.manifest import (
+    ActionMapPin,
+    CaptureFacts,
+    Consent,
+    GameInfo,
+    Manifest,
+    Redaction,
+    TrackFacts,
+)
 
 __all__ = ["ClipSpan", "Contribution", "BundleContributor", "SavedClip"]
 
@@ -35,10 +46,31 @@ class ClipSpan:
 
 @dataclass(frozen=True)
 class Contribution:
-    """Files (name -> bytes) and manifest sections a contributor adds to a bundle."""
+    """Files (name -> bytes) and manifest facts a contributor adds; ``None`` adds nothing."""
 
-    files: Mapping[str, bytes] = field(default_factory=dict)
-    manifest: Mapping[str, Any] = field(default_factory=dict)
+    files: Mapping[str, bytes] = field(default_factory=lambda: types.MappingProxyType({}))
+    game: GameInfo | None = None
+    action_map: ActionMapPin | None = None
+    track: TrackFacts | None = None
+    redaction: Redaction | None = None
+    consent: Consent | None = None
+    capture: CaptureFacts | None = None
+
+    def applied_to(self, manifest: Manifest) -> Manifest:
+        """``manifest`` with these facts added (the writer lists the files, hashing them)."""
+        privacy = manifest.privacy
+        if self.redaction is not None:
+            privacy = privacy.with_redaction(self.redaction)
+        if self.consent is not None:
+            privacy = privacy.with_consent(self.consent)
+        return replace(
+            manifest,
+            game=self.game or manifest.game,
+            action_map=self.action_map or manifest.action_map,
+            track=self.track or manifest.track,
+            capture=self.capture or manifest.capture,
+            privacy=privacy,
+        )
 
 
 class BundleContributor(Protocol):
@@ -51,8 +83,8 @@ class SavedClip:
 
     path: Path
     clip_id: str
-    manifest: dict[str, Any]
+    manifest: Manifest
 
     @property
     def video_path(self) -> Path:
-        return self.path / "video.mp4"
+        return self.path / self.manifest.video.file

@@ -22,7 +22,7 @@ from hindsight.actionmap.load import (
     parse_map,
     read_map_file,
 )
-from hindsight.actionmap.model import ActionMap, Binding
+from hindsight.actionmap.model import ActionKind, ActionMap, Binding
 from hindsight.actionmap.names import input_kind
 from hindsight.actionmap.registry import (
     SHIPPED_DIR,
@@ -125,11 +125,11 @@ def _binding_summary(b: Binding, kind: str) -> dict[str, Any]:
         out["sources"] = list(b.sources)
     kinds = {input_kind(s) for s in b.sources}
     # Only the settings that apply to this binding (the loader rejects the others).
-    if kind == "button":
+    if kind == ActionKind.BUTTON:
         out["mode"] = b.mode
     if "stick" in kinds:
         out["deadzone"] = b.deadzone
-    if kind == "button" and "trigger" in kinds:
+    if kind == ActionKind.BUTTON and "trigger" in kinds:
         out["threshold"] = b.threshold
     return out
 

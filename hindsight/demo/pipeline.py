@@ -21,6 +21,8 @@ from typing import TextIO
 import pyarrow.parquet as pq
 
 from hindsight.app.compose import RecorderPlan, compose_recorder
+from hindsight.bundle import MANIFEST_FILE, open_bundle
+from hindsight.bundle import schema as col
 from hindsight.demo import DEMO_FPS
 from hindsight.demo.display import MovingScene, ensure_display
 from hindsight.recorder.errors import CaptureError, ConfigError
@@ -54,18 +56,19 @@ def _start_game(display: str, width: int, height: int) -> tuple[subprocess.Popen
 
 
 def _track_summary(clip_path: Path) -> str:
-    track = clip_path / "actions.parquet"
-    if not track.exists():
+    track = open_bundle(clip_path).actions_path
+    if track is None:
         return "      no mapped game had focus: a video-only clip (nothing is guessed)\n"
     table = pq.read_table(track).to_pydict()
-    rows = len(table["frame_index"])
-    valid = sum(table["valid"])
-    chat = sum(1 for c in table["context"] if c == "chat")
-    taps = {name[4:-2]: sum(values) for name, values in table.items() if name.endswith(".n")}
-    moved = sum(1 for x, y in zip(table.get("act.move.x", []), table.get("act.move.y", []), strict=True) if x or y)
+    rows = len(table[col.FRAME_INDEX])
+    valid = sum(table[col.VALID])
+    chat = sum(1 for c in table[col.CONTEXT] if c == "chat")
+    taps = {name: sum(table[column]) for name, column in col.presses_by_action(list(table)).items()}
+    move_x, move_y = col.axis_columns("move", 2)
+    moved = sum(1 for x, y in zip(table.get(move_x, []), table.get(move_y, []), strict=True) if x or y)
     pressed = ", ".join(f"{name} x{count}" for name, count in taps.items() if count)
     return (
-        f"      actions.parquet: {rows} rows (one per frame), {valid} valid; presses: {pressed or 'none'}; "
+        f"      {track.name}: {rows} rows (one per frame), {valid} valid; presses: {pressed or 'none'}; "
         f"moving in {moved} frames\n"
         f"      {chat} frames in chat were redacted: only the span is kept, not one key of what was typed\n"
     )
@@ -124,18 +127,18 @@ def run_demo(clips_dir: Path | None, seconds: int, size: str, out: TextIO, fps: 
         service.stop()  # the outputs have heard of the clip once the recorder has stopped
         status = service.last_status or service.status()
     facts = read_media_facts(clip.video_path)
-    video = clip.manifest["video"]
-    played = clip.manifest.get("game")
+    video = clip.manifest.video
+    game = clip.manifest.game
     out.write(
-        f"[5/5] clip saved in {save_ms:.0f} ms{' for ' + played['title'] if played else ''}:\n"
+        f"[5/5] clip saved in {save_ms:.0f} ms{' for ' + game.title if game else ''}:\n"
         f"      {clip.path}\n"
-        f"      video.mp4: {facts.width}x{facts.height} {facts.codec}, {facts.frames} frames, "
+        f"      {video.file}: {facts.width}x{facts.height} {facts.codec}, {facts.frames} frames, "
         f"{facts.duration_s:.2f} s at {float(facts.fps):g} fps (CFR: {'yes' if facts.cfr else 'no'}), "
         f"first frame a keyframe: {'yes' if facts.first_is_keyframe else 'no'}\n"
-        f"      encoder {video['encoder']}, {video['dup_frames']} duplicated frames in the clip; "
+        f"      encoder {video.encoder}, {video.dup_frames} duplicated frames in the clip; "
         f"recorder captured {status.capture.frames_captured} frames, {status.capture.dup_frames} duplicated\n"
         + _track_summary(clip.path)
-        + f"      manifest.json lists {', '.join(clip.manifest['files'])} with their sha256\n"
+        + f"      {MANIFEST_FILE} lists {', '.join(clip.manifest.files)} with their sha256\n"
         + "".join(f"      clip {name}: {output.summary}; `hindsight clips list` shows it\n"
                   for name, output in status.outputs.items() if output.summary)
     )

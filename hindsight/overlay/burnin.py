@@ -9,7 +9,6 @@ temp name and renamed; the clip's ``video.mp4`` and ``manifest.json`` are only r
 
 from __future__ import annotations
 
-import json
 import os
 import queue
 import threading
@@ -21,6 +20,7 @@ from pathlib import Path
 import av
 
 from hindsight.actionmap.load import ActionMapError, parse_map
+from hindsight.bundle import ACTION_MAP_FILE, Bundle, BundleError, open_bundle
 from hindsight.overlay.errors import ClipError, OverlayError
 from hindsight.overlay.model.layout import OverlayLayout, build_layout
 from hindsight.overlay.model.state import StateConfig, TrackStates
@@ -55,41 +55,30 @@ def default_output(clip: Path, template: str) -> Path:
 
 def load_clip_layout(clip: Path) -> OverlayLayout:
     """The clip's layout from the map it was recorded with (bundles carry the shipped map)."""
-    path = clip / "actionmap.toml"
+    path = clip / ACTION_MAP_FILE
     if not path.is_file():
-        raise ClipError(
-            f"clip {clip} has no actionmap.toml: the overlay cannot tell which keys to light"
-        )
+        raise ClipError(f"clip {clip} has no {ACTION_MAP_FILE}: the overlay cannot tell which keys to light")
     try:
         return build_layout(parse_map(path.read_text(encoding="utf-8"), str(path)))
     except (ActionMapError, OSError, UnicodeDecodeError) as err:
         raise ClipError(f"clip {clip}: cannot read its action map: {err}") from None
 
 
-def _check_clip(clip: Path) -> Path:
+def _check_clip(clip: Path) -> Bundle:
     if clip.is_file() and clip.name.endswith(".mp4"):
         clip = clip.parent
     if not clip.is_dir():
         raise ClipError(f"no clip folder at {clip}")
-    if not (clip / "video.mp4").is_file():
-        raise ClipError(f"{clip} is not a clip folder (no video.mp4)")
-    if not (clip / "actions.parquet").is_file():
-        raise ClipError(
-            f"clip {clip} has no action track (actions.parquet): no mapped game had focus while it "
-            "was recorded, or input was off; there is nothing to draw"
-        )
-    return clip
-
-
-def _clip_fps(clip: Path, stream: av.video.stream.VideoStream) -> int:
     try:
-        fps = json.loads((clip / "manifest.json").read_text())["video"]["fps"]
-        if isinstance(fps, int) and fps > 0:
-            return fps
-    except (OSError, ValueError, KeyError, TypeError):
-        pass
-    rate = stream.average_rate or stream.guessed_rate or Fraction(30)
-    return max(1, round(float(rate)))
+        bundle = open_bundle(clip)
+    except BundleError as err:
+        raise ClipError(str(err)) from None
+    if not bundle.video_path.is_file():
+        raise ClipError(f"{clip} is not a clip folder (no {bundle.video_path.name})")
+    if bundle.actions_path is None or not bundle.actions_path.is_file():
+        raise ClipError(f"clip {clip} has no action track: no mapped game had focus while it "
+                        "was recorded, or input was off; there is nothing to draw")
+    return bundle
 
 
 def burn_in(
@@ -108,10 +97,11 @@ def burn_in(
 
     t0 = time.monotonic()
     style = style or OverlayStyle()
-    clip = _check_clip(Path(clip))
+    bundle = _check_clip(Path(clip))
+    clip = bundle.path
     layout = load_clip_layout(clip)
     name = template or layout.template
-    source = clip / "video.mp4"
+    source = bundle.video_path
     target = Path(out) if out is not None else default_output(clip, name)
     if target.resolve() == source.resolve():
         raise OverlayError(
@@ -128,22 +118,13 @@ def burn_in(
         vin.thread_type = "AUTO"
         width, height = vin.codec_context.width, vin.codec_context.height
         if not width or not height or width % 2 or height % 2:
-            raise ClipError(
-                f"{source}: frame size {width}x{height} cannot be burned in (must be even)"
-            )
-        fps = _clip_fps(clip, vin)
+            raise ClipError(f"{source}: frame size {width}x{height} cannot be burned in (must be even)")
+        fps = bundle.manifest.video.fps
         total = vin.frames or 0
-        states = TrackStates.from_parquet(
-            clip / "actions.parquet", layout.actions, fps, StateConfig()
-        )
-        compositor = FrameCompositor(
-            create_template(name, layout, style, height), style, (width, height)
-        )
-        rate = (
-            bitrate_bps
-            or max(2_000_000, min(int((vin.bit_rate or 0) * 1.25), 80_000_000))
-            or 12_000_000
-        )
+        assert bundle.actions_path is not None  # _check_clip made sure
+        states = TrackStates.from_parquet(bundle.actions_path, layout.actions, fps, StateConfig())
+        compositor = FrameCompositor(create_template(name, layout, style, height), style, (width, height))
+        rate = bitrate_bps or max(2_000_000, min(int((vin.bit_rate or 0) * 1.25), 80_000_000)) or 12_000_000
         try:
             config = EncoderConfig(encoder=encoder, bitrate_bps=rate, preset=preset)
         except Exception as err:

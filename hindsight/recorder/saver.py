@@ -12,13 +12,12 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
 from hindsight.errors import HindsightError
 from hindsight.recorder.allocator import trim
-from hindsight.bundle import BundleContributor, SavedClip
+from hindsight.bundle import BundleContributor, Contribution, SavedClip
 from hindsight.recorder.export.bundle_writer import write_bundle
 from hindsight.clock import NS_PER_S, now_ns
 from hindsight.recorder.errors import ExportError, SaveTimeout
@@ -71,7 +70,7 @@ class ClipSaver:
         *,
         wait_timeout_ms: int = 10_000,
         contributors: Sequence[BundleContributor] = (),
-        extra_manifest: Callable[[], Mapping[str, Any]] = dict,
+        extra_manifest: Callable[[], Contribution | None] = lambda: None,
     ) -> None:
         self.ring = ring
         self.clips_dir = clips_dir

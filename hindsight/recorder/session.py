@@ -18,12 +18,11 @@ import queue
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import av
 from av.video.reformatter import VideoReformatter
 
-from hindsight.bundle import BundleContributor
+from hindsight.bundle import BundleContributor, CaptureFacts, Contribution
 from hindsight.clock import NS_PER_S, now_ns, sleep_until_ns
 from hindsight.errors import HindsightError
 from hindsight.recorder.config import RecorderConfig
@@ -236,8 +235,8 @@ class RecordingSession:
             ),
         )
 
-    def _manifest_facts(self) -> dict[str, Any]:
-        return {"capture": {"source": self._source.name if self._source else None}}
+    def _manifest_facts(self) -> Contribution:
+        return Contribution(capture=CaptureFacts(source=self._source.name if self._source else None))
 
     # ---- threads -------------------------------------------------------------------------
 

@@ -183,10 +183,10 @@ class ClipReply:
 
     @classmethod
     def from_clip(cls, clip: SavedClip, merged: int) -> ClipReply:
-        video = clip.manifest["video"]
-        return cls(path=str(clip.path), clip_id=clip.clip_id, frames=video["frames"],
-                   dup_frames=video["dup_frames"], duration_s=video["duration_s"], encoder=video["encoder"],
-                   width=video["width"], height=video["height"], fps=video["fps"], merged=merged)
+        video = clip.manifest.video
+        return cls(path=str(clip.path), clip_id=clip.clip_id, frames=video.frames,
+                   dup_frames=video.dup_frames, duration_s=video.duration_s, encoder=video.encoder,
+                   width=video.width, height=video.height, fps=video.fps, merged=merged)
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

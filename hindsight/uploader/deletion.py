@@ -12,6 +12,7 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from hindsight.bundle import MANIFEST_FILE
 from hindsight.uploader.config import UploadTarget
 from hindsight.uploader.errors import TransportError, UploaderError
 from hindsight.uploader.library import ClipLibrary, ClipRecord, RemotePlace
@@ -65,7 +66,7 @@ def delete_remote(transport: Transport, place: RemotePlace) -> int:
     for key, upload_id in transport.list_multipart_uploads(prefix):
         transport.abort_multipart(key, upload_id)
     keys = transport.list_keys(prefix)
-    manifests = [k for k in keys if k.endswith("/manifest.json")]
+    manifests = [k for k in keys if k.endswith(f"/{MANIFEST_FILE}")]
     transport.delete_objects(manifests)
     transport.delete_objects([k for k in keys if k not in manifests])
     return len(keys)

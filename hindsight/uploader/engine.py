@@ -19,6 +19,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hindsight.bundle import EVENTS_FILE, MANIFEST_FILE, Manifest
 from hindsight.uploader.config import UploadConfig, UploadTarget
 from hindsight.uploader.errors import TransportError, UploaderError, UploadGone
 from hindsight.uploader.library import ClipLibrary, ClipRecord, RemotePlace, read_manifest
@@ -37,8 +38,6 @@ CONTENT_TYPES = {
     ".toml": "application/toml",
     ".json": "application/json",
 }
-#: Shared only on its own opt-in: it holds action edges with sub-frame times.
-EVENTS_FILE = "events.parquet"
 
 
 class ClipFolderMissing(UploaderError):
@@ -71,11 +70,13 @@ class ClipReport:
     seconds: float = 0.0
 
 
-def clip_files(folder: Path, manifest: dict, target: UploadTarget, game_id: str, *,
+def clip_files(folder: Path, manifest: Manifest, target: UploadTarget, game_id: str, *,
                include_events: bool) -> list[FileSpec]:
     """What goes up, in order: the manifest's files (events only on opt-in), then manifest.json."""
     specs = []
-    for name, facts in sorted((manifest.get("files") or {}).items(), key=lambda kv: (kv[0] != "video.mp4", kv[0])):
+    video = manifest.video.file
+    for name, facts in sorted(manifest.files.items(), key=lambda kv: (kv[0] != video, kv[0])):
+        # The events file holds action edges with sub-frame times: shared only on its own opt-in.
         if name == EVENTS_FILE and not include_events:
             continue
         if "/" in name or name.startswith("."):
@@ -85,13 +86,13 @@ def clip_files(folder: Path, manifest: dict, target: UploadTarget, game_id: str,
             size = path.stat().st_size
         except FileNotFoundError:
             raise ClipFolderMissing(f"{path} is gone; the clip cannot be uploaded") from None
-        if size != int(facts["bytes"]):
+        if size != facts.bytes:
             raise ClipChanged(f"{path} has changed since the clip was saved ({size} bytes, manifest says "
-                              f"{facts['bytes']}); it is not uploaded")
-        specs.append(FileSpec(name, target.key(game_id, manifest["clip_id"], name), size, facts["sha256"],
+                              f"{facts.bytes}); it is not uploaded")
+        specs.append(FileSpec(name, target.key(game_id, manifest.clip_id, name), size, facts.sha256,
                               _content_type(name)))
-    data = (folder / "manifest.json").read_bytes()
-    specs.append(FileSpec("manifest.json", target.key(game_id, manifest["clip_id"], "manifest.json"), len(data),
+    data = (folder / MANIFEST_FILE).read_bytes()
+    specs.append(FileSpec(MANIFEST_FILE, target.key(game_id, manifest.clip_id, MANIFEST_FILE), len(data),
                           hashlib.sha256(data).hexdigest(), CONTENT_TYPES[".json"]))
     return specs
 

@@ -9,7 +9,6 @@ the same clip. Multipart progress (files, open upload ids, finished parts) lives
 
 from __future__ import annotations
 
-import json
 import os
 import time
 import uuid
@@ -23,6 +22,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session, sessionmaker
 
+from hindsight.bundle import MANIFEST_FILE, BundleError, Manifest
+from hindsight.bundle import read_manifest as read_bundle_manifest
 from hindsight.uploader.consent import ConsentState, consent_text
 from hindsight.uploader.database import create_library_engine, explain_database_error
 from hindsight.uploader.errors import ClipNotFound, UploaderError
@@ -86,18 +87,12 @@ class ClipRecord:
         )
 
 
-def read_manifest(folder: Path) -> dict:
+def read_manifest(folder: Path) -> Manifest:
     """A bundle's manifest, or an :class:`UploaderError` saying why the folder is not a clip."""
-    path = folder / "manifest.json"
     try:
-        manifest = json.loads(path.read_text("utf-8"))
-    except FileNotFoundError:
-        raise UploaderError(f"{folder} is not a Hindsight clip (no manifest.json)") from None
-    except (OSError, ValueError) as err:
-        raise UploaderError(f"{path}: cannot be read as a clip manifest ({err})") from None
-    if not isinstance(manifest, dict) or manifest.get("format") != "hindsight.clip" or "clip_id" not in manifest:
-        raise UploaderError(f"{path}: not a Hindsight clip manifest")
-    return manifest
+        return read_bundle_manifest(folder)
+    except BundleError as err:
+        raise UploaderError(str(err)) from None
 
 
 class ClipLibrary:
@@ -124,7 +119,7 @@ class ClipLibrary:
 
     # ---- clips --------------------------------------------------------------------------
 
-    def register(self, folder: Path, manifest: dict | None = None) -> ClipRecord:
+    def register(self, folder: Path, manifest: Manifest | None = None) -> ClipRecord:
         """Add a saved bundle (idempotent by clip id; a moved or renamed folder updates its path).
 
         ``manifest`` is the bundle's manifest when the caller holds it already (the recorder
@@ -132,19 +127,16 @@ class ClipLibrary:
         """
         folder = folder.resolve()
         manifest = manifest if manifest is not None else read_manifest(folder)
-        game = manifest.get("game") or {}
-        video = manifest.get("video") or {}
-        files = manifest.get("files") or {}
-        size = sum(int(f.get("bytes", 0)) for f in files.values()) + (folder / "manifest.json").stat().st_size
+        size = manifest.total_bytes() + (folder / MANIFEST_FILE).stat().st_size
 
         def work(session: Session) -> ClipRecord:
-            row = session.get(ClipRow, manifest["clip_id"])
+            row = session.get(ClipRow, manifest.clip_id)
             if row is None:
                 row = ClipRow(
-                    id=manifest["clip_id"], path=str(folder), game_id=game.get("id") or "desktop",
-                    game_title=game.get("title") or "Desktop", created_utc=manifest.get("created_utc", ""),
-                    duration_ms=int(round(float(video.get("duration_s", 0)) * 1000)),
-                    frames=int(video.get("frames", 0)), bytes=size, registered_ms=now_ms(), state="local",
+                    id=manifest.clip_id, path=str(folder), game_id=manifest.game_id,
+                    game_title=manifest.title, created_utc=manifest.created_utc,
+                    duration_ms=int(round(manifest.video.duration_s * 1000)),
+                    frames=manifest.video.frames, bytes=size, registered_ms=now_ms(), state="local",
                     attempts=0, remote_delete_pending=False,
                 )
                 session.add(row)
@@ -161,10 +153,10 @@ class ClipLibrary:
         if not clips_dir.is_dir():
             return added
         for entry in sorted(clips_dir.iterdir()):
-            if entry.name.startswith(".") or not (entry / "manifest.json").is_file():
+            if entry.name.startswith(".") or not (entry / MANIFEST_FILE).is_file():
                 continue
             try:
-                clip_id = read_manifest(entry)["clip_id"]
+                clip_id = read_manifest(entry).clip_id
             except UploaderError:
                 continue
             if clip_id not in known:

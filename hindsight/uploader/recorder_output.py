@@ -18,6 +18,7 @@ from typing import Any
 
 import psutil
 
+from hindsight.bundle import ClipSpan, Consent, Contribution
 from hindsight.uploader.config import UploadConfig
 from hindsight.uploader.errors import UploaderError
 from hindsight.uploader.library import ClipLibrary
@@ -35,21 +36,18 @@ class PrivacyFacts:
     def __init__(self, library: ClipLibrary) -> None:
         self._library = library
 
-    def contribute(self, span: Any) -> Any:  # a recorder ClipSpan -> Contribution (duck-typed)
-        from types import SimpleNamespace
-
+    def contribute(self, span: ClipSpan) -> Contribution:
         try:
             dataset = self._library.consent("dataset")
             clips = self._library.consent("clips")
             contributor = self._library.contributor_id() if dataset.current else None
         except UploaderError as err:
             log.warning("privacy facts left empty: %s", err)
-            return SimpleNamespace(files={}, manifest={})
-        return SimpleNamespace(files={}, manifest={"privacy": {
-            "contributor": contributor,
-            "consent_version": {"clips": clips.version if clips.current else None,
-                                "dataset": dataset.version if dataset.current else None},
-        }})
+            return Contribution()
+        return Contribution(consent=Consent(contributor=contributor, versions={
+            "clips": clips.version if clips.current else None,
+            "dataset": dataset.version if dataset.current else None,
+        }))
 
 
 class LibraryOutput:

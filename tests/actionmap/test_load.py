@@ -29,6 +29,7 @@ from hindsight.actionmap.model import (
     ACTION_KINDS,
     BUTTON_MODES,
     ActionDef,
+    ActionKind,
     ActionMap,
     ActionSet,
     Binding,
@@ -421,6 +422,16 @@ def test_axis1d_composite_may_give_one_direction() -> None:
     m = parse_map(GOOD.replace('{ action = "throttle", source = "pad:right_trigger" }',
                                '{ action = "throttle", composite = { negative = "key:S", positive = "key:W" } }'))
     assert m.set_named("gameplay").bindings[5].composite == (("positive", "key:W"), ("negative", "key:S"))
+
+
+def test_action_kinds_are_an_enum_spelled_as_the_map_spells_them(tmp_path: Path) -> None:
+    path = tmp_path / "cs2.toml"
+    path.write_text(GOOD)
+    kinds = [a.kind for a in load_map(path).actions]
+    assert kinds and all(type(k) is ActionKind for k in kinds)
+    assert ACTION_KINDS == ("button", "axis1d", "axis2d", "delta2d") == tuple(ActionKind)
+    assert ActionKind("axis2d") is ActionKind.AXIS2D and ActionKind.AXIS2D.is_axis
+    assert not ActionKind.DELTA2D.is_axis
 
 
 # --- files ---------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import av
 
+from hindsight.bundle import VIDEO_FILE
 from hindsight.overlay.burnin import DEFAULT_PRESET, burn_in
 from hindsight.recorder.control import create_client
 from hindsight.demo.game import DemoPlayer
@@ -52,7 +53,7 @@ def record_clip(width: int, height: int, seconds: int, out_dir: Path) -> Path:
 
 def ffmpeg_reencode(clip: Path) -> float:
     start = time.monotonic()
-    subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-y", "-i", str(clip / "video.mp4"),
+    subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-y", "-i", str(clip / VIDEO_FILE),
                     "-c:v", "libx264", "-preset", DEFAULT_PRESET, "-tune", "zerolatency", "-bf", "0",
                     "-b:v", "15M", "-c:a", "copy", str(clip / "ffmpeg-reencode.mp4")], check=True)
     return time.monotonic() - start
@@ -69,7 +70,7 @@ def main() -> None:
     for size in args.sizes.split(","):
         w, h = (int(v) for v in size.split("x"))
         clip = record_clip(w, h, args.seconds, args.work)
-        with av.open(str(clip / "video.mp4")) as c:
+        with av.open(str(clip / VIDEO_FILE)) as c:
             stream = c.streams.video[0]
             frames, fps = stream.frames, float(stream.average_rate)
         video_s = frames / fps

@@ -20,6 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from hindsight.bundle import VIDEO_FILE
 from hindsight.uploader.config import UploadConfig, UploadTarget
 from hindsight.uploader.library import ClipLibrary
 from hindsight.uploader.worker import UploadRunner
@@ -71,7 +72,7 @@ def main() -> None:
             ours, theirs = [], []
             for n in range(args.rounds):
                 folder = make_bundle(root / "clips", video_bytes=args.mb * MiB, seed=n)
-                video = folder / "video.mp4"
+                video = folder / VIDEO_FILE
                 video.read_bytes()  # both start from a warm page cache
                 if n % 2 == 0:
                     ours.append(hindsight_upload(library, folder, target, transport))

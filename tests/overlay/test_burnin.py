@@ -11,6 +11,8 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
+from hindsight.bundle import MANIFEST_FILE, VIDEO_FILE, open_bundle
+from hindsight.bundle import schema as col
 from hindsight.overlay.burnin import burn_in, load_clip_layout
 from hindsight.overlay.errors import ClipError
 from hindsight.overlay.model.theme import OverlayStyle
@@ -51,10 +53,11 @@ def space_lit_per_frame(
 
 
 def check_burned(clip: Path, out: Path, source_digest: str, manifest_digest: str | None) -> None:
-    src, dst = clip / "video.mp4", out
+    src, dst = clip / VIDEO_FILE, out
     assert digest(src) == source_digest  # the original is never altered
     if manifest_digest is not None:
-        assert digest(clip / "manifest.json") == manifest_digest
+        assert digest(clip / MANIFEST_FILE) == manifest_digest
+        assert open_bundle(clip).verify() == []
     vs, vd = packets(src, "video"), packets(dst, "video")
     assert len(vd) == len(vs)
     assert vd[0][2]  # first packet a keyframe
@@ -69,26 +72,24 @@ def check_burned(clip: Path, out: Path, source_digest: str, manifest_digest: str
 
 def test_burn_in_synthetic_clip_with_audio(tmp_path: Path, qt_app) -> None:
     held, taps = [range(20, 50), range(90, 95)], [70]
-    clip = synthetic_clip(
-        tmp_path / "clip", frames=120, size="1280x720", jump_held=held, jump_taps=taps
-    )
-    (clip / "manifest.json").write_text('{"video": {"fps": 60}}\n')
-    before, manifest = digest(clip / "video.mp4"), digest(clip / "manifest.json")
+    clip = synthetic_clip(tmp_path / "clip", frames=120, size="1280x720", jump_held=held, jump_taps=taps)
+    before, manifest = digest(clip / VIDEO_FILE), digest(clip / MANIFEST_FILE)
     seen = []
     result = burn_in(clip, progress=lambda done, total, fps: seen.append((done, total)))
     assert result.path == clip / "video.overlay-keyboard_mouse.mp4" and result.frames == 120
     assert seen[-1] == (120, 120)
     check_burned(clip, result.path, before, manifest)
     # Audio packets are copied as they are.
-    assert packets(result.path, "audio") == packets(clip / "video.mp4", "audio")
+    assert packets(result.path, "audio") == packets(clip / VIDEO_FILE, "audio")
     # The Space cap is lit exactly on the frames where jump is held (and a tap stays 100 ms).
-    track = pq.read_table(clip / "actions.parquet").to_pydict()
-    want = expected_lit(
-        np.array(track["act.jump"]), np.array(track["act.jump.n"]), math.ceil(0.1 * 60)
-    )
+    bundle = open_bundle(clip)
+    assert bundle.actions_path is not None
+    track = pq.read_table(bundle.actions_path).to_pydict()
+    jump, jump_n = col.button_columns("jump")
+    want = expected_lit(np.array(track[jump]), np.array(track[jump_n]), math.ceil(0.1 * 60))
     got = space_lit_per_frame(clip, result.path, OverlayStyle())
     assert (got == want).all(), np.flatnonzero(got != want)
-    assert not space_lit_per_frame(clip, clip / "video.mp4", OverlayStyle()).any()
+    assert not space_lit_per_frame(clip, bundle.video_path, OverlayStyle()).any()
 
 
 def test_options_and_other_templates(tmp_path: Path, qt_app) -> None:
@@ -102,19 +103,26 @@ def test_options_and_other_templates(tmp_path: Path, qt_app) -> None:
         result = burn_in(clip, template=name, out=out, style=style)
         assert result.path == out and result.frames == 30 and result.template == name
     with pytest.raises(Exception, match="never altered"):
-        burn_in(clip, out=clip / "video.mp4")
+        burn_in(clip, out=clip / VIDEO_FILE)
 
 
 def test_clear_errors(tmp_path: Path, qt_app) -> None:
     with pytest.raises(ClipError, match="no clip folder"):
         burn_in(tmp_path / "missing")
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    (bare / VIDEO_FILE).write_bytes(b"not read")
+    with pytest.raises(ClipError, match=f"not a Hindsight clip \\(no {MANIFEST_FILE}\\)"):
+        burn_in(bare)
     clip = synthetic_clip(tmp_path / "clip", frames=10, audio=False)
-    (clip / "actions.parquet").unlink()
+    actions = open_bundle(clip).actions_path
+    assert actions is not None
+    actions.unlink()
     with pytest.raises(ClipError, match="no action track"):
         burn_in(clip)
     clip = synthetic_clip(tmp_path / "clip2", frames=10, audio=False)
-    data = (clip / "video.mp4").read_bytes()
-    (clip / "video.mp4").write_bytes(data[:64] + b"\x00" * 4096)
+    video = open_bundle(clip).video_path
+    video.write_bytes(video.read_bytes()[:64] + b"\x00" * 4096)
     with pytest.raises(ClipError, match="damaged"):
         burn_in(clip)
     assert not list(clip.glob("video.overlay*")) and not list(clip.glob(".video.overlay*"))
@@ -159,24 +167,8 @@ def test_progress_bar_draws_one_line_only_on_a_terminal() -> None:
 
 
 def test_cli_render_finds_a_clip_by_its_library_id(isolated_user_dirs) -> None:
-    import json
-
-    clip = synthetic_clip(
-        isolated_user_dirs["clips"] / "Counter-Strike 2 2026-11-21 10-00-00",
-        frames=10,
-        audio=False,
-        jump_held=[range(2, 5)],
-    )
-    manifest = {
-        "format": "hindsight.clip",
-        "version": 1,
-        "clip_id": "feedbeef-0000-4000-8000-000000000001",
-        "created_utc": "2026-11-21T10:00:00.000000Z",
-        "game": {"id": "valve.counter-strike-2", "title": "Counter-Strike 2"},
-        "video": {"frames": 10, "duration_s": 10 / 60},
-        "files": {},
-    }
-    (clip / "manifest.json").write_text(json.dumps(manifest))
+    clip = synthetic_clip(isolated_user_dirs["clips"] / "Counter-Strike 2 2026-11-21 10-00-00", frames=10,
+                          audio=False, jump_held=[range(2, 5)], clip_id="feedbeef-0000-4000-8000-000000000001")
     assert run_cli("clips", "list").returncode == 0  # the library picks the folder up
     result = run_cli("overlay", "render", "feedbeef", "--quiet")
     assert result.returncode == 0, result.stderr

@@ -25,6 +25,8 @@ import pytest
 from Xlib import X, display
 from Xlib.ext import xtest
 
+from hindsight.bundle import open_bundle
+from hindsight.bundle import schema as col
 from hindsight.overlay.burnin import burn_in
 from hindsight.overlay.model.layout import layout_from_json
 from hindsight.overlay.model.theme import OverlayStyle
@@ -269,11 +271,14 @@ def test_live_overlay_with_the_real_recorder(tmp_path: Path, qt_app) -> None:
             )
 
     # The recorded clip, burned in: Space lit exactly where the track holds jump.
-    before, manifest = digest(bundle / "video.mp4"), digest(bundle / "manifest.json")
+    clip = open_bundle(bundle)
+    assert clip.actions_path is not None
+    before, manifest = digest(clip.video_path), digest(clip.manifest_path)
     out = burn_in(bundle)
     check_burned(bundle, out.path, before, manifest)
-    track = pq.read_table(bundle / "actions.parquet").to_pydict()
-    held, presses = np.array(track["act.jump"]), np.array(track["act.jump.n"])
+    track = pq.read_table(clip.actions_path).to_pydict()
+    jump, jump_n = col.button_columns("jump")
+    held, presses = np.array(track[jump]), np.array(track[jump_n])
     assert presses.sum() >= 3
     want = expected_lit(held, presses, math.ceil(0.1 * 30))
     got = space_lit_per_frame(bundle, out.path, OverlayStyle())

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from pathlib import Path
 
 import av
 
+from hindsight.bundle import Manifest, open_bundle
+from hindsight.recorder.video import read_counter
 from hindsight.recorder.config import CaptureConfig, EncoderConfig, RecorderConfig, RingConfig
 from hindsight.recorder.errors import EncoderError
 from hindsight.recorder.video import read_counter
@@ -60,10 +60,8 @@ def decoded_counters(video: Path) -> list[int]:
         return [read_counter(frame) for frame in container.decode(video=0)]
 
 
-def check_manifest_digests(bundle: Path) -> dict:
-    manifest = json.loads((bundle / "manifest.json").read_text())
-    for name, facts in manifest["files"].items():
-        data = (bundle / name).read_bytes()
-        assert hashlib.sha256(data).hexdigest() == facts["sha256"], name
-        assert len(data) == facts["bytes"], name
-    return manifest
+def check_manifest_digests(bundle: Path) -> Manifest:
+    """The clip's manifest, once :meth:`Bundle.verify` found every file as it says (hashes, pin, rows)."""
+    opened = open_bundle(bundle)
+    assert opened.verify() == []
+    return opened.manifest

@@ -11,6 +11,7 @@ import pandas as pd
 from hindsight.recorder.config import DEFAULTS, format_bitrate
 from hindsight.recorder.export.mediainfo import read_media_facts
 from tests.recorder.cli_proc import run_cli
+from hindsight.bundle import schema as col
 from tests.recorder.helpers import check_manifest_digests
 
 
@@ -45,14 +46,15 @@ def test_demo_runs_without_a_screen(tmp_path: Path) -> None:
     folders = [p for p in (tmp_path / "demo").iterdir()]
     assert len(folders) == 1 and str(folders[0]) in result.stdout
     manifest = check_manifest_digests(folders[0])
-    facts = read_media_facts(folders[0] / "video.mp4")
+    facts = read_media_facts(folders[0] / manifest.video.file)
     assert facts.first_is_keyframe and facts.cfr
-    assert facts.frames == manifest["video"]["frames"]
+    assert facts.frames == manifest.video.frames
     assert f"{facts.frames} frames" in result.stdout
     assert 3.0 <= facts.duration_s <= 4.1
     # The demo game was played: the clip has its action track, with the chat span redacted.
-    assert manifest["game"]["id"] == "hindsight.demo-game"
-    track = pd.read_parquet(folders[0] / "actions.parquet")
+    assert manifest.game is not None and manifest.game.id == "hindsight.demo-game"
+    assert manifest.track is not None
+    track = pd.read_parquet(folders[0] / manifest.track.file)
     assert len(track) == facts.frames
-    assert track["act.jump.n"].sum() >= 1 and (track["act.move.x"] != 0).any()
+    assert track[col.button_columns("jump")[1]].sum() >= 1 and (track[col.axis_columns("move", 2)[0]] != 0).any()
     assert "frames in chat were redacted" in result.stdout

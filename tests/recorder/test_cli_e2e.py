@@ -15,6 +15,7 @@ import pytest
 from hindsight.recorder.export.mediainfo import read_media_facts
 from hindsight.recorder.status import RecorderStatus
 from tests.recorder.cli_proc import RecorderProcess, clip_folders, run_cli
+from hindsight.bundle import open_bundle
 from tests.recorder.helpers import check_manifest_digests
 from tests.x11 import moving_scene, xvfb  # noqa: F401
 
@@ -52,10 +53,10 @@ def test_clip_status_hotkey_and_clean_stop(recorder: RecorderProcess, xvfb, isol
     bundle = Path(result.stdout.strip())
     assert bundle.parent == clips_dir and bundle.is_dir()
     manifest = check_manifest_digests(bundle)
-    facts = read_media_facts(bundle / "video.mp4", decode=True)
+    facts = read_media_facts(bundle / manifest.video.file, decode=True)
     assert facts.first_is_keyframe and facts.cfr and facts.fps == 30
-    assert facts.frames == manifest["video"]["frames"]
-    assert abs(facts.duration_s - manifest["video"]["duration_s"]) < 1e-6
+    assert facts.frames == manifest.video.frames
+    assert abs(facts.duration_s - manifest.video.duration_s) < 1e-6
     assert 5.0 <= facts.duration_s <= 6.1
     assert (facts.width, facts.height) == (1280, 720)
     assert recorder.wait_line("saved ") == f"saved {bundle}"
@@ -65,7 +66,7 @@ def test_clip_status_hotkey_and_clean_stop(recorder: RecorderProcess, xvfb, isol
     line = recorder.wait_line("saved ", timeout_s=20)
     hotkey_clip = Path(line.removeprefix("saved "))
     assert hotkey_clip != bundle and hotkey_clip.is_dir()
-    assert 3.0 <= json.loads((hotkey_clip / "manifest.json").read_text())["video"]["duration_s"] <= 4.1
+    assert 3.0 <= open_bundle(hotkey_clip).manifest.video.duration_s <= 4.1
 
     assert recorder.stop(signal.SIGTERM) == 0
     assert "stopped" in "".join(recorder.stdout)

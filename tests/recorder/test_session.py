@@ -10,6 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from hindsight.bundle import VIDEO_FILE
+from hindsight.recorder.export.bundle_writer import sweep_partial_bundles
+from hindsight.recorder.video import FakeSource
 from hindsight.clock import NS_PER_S, now_ns
 from hindsight.recorder.errors import CaptureError, DiskFullError, EncoderError, ExportError
 from hindsight.recorder.export.bundle_writer import sweep_partial_bundles
@@ -50,23 +53,25 @@ def test_clip_reads_back_as_the_manifest_says(session: RecordingSession) -> None
     clip = session.save(3, t_req).wait(20)
     manifest = check_manifest_digests(clip.path)
     facts = read_media_facts(clip.video_path, decode=True)
-    video = manifest["video"]
+    video = manifest.video
+    assert manifest == clip.manifest  # what the recorder handed its outputs is what the file says
     assert facts.first_is_keyframe
     assert facts.cfr and facts.fps == 30
-    assert facts.frames == video["frames"]
-    assert abs(facts.duration_s - video["duration_s"]) < 1e-6
+    assert facts.frames == video.frames
+    assert abs(facts.duration_s - video.duration_s) < 1e-6
     # 3 s cut back to the keyframe at or before the start: at most one GOP (1 s) more.
-    assert 3.0 <= video["duration_s"] <= 4.1
-    assert manifest["clip_id"] == clip.clip_id and manifest["privacy"]["raw_inputs_stored"] is False
-    assert sorted(manifest["files"]) == ["video.mp4"]
+    assert 3.0 <= video.duration_s <= 4.1
+    assert manifest.clip_id == clip.clip_id and manifest.privacy.raw_inputs_stored is False
+    assert sorted(manifest.files) == [VIDEO_FILE]
+    assert manifest.capture is not None and manifest.capture.source
     # The moment of the request is in the clip, the start is at or before t_req - 3 s.
-    assert manifest["clock"]["last_frame_t_ns"] >= t_req
-    assert manifest["clock"]["first_frame_t_ns"] <= t_req - 3 * NS_PER_S
+    assert manifest.clock.last_frame_t_ns >= t_req
+    assert manifest.clock.first_frame_t_ns <= t_req - 3 * NS_PER_S
     # Each decoded frame is the next grab (or a flagged repeat): nothing reordered or lost.
     counters = decoded_counters(clip.video_path)
     steps = [b - a for a, b in pairwise(counters)]
     assert all(s in (0, 1) for s in steps)
-    assert steps.count(0) == video["dup_frames"]
+    assert steps.count(0) == video.dup_frames
     assert clip.path.name.startswith("Desktop ")
 
 
@@ -87,9 +92,9 @@ def test_overlapping_clips_and_last_n_up_to_the_buffer(tmp_path: Path) -> None:
         a = session.save(4).wait(20)
         b = session.save(2).wait(20)
         assert a.path != b.path
-        assert a.manifest["video"]["duration_s"] >= 4.0  # the whole buffer is savable
+        assert a.manifest.video.duration_s >= 4.0  # the whole buffer is savable
         # Clips overlap: b's first frame lies inside a.
-        assert b.manifest["clock"]["first_frame_t_ns"] < a.manifest["clock"]["last_frame_t_ns"]
+        assert b.manifest.clock.first_frame_t_ns < a.manifest.clock.last_frame_t_ns
         with pytest.raises(ExportError, match="must be 1..4"):
             session.save(5)
 
@@ -123,10 +128,10 @@ def test_encoder_dying_mid_run_falls_back_and_keeps_the_buffer(tmp_path: Path) -
         assert status.encoder.name == "libx264" and status.state == "recording"
         assert session.ring.stats().oldest_t_ns == oldest  # nothing thrown away at the switch
         clip = session.save(3).wait(30)
-    video = clip.manifest["video"]
+    video = clip.manifest.video
     facts = read_media_facts(clip.video_path, decode=True)
-    assert video["transcoded"] is True and video["encoder"] == "libx264"
-    assert facts.first_is_keyframe and facts.cfr and facts.frames == video["frames"]
+    assert video.transcoded is True and video.encoder == "libx264"
+    assert facts.first_is_keyframe and facts.cfr and facts.frames == video.frames
     counters = decoded_counters(clip.video_path)
     assert counters[0] <= 2  # the clip reaches back before the switch (frame 45 of the first encoder)
     assert all(b - a in (0, 1) for a, b in pairwise(counters))
@@ -195,7 +200,7 @@ def test_full_disk_fails_one_save_and_the_next_works(tmp_path: Path) -> None:
 def test_partial_bundles_are_swept(tmp_path: Path) -> None:
     clips = tmp_path / "clips"
     (clips / ".1234.partial").mkdir(parents=True)
-    (clips / ".1234.partial" / "video.mp4").write_bytes(b"half")
+    (clips / ".1234.partial" / VIDEO_FILE).write_bytes(b"half")
     (clips / "Kept 2026-01-01 00-00-00").mkdir()
     assert sweep_partial_bundles(clips) == 1
     assert [p.name for p in clips.iterdir()] == ["Kept 2026-01-01 00-00-00"]

@@ -11,13 +11,21 @@ import sys
 import time
 from pathlib import Path
 
+from hindsight.bundle import (
+    ACTION_MAP_FILE,
+    ACTIONS_FILE,
+    EVENTS_FILE,
+    MANIFEST_FILE,
+    VIDEO_FILE,
+    read_manifest,
+)
 from hindsight.uploader.config import UploadTarget
 from tests.recorder.cli_proc import HINDSIGHT, run_cli
 from tests.uploader.bundles import make_bundle
 from tests.uploader.s3server import SeaweedServer
 
 MiB = 2**20
-UPLOADED = ("video.mp4", "actions.parquet", "actionmap.toml", "manifest.json")
+UPLOADED = (VIDEO_FILE, ACTIONS_FILE, ACTION_MAP_FILE, MANIFEST_FILE)
 
 
 def target_args(target: UploadTarget) -> list[str]:
@@ -45,8 +53,8 @@ def start_upload(*args: str) -> subprocess.Popen:
 
 
 def video_key(target: UploadTarget, folder: Path) -> str:
-    manifest = json.loads((folder / "manifest.json").read_text())
-    return f"{target.prefix}/{manifest['game']['id']}/{manifest['clip_id']}/video.mp4"
+    manifest = read_manifest(folder)
+    return f"{target.prefix}/{manifest.game_id}/{manifest.clip_id}/{manifest.video.file}"
 
 
 def wait_for_parts(client, bucket: str, key: str, at_least: int, timeout_s: float = 60) -> list[dict]:
@@ -78,15 +86,15 @@ def test_no_consent_nothing_leaves_then_everything_arrives_intact(seaweed: Seawe
     stored = objects(client, s3_target.bucket)
     assert len(stored) == 2 * len(UPLOADED)  # one object per file, nothing else
     for folder in folders:
-        manifest = json.loads((folder / "manifest.json").read_text())
-        prefix = f"clips/{manifest['game']['id']}/{manifest['clip_id']}"
+        manifest = read_manifest(folder)
+        prefix = f"clips/{manifest.game_id}/{manifest.clip_id}"
         for name in UPLOADED:
             local = (folder / name).read_bytes()
             assert hashlib.sha256(stored[f"{prefix}/{name}"]).hexdigest() == hashlib.sha256(local).hexdigest()
-        assert f"{prefix}/events.parquet" not in stored  # its own opt-in
-        head = client.head_object(Bucket=s3_target.bucket, Key=f"{prefix}/video.mp4")
+        assert f"{prefix}/{EVENTS_FILE}" not in stored  # its own opt-in
+        head = client.head_object(Bucket=s3_target.bucket, Key=f"{prefix}/{VIDEO_FILE}")
         assert head["ContentType"] == "video/mp4"
-        assert head["Metadata"]["sha256"] == manifest["files"]["video.mp4"]["sha256"]
+        assert head["Metadata"]["sha256"] == manifest.files[VIDEO_FILE].sha256
         assert head["Metadata"]["consent-clips"] == "clips-1" and head["Metadata"]["consent-dataset"] == "none"
         assert "contributor" not in head["Metadata"]  # only with dataset consent
     listing = json.loads(run_cli("clips", "list", "--json").stdout)
@@ -115,12 +123,12 @@ def test_sigkill_mid_upload_then_resume_sends_no_finished_part_again(seaweed: Se
 
     result = run_cli("upload", "--json", *target_args(s3_target))
     assert result.returncode == 0, result.stderr
-    video = json.loads(result.stdout)["clips"][0]["files"]["video.mp4"]
+    video = json.loads(result.stdout)["clips"][0]["files"][VIDEO_FILE]
     assert set(video["parts_sent"]).isdisjoint(finished), (video, finished)
     assert finished <= set(video["parts_reused"])
     assert sorted(video["parts_sent"] + video["parts_reused"]) == list(range(1, 11))
     stored = objects(client, s3_target.bucket)
-    assert stored[key] == (folder / "video.mp4").read_bytes()
+    assert stored[key] == (folder / VIDEO_FILE).read_bytes()
     assert len(stored) == len(UPLOADED) and open_multipart(client, s3_target.bucket) == []
 
 
@@ -140,7 +148,7 @@ def test_server_down_mid_upload_then_back_the_clip_ends_up_uploaded(restartable_
     assert proc.returncode == 0, err
     assert "uploaded 1 clip" in out
     stored = objects(server.client(), target.bucket)
-    assert stored[video_key(target, folder)] == (folder / "video.mp4").read_bytes()
+    assert stored[video_key(target, folder)] == (folder / VIDEO_FILE).read_bytes()
     assert len(stored) == len(UPLOADED)
 
 
@@ -167,7 +175,7 @@ def test_delete_removes_local_files_remote_objects_and_marks_the_row(seaweed: Se
     grant()
     assert run_cli("upload", "--all", *target_args(s3_target)).returncode == 0
     client = seaweed.client()
-    clip_id = json.loads((gone / "manifest.json").read_text())["clip_id"]
+    clip_id = read_manifest(gone).clip_id
     result = run_cli("clips", "delete", clip_id[:8], "--yes")
     assert result.returncode == 0, result.stderr
     assert f"{len(UPLOADED)} uploaded object(s) deleted" in result.stdout
@@ -188,7 +196,7 @@ def test_delete_while_the_server_is_down_finishes_when_it_is_back(restartable_se
     grant()
     assert run_cli("upload", "--all", *target_args(target)).returncode == 0
     server.stop()
-    clip_id = json.loads((folder / "manifest.json").read_text())["clip_id"]
+    clip_id = read_manifest(folder).clip_id
     result = run_cli("clips", "delete", clip_id, "--yes")
     assert result.returncode == 1 and "hindsight upload" in result.stderr
     assert not folder.exists()  # the local copy goes at once
@@ -271,7 +279,7 @@ def test_settings_supply_the_target_and_refuse_secrets(seaweed: SeaweedServer, s
 
 def test_clips_show_and_open(isolated_user_dirs, tmp_path: Path) -> None:
     folder = make_bundle(isolated_user_dirs["clips"], video_bytes=1000)
-    clip_id = json.loads((folder / "manifest.json").read_text())["clip_id"]
+    clip_id = read_manifest(folder).clip_id
     shown = run_cli("clips", "show", clip_id[:8])
     assert shown.returncode == 0 and clip_id in shown.stdout and "local" in shown.stdout
     opener = tmp_path / "opener.py"

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import time
 from pathlib import Path
 
 import pytest
 
+from hindsight.bundle import ACTION_MAP_FILE, ACTIONS_FILE, EVENTS_FILE, MANIFEST_FILE, VIDEO_FILE, Manifest
 from hindsight.uploader.config import UploadConfig, UploadTarget
 from hindsight.uploader.engine import ClipChanged, ClipFolderMissing, ClipUploader
 from hindsight.uploader.errors import ServerUnreachable
@@ -70,17 +70,17 @@ def test_a_clip_arrives_whole_with_types_hashes_and_the_manifest_last(library: C
     prefix = f"clips/valve.counter-strike-2/{clip.id}"
     assert report.key_prefix == prefix
     assert sorted(transport.list_keys(prefix + "/")) == sorted(
-        f"{prefix}/{n}" for n in ("video.mp4", "actions.parquet", "actionmap.toml", "manifest.json"))
-    for name in ("video.mp4", "actions.parquet", "actionmap.toml", "manifest.json"):
+        f"{prefix}/{n}" for n in (VIDEO_FILE, ACTIONS_FILE, ACTION_MAP_FILE, MANIFEST_FILE))
+    for name in (VIDEO_FILE, ACTIONS_FILE, ACTION_MAP_FILE, MANIFEST_FILE):
         assert transport.get_object(f"{prefix}/{name}") == (folder / name).read_bytes(), name
         head = transport.head_object(f"{prefix}/{name}")
         assert head.metadata["sha256"] == hashlib.sha256((folder / name).read_bytes()).hexdigest()
         assert head.metadata["contributor"] == "c-1" and head.metadata["clip-id"] == clip.id
-    assert transport.head_object(f"{prefix}/video.mp4").content_type == "video/mp4"
-    assert transport.head_object(f"{prefix}/actions.parquet").content_type == "application/vnd.apache.parquet"
-    assert transport.head_object(f"{prefix}/manifest.json").content_type == "application/json"
-    assert transport.visible[-1] == "manifest.json"  # its presence means the clip is complete
-    assert transport.visible[0] == "video.mp4"
+    assert transport.head_object(f"{prefix}/{VIDEO_FILE}").content_type == "video/mp4"
+    assert transport.head_object(f"{prefix}/{ACTIONS_FILE}").content_type == "application/vnd.apache.parquet"
+    assert transport.head_object(f"{prefix}/{MANIFEST_FILE}").content_type == "application/json"
+    assert transport.visible[-1] == MANIFEST_FILE  # its presence means the clip is complete
+    assert transport.visible[0] == VIDEO_FILE
     assert sorted(n for f, n in transport.parts_sent) == [1, 2, 3]
     assert transport.list_multipart_uploads("") == []
 
@@ -89,11 +89,11 @@ def test_events_are_sent_only_on_their_own_opt_in(library: ClipLibrary, tmp_path
     clip = library.register(make_bundle(tmp_path / "clips", video_bytes=1000))
     without = MemoryTransport("hs-test")
     ClipUploader(library, without, config()).upload(clip)
-    assert not any(k.endswith("events.parquet") for k in without.list_keys(""))
+    assert not any(k.endswith(EVENTS_FILE) for k in without.list_keys(""))
     other = library.register(make_bundle(tmp_path / "clips2", video_bytes=1000))
     opted = MemoryTransport("hs-test")
     ClipUploader(library, opted, config(include_events=True)).upload(other)
-    assert any(k.endswith("events.parquet") for k in opted.list_keys(""))
+    assert any(k.endswith(EVENTS_FILE) for k in opted.list_keys(""))
 
 
 def killed_mid_upload(library: ClipLibrary, tmp_path: Path, *, video_mib: int,
@@ -112,13 +112,13 @@ def killed_mid_upload(library: ClipLibrary, tmp_path: Path, *, video_mib: int,
 def test_a_killed_upload_resumes_without_resending_finished_parts(library: ClipLibrary, tmp_path: Path) -> None:
     folder, clip, transport = killed_mid_upload(library, tmp_path, video_mib=23, die_at_part=4)
     before = list(transport.parts_sent)
-    assert before == [("video.mp4", 1), ("video.mp4", 2), ("video.mp4", 3)]
+    assert before == [(VIDEO_FILE, 1), (VIDEO_FILE, 2), (VIDEO_FILE, 3)]
     report = ClipUploader(library, transport, config()).upload(clip)
     video = report.files[0]
     assert video.parts_reused == [1, 2, 3] and video.parts_sent == [4, 5]
-    assert transport.parts_sent[3:] == [("video.mp4", 4), ("video.mp4", 5)]
-    key = f"{report.key_prefix}/video.mp4"
-    assert transport.get_object(key) == (folder / "video.mp4").read_bytes()
+    assert transport.parts_sent[3:] == [(VIDEO_FILE, 4), (VIDEO_FILE, 5)]
+    key = f"{report.key_prefix}/{VIDEO_FILE}"
+    assert transport.get_object(key) == (folder / VIDEO_FILE).read_bytes()
     assert transport.list_keys(report.key_prefix + "/").count(key) == 1
 
 
@@ -130,11 +130,11 @@ def test_a_part_the_server_took_but_we_never_recorded_is_not_sent_again(library:
     from hindsight.uploader.transport import sha256_b64
 
     video = UploadProgress(library).files(clip.id)[0]
-    data = (folder / "video.mp4").read_bytes()[5 * MiB:10 * MiB]
+    data = (folder / VIDEO_FILE).read_bytes()[5 * MiB:10 * MiB]
     MemoryTransport.upload_part(transport, video.spec.key, video.upload_id, 2, data, sha256_b64=sha256_b64(data))
     report = ClipUploader(library, transport, config()).upload(clip)
     assert report.files[0].parts_reused == [1, 2] and report.files[0].parts_sent == [3]
-    assert transport.get_object(video.spec.key) == (folder / "video.mp4").read_bytes()
+    assert transport.get_object(video.spec.key) == (folder / VIDEO_FILE).read_bytes()
 
 
 def test_killed_after_completing_but_before_recording_it(library: ClipLibrary, tmp_path: Path) -> None:
@@ -153,7 +153,7 @@ def test_killed_after_completing_but_before_recording_it(library: ClipLibrary, t
     transport.__class__ = RecordingTransport  # the same server, seen by the next process
     report = ClipUploader(library, transport, config()).upload(library.get(clip.id))
     assert report.files[0].skipped and len(transport.parts_sent) == sent
-    assert transport.get_object(f"{report.key_prefix}/video.mp4") == (folder / "video.mp4").read_bytes()
+    assert transport.get_object(f"{report.key_prefix}/{VIDEO_FILE}") == (folder / VIDEO_FILE).read_bytes()
 
 
 def test_an_upload_the_server_forgot_starts_over(library: ClipLibrary, tmp_path: Path) -> None:
@@ -162,13 +162,13 @@ def test_an_upload_the_server_forgot_starts_over(library: ClipLibrary, tmp_path:
         transport.abort_multipart(key, upload_id)  # expired by a bucket lifecycle rule
     report = ClipUploader(library, transport, config()).upload(clip)
     assert report.files[0].parts_sent == [1, 2, 3]
-    assert transport.get_object(f"{report.key_prefix}/video.mp4") == (folder / "video.mp4").read_bytes()
+    assert transport.get_object(f"{report.key_prefix}/{VIDEO_FILE}") == (folder / VIDEO_FILE).read_bytes()
 
 
 def test_a_video_changed_after_saving_is_never_published(library: ClipLibrary, tmp_path: Path) -> None:
     folder = make_bundle(tmp_path / "clips", video_bytes=11 * MiB)
     clip = library.register(folder)
-    video = folder / "video.mp4"
+    video = folder / VIDEO_FILE
     data = bytearray(video.read_bytes())
     data[7 * MiB] ^= 0xFF  # same size, one byte different
     video.write_bytes(bytes(data))
@@ -181,8 +181,8 @@ def test_a_video_changed_after_saving_is_never_published(library: ClipLibrary, t
 def test_a_missing_folder_or_file_is_named(library: ClipLibrary, tmp_path: Path) -> None:
     folder = make_bundle(tmp_path / "clips", video_bytes=1000)
     clip = library.register(folder)
-    (folder / "actions.parquet").unlink()
-    with pytest.raises(ClipFolderMissing, match="actions.parquet is gone"):
+    (folder / ACTIONS_FILE).unlink()
+    with pytest.raises(ClipFolderMissing, match=f"{ACTIONS_FILE} is gone"):
         ClipUploader(library, MemoryTransport("hs-test"), config()).upload(clip)
     import shutil
 
@@ -208,7 +208,7 @@ def test_a_rebuilt_library_recognises_what_is_already_uploaded(tmp_path: Path) -
 def test_stray_multipart_uploads_under_the_clip_are_aborted(library: ClipLibrary, tmp_path: Path) -> None:
     clip = library.register(make_bundle(tmp_path / "clips", video_bytes=1000))
     transport = MemoryTransport("hs-test")
-    stray = f"clips/valve.counter-strike-2/{clip.id}/video.mp4"
+    stray = f"clips/valve.counter-strike-2/{clip.id}/{VIDEO_FILE}"
     # An earlier attempt created it and died before the id was written down.
     library.set_remote(clip.id, RemotePlace(None, "hs-test", stray.rsplit("/", 1)[0]))
     transport.create_multipart(stray, content_type="video/mp4", metadata={})
@@ -233,6 +233,6 @@ def test_a_transport_failure_leaves_progress_to_resume(library: ClipLibrary, tmp
     with pytest.raises(ServerUnreachable):
         ClipUploader(library, transport, config()).upload(clip)
     report = ClipUploader(library, transport, config()).upload(library.get(clip.id))
-    assert transport.get_object(f"{report.key_prefix}/video.mp4") == (folder / "video.mp4").read_bytes()
-    manifest = json.loads(transport.get_object(f"{report.key_prefix}/manifest.json"))
-    assert manifest["clip_id"] == clip.id
+    assert transport.get_object(f"{report.key_prefix}/{VIDEO_FILE}") == (folder / VIDEO_FILE).read_bytes()
+    manifest = Manifest.from_json(transport.get_object(f"{report.key_prefix}/{MANIFEST_FILE}"))
+    assert manifest.clip_id == clip.id

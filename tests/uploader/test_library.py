@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 import subprocess
 import sys
@@ -11,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from hindsight.bundle import MANIFEST_FILE, read_manifest
 from hindsight.uploader.errors import ClipNotFound, UploaderError
 from hindsight.uploader.library import ClipLibrary
 from hindsight.uploader.worker import process_alive
@@ -27,8 +27,7 @@ def library(tmp_path: Path):
 def test_register_reads_the_manifest_and_is_idempotent(library: ClipLibrary, tmp_path: Path) -> None:
     folder = make_bundle(tmp_path / "clips", video_bytes=1000)
     clip = library.register(folder)
-    manifest = json.loads((folder / "manifest.json").read_text())
-    assert clip.id == manifest["clip_id"]
+    assert clip.id == read_manifest(folder).clip_id
     assert (clip.game_id, clip.game_title, clip.state) == ("valve.counter-strike-2", "Counter-Strike 2", "local")
     assert clip.duration_ms == 30000 and clip.frames == 1800
     assert clip.bytes == sum(p.stat().st_size for p in folder.iterdir())
@@ -41,7 +40,7 @@ def test_register_reads_the_manifest_and_is_idempotent(library: ClipLibrary, tmp
 def test_a_folder_that_is_not_a_clip_is_one_clear_error(library: ClipLibrary, tmp_path: Path) -> None:
     with pytest.raises(UploaderError, match="not a Hindsight clip"):
         library.register(tmp_path)
-    (tmp_path / "manifest.json").write_text("{broken")
+    (tmp_path / MANIFEST_FILE).write_text("{broken")
     with pytest.raises(UploaderError, match="cannot be read"):
         library.register(tmp_path)
 

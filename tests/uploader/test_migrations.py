@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
+from hindsight.bundle import VIDEO_FILE
 from hindsight.uploader.database import (
     HEAD_REVISION,
     create_library_engine,
@@ -119,4 +120,4 @@ def test_cli_reports_a_damaged_library_and_repair_rebuilds_it_from_the_clips(iso
     assert list(dirs["data"].glob("library.db.damaged-*"))  # set aside, not deleted
     listing = run_cli("clips", "list", "--json")
     assert len(__import__("json").loads(listing.stdout)) == 3
-    assert all(f.is_dir() and (f / "video.mp4").exists() for f in folders)  # nothing saved was lost
+    assert all(f.is_dir() and (f / VIDEO_FILE).exists() for f in folders)  # nothing saved was lost

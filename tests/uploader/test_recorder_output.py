@@ -11,6 +11,14 @@ from types import SimpleNamespace
 
 import pytest
 
+from hindsight.bundle import (
+    ACTION_MAP_FILE,
+    ACTIONS_FILE,
+    EVENTS_FILE,
+    MANIFEST_FILE,
+    VIDEO_FILE,
+    read_manifest,
+)
 from hindsight.uploader.config import UploadConfig, UploadTarget
 from hindsight.uploader.library import ClipLibrary
 from hindsight.uploader.recorder_output import LibraryOutput
@@ -19,7 +27,7 @@ from tests.recorder.cli_proc import RecorderProcess, run_cli
 from tests.uploader.bundles import make_bundle
 from tests.x11 import moving_scene, xvfb  # noqa: F401
 
-UPLOADED = ("video.mp4", "actions.parquet", "actionmap.toml", "manifest.json")
+UPLOADED = (VIDEO_FILE, ACTIONS_FILE, ACTION_MAP_FILE, MANIFEST_FILE)
 
 
 def wait_state(clip_id: str, state: str, timeout_s: float = 60) -> dict:
@@ -59,18 +67,18 @@ def test_a_saved_clip_is_uploaded_in_the_background_by_the_instant_policy(
     library = status["outputs"]["library"]
     assert library["states"]["uploaded"] == 1 and library["policy"] == "instant"
     folder = Path(clip["path"])
-    manifest = json.loads((folder / "manifest.json").read_text())
-    assert manifest["privacy"]["consent_version"] == {"clips": "clips-1", "dataset": None}
-    assert manifest["privacy"]["contributor"] is None  # no pseudonym without dataset consent
+    manifest = read_manifest(folder)
+    assert manifest.privacy.consent_version == {"clips": "clips-1", "dataset": None}
+    assert manifest.privacy.contributor is None  # no pseudonym without dataset consent
     client = seaweed.client()
     prefix = f"live/{row['game_id']}/{clip['clip_id']}"
-    for name in manifest["files"]:
-        if name == "events.parquet":
+    for name in manifest.files:
+        if name == EVENTS_FILE:
             continue
         body = client.get_object(Bucket=s3_target.bucket, Key=f"{prefix}/{name}")["Body"].read()
         assert body == (folder / name).read_bytes(), name
-    remote_manifest = client.get_object(Bucket=s3_target.bucket, Key=f"{prefix}/manifest.json")["Body"].read()
-    assert remote_manifest == (folder / "manifest.json").read_bytes()
+    remote_manifest = client.get_object(Bucket=s3_target.bucket, Key=f"{prefix}/{MANIFEST_FILE}")["Body"].read()
+    assert remote_manifest == (folder / MANIFEST_FILE).read_bytes()
 
 
 @pytest.mark.x11

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hindsight.actionmap.model import ActionMap
+from hindsight.actionmap.model import ActionKind, ActionMap
 from hindsight.overlay.model.theme import DEFAULT_TEMPLATE
 
 __all__ = [
@@ -163,7 +163,7 @@ def key_label(name: str) -> str:
 @dataclass(frozen=True)
 class ActionInfo:
     name: str
-    kind: str
+    kind: ActionKind
     label: str
 
 
@@ -274,21 +274,9 @@ def layout_from_json(data: dict) -> OverlayLayout:
         title=game.get("title"),
         template=str(data.get("template", DEFAULT_TEMPLATE)),
         contexts=tuple(data.get("contexts", ())),
-        actions=tuple(
-            ActionInfo(a["name"], a["kind"], a["label"]) for a in data.get("actions", ())
-        ),
-        keys=tuple(
-            KeyCap(
-                k["label"],
-                k["label"],
-                float(k["x"]),
-                float(k["y"]),
-                float(k["w"]),
-                float(k["h"]),
-                lights(k["lights"]),
-            )
-            for k in data.get("keys", ())
-        ),
+        actions=tuple(ActionInfo(a["name"], ActionKind(a["kind"]), a["label"]) for a in data.get("actions", ())),
+        keys=tuple(KeyCap(k["label"], k["label"], float(k["x"]), float(k["y"]), float(k["w"]), float(k["h"]),
+                          lights(k["lights"])) for k in data.get("keys", ())),
         keys_w=float(data.get("keys_w", 0.0)),
         keys_h=float(data.get("keys_h", 0.0)),
         mouse=tuple(InputPart(n, lights(v)) for n, v in data.get("mouse", {}).items()),

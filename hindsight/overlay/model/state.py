@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from hindsight.actionmap.model import ActionKind
+from hindsight.bundle import schema
 from hindsight.overlay.errors import OverlayError
 from hindsight.overlay.model.layout import AXIS_LIGHT, ActionInfo
 
@@ -86,39 +88,36 @@ def direction_of(x: float, y: float) -> int:
 class TrackStates:
     """Per-frame states of a whole clip, from its action track's columns."""
 
-    def __init__(
-        self,
-        columns: Mapping[str, np.ndarray],
-        actions: Sequence[ActionInfo],
-        fps: int,
-        config: StateConfig = StateConfig(),
-    ) -> None:
-        n = len(columns["frame_index"])
+    def __init__(self, columns: Mapping[str, np.ndarray], actions: Sequence[ActionInfo], fps: int,
+                 config: StateConfig = StateConfig()) -> None:
+        n = len(columns[schema.FRAME_INDEX])
         self.n, self.fps, self.config = n, fps, config
-        self._valid = np.asarray(columns.get("valid", np.ones(n, bool)), dtype=bool)
-        self._context = np.asarray(columns.get("context", np.full(n, "gameplay")), dtype=object)
+        self._valid = np.asarray(columns.get(schema.VALID, np.ones(n, bool)), dtype=bool)
+        self._context = np.asarray(columns.get(schema.CONTEXT, np.full(n, "gameplay")), dtype=object)
 
         def col(name: str, dtype: type) -> np.ndarray:
             return np.asarray(columns[name], dtype=dtype) if name in columns else np.zeros(n, dtype)
 
-        self._buttons = [a.name for a in actions if a.kind == "button"]
-        self._axes = [a for a in actions if a.kind in ("axis1d", "axis2d")]
-        self._deltas = [a.name for a in actions if a.kind == "delta2d"]
+        self._buttons = [a.name for a in actions if a.kind == ActionKind.BUTTON]
+        self._axes = [a for a in actions if a.kind in (ActionKind.AXIS1D, ActionKind.AXIS2D)]
+        self._deltas = [a.name for a in actions if a.kind == ActionKind.DELTA2D]
         keep = max(1, math.ceil(config.min_visible_ms * fps / 1000))
         lit = np.zeros((n, len(self._buttons)), dtype=bool)
         counted = np.zeros(n, dtype=np.int64)  # mapped actions started in each frame (for APM)
         segments: list[tuple[int, int, int, str, str]] = []  # (start, order, end, action, arrow)
         for j, name in enumerate(self._buttons):
-            held = col(f"act.{name}", bool) & self._valid
-            presses = np.where(self._valid, col(f"act.{name}.n", np.int64), 0)
+            held_col, presses_col = schema.button_columns(name)
+            held = col(held_col, bool) & self._valid
+            presses = np.where(self._valid, col(presses_col, np.int64), 0)
             recent = _recent(presses > 0, keep)
             lit[:, j] = held | recent
             counted += presses
             segments += _button_segments(name, held, presses)
         self._axis_values: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         for a in self._axes:
-            x = np.where(self._valid, col(f"act.{a.name}.x", np.float32), 0)
-            y = np.where(self._valid, col(f"act.{a.name}.y", np.float32), 0)
+            x_col, y_col = schema.axis_columns(a.name, 2)  # a one-axis action has no y: read as zeros
+            x = np.where(self._valid, col(x_col, np.float32), 0)
+            y = np.where(self._valid, col(y_col, np.float32), 0)
             self._axis_values[a.name] = (x, y)
             dirs = np.array(
                 [direction_of(float(u), float(v)) for u, v in zip(x, y, strict=True)], dtype=np.int8
@@ -130,8 +129,9 @@ class TrackStates:
         window = max(1, round(config.look_window_ms * fps / 1000))
         self._look = {}
         for name in self._deltas:
-            dx = np.where(self._valid, col(f"act.{name}.dx", np.float64), 0)
-            dy = np.where(self._valid, col(f"act.{name}.dy", np.float64), 0)
+            dx_col, dy_col = schema.delta_columns(name)
+            dx = np.where(self._valid, col(dx_col, np.float64), 0)
+            dy = np.where(self._valid, col(dy_col, np.float64), 0)
             scale = fps / window
             self._look[name] = (_window_sum(dx, window) * scale, _window_sum(dy, window) * scale)
         apm_frames = config.apm_window_s * fps
@@ -156,11 +156,9 @@ class TrackStates:
             table = pq.read_table(path)
         except Exception as err:
             raise OverlayError(f"cannot read the action track {path}: {err}") from None
-        columns = {
-            name: table.column(name).to_numpy(zero_copy_only=False) for name in table.column_names
-        }
-        if "frame_index" not in columns:
-            raise OverlayError(f"{path} is not an action track (no frame_index column)")
+        columns = {name: table.column(name).to_numpy(zero_copy_only=False) for name in table.column_names}
+        if schema.FRAME_INDEX not in columns:
+            raise OverlayError(f"{path} is not an action track (no {schema.FRAME_INDEX} column)")
         return cls(columns, actions, fps, config)
 
     def __len__(self) -> int:
@@ -263,12 +261,8 @@ class LiveActionState:
     def apply_state(self, state: Mapping, now_ms: int) -> None:
         """A ``state`` snapshot from the recorder: context, held buttons, axis values."""
         self.context, self.recorded = state.get("context", "unfocused"), bool(state.get("recorded"))
-        self._held = {a for a in state.get("held", ()) if self._kinds.get(a) == "button"}
-        self._axes = {
-            a: (float(v[0]), float(v[1]))
-            for a, v in state.get("values", {}).items()
-            if a in self._kinds
-        }
+        self._held = {a for a in state.get("held", ()) if self._kinds.get(a) == ActionKind.BUTTON}
+        self._axes = {a: (float(v[0]), float(v[1])) for a, v in state.get("values", {}).items() if a in self._kinds}
         for entry in self._history:
             if entry[3] is None:
                 entry[3] = now_ms
@@ -285,7 +279,7 @@ class LiveActionState:
             return
         action, edge = str(data.get("action", "")), data.get("edge")
         akind = self._kinds.get(action)
-        if akind == "button":
+        if akind == ActionKind.BUTTON:
             if edge == "press":
                 self._held.add(action)
                 self._last_press[action] = now_ms
@@ -296,7 +290,7 @@ class LiveActionState:
                 for entry in self._history:
                     if entry[0] == action and entry[3] is None:
                         entry[3] = now_ms
-        elif akind in ("axis1d", "axis2d"):
+        elif akind in (ActionKind.AXIS1D, ActionKind.AXIS2D):
             x, y = float(data.get("x", 0.0)), float(data.get("y", 0.0))
             self._axes[action] = (x, y)
             d = direction_of(x, y)
@@ -308,10 +302,8 @@ class LiveActionState:
                 if d:
                     self._counted.append(now_ms)
                     self._history.appendleft([action, ARROWS[d], now_ms, None])
-        elif akind == "delta2d":
-            self._deltas.append(
-                (now_ms, action, float(data.get("x", 0.0)), float(data.get("y", 0.0)))
-            )
+        elif akind == ActionKind.DELTA2D:
+            self._deltas.append((now_ms, action, float(data.get("x", 0.0)), float(data.get("y", 0.0))))
 
     def frame(self, now_ms: int) -> ActionFrame:
         cfg = self.config
@@ -320,9 +312,7 @@ class LiveActionState:
         window_s = cfg.apm_window_s * 1000
         while self._counted and self._counted[0] <= now_ms - window_s:
             self._counted.popleft()
-        look: dict[str, tuple[float, float]] = {
-            a: (0.0, 0.0) for a, k in self._kinds.items() if k == "delta2d"
-        }
+        look: dict[str, tuple[float, float]] = {a: (0.0, 0.0) for a, k in self._kinds.items() if k == ActionKind.DELTA2D}
         for _, action, dx, dy in self._deltas:
             x, y = look.get(action, (0.0, 0.0))
             look[action] = (x + dx, y + dy)

@@ -34,7 +34,7 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, quote, urlsplit
 
-from hindsight.actionmap.model import ActionMap
+from hindsight.actionmap.model import ActionKind, ActionMap
 from hindsight.clock import now_ns
 from hindsight.overlay.model.layout import OverlayLayout, build_layout
 from hindsight.overlay.model.state import ARROWS, StateConfig
@@ -205,11 +205,8 @@ class LiveServer:
             "context": state.context.context,
             "recorded": state.context.recorded,
             "held": sorted(a for a, held in state.held.items() if held),
-            "values": {
-                a: [round(x, 4), round(y, 4)]
-                for a, (x, y) in state.values.items()
-                if kinds.get(a) in ("axis1d", "axis2d")
-            },
+            "values": {a: [round(x, 4), round(y, 4)] for a, (x, y) in state.values.items()
+                       if kinds.get(a) in (ActionKind.AXIS1D, ActionKind.AXIS2D)},
             "layout": self.layout()[0],
         }
 
@@ -365,7 +362,7 @@ class _Handler(BaseHTTPRequestHandler):
                     self._write("state", state)
                     sent_layout = state["layout"]
                     continue
-                deltas = {a.name for a in live.layout()[1].actions if a.kind == "delta2d"}
+                deltas = {a.name for a in live.layout()[1].actions if a.kind == ActionKind.DELTA2D}
                 for event in _coalesce(batch, deltas):
                     if isinstance(event, ContextEvent):
                         live.note_map(event.amap)

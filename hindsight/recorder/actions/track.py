@@ -1,7 +1,8 @@
-"""The frame-aligned action track: ``actions.parquet``, ``events.parquet`` and ``actionmap.toml``.
+"""Writing the frame-aligned action track: the per-frame table, the event table and the map used.
 
-Alignment rule (stated in every manifest): row *t* holds what the player did while
-frame *t* was the latest frame, i.e. during [pts_t, pts_t+1) on the clock. Buttons:
+Column names, file names and the alignment rule come from :mod:`hindsight.bundle`:
+row *t* holds what the player did while frame *t* was the latest frame, i.e. during
+[pts_t, pts_t+1) on the clock. Buttons:
 ``act.<a>`` held at any time in the interval, ``act.<a>.n`` press edges in it (so a
 tap shorter than a frame survives). Axes: value at the end of the interval.
 Deltas: summed over the interval. Rows outside a recorded context are invalid and
@@ -12,22 +13,31 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from dataclasses import dataclass
 from operator import attrgetter
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from hindsight.recorder.actions.events import PRESS, RELEASE, UNFOCUSED, ActionEvent, ContextEvent
-from hindsight.actionmap.model import ActionMap
-from hindsight.recorder.actions.timeline import ActionTimeline, TimelineCut
-from hindsight.bundle import ClipSpan, Contribution
-
-__all__ = ["ALIGNMENT_RULE", "LATENCY_BIAS_FRAMES", "ActionTrackContributor", "build_track", "warm_up"]
-
-ALIGNMENT_RULE = (
-    "row t holds what the player did while frame t was the latest frame, i.e. during [pts_t, pts_t+1)"
+from hindsight.actionmap.model import ActionKind, ActionMap
+from hindsight.bundle import (
+    ACTION_MAP_FILE,
+    ACTIONS_FILE,
+    EVENTS_FILE,
+    ActionMapPin,
+    ClipSpan,
+    Contribution,
+    GameInfo,
+    Redaction,
+    TrackFacts,
 )
+from hindsight.bundle import schema as col
+from hindsight.recorder.actions.events import PRESS, RELEASE, UNFOCUSED, ActionEvent, ContextEvent
+from hindsight.recorder.actions.timeline import ActionTimeline, TimelineCut
+
+__all__ = ["LATENCY_BIAS_FRAMES", "ActionTrackContributor", "build_track", "warm_up"]
+
 # Measured by tests/recorder/actions/test_alignment.py: the first frame showing a press's
 # effect is typically one row after the row holding the press (capture and render delay).
 LATENCY_BIAS_FRAMES = 1
@@ -47,15 +57,25 @@ def _last_before(times: np.ndarray, bounds: np.ndarray) -> np.ndarray:
     return np.searchsorted(times, bounds, side="left") - 1
 
 
-def build_track(cut: TimelineCut, span: ClipSpan, amap: ActionMap) -> tuple[pa.Table, pa.Table, dict]:
-    """The per-frame table, the event table and facts for the manifest."""
+@dataclass(frozen=True)
+class _Counts:
+    rows: int
+    valid_rows: int
+    redaction: Redaction
+    events: int
+
+
+def build_track(
+    cut: TimelineCut, span: ClipSpan, amap: ActionMap
+) -> tuple[pa.Table, pa.Table, _Counts]:
+    """The per-frame table, the event table and what they hold, for the manifest."""
     n_rows = len(span.frame_t_ns)
     bounds = _boundaries(span)
     frame_index = np.arange(n_rows, dtype=np.int64)
     columns: dict[str, pa.Array] = {
-        "frame_index": pa.array(frame_index),
-        "timestamp": pa.array(frame_index / span.fps),
-        "pts_us": pa.array((frame_index * 1_000_000) // span.fps),
+        col.FRAME_INDEX: pa.array(frame_index),
+        col.TIMESTAMP: pa.array(frame_index / span.fps),
+        col.PTS_US: pa.array((frame_index * 1_000_000) // span.fps),
     }
     contexts = [cut.initial.context] + [e for e in cut.events if isinstance(e, ContextEvent)]
     ctx_times = np.array([cut.start_ns - 1] + [c.t_ns for c in contexts[1:]], dtype=np.int64)
@@ -65,10 +85,12 @@ def build_track(cut: TimelineCut, span: ClipSpan, amap: ActionMap) -> tuple[pa.T
     # Valid only if every context in force during the interval was a recorded one of this map.
     bad_before = np.concatenate([[0], np.cumsum(~ok)])
     valid = (bad_before[end_idx + 1] - bad_before[start_idx]) == 0
-    names = np.array([c.context if c.amap is amap or c.context == UNFOCUSED else UNFOCUSED for c in contexts])
-    columns["context"] = pa.array(names[end_idx]).dictionary_encode()
-    columns["valid"] = pa.array(valid)
-    columns["dup_frame"] = pa.array(np.asarray(span.dup_frames, dtype=bool))
+    names = np.array(
+        [c.context if c.amap is amap or c.context == UNFOCUSED else UNFOCUSED for c in contexts]
+    )
+    columns[col.CONTEXT] = pa.array(names[end_idx]).dictionary_encode()
+    columns[col.VALID] = pa.array(valid)
+    columns[col.DUP_FRAME] = pa.array(np.asarray(span.dup_frames, dtype=bool))
     # One pass over the events: per action, times/edges/values as arrays.
     by_action: dict[str, list[ActionEvent]] = {a.name: [] for a in amap.actions}
     kept: list[ActionEvent] = []
@@ -85,51 +107,65 @@ def build_track(cut: TimelineCut, span: ClipSpan, amap: ActionMap) -> tuple[pa.T
         times = np.fromiter(map(_T_NS, evs), dtype=np.int64, count=len(evs))
         rows = np.searchsorted(bounds, times, side="right") - 1
         inside = (rows >= 0) & (rows < n_rows)
-        col = f"act.{action.name}"
-        if action.kind == "button":
+        if action.kind == ActionKind.BUTTON:
+            held_col, presses_col = col.button_columns(action.name)
             is_press = np.fromiter((e.edge == PRESS for e in evs), dtype=bool, count=len(evs))
-            is_edge = is_press | np.fromiter((e.edge == RELEASE for e in evs), dtype=bool, count=len(evs))
+            is_edge = is_press | np.fromiter(
+                (e.edge == RELEASE for e in evs), dtype=bool, count=len(evs)
+            )
             presses = np.bincount(rows[inside & is_press], minlength=n_rows)[:n_rows]
             edge_times, edge_press = times[is_edge], is_press[is_edge]
             last = _last_before(edge_times, bounds[:-1])
             initial = cut.initial.held.get(action.name, False)
-            held_start = np.where(last >= 0, edge_press[last.clip(0)] if len(edge_press) else initial, initial)
+            held_start = np.where(
+                last >= 0, edge_press[last.clip(0)] if len(edge_press) else initial, initial
+            )
             held = (held_start | (presses > 0)) & valid
-            columns[col] = pa.array(held)
-            columns[f"{col}.n"] = pa.array(np.where(valid, presses, 0).astype(np.int32))
+            columns[held_col] = pa.array(held)
+            columns[presses_col] = pa.array(np.where(valid, presses, 0).astype(np.int32))
             continue
         xs = np.fromiter(map(_X, evs), dtype=np.float64, count=len(evs))
         ys = np.fromiter(map(_Y, evs), dtype=np.float64, count=len(evs))
-        if action.kind in ("axis1d", "axis2d"):
+        if action.kind.is_axis:
             x0, y0 = cut.initial.values.get(action.name, (0.0, 0.0))
             idx = _last_before(times, bounds[1:])
             x_end = np.where(idx >= 0, xs[idx.clip(0)] if len(xs) else x0, x0)
             y_end = np.where(idx >= 0, ys[idx.clip(0)] if len(ys) else y0, y0)
-            columns[f"{col}.x"] = pa.array(np.where(valid, x_end, 0).astype(np.float32))
-            if action.kind == "axis2d":
-                columns[f"{col}.y"] = pa.array(np.where(valid, y_end, 0).astype(np.float32))
+            ends = (x_end, y_end)
+            for name, end in zip(
+                col.axis_columns(action.name, 2 if action.kind == ActionKind.AXIS2D else 1),
+                ends,
+                strict=False,
+            ):
+                columns[name] = pa.array(np.where(valid, end, 0).astype(np.float32))
         else:  # delta2d
             dx = np.bincount(rows[inside], weights=xs[inside], minlength=n_rows)[:n_rows]
             dy = np.bincount(rows[inside], weights=ys[inside], minlength=n_rows)[:n_rows]
-            columns[f"{col}.dx"] = pa.array(np.where(valid, dx, 0).astype(np.float32))
-            columns[f"{col}.dy"] = pa.array(np.where(valid, dy, 0).astype(np.float32))
+            dx_col, dy_col = col.delta_columns(action.name)
+            columns[dx_col] = pa.array(np.where(valid, dx, 0).astype(np.float32))
+            columns[dy_col] = pa.array(np.where(valid, dy, 0).astype(np.float32))
     table = pa.table(columns)
-    events = pa.table({
-        "t_us": pa.array(np.fromiter(((e.t_ns - lo) // 1000 for e in kept), dtype=np.int64, count=len(kept))),
-        "action": pa.array(list(map(_ACTION, kept)), type=pa.string()).dictionary_encode(),
-        "edge": pa.array(list(map(_EDGE, kept)), type=pa.string()).dictionary_encode(),
-        "x": pa.array(np.fromiter(map(_X, kept), dtype=np.float32, count=len(kept))),
-        "y": pa.array(np.fromiter(map(_Y, kept), dtype=np.float32, count=len(kept))),
-    })
-    redacted = sorted({c.context for c in contexts if not c.recorded})
-    facts = {
-        "rows": n_rows,
-        "valid_rows": int(valid.sum()),
-        "redacted_frames": int((~valid).sum()),
-        "contexts_redacted": redacted,
-        "events": len(kept),
-    }
-    return table, events, facts
+    events = pa.table(
+        {
+            col.EVENT_T_US: pa.array(
+                np.fromiter(((e.t_ns - lo) // 1000 for e in kept), dtype=np.int64, count=len(kept))
+            ),
+            col.EVENT_ACTION: pa.array(
+                list(map(_ACTION, kept)), type=pa.string()
+            ).dictionary_encode(),
+            col.EVENT_EDGE: pa.array(list(map(_EDGE, kept)), type=pa.string()).dictionary_encode(),
+            col.EVENT_X: pa.array(np.fromiter(map(_X, kept), dtype=np.float32, count=len(kept))),
+            col.EVENT_Y: pa.array(np.fromiter(map(_Y, kept), dtype=np.float32, count=len(kept))),
+        }
+    )
+    redacted = tuple(sorted({c.context for c in contexts if not c.recorded}))
+    counts = _Counts(
+        rows=n_rows,
+        valid_rows=int(valid.sum()),
+        events=len(kept),
+        redaction=Redaction(frames=int((~valid).sum()), contexts=redacted),
+    )
+    return table, events, counts
 
 
 def warm_up() -> None:
@@ -146,8 +182,12 @@ def _parquet_bytes(table: pa.Table) -> bytes:
 class ActionTrackContributor:
     """Adds the action track to a bundle when a mapped game was in focus during the clip."""
 
-    def __init__(self, timeline: ActionTimeline, base_map: Callable[[ActionMap], ActionMap] = lambda m: m,
-                 share_events: bool = False) -> None:
+    def __init__(
+        self,
+        timeline: ActionTimeline,
+        base_map: Callable[[ActionMap], ActionMap] = lambda m: m,
+        share_events: bool = False,
+    ) -> None:
         self._timeline = timeline
         self._base_map = base_map
         self._share_events = share_events
@@ -158,37 +198,37 @@ class ActionTrackContributor:
         amap = _clip_map(cut)
         if amap is None:
             # No known game had focus: a video-only clip; nothing is guessed.
-            return Contribution(manifest={"privacy": {"raw_inputs_stored": False, "action_track": None}})
-        table, events, facts = build_track(cut, span, amap)
+            return Contribution()
+        table, events, counts = build_track(cut, span, amap)
         shipped = self._base_map(amap)
-        files = {
-            "actions.parquet": _parquet_bytes(table),
-            "events.parquet": _parquet_bytes(events),
-            "actionmap.toml": shipped.text.encode("utf-8"),
-        }
-        manifest = {
-            "game": {"id": amap.id, "title": amap.title},
-            "action_map": {
-                "id": shipped.id, "version": shipped.version, "sha256": shipped.sha256,
-                "file": "actionmap.toml", "local_override": amap.extends is not None,
+        return Contribution(
+            files={
+                ACTIONS_FILE: _parquet_bytes(table),
+                EVENTS_FILE: _parquet_bytes(events),
+                ACTION_MAP_FILE: shipped.text.encode("utf-8"),
             },
-            "track": {
-                "file": "actions.parquet", "rows": facts["rows"], "valid_rows": facts["valid_rows"],
-                "alignment": ALIGNMENT_RULE, "clock": "monotonic",
-                "latency_bias_frames": LATENCY_BIAS_FRAMES,
-                "columns": table.column_names,
-                "events_file": "events.parquet", "events": facts["events"],
-                "events_shared": self._share_events,
-            },
-            "privacy": {
-                "raw_inputs_stored": False,
-                "redacted_frames": facts["redacted_frames"],
-                "contexts_redacted": facts["contexts_redacted"],
-                "contributor": None,
-                "consent_version": None,
-            },
-        }
-        return Contribution(files=files, manifest=manifest)
+            game=GameInfo(id=amap.id, title=amap.title),
+            action_map=ActionMapPin(
+                id=shipped.id,
+                version=shipped.version,
+                sha256=shipped.sha256,
+                file=ACTION_MAP_FILE,
+                local_override=amap.extends is not None,
+            ),
+            track=TrackFacts(
+                file=ACTIONS_FILE,
+                rows=counts.rows,
+                valid_rows=counts.valid_rows,
+                alignment=col.ALIGNMENT_RULE,
+                clock="monotonic",
+                latency_bias_frames=LATENCY_BIAS_FRAMES,
+                columns=tuple(table.column_names),
+                events_file=EVENTS_FILE,
+                events=counts.events,
+                events_shared=self._share_events,
+            ),
+            redaction=counts.redaction,
+        )
 
 
 def _clip_map(cut: TimelineCut) -> ActionMap | None:
@@ -197,5 +237,3 @@ def _clip_map(cut: TimelineCut) -> ActionMap | None:
         if type(event) is ContextEvent and event.amap is not None:
             return event.amap
     return cut.initial.context.amap
-
-

@@ -22,7 +22,7 @@ from hindsight.recorder.actions.events import (
     ContextEvent,
 )
 from hindsight.recorder.input.base import RawInput
-from hindsight.actionmap.model import ActionMap, ActionSet, Binding
+from hindsight.actionmap.model import ActionKind, ActionMap, ActionSet, Binding
 from hindsight.actionmap.names import input_kind
 
 __all__ = ["ActionTranslator", "TranslatorCounters", "apply_deadzone"]
@@ -81,7 +81,7 @@ class ActionTranslator:
         self._sink = sink
         self.counters = TranslatorCounters()
         self._map: ActionMap | None = None
-        self._kinds: dict[str, str] = {}
+        self._kinds: dict[str, ActionKind] = {}
         self._sets: dict[str, _SetRoutes] = {}
         self._set_name = UNFOCUSED
         self._focused = False
@@ -178,7 +178,7 @@ class ActionTranslator:
         kind = self._kinds[action]
         t_ns = raw.t_ns
         source_kind = input_kind(raw.name)
-        if kind == "button":
+        if kind == ActionKind.BUTTON:
             if source_kind == "trigger":
                 was = holder in self._holders.get(action, ())
                 down = raw.x >= binding.threshold or (was and raw.x >= binding.threshold - _TRIGGER_HYSTERESIS)
@@ -186,7 +186,7 @@ class ActionTranslator:
             else:
                 down = raw.x >= 0.5
             self._button(action, binding.mode, holder, down, edge_down, t_ns)
-        elif kind == "delta2d":
+        elif kind == ActionKind.DELTA2D:
             self._sink(ActionEvent(t_ns, action, VALUE, raw.x, raw.y))
         else:
             contrib = self._contrib.setdefault(action, {})
@@ -226,7 +226,7 @@ class ActionTranslator:
         parts = self._contrib.get(action, {}).values()
         x = sum(p[0] for p in parts)
         y = sum(p[1] for p in parts)
-        if kind == "axis2d":
+        if kind == ActionKind.AXIS2D:
             r = math.hypot(x, y)
             if r > 1.0:  # WASD diagonals and stick+keys together stay on the unit disc
                 x, y = x / r, y / r

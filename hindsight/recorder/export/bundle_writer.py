@@ -14,32 +14,38 @@ a manifest section.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 import re
 import shutil
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from hindsight import __version__
+from hindsight.bundle import (
+    MANIFEST_FILE,
+    VIDEO_FILE,
+    BundleContributor,
+    ClipSpan,
+    ClockFacts,
+    Contribution,
+    FileFacts,
+    Manifest,
+    RecorderInfo,
+    SavedClip,
+    VideoFacts,
+)
 from hindsight.clock import wall_utc
-from hindsight.bundle.clip import BundleContributor, ClipSpan, Contribution, SavedClip
 from hindsight.recorder.errors import ExportError
-from hindsight.recorder.export.mux import VideoFacts, fsync_path, raise_export_error, write_mp4
+from hindsight.recorder.export.mux import Mp4Facts, fsync_path, raise_export_error, write_mp4
 from hindsight.recorder.packet import EncodedPacket
 
 __all__ = [
-    "MANIFEST_FORMAT",
-    "MANIFEST_VERSION",
-    "ClipSpan",
-    "Contribution",
-    "BundleContributor",
-    "SavedClip",
     "write_bundle",
     "sweep_partial_bundles",
     "clip_folder_name",
@@ -47,8 +53,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-MANIFEST_FORMAT = "hindsight.clip"
-MANIFEST_VERSION = 1
 _PARTIAL_SUFFIX = ".partial"
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
 
@@ -75,7 +79,7 @@ def write_bundle(
     packets: Sequence[EncodedPacket],
     *,
     contributors: Sequence[BundleContributor] = (),
-    extra_manifest: Mapping[str, Any] | None = None,
+    extra_manifest: Contribution | None = None,
 ) -> SavedClip:
     """Write a complete bundle for ``packets`` under ``clips_dir``; atomic as a whole."""
     if not packets:
@@ -99,23 +103,22 @@ def write_bundle(
         # muxing and hashing mostly release the GIL, so the two overlap.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="hindsight-contrib") as pool:
             pending = pool.submit(lambda: [c.contribute(span) for c in contributors])
-            facts = write_mp4(packets, partial / "video.mp4")
+            facts = write_mp4(packets, partial / VIDEO_FILE)
             contributions = pending.result()
         manifest = _base_manifest(clip_id, created, facts)
-        files = {"video.mp4": {"sha256": facts.sha256, "bytes": facts.bytes}}
-        for contribution in contributions:
+        files = {VIDEO_FILE: FileFacts(sha256=facts.sha256, bytes=facts.bytes)}
+        for contribution in [*contributions, *([extra_manifest] if extra_manifest else [])]:
             for name, data in contribution.files.items():
                 _write_file(partial / name, data)
-                files[name] = {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
-            _merge_sections(manifest, contribution.manifest)
-        if extra_manifest:
-            manifest.update(extra_manifest)
-        manifest["files"] = dict(sorted(files.items()))
-        _write_file(partial / "manifest.json", (json.dumps(manifest, indent=2, sort_keys=False) + "\n").encode())
+                files[name] = FileFacts(sha256=hashlib.sha256(data).hexdigest(), bytes=len(data))
+            manifest = contribution.applied_to(manifest)
+        manifest = replace(manifest, files=dict(sorted(files.items())))
+        _write_file(partial / MANIFEST_FILE, manifest.to_json().encode())
         fsync_path(partial)
         # A contributor that recognised the game names it; otherwise the clip is of the desktop.
-        title = (manifest.get("game") or {}).get("title") or "Desktop"
-        final = _rename_into_place(partial, clips_dir, clip_folder_name(title, created.astimezone()))
+        final = _rename_into_place(
+            partial, clips_dir, clip_folder_name(manifest.title, created.astimezone())
+        )
         fsync_path(clips_dir)
     except OSError as err:
         shutil.rmtree(partial, ignore_errors=True)
@@ -126,35 +129,30 @@ def write_bundle(
     return SavedClip(path=final, clip_id=clip_id, manifest=manifest)
 
 
-def _base_manifest(clip_id: str, created: Any, facts: VideoFacts) -> dict[str, Any]:
-    video = asdict(facts)
-    first_t_ns, last_t_ns = video.pop("first_t_ns"), video.pop("last_t_ns")
-    for key in ("sha256", "bytes"):
-        video.pop(key)
-    video.update(cfr=True, time_base=f"1/{facts.fps}", starts_on_keyframe=True, file="video.mp4")
-    return {
-        "format": MANIFEST_FORMAT,
-        "version": MANIFEST_VERSION,
-        "clip_id": clip_id,
-        "created_utc": created.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-        "recorder": {"name": "hindsight", "version": __version__},
-        "game": None,  # a contributor that recognised the game fills it in
-        "action_map": None,
-        "video": video,
-        "audio": None,
-        "track": None,
-        "clock": {"source": "monotonic", "first_frame_t_ns": first_t_ns, "last_frame_t_ns": last_t_ns},
-        "privacy": {"raw_inputs_stored": False},
-    }
-
-
-def _merge_sections(manifest: dict[str, Any], extra: Mapping[str, Any]) -> None:
-    """Add a contribution: a section both name (``privacy``) is merged key by key, later wins."""
-    for key, value in extra.items():
-        if isinstance(value, Mapping) and isinstance(manifest.get(key), dict):
-            manifest[key] = {**manifest[key], **value}
-        else:
-            manifest[key] = value
+def _base_manifest(clip_id: str, created: datetime, facts: Mp4Facts) -> Manifest:
+    return Manifest(
+        clip_id=clip_id,
+        created_utc=created.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        recorder=RecorderInfo(name="hindsight", version=__version__),
+        video=VideoFacts(
+            frames=facts.frames,
+            dup_frames=facts.dup_frames,
+            fps=facts.fps,
+            width=facts.width,
+            height=facts.height,
+            codec=facts.codec,
+            encoder=facts.encoder,
+            duration_s=facts.duration_s,
+            keyframes=facts.keyframes,
+            transcoded=facts.transcoded,
+            cfr=True,
+            time_base=f"1/{facts.fps}",
+            starts_on_keyframe=True,
+            file=VIDEO_FILE,
+        ),
+        clock=ClockFacts(first_frame_t_ns=facts.first_t_ns, last_frame_t_ns=facts.last_t_ns),
+        files={},
+    )
 
 
 def _write_file(path: Path, data: bytes) -> None:
@@ -168,7 +166,7 @@ def _rename_into_place(partial: Path, clips_dir: Path, name: str) -> Path:
     for n in range(1, 1000):
         final = clips_dir / (name if n == 1 else f"{name} ({n})")
         try:
-            # os.rename onto an existing non-empty dir fails, so a name taken meanwhile is never clobbered.
+            # A rename onto an existing non-empty dir fails: a name taken meanwhile is kept.
             if final.exists():
                 continue
             os.rename(partial, final)

@@ -25,11 +25,11 @@ from hindsight.recorder.config import EncoderConfig
 from hindsight.recorder.errors import DiskFullError, ExportError
 from hindsight.recorder.packet import EncodedPacket, StreamParams
 
-__all__ = ["VideoFacts", "write_mp4", "fsync_path", "raise_export_error"]
+__all__ = ["Mp4Facts", "write_mp4", "fsync_path", "raise_export_error"]
 
 
 @dataclass(frozen=True)
-class VideoFacts:
+class Mp4Facts:
     """What the written video holds; goes into the manifest."""
 
     frames: int
@@ -67,7 +67,7 @@ def raise_export_error(err: OSError, folder: Path) -> None:
     raise ExportError(f"could not write the clip in {folder}: {err.strerror or err}") from None
 
 
-def write_mp4(packets: Sequence[EncodedPacket], path: Path) -> VideoFacts:
+def write_mp4(packets: Sequence[EncodedPacket], path: Path) -> Mp4Facts:
     """Remux ``packets`` (starting on a keyframe) into ``path`` atomically; returns the facts."""
     if not packets:
         raise ExportError("nothing to save: the buffer is empty")
@@ -92,7 +92,7 @@ def write_mp4(packets: Sequence[EncodedPacket], path: Path) -> VideoFacts:
         tmp.unlink(missing_ok=True)
         raise
     base_pts = packets[0].pts
-    return VideoFacts(
+    return Mp4Facts(
         frames=len(packets),
         dup_frames=sum(p.dup_frame for p in packets),
         fps=params.fps,

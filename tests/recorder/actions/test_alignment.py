@@ -9,7 +9,6 @@ typically and 0..2 for at least 99 % of presses. Run with and without a window m
 from __future__ import annotations
 
 import collections
-import json
 import random
 import time
 from pathlib import Path
@@ -19,6 +18,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from hindsight.bundle import open_bundle
+from hindsight.bundle import schema as col
 from tests.recorder.actions.game_env import Keyboard, game_env
 from tests.recorder.cli_proc import run_cli
 
@@ -59,9 +60,11 @@ def test_press_effect_lands_one_row_later(wm: str | None, isolated_user_dirs, ca
             bundle = Path(result.stdout.strip())
         finally:
             rec.kill()
-    df = pd.read_parquet(bundle / "actions.parquet")
-    press_rows = [int(i) for i, n in zip(df["frame_index"], df["act.jump.n"]) for _ in range(int(n))]
-    flips = flip_frames(bundle / "video.mp4")
+    clip = open_bundle(bundle)
+    assert clip.actions_path is not None
+    df = pd.read_parquet(clip.actions_path)
+    press_rows = [int(i) for i, n in zip(df[col.FRAME_INDEX], df[col.button_columns("jump")[1]]) for _ in range(int(n))]
+    flips = flip_frames(clip.video_path)
     assert len(press_rows) == presses, "every press is in the track exactly once"
     assert len(flips) == presses, "every press flipped the picture once"
     diffs = [f - r for f, r in zip(flips, press_rows)]
@@ -72,7 +75,7 @@ def test_press_effect_lands_one_row_later(wm: str | None, isolated_user_dirs, ca
               f"{histogram}; within 0..2: {within:.2%}")
     assert collections.Counter(diffs).most_common(1)[0][0] == 1
     assert within >= 0.99
-    assert df["valid"][press_rows[0]:].all()  # the start may predate focus detection
-    manifest = json.loads((bundle / "manifest.json").read_text())
-    assert manifest["track"]["latency_bias_frames"] == 1
-    assert manifest["game"]["id"] == "test.hs-testgame"
+    assert df[col.VALID][press_rows[0]:].all()  # the start may predate focus detection
+    manifest = clip.manifest
+    assert manifest.track is not None and manifest.track.latency_bias_frames == 1
+    assert manifest.game is not None and manifest.game.id == "test.hs-testgame"

@@ -19,6 +19,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from hindsight.bundle import (
+    ACTION_MAP_FILE,
+    ACTIONS_FILE,
+    BUNDLE_FILES,
+    MANIFEST_FILE,
+    Manifest,
+    open_bundle,
+)
+from hindsight.bundle import schema as col
 from tests.recorder.actions.game_env import GAME_TITLE, Keyboard, game_env
 from tests.recorder.cli_proc import run_cli
 from tests.uploader.s3server import SeaweedServer
@@ -49,7 +58,7 @@ def uploaded_objects(s3: SeaweedServer, bucket: str, count: int) -> dict[str, by
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         keys = [o["Key"] for o in client.list_objects_v2(Bucket=bucket).get("Contents", [])]
-        if any(k.endswith("/manifest.json") for k in keys) and len(keys) >= count:
+        if any(k.endswith(f"/{MANIFEST_FILE}") for k in keys) and len(keys) >= count:
             return {k: client.get_object(Bucket=bucket, Key=k)["Body"].read() for k in keys}
         time.sleep(0.3)
     raise AssertionError(f"the clip was not uploaded to {bucket} in 60 s")
@@ -99,32 +108,34 @@ def test_secret_and_unmapped_keys_leave_no_trace(wm: str | None, isolated_user_d
     assert counts["unmapped_dropped"] >= len(UNMAPPED)
 
     # The mapped actions are there and the chat span is marked.
-    df = pd.read_parquet(bundle / "actions.parquet")
-    assert int(df["act.jump.n"].sum()) == 4
-    assert int(df["act.attack.n"].sum()) == 1
-    assert df["act.look.dx"].sum() == pytest.approx(40) and df["act.look.dy"].sum() == pytest.approx(25)
-    chat = df[df["context"] == "chat"]
-    assert len(chat) > 10 and not chat["valid"].any()
-    assert not chat.filter(like="act.").astype(float).to_numpy().any()
-    manifest = json.loads((bundle / "manifest.json").read_text())
-    assert manifest["privacy"]["raw_inputs_stored"] is False
-    assert "chat" in manifest["privacy"]["contexts_redacted"]
-    assert manifest["privacy"]["redacted_frames"] >= len(chat)
-    events = pd.read_parquet(bundle / "events.parquet")
-    assert set(events["action"]) <= {"move", "look", "jump", "attack", "throttle"}
-    assert list(events.columns) == ["t_us", "action", "edge", "x", "y"]
+    clip = open_bundle(bundle)
+    assert clip.verify() == [] and clip.actions_path is not None and clip.events_path is not None
+    df = pd.read_parquet(clip.actions_path)
+    assert int(df[col.button_columns("jump")[1]].sum()) == 4
+    assert int(df[col.button_columns("attack")[1]].sum()) == 1
+    look_dx, look_dy = col.delta_columns("look")
+    assert df[look_dx].sum() == pytest.approx(40) and df[look_dy].sum() == pytest.approx(25)
+    chat = df[df[col.CONTEXT] == "chat"]
+    assert len(chat) > 10 and not chat[col.VALID].any()
+    assert not chat[[c for c in df.columns if col.is_action_column(c)]].astype(float).to_numpy().any()
+    privacy = clip.manifest.privacy
+    assert privacy.raw_inputs_stored is False
+    assert privacy.contexts_redacted is not None and "chat" in privacy.contexts_redacted
+    assert privacy.redacted_frames is not None and privacy.redacted_frames >= len(chat)
+    events = pd.read_parquet(clip.events_path)
+    assert set(events[col.EVENT_ACTION]) <= {"move", "look", "jump", "attack", "throttle"}
+    assert tuple(events.columns) == col.EVENT_COLUMNS
 
     # Nothing anywhere: the clip folder, config/data/log folders, and what the recorder printed.
     files = artifacts(dirs["clips"], dirs["config"], dirs["data"], dirs["logs"])
-    assert any(p.name == "actions.parquet" for p in files)
+    assert any(p.name == ACTIONS_FILE for p in files)
     output = ("".join(rec.stdout) + "".join(rec.stderr)).encode()
     assert any(p.name == "library.db" for p in files)
-    assert {k.rsplit("/", 1)[-1] for k in uploaded} == {
-        "video.mp4", "actions.parquet", "events.parquet", "actionmap.toml", "manifest.json"}
-    assert json.loads(uploaded[next(k for k in uploaded if k.endswith("manifest.json"))])["privacy"]["contributor"]
+    assert {k.rsplit("/", 1)[-1] for k in uploaded} == {*BUNDLE_FILES, MANIFEST_FILE}
+    assert Manifest.from_json(uploaded[next(k for k in uploaded if k.endswith(MANIFEST_FILE))]).privacy.contributor
     blobs = ({str(p): p.read_bytes() for p in files} | {"recorder output": output}
              | {f"s3://{bucket}/{k}": v for k, v in uploaded.items()})
-    actionmap_text = (bundle / "actionmap.toml").read_bytes()
+    actionmap_text = (bundle / ACTION_MAP_FILE).read_bytes()
     for where, blob in blobs.items():
         lowered = blob.lower()
         assert SECRET.encode() not in blob, where

@@ -7,6 +7,8 @@ import io
 import pandas as pd
 import pytest
 
+from hindsight.bundle import ACTION_MAP_FILE, ACTIONS_FILE, EVENTS_FILE, ClipSpan, GameInfo
+from hindsight.bundle import schema as col
 from hindsight.recorder.actions.events import (
     PRESS,
     RELEASE,
@@ -16,8 +18,7 @@ from hindsight.recorder.actions.events import (
     ContextEvent,
 )
 from hindsight.recorder.actions.timeline import ActionTimeline
-from hindsight.recorder.actions.track import ALIGNMENT_RULE, ActionTrackContributor
-from hindsight.bundle import ClipSpan
+from hindsight.recorder.actions.track import ActionTrackContributor
 from tests.recorder.actions.test_translator import MAP
 
 MS = 1_000_000
@@ -46,25 +47,30 @@ def test_rows_follow_the_alignment_rule() -> None:
     tl.append(ActionEvent(t0 + 410 * MS, "look", VALUE, 3.0, 1.0))
     tl.append(ActionEvent(t0 + 450 * MS, "look", VALUE, 2.0, -4.0))
     c = ActionTrackContributor(tl).contribute(span(6, t0))
-    df = table(c, "actions.parquet")
-    assert list(df["frame_index"]) == list(range(6))
-    assert df["timestamp"].tolist() == pytest.approx([i / FPS for i in range(6)])
-    assert df["act.jump"].tolist() == [True, True, False, False, False, False]
-    assert df["act.jump.n"].tolist() == [0, 0, 0, 0, 0, 0]  # pressed before the clip
-    assert df["act.attack"].tolist() == [False, False, False, True, False, False]
-    assert df["act.attack.n"].tolist() == [0, 0, 0, 2, 0, 0]  # two sub-frame taps survive
-    assert df["act.move.y"].tolist() == [0.0, 1.0, 1.0, 1.0, 1.0, 1.0]  # value at the end of the interval
-    assert df["act.look.dx"].tolist() == [0, 0, 0, 0, 5.0, 0]
-    assert df["act.look.dy"].tolist() == [0, 0, 0, 0, -3.0, 0]
-    assert df["valid"].all() and set(df["context"]) == {"gameplay"}
-    assert str(df["context"].dtype) == "category"  # dictionary-encoded
-    m = c.manifest
-    assert m["track"]["alignment"] == ALIGNMENT_RULE and m["track"]["rows"] == 6
-    assert m["game"] == {"id": "test.game", "title": "Test Game"}
-    assert m["action_map"]["sha256"] == MAP.sha256 and c.files["actionmap.toml"] == MAP.text.encode()
-    ev = table(c, "events.parquet")
-    assert list(ev.columns) == ["t_us", "action", "edge", "x", "y"]
-    assert ev["t_us"].iloc[0] == 120_000 and ev["edge"].iloc[0] == "release"
+    df = table(c, ACTIONS_FILE)
+    jump, jump_n = col.button_columns("jump")
+    attack, attack_n = col.button_columns("attack")
+    look_dx, look_dy = col.delta_columns("look")
+    assert list(df[col.FRAME_INDEX]) == list(range(6))
+    assert df[col.TIMESTAMP].tolist() == pytest.approx([i / FPS for i in range(6)])
+    assert df[jump].tolist() == [True, True, False, False, False, False]
+    assert df[jump_n].tolist() == [0, 0, 0, 0, 0, 0]  # pressed before the clip
+    assert df[attack].tolist() == [False, False, False, True, False, False]
+    assert df[attack_n].tolist() == [0, 0, 0, 2, 0, 0]  # two sub-frame taps survive
+    # value at the end of the interval
+    assert df[col.axis_columns("move", 2)[1]].tolist() == [0.0, 1.0, 1.0, 1.0, 1.0, 1.0]
+    assert df[look_dx].tolist() == [0, 0, 0, 0, 5.0, 0]
+    assert df[look_dy].tolist() == [0, 0, 0, 0, -3.0, 0]
+    assert df[col.VALID].all() and set(df[col.CONTEXT]) == {"gameplay"}
+    assert str(df[col.CONTEXT].dtype) == "category"  # dictionary-encoded
+    assert c.track is not None and c.track.alignment == col.ALIGNMENT_RULE and c.track.rows == 6
+    assert c.track.columns == tuple(df.columns)
+    assert c.game == GameInfo(id="test.game", title="Test Game")
+    assert c.action_map is not None and c.action_map.sha256 == MAP.sha256
+    assert c.files[ACTION_MAP_FILE] == MAP.text.encode()
+    ev = table(c, EVENTS_FILE)
+    assert tuple(ev.columns) == col.EVENT_COLUMNS
+    assert ev[col.EVENT_T_US].iloc[0] == 120_000 and ev[col.EVENT_EDGE].iloc[0] == "release"
 
 
 def test_marker_and_unfocused_rows_are_invalid_and_empty() -> None:
@@ -77,21 +83,21 @@ def test_marker_and_unfocused_rows_are_invalid_and_empty() -> None:
     tl.append(ContextEvent(t0 + 350 * MS, "gameplay", True, MAP))
     tl.append(ContextEvent(t0 + 420 * MS, UNFOCUSED, False, None))
     c = ActionTrackContributor(tl).contribute(span(6, t0))
-    df = table(c, "actions.parquet")
-    assert df["valid"].tolist() == [True, False, False, False, False, False]
-    assert df["context"].tolist() == ["gameplay", "chat", "chat", "gameplay", "unfocused", "unfocused"]
-    assert df["act.jump"].tolist() == [True, False, False, False, False, False]
-    assert c.manifest["privacy"]["redacted_frames"] == 5
-    assert c.manifest["privacy"]["contexts_redacted"] == ["chat", "unfocused"]
-    assert c.manifest["privacy"]["raw_inputs_stored"] is False
+    df = table(c, ACTIONS_FILE)
+    assert df[col.VALID].tolist() == [True, False, False, False, False, False]
+    assert df[col.CONTEXT].tolist() == ["gameplay", "chat", "chat", "gameplay", "unfocused", "unfocused"]
+    assert df[col.button_columns("jump")[0]].tolist() == [True, False, False, False, False, False]
+    assert c.redaction is not None
+    assert c.redaction.frames == 5
+    assert c.redaction.contexts == ("chat", "unfocused")
 
 
 def test_no_game_means_video_only() -> None:
     tl = ActionTimeline(60)
     tl.append(ContextEvent(0, UNFOCUSED, False, None))
     c = ActionTrackContributor(tl).contribute(span(5))
-    assert c.files == {}
-    assert c.manifest["privacy"]["raw_inputs_stored"] is False
+    assert dict(c.files) == {}
+    assert c.game is c.track is c.action_map is c.redaction is None
 
 
 def test_timeline_folds_evicted_events_into_the_start_state() -> None:
