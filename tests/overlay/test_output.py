@@ -69,7 +69,7 @@ def test_output_serves_the_recorders_actions() -> None:
         assert status["input"] is True and status["clients"] == 0
         assert (
             output.summary()
-            == f"overlay: add this OBS browser source (transparent): {status['url']}"
+            == f"OBS browser source (transparent): {status['url']}"
         )
         assert "\n" not in output.summary()
         layout = get_json(port, f"/layout?token={'t' * 32}")

@@ -61,7 +61,7 @@ def test_a_saved_clip_is_uploaded_in_the_background_by_the_instant_policy(
         status = json.loads(run_cli("status", "--json").stdout)
         human = run_cli("status").stdout
         assert "library    1 uploaded; uploads instant to s3://" in human, human
-        assert "overlay    browser source (transparent): http://127.0.0.1:" in human
+        assert "overlay    OBS browser source (transparent): http://127.0.0.1:" in human
     finally:
         rec.stop()
     library = status["outputs"]["library"]

@@ -48,8 +48,8 @@ class LiveOverlayOutput:
 
     def summary(self) -> str:
         if self.server is None:
-            return "overlay: not serving"
-        line = f"overlay: add this OBS browser source (transparent): {self.server.url()}"
+            return "not serving"
+        line = f"OBS browser source (transparent): {self.server.url()}"
         if self.server.capture is None:
             line += " (no input capture: it shows the default layout, unlit)"
         return line
