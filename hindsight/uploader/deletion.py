@@ -16,6 +16,7 @@ from hindsight.uploader.config import UploadTarget
 from hindsight.uploader.errors import TransportError, UploaderError
 from hindsight.uploader.library import ClipLibrary, ClipRecord, RemotePlace
 from hindsight.uploader.progress import UploadProgress
+from hindsight.uploader.states import ClipState
 from hindsight.uploader.transport import Transport, create_transport
 
 __all__ = ["DeleteOutcome", "PlaceTransports", "delete_clip", "delete_remote", "finish_pending_deletes",
@@ -98,7 +99,7 @@ def delete_clip(library: ClipLibrary, clip: ClipRecord, transport_for: Callable[
 def finish_pending_deletes(library: ClipLibrary, transport_for: Callable[[RemotePlace], Transport]) -> int:
     """Delete the uploaded copies a server outage left behind; returns how many clips were finished."""
     finished = 0
-    for clip in library.clips(("deleted",)):
+    for clip in library.clips((ClipState.DELETED,)):
         if not clip.remote_delete_pending or clip.remote is None:
             continue
         try:

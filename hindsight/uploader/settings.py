@@ -13,7 +13,7 @@ from typing import Any
 
 from hindsight.paths import settings_path
 from hindsight.settings_file import checked_table, read_settings_file
-from hindsight.uploader.config import UploadConfig, UploadTarget, parse_rate
+from hindsight.uploader.config import UploadConfig, UploadPolicy, UploadTarget, parse_rate
 from hindsight.uploader.errors import UploadConfigError
 
 __all__ = ["UPLOAD_KEYS", "LIBRARY_KEYS", "load_uploader_settings", "build_upload_config", "library_url",
@@ -68,8 +68,8 @@ def build_upload_config(overrides: Mapping[str, Any], settings: Mapping[str, Any
         raise UploadConfigError("an upload endpoint or prefix was given without a bucket: set --bucket or [upload] bucket")
     return UploadConfig(
         target=target,
-        policy=merged.get("policy", "manual"),
-        max_rate_bps=parse_rate(merged.get("max_rate")),
+        policy=merged.get("policy", UploadPolicy.MANUAL),
+        max_rate_bytes_per_s=parse_rate(merged.get("max_rate")),
         part_size_bytes=int(merged.get("part_size_mb", 8)) * 2**20,
         concurrency=merged.get("concurrency", 4),
         include_events=merged.get("include_events", False),
