@@ -30,12 +30,16 @@ def build_parser() -> argparse.ArgumentParser:
     from hindsight.cli import record as recorder_cli
     from hindsight.cli import maps as cli_maps
     from hindsight.cli import upload as uploader_cli
+    from hindsight.cli import clips as cli_clips
+    from hindsight.cli import consent as cli_consent
     # The recorder and the uploader never import each other: the library reaches a
     # running recorder as a plugin made here.
     recorder_cli.register(sub, plugins=[_library_output])
     cli_maps.register(sub)
     overlay_cli.register(sub)
+    cli_clips.register(sub)
     uploader_cli.register(sub)
+    cli_consent.register(sub)
     return parser
 
 

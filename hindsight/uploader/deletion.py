@@ -31,6 +31,7 @@ class DeleteOutcome:
     local_deleted: bool
     remote_objects_deleted: int
     remote_error: str | None = None
+    already_deleted: bool = False  # deleted before, with no bucket copy left to delete
 
 
 def place_target(place: RemotePlace, like: UploadTarget | None = None) -> UploadTarget:

@@ -282,6 +282,10 @@ class ClipLibrary:
         self._update(clip_id, remote_endpoint=place.endpoint_url, remote_bucket=place.bucket,
                      remote_key_prefix=place.key_prefix)
 
+    def clear_remote(self, clip_id: str) -> None:
+        """Forget where a clip was going (its partly sent objects are removed)."""
+        self._update(clip_id, remote_endpoint=None, remote_bucket=None, remote_key_prefix=None)
+
     def mark_uploaded(self, clip_id: str, owner: str | None = None) -> bool:
         where = ClipRow.lease_owner == owner if owner else None
         return self._update(clip_id, where, state=ClipState.UPLOADED, reason=None, next_retry_ms=None,

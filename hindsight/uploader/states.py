@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["ClipState", "FINISHED", "IN_FLIGHT", "UPLOADABLE"]
+__all__ = ["ClipState", "FINISHED", "IN_FLIGHT", "UPLOADABLE", "WITHDRAWN_REASON"]
 
 
 class ClipState(StrEnum):
@@ -34,3 +34,6 @@ UPLOADABLE = (ClipState.LOCAL, ClipState.FAILED, ClipState.QUEUED, ClipState.UPL
 IN_FLIGHT = (ClipState.QUEUED, ClipState.UPLOADING, ClipState.FAILED)
 #: Clips with nothing left to upload.
 FINISHED = (ClipState.UPLOADED, ClipState.DELETED)
+
+#: Why a clip went back to ``local`` when sharing was withdrawn (``clips list`` shows it).
+WITHDRAWN_REASON = "consent withdrawn"

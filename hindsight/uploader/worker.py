@@ -41,7 +41,7 @@ from hindsight.uploader.errors import (
 from hindsight.uploader.library import ClipLibrary, ClipRecord, now_ms
 from hindsight.uploader.progress import UploadProgress
 from hindsight.uploader.ratelimit import RateLimiter
-from hindsight.uploader.states import ClipState
+from hindsight.uploader.states import WITHDRAWN_REASON, ClipState
 from hindsight.uploader.transport import Transport, create_transport
 
 __all__ = ["Outcome", "UploadRunner", "backoff_delay_s", "make_owner", "owner_dead", "process_alive",
@@ -272,17 +272,21 @@ class UploadRunner:
             except TransportError as err:
                 log.warning("could not abort the partial upload of %s: %s", key, err)
         # Files that made it before the stop are an incomplete clip (no manifest): remove them too.
+        removed = current.remote is not None
         if current.remote is not None:
             try:
                 delete_remote(self.transport, current.remote)
             except TransportError as err:
+                removed = False  # the place stays known, so a later withdrawal removes them
                 log.warning("objects of clip %s remain in the bucket: %s", clip.short_id, err)
         UploadProgress(self.library).forget(clip.id)
         if current.state == ClipState.DELETED:
             return Outcome(current, False, "clip deleted")
+        if removed:
+            self.library.clear_remote(clip.id)
         if current.state == ClipState.UPLOADING:
-            self.library.mark_local(clip.id, "consent withdrawn")
-        return Outcome(self.library.get(clip.id), False, "consent withdrawn")
+            self.library.mark_local(clip.id, WITHDRAWN_REASON)
+        return Outcome(self.library.get(clip.id), False, WITHDRAWN_REASON)
 
     # ---- background ----------------------------------------------------------------------
 
