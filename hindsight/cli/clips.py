@@ -156,9 +156,9 @@ def _delete(library: ClipLibrary, args: argparse.Namespace) -> int:
         if outcome.already_deleted:
             print(f"{short_id}: already deleted")
             continue
-        remote = (f", {outcome.remote_objects_deleted} uploaded object(s) deleted"
-                  if outcome.remote_objects_deleted else "")
-        print(f"{short_id}: deleted{remote}")
+        objects = (f", {outcome.remote_objects_deleted} uploaded object(s) deleted"
+                   if outcome.remote_objects_deleted else "")
+        print(f"{short_id}: deleted{objects}")
         if outcome.remote_error:
             pending += 1
             print(f"{short_id}: the uploaded copy could not be deleted yet ({outcome.remote_error}); "

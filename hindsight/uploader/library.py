@@ -16,10 +16,10 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -85,6 +85,11 @@ class ClipRecord:
             uploaded_ms=row.uploaded_ms, deleted_ms=row.deleted_ms, wait_pid=row.wait_pid, lease_owner=row.lease_owner, remote=remote,
             remote_delete_pending=bool(row.remote_delete_pending),
         )
+
+
+def _rowcount(result: sa.Result[Any]) -> int:
+    """Rows an UPDATE matched (``execute`` is typed for SELECTs; an UPDATE gives a CursorResult)."""
+    return cast(CursorResult[Any], result).rowcount
 
 
 def read_manifest(folder: Path) -> dict:
@@ -158,7 +163,7 @@ class ClipLibrary:
     def scan(self, clips_dir: Path) -> list[ClipRecord]:
         """Register every bundle under ``clips_dir`` not known yet; returns the ones added."""
         known = {c.id for c in self.clips()}
-        added = []
+        added: list[ClipRecord] = []
         if not clips_dir.is_dir():
             return added
         for entry in sorted(clips_dir.iterdir()):
@@ -216,7 +221,7 @@ class ClipLibrary:
             stmt = sa.update(ClipRow).where(ClipRow.id == clip_id)
             if where is not None:
                 stmt = stmt.where(where)
-            return session.execute(stmt.values(**values)).rowcount == 1
+            return _rowcount(session.execute(stmt.values(**values))) == 1
 
         return self._run(work)
 
@@ -233,7 +238,7 @@ class ClipLibrary:
             stmt = (sa.update(ClipRow).where(ClipRow.state.in_(IN_FLIGHT))
                     .values(state=ClipState.LOCAL, reason=reason, next_retry_ms=None, lease_owner=None,
                             lease_until_ms=None, wait_pid=None))
-            return session.execute(stmt).rowcount
+            return _rowcount(session.execute(stmt))
 
         return self._run(work)
 
@@ -272,7 +277,7 @@ class ClipLibrary:
             sa.select(ClipRow).where(ClipRow.state == ClipState.UPLOADING, ClipRow.lease_owner.is_not(None)))])
         expired = 0
         for clip_id, owner in rows:
-            if dead(owner):
+            if owner is not None and dead(owner):
                 expired += self._update(clip_id, sa.and_(ClipRow.state == ClipState.UPLOADING,
                                                           ClipRow.lease_owner == owner),
                                         lease_until_ms=0)
@@ -310,7 +315,7 @@ class ClipLibrary:
             sa.select(ClipRow).where(ClipRow.state == ClipState.QUEUED, ClipRow.wait_pid.is_not(None)))])
         released = 0
         for clip_id, pid, started_ms in waiting:
-            if not alive(pid, started_ms):
+            if pid is not None and not alive(pid, started_ms):
                 released += self._update(clip_id, ClipRow.state == ClipState.QUEUED, wait_pid=None,
                                          wait_pid_started_ms=None)
         return released

@@ -76,7 +76,7 @@ def upload_metadata(library: ClipLibrary) -> dict[str, str]:
     dataset = library.consent("dataset")
     meta = {
         "consent-clips": library.consent("clips").version or "none",
-        "consent-dataset": dataset.version if dataset.current else "none",
+        "consent-dataset": (dataset.version or "none") if dataset.current else "none",
     }
     if dataset.current:
         # The pseudonym links one install's contributions; without dataset consent nothing needs it.

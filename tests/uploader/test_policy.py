@@ -174,7 +174,7 @@ def test_choose_upload_queues_the_clips_named_and_reports_finished_ones(library:
     assert everything.finished == ()
 
     queued_only = policy.choose_upload(library)
-    assert queued_only.clip_ids is None and {c.id for c in queued_only.pending} == set(everything.clip_ids)
+    assert queued_only.clip_ids is None and {c.id for c in queued_only.pending} == set(everything.clip_ids or ())
 
 
 def test_choose_upload_without_consent_queues_nothing(library: ClipLibrary, tmp_path: Path) -> None:

@@ -121,7 +121,8 @@ def test_game_exit_policy_waits_for_the_game_process_to_end(tmp_path: Path, monk
     library = ClipLibrary.open(f"sqlite:///{tmp_path / 'lib.db'}")
     library.record_consent("clips", True)
     config = UploadConfig(target=UploadTarget(bucket="hs-game-exit"), policy=UploadPolicy.GAME_EXIT)
-    output: RecorderOutput = LibraryOutput(library=library, config=config)
+    output = LibraryOutput(library=library, config=config)
+    conforms: RecorderOutput = output  # noqa: F841  (mypy checks the structural match)
     game = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
         output.start(FakeRecorder("valve.counter-strike-2", game.pid))
