@@ -1,8 +1,10 @@
 """The uploader: the clip library database, the upload queue and runner, the S3 transport.
 
 It never imports the recorder (or Qt): saved clips reach it through
-:class:`LibraryOutput`, which the top-level CLI attaches to a running recorder, or
-through the clips folder, which every ``clips``/``upload`` command scans.
+:class:`LibraryOutput`, an output the composition root attaches to a running
+recorder, or through the clips folder, which every ``clips``/``upload`` command scans.
+What a command or the tray asks of it (withdraw consent, choose the clips an upload
+takes, delete, repair) is decided in :mod:`hindsight.uploader.policy`.
 """
 
 from __future__ import annotations
