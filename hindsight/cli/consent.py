@@ -59,7 +59,8 @@ def _show(library: ClipLibrary, purpose: str | None, history: bool) -> int:
         if state.current:
             status = f"granted ({state.version}, {_when(state.t_ms)})"
         elif state.granted:
-            status = f"granted for an older text ({state.version}); grant again to agree to {text.version}"
+            status = (f"granted for an older text ({state.version}); "
+                      f"grant again to agree to {text.version}")
         elif state.t_ms:
             status = f"withdrawn ({_when(state.t_ms)})"
         else:
@@ -81,8 +82,8 @@ def _grant(library: ClipLibrary, purpose: str, yes: bool) -> int:
     text = consent_text(purpose)
     if not yes:
         if not sys.stdin.isatty():
-            raise UploadConfigError(f"read the text with `hindsight consent show {purpose}`, then run "
-                                    f"`hindsight consent grant {purpose} --yes`")
+            raise UploadConfigError(f"read the text with `hindsight consent show {purpose}`, "
+                                    f"then run `hindsight consent grant {purpose} --yes`")
         print(f"{text.body}\n")
         if input(f"Agree to this ({text.version})? [y/N] ").strip().lower() not in ("y", "yes"):
             print("nothing changed")

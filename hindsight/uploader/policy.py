@@ -234,7 +234,9 @@ def run_upload(library: ClipLibrary, config: UploadConfig, choice: UploadChoice,
     if choice.nothing_named_to_do:
         return []
     runner = UploadRunner(library, config, on_bytes=on_bytes)
-    finish_pending_deletes(library, PlaceTransports(config.target, current=lambda: runner.transport))
+    # The runner's transport serves the deletes in its own bucket: one client, one connection pool.
+    transports = PlaceTransports(config.target, current=lambda: runner.transport)
+    finish_pending_deletes(library, transports)
     return runner.run_until_idle(choice.clip_ids, include_failed=True, retry_for_s=retry_for_s)
 
 
@@ -280,8 +282,8 @@ def repair_library(settings_file: Path | None = None) -> Repair:
     url = library_url(load_uploader_settings(settings_file)["library"])
     path = sqlite_path(url or default_library_url())
     if path is None:
-        raise UploaderError("`hindsight clips repair` works on the SQLite library only; repair other "
-                            "databases with their own tools")
+        raise UploaderError("`hindsight clips repair` works on the SQLite library only; "
+                            "repair other databases with their own tools")
     aside = None
     if path.exists():
         aside = path.with_name(f"{path.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}")

@@ -119,7 +119,9 @@ class LibraryOutput:
             record = self.library.register(Path(clip.path), clip.manifest)
             with self._lock:
                 self._registered += 1
-            if self.runner is None or self.config is None or not self.library.consent("clips").current:
+            if self.runner is None or self.config is None:
+                return
+            if not self.library.consent("clips").current:
                 return
             wait_pid = started_ms = None
             if self.config.policy == UploadPolicy.GAME_EXIT:
