@@ -8,7 +8,6 @@ clip and repairing the library behave the same wherever they are asked for.
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -55,8 +54,6 @@ __all__ = [
     "upload_config",
     "withdraw_consent",
 ]
-
-log = logging.getLogger(__name__)
 
 TransportFor = Callable[[RemotePlace], Transport]
 
@@ -149,7 +146,6 @@ def withdraw_consent(library: ClipLibrary, purpose: str, *,
         try:
             _remove_partial(library, clip, transports)
         except UploaderError as err:
-            log.warning("objects of clip %s remain in the bucket: %s", clip.short_id, err)
             left_behind.append(f"{clip.short_id}: {err}")
         else:
             cleaned += 1
