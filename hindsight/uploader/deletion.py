@@ -36,9 +36,10 @@ class DeleteOutcome:
 
 def place_target(place: RemotePlace, like: UploadTarget | None = None) -> UploadTarget:
     """A target for the bucket a clip went to (region/profile from the current target when it is the same)."""
-    same = like is not None and like.bucket == place.bucket and like.endpoint_url == place.endpoint_url
-    return UploadTarget(bucket=place.bucket, prefix="", endpoint_url=place.endpoint_url,
-                        region=like.region if same and like else "us-east-1", profile=like.profile if same and like else None)
+    if like is not None and like.bucket == place.bucket and like.endpoint_url == place.endpoint_url:
+        return UploadTarget(bucket=place.bucket, prefix="", endpoint_url=place.endpoint_url,
+                            region=like.region, profile=like.profile)
+    return UploadTarget(bucket=place.bucket, prefix="", endpoint_url=place.endpoint_url)
 
 
 class PlaceTransports:
