@@ -50,9 +50,9 @@ def build_outputs(plan: RecorderPlan, config: RecorderConfig) -> list[RecorderOu
     """The outputs a recorder built from ``plan`` and ``config`` gets, in the order they start."""
     outputs: list[RecorderOutput] = []
     if plan.library:
-        from hindsight.app.library_output import library_output
+        from hindsight.uploader.recorder_output import LibraryOutput
 
-        outputs.append(library_output(plan.settings_file))
+        outputs.append(LibraryOutput(plan.settings_file))
     if plan.overlay_port is not None and config.input_enabled:
         # Without input actions the overlay has nothing to draw.
         from hindsight.overlay.web.output import LiveOverlayOutput

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,24 +12,20 @@ from typing import TYPE_CHECKING, Any
 
 from hindsight.cli.progressbar import human_bytes
 from hindsight.uploader.errors import UploaderError
-from hindsight.uploader.settings import (
-    build_upload_config,
-    clips_dir,
-    library_url,
-    load_uploader_settings,
-)
+from hindsight.uploader.states import ClipState
 
 if TYPE_CHECKING:  # the database layer loads only when a command runs
     from hindsight.uploader.library import ClipLibrary, ClipRecord
 
-__all__ = ["register", "sync", "finish_remote_deletes"]
+__all__ = ["register"]
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("clips", help="list, show, open or delete clips in the library")
     csub = p.add_subparsers(dest="clips_command", metavar="ACTION", required=True)
     c = csub.add_parser("list", help="a table of clips: game, time, length, size, upload state")
-    c.add_argument("--state", action="append", help="only clips in this state (repeatable)")
+    c.add_argument("--state", action="append", choices=[s.value for s in ClipState], metavar="STATE",
+                   help=f"only clips in this state (repeatable): {', '.join(ClipState)}")
     c.add_argument("--json", action="store_true", help="print JSON")
     c = csub.add_parser("show", help="everything the library knows about a clip")
     c.add_argument("clip", metavar="CLIP", help="clip id (or an id prefix, or its folder)")
@@ -47,32 +42,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         c.set_defaults(func=cmd_clips)
 
 
-def sync(library: ClipLibrary, settings_file: Path | None) -> list[ClipRecord]:
-    """Register bundles in the clips folder the library has not seen (saved with no library attached)."""
-    return library.scan(clips_dir(settings_file))
-
-
-def _transports(settings_file: Path | None):  # type: ignore[no-untyped-def]
-    from hindsight.uploader.deletion import PlaceTransports
-
-    return PlaceTransports(build_upload_config({}, load_uploader_settings(settings_file)["upload"]).target)
-
-
-def finish_remote_deletes(library: ClipLibrary, transports) -> int:  # type: ignore[no-untyped-def]
-    """Delete uploaded copies that an earlier `clips delete` could not reach."""
-    from hindsight.uploader.deletion import finish_pending_deletes
-
-    return finish_pending_deletes(library, transports)
-
-
 def cmd_clips(args: argparse.Namespace) -> int:
+    from hindsight.uploader import policy
+
     if args.clips_command == "repair":
         return _repair(args.settings)
-    from hindsight.cli.upload import open_library
-
-    library = open_library(args.settings)
+    library = policy.open_library(args.settings)
     try:
-        sync(library, args.settings)
+        policy.sync_library(library, args.settings)
         if args.clips_command == "list":
             return _list(library, args.state, args.json)
         if args.clips_command == "show":
@@ -80,11 +57,9 @@ def cmd_clips(args: argparse.Namespace) -> int:
         if args.clips_command == "open":
             from hindsight.app.opener import open_path
 
-            clip = library.get(args.clip)
-            if not clip.path.is_dir():
-                raise UploaderError(f"the folder of clip {clip.short_id} is gone: {clip.path}")
-            open_path(clip.path)
-            print(clip.path)
+            folder = policy.clip_folder(library, args.clip)
+            open_path(folder)
+            print(folder)
             return 0
         return _delete(library, args)
     finally:
@@ -102,21 +77,21 @@ def _local_time(created_utc: str) -> str:
 def _state_text(clip: ClipRecord) -> str:
     from hindsight.uploader.library import now_ms
 
-    text = clip.state
-    if clip.state == "failed":
+    text = str(clip.state)
+    if clip.state == ClipState.FAILED:
         text += (f", retry in {max(0, (clip.next_retry_ms - now_ms()) // 1000)} s" if clip.next_retry_ms
                  else ", no retry")
-    elif clip.state == "queued" and clip.wait_pid:
+    elif clip.state == ClipState.QUEUED and clip.wait_pid:
         text += " (after the game closes)"
-    elif clip.state == "deleted" and clip.remote_delete_pending:
+    elif clip.state == ClipState.DELETED and clip.remote_delete_pending:
         text += " (bucket copy pending)"
-    if clip.state != "deleted" and not clip.path.exists():
+    if clip.state != ClipState.DELETED and not clip.path.exists():
         text += " (folder missing)"
     return text
 
 
 def _list(library: ClipLibrary, states: list[str] | None, as_json: bool) -> int:
-    clips = library.clips(states) if states else library.clips(include_deleted=False)
+    clips = library.clips([ClipState(s) for s in states]) if states else library.clips(include_deleted=False)
     if as_json:
         print(json.dumps([_clip_json(c) for c in clips], indent=2))
         return 0
@@ -150,7 +125,7 @@ def _show(clip: ClipRecord, as_json: bool) -> int:
         f"saved     {_local_time(clip.created_utc)}",
         f"length    {clip.duration_ms / 1000:.1f} s, {clip.frames} frames",
         f"size      {human_bytes(clip.bytes)}",
-        f"folder    {clip.path}" + ("" if clip.path.exists() or clip.state == "deleted" else "  (missing)"),
+        f"folder    {clip.path}" + ("" if clip.path.exists() or clip.state == ClipState.DELETED else "  (missing)"),
         f"upload    {_state_text(clip)}",
     ]
     if clip.reason:
@@ -165,7 +140,7 @@ def _show(clip: ClipRecord, as_json: bool) -> int:
 
 
 def _delete(library: ClipLibrary, args: argparse.Namespace) -> int:
-    from hindsight.uploader.deletion import delete_clip
+    from hindsight.uploader.policy import delete_clips
 
     clips = [library.get(ref) for ref in args.clip]
     if not args.yes and sys.stdin.isatty():
@@ -175,19 +150,18 @@ def _delete(library: ClipLibrary, args: argparse.Namespace) -> int:
         if input(question).strip().lower() not in ("y", "yes"):
             print("nothing deleted")
             return 1
-    transport_for = _transports(args.settings)
     pending = 0
-    for clip in clips:
-        if clip.state == "deleted" and not clip.remote_delete_pending:
-            print(f"{clip.short_id}: already deleted")
+    for outcome in delete_clips(library, clips, local_only=args.local_only, settings_file=args.settings):
+        short_id = outcome.clip.short_id
+        if outcome.already_deleted:
+            print(f"{short_id}: already deleted")
             continue
-        outcome = delete_clip(library, clip, transport_for, local_only=args.local_only)
-        remote = (f", {outcome.remote_objects_deleted} uploaded object(s) deleted"
-                  if outcome.remote_objects_deleted else "")
-        print(f"{clip.short_id}: deleted{remote}")
+        objects = (f", {outcome.remote_objects_deleted} uploaded object(s) deleted"
+                   if outcome.remote_objects_deleted else "")
+        print(f"{short_id}: deleted{objects}")
         if outcome.remote_error:
             pending += 1
-            print(f"{clip.short_id}: the uploaded copy could not be deleted yet ({outcome.remote_error}); "
+            print(f"{short_id}: the uploaded copy could not be deleted yet ({outcome.remote_error}); "
                   "`hindsight upload` finishes it", file=sys.stderr)
     if pending:
         raise UploaderError(f"{pending} uploaded copy(ies) still to delete; run `hindsight upload` when the "
@@ -196,28 +170,11 @@ def _delete(library: ClipLibrary, args: argparse.Namespace) -> int:
 
 
 def _repair(settings_file: Path | None) -> int:
-    from hindsight.uploader.database import default_library_url, sqlite_path
-    from hindsight.uploader.library import ClipLibrary
+    from hindsight.uploader.policy import repair_library
 
-    url = library_url(load_uploader_settings(settings_file)["library"])
-
-    path = sqlite_path(url or default_library_url())
-    if path is None:
-        raise UploaderError("`hindsight clips repair` works on the SQLite library only; repair other "
-                            "databases with their own tools")
-    if path.exists():
-        aside = path.with_name(f"{path.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
-        path.rename(aside)
-        for suffix in ("-wal", "-shm"):
-            extra = path.with_name(path.name + suffix)
-            if extra.exists():
-                extra.rename(aside.with_name(aside.name + suffix))
-        print(f"set aside: {aside}")
-    library = ClipLibrary.open(url)
-    try:
-        added = sync(library, settings_file)
-    finally:
-        library.close()
-    print(f"rebuilt {path} with {len(added)} clip(s) from {clips_dir(settings_file)}; uploaded clips are "
-          "recognised on the next `hindsight upload` without sending them again")
+    repair = repair_library(settings_file)
+    if repair.set_aside is not None:
+        print(f"set aside: {repair.set_aside}")
+    print(f"rebuilt {repair.database} with {len(repair.added)} clip(s) from {repair.clips_dir}; uploaded "
+          "clips are recognised on the next `hindsight upload` without sending them again")
     return 0

@@ -31,12 +31,16 @@ def build_parser() -> argparse.ArgumentParser:
     from hindsight.cli import overlay as overlay_cli
     from hindsight.cli import record as recorder_cli
     from hindsight.cli import upload as uploader_cli
+    from hindsight.cli import clips as cli_clips
+    from hindsight.cli import consent as cli_consent
 
     recorder_cli.register(sub)
     demo_cli.register(sub)
     cli_maps.register(sub)
     overlay_cli.register(sub)
+    cli_clips.register(sub)
     uploader_cli.register(sub)
+    cli_consent.register(sub)
     return parser
 
 

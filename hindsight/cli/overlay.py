@@ -154,7 +154,7 @@ def _clip_folder(ref: str) -> Path:
     path = Path(ref).expanduser()
     if path.exists() or "/" in ref or len(ref) < 4:
         return path
-    from hindsight.cli.upload import open_library
+    from hindsight.uploader.policy import open_library
 
     library = open_library(None)
     try:

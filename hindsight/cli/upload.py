@@ -1,4 +1,4 @@
-"""The uploader's commands: ``upload`` and ``consent`` (the ``clips`` commands are in :mod:`.cli_clips`)."""
+"""The ``upload`` command: send clips to the bucket now, or store an access key (``--login``)."""
 
 from __future__ import annotations
 
@@ -6,25 +6,20 @@ import argparse
 import getpass
 import json
 import sys
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hindsight.cli.progressbar import ProgressBar, human_bytes
-from hindsight.cli import clips as cli_clips
-from hindsight.uploader.consent import PURPOSES, consent_text
 from hindsight.uploader.errors import CredentialsRejected, UploadConfigError, UploaderError
-from hindsight.uploader.settings import build_upload_config, library_url, load_uploader_settings
 
-if TYPE_CHECKING:  # the database layer loads only when a command runs
-    from hindsight.uploader.library import ClipLibrary
+if TYPE_CHECKING:  # the database and transport layers load only when a command runs
+    from hindsight.uploader.config import UploadConfig, UploadTarget
+    from hindsight.uploader.worker import Outcome
 
-__all__ = ["register", "open_library"]
+__all__ = ["register"]
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    cli_clips.register(sub)
-
     p = sub.add_parser("upload", help="upload queued clips now (or the clips named)",
                        description="Upload clips to the S3 bucket set in settings.toml [upload] or by the options "
                        "below. With no CLIP, uploads what is queued or waiting for a retry. Needs your consent: "
@@ -49,71 +44,32 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--settings", type=Path, metavar="FILE", help="settings file to read instead of the user's")
     p.set_defaults(func=cmd_upload)
 
-    p = sub.add_parser("consent", help="show, grant or withdraw consent to share clips (clips) or contribute "
-                       "them as training data (dataset)")
-    csub = p.add_subparsers(dest="consent_command", metavar="ACTION", required=True)
-    for name, helptext in (("show", "show what you agreed to, and the texts"),
-                           ("grant", "agree to a purpose (shows its text first)"),
-                           ("withdraw", "withdraw consent; unfinished uploads stop")):
-        c = csub.add_parser(name, help=helptext)
-        c.add_argument("purpose", nargs="?" if name == "show" else None, choices=PURPOSES, metavar="PURPOSE",
-                       help="clips or dataset")
-        if name == "grant":
-            c.add_argument("--yes", action="store_true", help="agree without the question (after reading the text)")
-        if name == "show":
-            c.add_argument("--history", action="store_true", help="every grant and withdrawal, oldest first")
-        c.add_argument("--settings", type=Path, metavar="FILE", help="settings file to read instead of the user's")
-        c.set_defaults(func=cmd_consent)
-
-
-def open_library(settings_file: Path | None) -> ClipLibrary:
-    from hindsight.uploader.library import ClipLibrary
-
-    return ClipLibrary.open(library_url(load_uploader_settings(settings_file)["library"]))
-
-
-def _upload_config(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    settings = load_uploader_settings(args.settings)["upload"]
-    keys = ("endpoint_url", "bucket", "prefix", "region", "profile", "max_rate", "include_events")
-    return build_upload_config({k: getattr(args, k) for k in keys}, settings)
-
 
 def cmd_upload(args: argparse.Namespace) -> int:
-    from hindsight.uploader.worker import UploadRunner, require_consent
+    from hindsight.uploader import policy
 
-    config = _upload_config(args)
+    keys = ("endpoint_url", "bucket", "prefix", "region", "profile", "max_rate", "include_events")
+    config = policy.upload_config({k: getattr(args, k) for k in keys}, args.settings)
     if config.target is None:
         raise UploadConfigError("no upload target: set [upload] bucket in settings.toml or pass --bucket "
                                 "(and --endpoint-url for a server other than AWS)")
     if args.login:
         return _login(config.target)
-    library = open_library(args.settings)
+    library = policy.open_library(args.settings)
     try:
-        require_consent(library)  # before anything is queued: without consent nothing changes
-        cli_clips.sync(library, args.settings)
-        clip_ids = None
-        include_failed = True
-        if args.clips or args.all:
-            chosen = [library.get(ref) for ref in args.clips] if args.clips else [
-                c for c in library.clips(("local", "failed", "queued", "uploading"))]
-            for clip in chosen:
-                if clip.state in ("local", "failed"):
-                    library.queue(clip.id)
-            clip_ids = [c.id for c in chosen if c.state not in ("uploaded", "deleted")]
-            for clip in chosen:
-                if clip.state in ("uploaded", "deleted") and not args.json:
-                    print(f"{clip.short_id}: already {clip.state}", file=sys.stderr)
-            if not clip_ids:
-                return 0
-        pending = [c for c in library.clips(("queued", "failed", "uploading")) if clip_ids is None or c.id in clip_ids]
-        bar = ProgressBar(sum(c.bytes for c in pending), label=f"uploading {len(pending)} clip(s) ",
+        policy.require_consent(library)  # before anything is queued or registered
+        policy.sync_library(library, args.settings)
+        choice = policy.choose_upload(library, args.clips, all_clips=args.all)
+        if not args.json:
+            for clip in choice.finished:
+                print(f"{clip.short_id}: already {clip.state}", file=sys.stderr)
+        if choice.nothing_named_to_do:
+            return 0
+        bar = ProgressBar(choice.bytes, label=f"uploading {len(choice.pending)} clip(s) ",
                           quiet=args.quiet or args.json)
-        runner = UploadRunner(library, config, on_bytes=bar.advance)
-        from hindsight.uploader.deletion import PlaceTransports
-
-        cli_clips.finish_remote_deletes(library, PlaceTransports(config.target, current=lambda: runner.transport))
         try:
-            outcomes = runner.run_until_idle(clip_ids, include_failed=include_failed, retry_for_s=args.retry_for_s)
+            outcomes = policy.run_upload(library, config, choice, retry_for_s=args.retry_for_s,
+                                         on_bytes=bar.advance)
         finally:
             bar.finish()
         return _report(outcomes, config, args.json)
@@ -121,10 +77,11 @@ def cmd_upload(args: argparse.Namespace) -> int:
         library.close()
 
 
-def _report(outcomes: list, config: Any, as_json: bool) -> int:
+def _report(outcomes: list[Outcome], config: UploadConfig, as_json: bool) -> int:
     failed = [o for o in outcomes if not o.ok]
+    where = config.target.describe() if config.target else ""
     if as_json:
-        print(json.dumps({"target": config.target.describe(), "clips": [_outcome_json(o) for o in outcomes]},
+        print(json.dumps({"target": where, "clips": [_outcome_json(o) for o in outcomes]},
                          indent=2))
     else:
         sent = sum(o.report.bytes_sent for o in outcomes if o.ok and o.report)
@@ -132,7 +89,7 @@ def _report(outcomes: list, config: Any, as_json: bool) -> int:
         if not outcomes:
             print("nothing to upload")
         else:
-            print(f"uploaded {done} clip(s), {human_bytes(sent)} sent, to {config.target.describe()}")
+            print(f"uploaded {done} clip(s), {human_bytes(sent)} sent, to {where}")
         for o in failed:
             print(f"{o.clip.short_id}: {o.error}", file=sys.stderr)
     if failed:
@@ -141,7 +98,7 @@ def _report(outcomes: list, config: Any, as_json: bool) -> int:
     return 0
 
 
-def _outcome_json(outcome: Any) -> dict[str, Any]:
+def _outcome_json(outcome: Outcome) -> dict[str, Any]:
     out: dict[str, Any] = {"clip_id": outcome.clip.id, "ok": outcome.ok, "state": outcome.clip.state,
                            "error": outcome.error}
     if outcome.report is not None:
@@ -153,7 +110,7 @@ def _outcome_json(outcome: Any) -> dict[str, Any]:
     return out
 
 
-def _login(target: Any) -> int:
+def _login(target: UploadTarget) -> int:
     from hindsight.uploader.credentials import Credentials, store_credentials
 
     if not sys.stdin.isatty():
@@ -166,53 +123,3 @@ def _login(target: Any) -> int:
     store_credentials(target, Credentials(key_id, secret))
     print(f"stored in the OS keyring for {target.endpoint_url or 'AWS'}")
     return 0
-
-
-def cmd_consent(args: argparse.Namespace) -> int:
-    library = open_library(args.settings)
-    try:
-        if args.consent_command == "show":
-            for purpose in [args.purpose] if args.purpose else list(PURPOSES):
-                state = library.consent(purpose)
-                text = consent_text(purpose)
-                if state.current:
-                    status = f"granted ({state.version}, {_when(state.t_ms)})"
-                elif state.granted:
-                    status = f"granted for an older text ({state.version}); grant again to agree to {text.version}"
-                elif state.t_ms:
-                    status = f"withdrawn ({_when(state.t_ms)})"
-                else:
-                    status = "not granted"
-                print(f"{purpose}: {status}")
-                if args.purpose and not args.history:
-                    print(f"\n{text.body}\n\n(text version {text.version})")
-            if args.history:
-                for event in library.consent_history():
-                    if args.purpose in (None, event.purpose):
-                        verb = "granted" if event.granted else "withdrawn"
-                        print(f"  {_when(event.t_ms)}  {event.purpose}: {verb} ({event.version})")
-            return 0
-        purpose = args.purpose
-        text = consent_text(purpose)
-        if args.consent_command == "grant":
-            if not args.yes:
-                if not sys.stdin.isatty():
-                    raise UploadConfigError(f"read the text with `hindsight consent show {purpose}`, then run "
-                                            f"`hindsight consent grant {purpose} --yes`")
-                print(f"{text.body}\n")
-                if input(f"Agree to this ({text.version})? [y/N] ").strip().lower() not in ("y", "yes"):
-                    print("nothing changed")
-                    return 1
-            library.record_consent(purpose, True)
-            print(f"{purpose}: granted ({text.version})")
-            return 0
-        library.record_consent(purpose, False)
-        stopped = library.unqueue_all("consent withdrawn") if purpose == "clips" else 0
-        print(f"{purpose}: withdrawn" + (f"; {stopped} queued upload(s) stopped" if stopped else ""))
-        return 0
-    finally:
-        library.close()
-
-
-def _when(t_ms: int | None) -> str:
-    return datetime.fromtimestamp((t_ms or 0) / 1000).strftime("%Y-%m-%d %H:%M")

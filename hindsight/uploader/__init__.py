@@ -1,8 +1,10 @@
 """The uploader: the clip library database, the upload queue and runner, the S3 transport.
 
 It never imports the recorder (or Qt): saved clips reach it through
-:class:`LibraryOutput`, which the top-level CLI attaches to a running recorder, or
-through the clips folder, which every ``clips``/``upload`` command scans.
+:class:`LibraryOutput`, an output the composition root attaches to a running
+recorder, or through the clips folder, which every ``clips``/``upload`` command scans.
+What a command or the tray asks of it (withdraw consent, choose the clips an upload
+takes, delete, repair) is decided in :mod:`hindsight.uploader.policy`.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ _HOMES = {
     "ClipNotFound": "hindsight.uploader.errors",
     "ClipRecord": "hindsight.uploader.library",
     "ClipReport": "hindsight.uploader.engine",
+    "ClipState": "hindsight.uploader.states",
     "ClipUploader": "hindsight.uploader.engine",
     "ConsentRequired": "hindsight.uploader.errors",
     "ConsentState": "hindsight.uploader.consent",
@@ -34,10 +37,10 @@ _HOMES = {
     "ServerUnreachable": "hindsight.uploader.errors",
     "Transport": "hindsight.uploader.transport",
     "TransportError": "hindsight.uploader.errors",
-    "UPLOAD_POLICIES": "hindsight.uploader.config",
     "UploadConfig": "hindsight.uploader.config",
     "UploadConfigError": "hindsight.uploader.errors",
     "UploadGone": "hindsight.uploader.errors",
+    "UploadPolicy": "hindsight.uploader.config",
     "UploadRunner": "hindsight.uploader.worker",
     "UploadStopped": "hindsight.uploader.engine",
     "UploadTarget": "hindsight.uploader.config",
@@ -56,6 +59,7 @@ __all__ = [
     "ClipNotFound",
     "ClipRecord",
     "ClipReport",
+    "ClipState",
     "ClipUploader",
     "ConsentRequired",
     "ConsentState",
@@ -70,10 +74,10 @@ __all__ = [
     "ServerUnreachable",
     "Transport",
     "TransportError",
-    "UPLOAD_POLICIES",
     "UploadConfig",
     "UploadConfigError",
     "UploadGone",
+    "UploadPolicy",
     "UploadRunner",
     "UploadStopped",
     "UploadTarget",

@@ -1,21 +1,24 @@
 """Upload configuration: where clips go, how fast, when, and what is sent.
 
-:class:`UploadTarget` names the bucket; :class:`UploadConfig` adds the policy, the
-bandwidth cap, part size and retry timing. Both are frozen and validated on
+:class:`UploadTarget` names the bucket; :class:`UploadConfig` adds the :class:`UploadPolicy`,
+the bandwidth cap, part size and retry timing. Both are frozen and validated on
 construction, so a bad value fails where it is given, with its name.
+
+The cap is in bytes per second (``max_rate_bytes_per_s``): in Hindsight a name ending
+``_bps`` means bits per second, as in the recorder's ``bitrate_bps``.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from enum import StrEnum
 from urllib.parse import urlsplit
 
 from hindsight.uploader.errors import UploadConfigError
 
-__all__ = ["UPLOAD_POLICIES", "UploadTarget", "UploadConfig", "parse_rate"]
+__all__ = ["UploadPolicy", "UploadTarget", "UploadConfig", "parse_rate"]
 
-UPLOAD_POLICIES = ("instant", "game_exit", "manual")
 _MiB = 2**20
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kKmMgG]?)(i?)(?:[bB](?:ps|/s)?)?\s*$")
@@ -39,6 +42,17 @@ def parse_rate(text: str | int | None) -> int | None:
     if value < 0:
         raise UploadConfigError(f"max rate {text!r}: must not be negative")
     return value or None
+
+
+class UploadPolicy(StrEnum):
+    """When a clip the recorder saves is queued for upload (the ``[upload] policy`` setting)."""
+
+    INSTANT = "instant"
+    """As soon as it is saved."""
+    GAME_EXIT = "game_exit"
+    """Once the game it was saved in has closed (uploads never compete with the game)."""
+    MANUAL = "manual"
+    """Never by itself: ``hindsight upload`` (or the tray) sends it."""
 
 
 @dataclass(frozen=True)
@@ -80,8 +94,8 @@ class UploadConfig:
     """How the uploader works: target, policy, cap, part size, retries, opt-ins."""
 
     target: UploadTarget | None = None
-    policy: str = "manual"
-    max_rate_bps: int | None = None
+    policy: UploadPolicy = UploadPolicy.MANUAL
+    max_rate_bytes_per_s: int | None = None
     part_size_bytes: int = 8 * _MiB
     concurrency: int = 4
     include_events: bool = False
@@ -90,10 +104,14 @@ class UploadConfig:
     lease_s: float = 30.0
 
     def __post_init__(self) -> None:
-        if self.policy not in UPLOAD_POLICIES:
-            raise UploadConfigError(f"upload policy {self.policy!r}: expected one of {', '.join(UPLOAD_POLICIES)}")
-        if self.max_rate_bps is not None and self.max_rate_bps < 1024:
-            raise UploadConfigError(f"max rate {self.max_rate_bps} B/s: at least 1k (or no cap)")
+        try:
+            # A settings file gives the policy as text; the config holds the enum.
+            object.__setattr__(self, "policy", UploadPolicy(self.policy))
+        except ValueError:
+            raise UploadConfigError(f"upload policy {self.policy!r}: expected one of "
+                                    f"{', '.join(UploadPolicy)}") from None
+        if self.max_rate_bytes_per_s is not None and self.max_rate_bytes_per_s < 1024:
+            raise UploadConfigError(f"max rate {self.max_rate_bytes_per_s} B/s: at least 1k (or no cap)")
         # S3 parts are 5 MiB..5 GiB except the last; we keep them in memory, so cap at 256 MiB.
         if not 5 * _MiB <= self.part_size_bytes <= 256 * _MiB:
             raise UploadConfigError(f"part size {self.part_size_bytes}: must be 5 MiB..256 MiB")

@@ -17,6 +17,7 @@ from hindsight.uploader.config import UploadTarget
 from hindsight.uploader.errors import TransportError, UploaderError
 from hindsight.uploader.library import ClipLibrary, ClipRecord, RemotePlace
 from hindsight.uploader.progress import UploadProgress
+from hindsight.uploader.states import ClipState
 from hindsight.uploader.transport import Transport, create_transport
 
 __all__ = ["DeleteOutcome", "PlaceTransports", "delete_clip", "delete_remote", "finish_pending_deletes",
@@ -31,13 +32,15 @@ class DeleteOutcome:
     local_deleted: bool
     remote_objects_deleted: int
     remote_error: str | None = None
+    already_deleted: bool = False  # deleted before, with no bucket copy left to delete
 
 
 def place_target(place: RemotePlace, like: UploadTarget | None = None) -> UploadTarget:
     """A target for the bucket a clip went to (region/profile from the current target when it is the same)."""
-    same = like is not None and like.bucket == place.bucket and like.endpoint_url == place.endpoint_url
-    return UploadTarget(bucket=place.bucket, prefix="", endpoint_url=place.endpoint_url,
-                        region=like.region if same and like else "us-east-1", profile=like.profile if same and like else None)
+    if like is not None and like.bucket == place.bucket and like.endpoint_url == place.endpoint_url:
+        return UploadTarget(bucket=place.bucket, prefix="", endpoint_url=place.endpoint_url,
+                            region=like.region, profile=like.profile)
+    return UploadTarget(bucket=place.bucket, prefix="", endpoint_url=place.endpoint_url)
 
 
 class PlaceTransports:
@@ -99,7 +102,7 @@ def delete_clip(library: ClipLibrary, clip: ClipRecord, transport_for: Callable[
 def finish_pending_deletes(library: ClipLibrary, transport_for: Callable[[RemotePlace], Transport]) -> int:
     """Delete the uploaded copies a server outage left behind; returns how many clips were finished."""
     finished = 0
-    for clip in library.clips(("deleted",)):
+    for clip in library.clips((ClipState.DELETED,)):
         if not clip.remote_delete_pending or clip.remote is None:
             continue
         try:

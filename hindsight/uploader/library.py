@@ -15,10 +15,10 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -28,6 +28,7 @@ from hindsight.uploader.consent import ConsentState, consent_text
 from hindsight.uploader.database import create_library_engine, explain_database_error
 from hindsight.uploader.errors import ClipNotFound, UploaderError
 from hindsight.uploader.models import ClipRow, ConsentEventRow, MetaRow
+from hindsight.uploader.states import IN_FLIGHT, ClipState
 
 T = TypeVar("T")
 
@@ -59,7 +60,7 @@ class ClipRecord:
     duration_ms: int
     frames: int
     bytes: int
-    state: str
+    state: ClipState
     reason: str | None
     attempts: int
     next_retry_ms: int | None
@@ -81,10 +82,15 @@ class ClipRecord:
         return cls(
             id=row.id, path=Path(row.path), game_id=row.game_id, game_title=row.game_title,
             created_utc=row.created_utc, duration_ms=row.duration_ms, frames=row.frames, bytes=row.bytes,
-            state=row.state, reason=row.reason, attempts=row.attempts, next_retry_ms=row.next_retry_ms,
+            state=ClipState(row.state), reason=row.reason, attempts=row.attempts, next_retry_ms=row.next_retry_ms,
             uploaded_ms=row.uploaded_ms, deleted_ms=row.deleted_ms, wait_pid=row.wait_pid, lease_owner=row.lease_owner, remote=remote,
             remote_delete_pending=bool(row.remote_delete_pending),
         )
+
+
+def _rowcount(result: sa.Result[Any]) -> int:
+    """Rows an UPDATE matched (``execute`` is typed for SELECTs; an UPDATE gives a CursorResult)."""
+    return cast(CursorResult[Any], result).rowcount
 
 
 def read_manifest(folder: Path) -> Manifest:
@@ -136,7 +142,7 @@ class ClipLibrary:
                     id=manifest.clip_id, path=str(folder), game_id=manifest.game_id,
                     game_title=manifest.title, created_utc=manifest.created_utc,
                     duration_ms=int(round(manifest.video.duration_s * 1000)),
-                    frames=manifest.video.frames, bytes=size, registered_ms=now_ms(), state="local",
+                    frames=manifest.video.frames, bytes=size, registered_ms=now_ms(), state=ClipState.LOCAL,
                     attempts=0, remote_delete_pending=False,
                 )
                 session.add(row)
@@ -149,7 +155,7 @@ class ClipLibrary:
     def scan(self, clips_dir: Path) -> list[ClipRecord]:
         """Register every bundle under ``clips_dir`` not known yet; returns the ones added."""
         known = {c.id for c in self.clips()}
-        added = []
+        added: list[ClipRecord] = []
         if not clips_dir.is_dir():
             return added
         for entry in sorted(clips_dir.iterdir()):
@@ -163,21 +169,21 @@ class ClipLibrary:
                 added.append(self.register(entry))
         return added
 
-    def clips(self, states: Iterable[str] | None = None, *, include_deleted: bool = True) -> list[ClipRecord]:
+    def clips(self, states: Iterable[ClipState] | None = None, *, include_deleted: bool = True) -> list[ClipRecord]:
         """Clips, newest first."""
         def work(session: Session) -> list[ClipRecord]:
             query = sa.select(ClipRow).order_by(ClipRow.created_utc.desc())
             if states is not None:
                 query = query.where(ClipRow.state.in_(list(states)))
             elif not include_deleted:
-                query = query.where(ClipRow.state != "deleted")
+                query = query.where(ClipRow.state != ClipState.DELETED)
             return [ClipRecord.of(r) for r in session.scalars(query)]
 
         return self._run(work)
 
-    def state_counts(self) -> dict[str, int]:
+    def state_counts(self) -> dict[ClipState, int]:
         """How many clips are in each state (one query, for status lines)."""
-        return self._run(lambda s: {state: n for state, n in s.execute(
+        return self._run(lambda s: {ClipState(state): n for state, n in s.execute(
             sa.select(ClipRow.state, sa.func.count()).group_by(ClipRow.state))})
 
     def get(self, ref: str) -> ClipRecord:
@@ -207,32 +213,32 @@ class ClipLibrary:
             stmt = sa.update(ClipRow).where(ClipRow.id == clip_id)
             if where is not None:
                 stmt = stmt.where(where)
-            return session.execute(stmt.values(**values)).rowcount == 1
+            return _rowcount(session.execute(stmt.values(**values))) == 1
 
         return self._run(work)
 
     def queue(self, clip_id: str, *, wait_pid: int | None = None, wait_pid_started_ms: int | None = None) -> bool:
         """``local``/``failed`` -> ``queued`` (optionally held until process ``wait_pid`` exits)."""
         return self._update(
-            clip_id, ClipRow.state.in_(("local", "failed")), state="queued", reason=None, next_retry_ms=None,
+            clip_id, ClipRow.state.in_((ClipState.LOCAL, ClipState.FAILED)), state=ClipState.QUEUED, reason=None, next_retry_ms=None,
             wait_pid=wait_pid, wait_pid_started_ms=wait_pid_started_ms,
         )
 
     def unqueue_all(self, reason: str) -> int:
         """Every queued, uploading or failed clip back to ``local`` (consent withdrawn)."""
         def work(session: Session) -> int:
-            stmt = (sa.update(ClipRow).where(ClipRow.state.in_(("queued", "uploading", "failed")))
-                    .values(state="local", reason=reason, next_retry_ms=None, lease_owner=None,
+            stmt = (sa.update(ClipRow).where(ClipRow.state.in_(IN_FLIGHT))
+                    .values(state=ClipState.LOCAL, reason=reason, next_retry_ms=None, lease_owner=None,
                             lease_until_ms=None, wait_pid=None))
-            return session.execute(stmt).rowcount
+            return _rowcount(session.execute(stmt))
 
         return self._run(work)
 
     def _due(self, t_ms: int) -> sa.ColumnElement[bool]:
         return sa.or_(
-            sa.and_(ClipRow.state == "queued", ClipRow.wait_pid.is_(None)),
-            sa.and_(ClipRow.state == "failed", ClipRow.next_retry_ms.is_not(None), ClipRow.next_retry_ms <= t_ms),
-            sa.and_(ClipRow.state == "uploading", ClipRow.lease_until_ms < t_ms),  # its uploader died
+            sa.and_(ClipRow.state == ClipState.QUEUED, ClipRow.wait_pid.is_(None)),
+            sa.and_(ClipRow.state == ClipState.FAILED, ClipRow.next_retry_ms.is_not(None), ClipRow.next_retry_ms <= t_ms),
+            sa.and_(ClipRow.state == ClipState.UPLOADING, ClipRow.lease_until_ms < t_ms),  # its uploader died
         )
 
     def claim(self, owner: str, lease_s: float, *, clip_ids: Sequence[str] | None = None,
@@ -241,12 +247,12 @@ class ClipLibrary:
         t = now_ms()
         due = self._due(t)
         if include_failed:
-            due = sa.or_(due, ClipRow.state == "failed")
+            due = sa.or_(due, ClipRow.state == ClipState.FAILED)
         candidates = sa.select(ClipRow.id).where(due).order_by(ClipRow.created_utc)
         if clip_ids is not None:
             candidates = candidates.where(ClipRow.id.in_(list(clip_ids)))
         for (clip_id,) in self._run(lambda s: list(s.execute(candidates))):
-            taken = self._update(clip_id, due, state="uploading", lease_owner=owner,
+            taken = self._update(clip_id, due, state=ClipState.UPLOADING, lease_owner=owner,
                                  lease_until_ms=t + int(lease_s * 1000), reason=None)
             if taken:
                 return self.get(clip_id)
@@ -254,17 +260,18 @@ class ClipLibrary:
 
     def renew(self, clip_id: str, owner: str, lease_s: float) -> bool:
         """Extend the lease; False when the clip was taken away (withdrawn, deleted, re-claimed)."""
-        return self._update(clip_id, sa.and_(ClipRow.state == "uploading", ClipRow.lease_owner == owner),
+        return self._update(clip_id, sa.and_(ClipRow.state == ClipState.UPLOADING, ClipRow.lease_owner == owner),
                             lease_until_ms=now_ms() + int(lease_s * 1000))
 
     def expire_dead_leases(self, dead: Callable[[str], bool]) -> int:
         """End the leases of uploaders known to have died (``dead(owner)``), so their clips resume now."""
         rows = self._run(lambda s: [(r.id, r.lease_owner) for r in s.scalars(
-            sa.select(ClipRow).where(ClipRow.state == "uploading", ClipRow.lease_owner.is_not(None)))])
+            sa.select(ClipRow).where(ClipRow.state == ClipState.UPLOADING, ClipRow.lease_owner.is_not(None)))])
         expired = 0
         for clip_id, owner in rows:
-            if dead(owner):
-                expired += self._update(clip_id, sa.and_(ClipRow.state == "uploading", ClipRow.lease_owner == owner),
+            if owner is not None and dead(owner):
+                expired += self._update(clip_id, sa.and_(ClipRow.state == ClipState.UPLOADING,
+                                                          ClipRow.lease_owner == owner),
                                         lease_until_ms=0)
         return expired
 
@@ -272,39 +279,43 @@ class ClipLibrary:
         self._update(clip_id, remote_endpoint=place.endpoint_url, remote_bucket=place.bucket,
                      remote_key_prefix=place.key_prefix)
 
+    def clear_remote(self, clip_id: str) -> None:
+        """Forget where a clip was going (its partly sent objects are removed)."""
+        self._update(clip_id, remote_endpoint=None, remote_bucket=None, remote_key_prefix=None)
+
     def mark_uploaded(self, clip_id: str, owner: str | None = None) -> bool:
         where = ClipRow.lease_owner == owner if owner else None
-        return self._update(clip_id, where, state="uploaded", reason=None, next_retry_ms=None,
+        return self._update(clip_id, where, state=ClipState.UPLOADED, reason=None, next_retry_ms=None,
                             uploaded_ms=now_ms(), lease_owner=None, lease_until_ms=None)
 
     def mark_failed(self, clip_id: str, owner: str | None, reason: str, next_retry_ms: int | None) -> bool:
-        where = sa.and_(ClipRow.state == "uploading", ClipRow.lease_owner == owner) if owner else None
-        return self._update(clip_id, where, state="failed", reason=reason, next_retry_ms=next_retry_ms,
+        where = sa.and_(ClipRow.state == ClipState.UPLOADING, ClipRow.lease_owner == owner) if owner else None
+        return self._update(clip_id, where, state=ClipState.FAILED, reason=reason, next_retry_ms=next_retry_ms,
                             attempts=ClipRow.attempts + 1, lease_owner=None, lease_until_ms=None)
 
     def mark_local(self, clip_id: str, reason: str | None = None) -> bool:
-        return self._update(clip_id, state="local", reason=reason, next_retry_ms=None, lease_owner=None,
+        return self._update(clip_id, state=ClipState.LOCAL, reason=reason, next_retry_ms=None, lease_owner=None,
                             lease_until_ms=None, wait_pid=None)
 
     def mark_deleted(self, clip_id: str, *, remote_pending: bool, reason: str | None = None) -> bool:
-        return self._update(clip_id, state="deleted", deleted_ms=now_ms(), remote_delete_pending=remote_pending,
+        return self._update(clip_id, state=ClipState.DELETED, deleted_ms=now_ms(), remote_delete_pending=remote_pending,
                             reason=reason, next_retry_ms=None, lease_owner=None, lease_until_ms=None)
 
     def release_waits(self, alive: Callable[[int, int | None], bool]) -> int:
         """Queue clips whose game has exited; ``alive(pid, started_ms)`` says if it still runs."""
         waiting = self._run(lambda s: [(r.id, r.wait_pid, r.wait_pid_started_ms) for r in s.scalars(
-            sa.select(ClipRow).where(ClipRow.state == "queued", ClipRow.wait_pid.is_not(None)))])
+            sa.select(ClipRow).where(ClipRow.state == ClipState.QUEUED, ClipRow.wait_pid.is_not(None)))])
         released = 0
         for clip_id, pid, started_ms in waiting:
-            if not alive(pid, started_ms):
-                released += self._update(clip_id, ClipRow.state == "queued", wait_pid=None,
+            if pid is not None and not alive(pid, started_ms):
+                released += self._update(clip_id, ClipRow.state == ClipState.QUEUED, wait_pid=None,
                                          wait_pid_started_ms=None)
         return released
 
     def next_due_ms(self) -> int | None:
         """When the next failed clip is due for a retry (None if none is waiting)."""
         return self._run(lambda s: s.scalar(sa.select(sa.func.min(ClipRow.next_retry_ms))
-                                            .where(ClipRow.state == "failed")))
+                                            .where(ClipRow.state == ClipState.FAILED)))
 
     # ---- consent and meta -------------------------------------------------------------
 

@@ -10,10 +10,9 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-__all__ = ["Base", "ClipRow", "ConsentEventRow", "MetaRow", "UploadFileRow", "UploadPartRow", "CLIP_STATES"]
+from hindsight.uploader.states import ClipState
 
-#: ``local -> queued -> uploading -> uploaded``; ``failed`` (reason, next retry) and ``deleted``.
-CLIP_STATES = ("local", "queued", "uploading", "uploaded", "failed", "deleted")
+__all__ = ["Base", "ClipRow", "ConsentEventRow", "MetaRow", "UploadFileRow", "UploadPartRow"]
 
 
 class Base(DeclarativeBase):
@@ -32,7 +31,7 @@ class ClipRow(Base):
     frames: Mapped[int] = mapped_column(Integer)
     bytes: Mapped[int] = mapped_column(BigInteger)
     registered_ms: Mapped[int] = mapped_column(BigInteger)
-    state: Mapped[str] = mapped_column(String(16), index=True, default="local")
+    state: Mapped[str] = mapped_column(String(16), index=True, default=ClipState.LOCAL.value)  # a ClipState
     reason: Mapped[str | None] = mapped_column(Text, default=None)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_retry_ms: Mapped[int | None] = mapped_column(BigInteger, default=None)

@@ -1,6 +1,6 @@
 """The upload bandwidth cap: one token bucket shared by every concurrent part upload.
 
-:class:`RateLimiter` hands out bytes at ``rate_bps``; all threads draw from the same
+:class:`RateLimiter` hands out bytes at ``rate_bytes_per_s``; all threads draw from the same
 bucket, so the cap is the total, not per connection. :class:`ThrottledReader` is the
 request body the transport gives to the HTTP client: it pays for bytes as the client
 reads them, so sending is paced while the bytes go out instead of in part-sized bursts.
@@ -28,14 +28,16 @@ class RateLimiter:
     however many threads share the limiter, and a large acquire is never starved.
     """
 
-    def __init__(self, rate_bps: int, burst_bytes: int | None = None) -> None:
-        if rate_bps <= 0:
-            raise UploadConfigError(f"rate limit {rate_bps} B/s: must be positive (or no limiter at all)")
+    def __init__(self, rate_bytes_per_s: int, burst_bytes: int | None = None) -> None:
+        if rate_bytes_per_s <= 0:
+            raise UploadConfigError(f"rate limit {rate_bytes_per_s} B/s: must be positive "
+                                    "(or no limiter at all)")
         # A small burst keeps the cap smooth: at most ~100 ms of traffic can go out at once.
-        burst = burst_bytes if burst_bytes is not None else max(1, min(_DEFAULT_BURST_MAX_BYTES, rate_bps // 10))
+        burst = burst_bytes if burst_bytes is not None else max(
+            1, min(_DEFAULT_BURST_MAX_BYTES, rate_bytes_per_s // 10))
         if burst <= 0:
             raise UploadConfigError(f"rate limit burst {burst_bytes} bytes: must be positive")
-        self.rate_bps = int(rate_bps)
+        self.rate_bytes_per_s = int(rate_bytes_per_s)
         self.burst_bytes = int(burst)
         self._lock = threading.Lock()
         self._tokens = float(self.burst_bytes)
@@ -47,16 +49,17 @@ class RateLimiter:
             return 0.0
         with self._lock:
             now_s = time.monotonic()
-            self._tokens = min(self.burst_bytes, self._tokens + (now_s - self._last_s) * self.rate_bps)
+            refill = (now_s - self._last_s) * self.rate_bytes_per_s
+            self._tokens = min(self.burst_bytes, self._tokens + refill)
             self._last_s = now_s
             self._tokens -= n
-            wait_s = -self._tokens / self.rate_bps if self._tokens < 0 else 0.0
+            wait_s = -self._tokens / self.rate_bytes_per_s if self._tokens < 0 else 0.0
         if wait_s > 0:
             time.sleep(wait_s)
         return wait_s
 
     def __repr__(self) -> str:
-        return f"RateLimiter(rate_bps={self.rate_bps}, burst_bytes={self.burst_bytes})"
+        return f"RateLimiter(rate_bytes_per_s={self.rate_bytes_per_s}, burst_bytes={self.burst_bytes})"
 
 
 class ThrottledReader(io.RawIOBase):

@@ -1,11 +1,16 @@
-"""The library and uploader as an output of a running recorder.
+"""The clip library and uploader as an output of a running recorder.
 
-Attached to ``hindsight record`` by the top-level CLI (the recorder never imports
-the uploader): every saved clip is registered in the library; with consent and a
-target it is queued by the upload policy (``instant``; ``game_exit``: once the
-game's process has exited; ``manual``: never by itself) and a background runner
-uploads it. Nothing here can stop a recording: a broken library or target is
-reported once and the recorder goes on saving clips to disk.
+The composition root builds a :class:`LibraryOutput` and hands it to the recorder
+service, which calls it through ``hindsight.recorder.outputs.RecorderOutput``. The
+dependency rule keeps the uploader from importing the recorder, so the protocol is met
+structurally, and what this output needs of the running recorder (the focused game) is
+described here as :class:`GameFocus`.
+
+Every saved clip is registered in the library; with consent and a target it is queued
+by the upload policy (``instant``; ``game_exit``: once the game's process has exited;
+``manual``: never by itself) and a background runner uploads it. Nothing here can stop
+a recording: a broken library or target is reported once and the recorder goes on
+saving clips to disk.
 """
 
 from __future__ import annotations
@@ -14,24 +19,40 @@ import logging
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import psutil
 
-from hindsight.bundle import ClipSpan, Consent, Contribution
-from hindsight.uploader.config import UploadConfig
+from hindsight.bundle import BundleContributor, ClipSpan, Consent, Contribution, SavedClip
+from hindsight.uploader.config import UploadConfig, UploadPolicy
 from hindsight.uploader.errors import UploaderError
 from hindsight.uploader.library import ClipLibrary
 from hindsight.uploader.settings import build_upload_config, library_url, load_uploader_settings
 from hindsight.uploader.worker import UploadRunner
 
-__all__ = ["LibraryOutput", "PrivacyFacts"]
+__all__ = ["FocusedGame", "GameFocus", "LibraryOutput", "PrivacyFacts"]
 
 log = logging.getLogger(__name__)
 
 
+class FocusedGame(Protocol):
+    """The matched game that has focus: its map id and, where known, its process."""
+
+    @property
+    def game_id(self) -> str: ...
+
+    @property
+    def pid(self) -> int | None: ...
+
+
+class GameFocus(Protocol):
+    """What this output uses of the running recorder it is started with."""
+
+    def focused_game(self) -> FocusedGame | None: ...
+
+
 class PrivacyFacts:
-    """Adds the contributor pseudonym and consent versions to a clip's manifest (when dataset consent holds)."""
+    """Adds the contributor pseudonym and consent versions to a clip's manifest."""
 
     def __init__(self, library: ClipLibrary) -> None:
         self._library = library
@@ -40,6 +61,7 @@ class PrivacyFacts:
         try:
             dataset = self._library.consent("dataset")
             clips = self._library.consent("clips")
+            # The pseudonym links one install's clips; only dataset consent needs that.
             contributor = self._library.contributor_id() if dataset.current else None
         except UploaderError as err:
             log.warning("privacy facts left empty: %s", err)
@@ -51,7 +73,7 @@ class PrivacyFacts:
 
 
 class LibraryOutput:
-    """Registers saved clips and runs background uploads by policy; a recorder ``ServicePlugin``."""
+    """Registers saved clips and uploads them by policy; a ``RecorderOutput``."""
 
     name = "library"
 
@@ -61,7 +83,7 @@ class LibraryOutput:
         self.library: ClipLibrary | None = library
         self.config: UploadConfig | None = config
         self.runner: UploadRunner | None = None
-        self._service: Any = None
+        self._recorder: GameFocus | None = None
         self._registered = 0
         self._lock = threading.Lock()
         try:
@@ -74,37 +96,34 @@ class LibraryOutput:
             self.error = str(err)
             log.warning("clip library off for this run (clips are still saved): %s", err)
 
-    def contributors(self) -> Sequence[Any]:
+    # ---- RecorderOutput --------------------------------------------------------------------
+
+    def contributors(self) -> Sequence[BundleContributor]:
         return [PrivacyFacts(self.library)] if self.library is not None else []
 
-    def attach(self, service: Any) -> None:  # a RecorderService (duck-typed)
-        self._service = service
-        if self.library is None:
+    def start(self, recorder: GameFocus) -> None:
+        """The recorder runs: start the background uploader (unless uploads are manual)."""
+        self._recorder = recorder
+        if self.library is None or self.config is None or self.config.target is None:
             return
-        service.session.clip_saved.connect(self.on_clip_saved)
-        if self.config is not None and self.config.target is not None and self.config.policy != "manual":
+        if self.config.policy != UploadPolicy.MANUAL:
             self.runner = UploadRunner(self.library, self.config)
             self.runner.start()
 
-    def detach(self) -> None:
-        if self.runner is not None:
-            self.runner.stop()
-            self.runner = None
-        if self.library is not None:
-            self.library.close()
-
-    def on_clip_saved(self, clip: Any) -> None:  # a recorder SavedClip (duck-typed)
+    def clip_saved(self, clip: SavedClip) -> None:
         """Runs on the saver thread after the rename: one short transaction, then hand-off."""
         if self.library is None:
             return
         try:
-            record = self.library.register(Path(clip.path), getattr(clip, "manifest", None))
+            record = self.library.register(Path(clip.path), clip.manifest)
             with self._lock:
                 self._registered += 1
-            if self.runner is None or self.config is None or not self.library.consent("clips").current:
+            if self.runner is None or self.config is None:
+                return
+            if not self.library.consent("clips").current:
                 return
             wait_pid = started_ms = None
-            if self.config.policy == "game_exit":
+            if self.config.policy == UploadPolicy.GAME_EXIT:
                 wait_pid, started_ms = self._game_process(record.game_id)
             self.library.queue(record.id, wait_pid=wait_pid, wait_pid_started_ms=started_ms)
             self.runner.wake()
@@ -112,41 +131,50 @@ class LibraryOutput:
             self.error = str(err)
             log.warning("clip %s saved but not added to the library: %s", clip.path, err)
 
-    def _game_process(self, game_id: str) -> tuple[int | None, int | None]:
-        """The pid (and start time) of the focused game when it is the clip's game."""
-        actions = getattr(self._service, "actions", None)
-        game = getattr(actions, "game", None)
-        app = getattr(actions, "app", None)
-        if game is None or game.id != game_id or app is None or app.pid is None:
-            return None, None
-        try:
-            return app.pid, int(psutil.Process(app.pid).create_time() * 1000)
-        except (psutil.NoSuchProcess, psutil.AccessDenied):
-            return None, None
+    def stop(self) -> None:
+        if self.runner is not None:
+            self.runner.stop()
+            self.runner = None
+        if self.library is not None:
+            self.library.close()
+
+    def summary(self) -> str:
+        """The one line a status display shows for the library."""
+        return _summary(self.status())
 
     def status(self) -> dict[str, Any]:
         out: dict[str, Any] = {"error": self.error, "registered": self._registered}
-        if self.library is None:
-            out["summary"] = _summary(out)
-            return out
-        try:
-            out["states"] = self.library.state_counts()
-            out["consent_clips"] = self.library.consent("clips").current
-        except UploaderError as err:
-            out["error"] = str(err)
-        if self.config is not None:
-            out["policy"] = self.config.policy
-            out["target"] = self.config.target.describe() if self.config.target else None
-        if self.runner is not None:
-            out["last_error"] = self.runner.last_error
-        out["summary"] = _summary(out)
+        if self.library is not None:
+            try:
+                out["states"] = self.library.state_counts()
+                out["consent_clips"] = self.library.consent("clips").current
+            except UploaderError as err:
+                out["error"] = str(err)
+            if self.config is not None:
+                out["policy"] = self.config.policy
+                out["target"] = self.config.target.describe() if self.config.target else None
+            if self.runner is not None:
+                out["last_error"] = self.runner.last_error
         return out
+
+    # ---- helpers -------------------------------------------------------------------------
+
+    def _game_process(self, game_id: str) -> tuple[int | None, int | None]:
+        """The pid (and start time) of the focused game when it is the clip's game."""
+        game = self._recorder.focused_game() if self._recorder is not None else None
+        if game is None or game.game_id != game_id or game.pid is None:
+            return None, None
+        try:
+            return game.pid, int(psutil.Process(game.pid).create_time() * 1000)
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            return None, None
 
 
 def _summary(status: dict[str, Any]) -> str:
-    """The one line a status display shows for the library."""
     if status.get("error"):
         return f"off ({status['error']})"
-    states = ", ".join(f"{n} {state}" for state, n in sorted((status.get("states") or {}).items())) or "empty"
-    line = f"{states}; uploads {status.get('policy', 'manual')} to {status.get('target') or 'no upload target'}"
+    counts = sorted((status.get("states") or {}).items())
+    states = ", ".join(f"{n} {state}" for state, n in counts) or "empty"
+    policy = status.get("policy", UploadPolicy.MANUAL)
+    line = f"{states}; uploads {policy} to {status.get('target') or 'no upload target'}"
     return line + ("" if status.get("consent_clips") else " (no consent: nothing is uploaded)")

@@ -55,25 +55,20 @@ def build_upload_config(overrides: Mapping[str, Any], settings: Mapping[str, Any
     """Merge ``[upload]`` settings and CLI ``overrides`` (None = not given) into a validated config."""
     merged = dict(settings if settings is not None else load_uploader_settings()["upload"])
     merged.update({k: v for k, v in overrides.items() if v is not None})
+    # Only what was given is passed on: the defaults live in UploadTarget and UploadConfig.
     target = None
     if merged.get("bucket"):
-        target = UploadTarget(
-            bucket=merged["bucket"],
-            prefix=merged.get("prefix", "hindsight"),
-            endpoint_url=merged.get("endpoint_url") or None,
-            region=merged.get("region", "us-east-1"),
-            profile=merged.get("profile"),
-        )
+        given = {k: merged[k] for k in ("prefix", "region", "profile") if k in merged}
+        target = UploadTarget(bucket=merged["bucket"], endpoint_url=merged.get("endpoint_url") or None,
+                              **given)
     elif any(merged.get(k) for k in ("endpoint_url", "prefix")):
-        raise UploadConfigError("an upload endpoint or prefix was given without a bucket: set --bucket or [upload] bucket")
-    return UploadConfig(
-        target=target,
-        policy=merged.get("policy", "manual"),
-        max_rate_bps=parse_rate(merged.get("max_rate")),
-        part_size_bytes=int(merged.get("part_size_mb", 8)) * 2**20,
-        concurrency=merged.get("concurrency", 4),
-        include_events=merged.get("include_events", False),
-    )
+        raise UploadConfigError("an upload endpoint or prefix was given without a bucket: set --bucket "
+                                "or [upload] bucket")
+    options: dict[str, Any] = {k: merged[k] for k in ("policy", "concurrency", "include_events")
+                               if k in merged}
+    if "part_size_mb" in merged:
+        options["part_size_bytes"] = int(merged["part_size_mb"]) * 2**20
+    return UploadConfig(target=target, max_rate_bytes_per_s=parse_rate(merged.get("max_rate")), **options)
 
 
 def library_url(settings: Mapping[str, Any] | None = None) -> str | None:

@@ -41,6 +41,7 @@ from hindsight.uploader.errors import (
 from hindsight.uploader.library import ClipLibrary, ClipRecord, now_ms
 from hindsight.uploader.progress import UploadProgress
 from hindsight.uploader.ratelimit import RateLimiter
+from hindsight.uploader.states import WITHDRAWN_REASON, ClipState
 from hindsight.uploader.transport import Transport, create_transport
 
 __all__ = ["Outcome", "UploadRunner", "backoff_delay_s", "make_owner", "owner_dead", "process_alive",
@@ -75,7 +76,7 @@ def upload_metadata(library: ClipLibrary) -> dict[str, str]:
     dataset = library.consent("dataset")
     meta = {
         "consent-clips": library.consent("clips").version or "none",
-        "consent-dataset": dataset.version if dataset.current else "none",
+        "consent-dataset": (dataset.version or "none") if dataset.current else "none",
     }
     if dataset.current:
         # The pseudonym links one install's contributions; without dataset consent nothing needs it.
@@ -137,7 +138,7 @@ class UploadRunner:
         self._transport = transport
         self._transport_factory = transport_factory
         self.owner = make_owner()
-        self.limiter = RateLimiter(config.max_rate_bps) if config.max_rate_bps else None
+        self.limiter = RateLimiter(config.max_rate_bytes_per_s) if config.max_rate_bytes_per_s else None
         self.on_bytes = on_bytes
         self.on_outcome = on_outcome
         self._wake = threading.Event()
@@ -178,7 +179,7 @@ class UploadRunner:
         return list(outcomes.values())
 
     def _next_retry_in_s(self, clip_ids: Sequence[str] | None) -> float | None:
-        due = [c.next_retry_ms for c in self.library.clips(("failed",))
+        due = [c.next_retry_ms for c in self.library.clips((ClipState.FAILED,))
                if c.next_retry_ms is not None and (clip_ids is None or c.id in clip_ids)]
         if not due:
             return None
@@ -257,10 +258,10 @@ class UploadRunner:
 
     def _stopped(self, clip: ClipRecord) -> Outcome:
         current = self.library.get(clip.id)
-        if current.state == "uploading" and current.lease_owner not in (None, self.owner):
+        if current.state == ClipState.UPLOADING and current.lease_owner not in (None, self.owner):
             return Outcome(current, False, "taken over by another uploader")
         consenting = self.library.consent("clips").current
-        if consenting and current.state == "uploading":
+        if consenting and current.state == ClipState.UPLOADING:
             # Our own shutdown: the open upload stays, the next start resumes it.
             self.library.mark_failed(clip.id, self.owner, "uploader stopped; resumes at the next start", now_ms())
             return Outcome(self.library.get(clip.id), False, "uploader stopped")
@@ -271,17 +272,21 @@ class UploadRunner:
             except TransportError as err:
                 log.warning("could not abort the partial upload of %s: %s", key, err)
         # Files that made it before the stop are an incomplete clip (no manifest): remove them too.
+        removed = current.remote is not None
         if current.remote is not None:
             try:
                 delete_remote(self.transport, current.remote)
             except TransportError as err:
+                removed = False  # the place stays known, so a later withdrawal removes them
                 log.warning("objects of clip %s remain in the bucket: %s", clip.short_id, err)
         UploadProgress(self.library).forget(clip.id)
-        if current.state == "deleted":
+        if current.state == ClipState.DELETED:
             return Outcome(current, False, "clip deleted")
-        if current.state == "uploading":
-            self.library.mark_local(clip.id, "consent withdrawn")
-        return Outcome(self.library.get(clip.id), False, "consent withdrawn")
+        if removed:
+            self.library.clear_remote(clip.id)
+        if current.state == ClipState.UPLOADING:
+            self.library.mark_local(clip.id, WITHDRAWN_REASON)
+        return Outcome(self.library.get(clip.id), False, WITHDRAWN_REASON)
 
     # ---- background ----------------------------------------------------------------------
 

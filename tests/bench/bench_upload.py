@@ -35,7 +35,7 @@ def hindsight_upload(library: ClipLibrary, folder: Path, target: UploadTarget, t
                      max_rate: int | None = None) -> float:
     clip = library.register(folder)
     library.queue(clip.id)
-    runner = UploadRunner(library, UploadConfig(target=target, max_rate_bps=max_rate), transport=transport)
+    runner = UploadRunner(library, UploadConfig(target=target, max_rate_bytes_per_s=max_rate), transport=transport)
     started = time.perf_counter()
     outcomes = runner.run_until_idle([clip.id])
     elapsed = time.perf_counter() - started

@@ -156,12 +156,14 @@ def test_withdrawn_consent_stops_a_running_upload(seaweed: SeaweedServer, s3_tar
     folder = make_bundle(isolated_user_dirs["clips"], video_bytes=48 * MiB)
     grant()
     client = seaweed.client()
-    proc = start_upload("--all", "--max-rate", "6M", *target_args(s3_target))
+    # Slow enough that the upload is still running when the withdrawing command, which
+    # may take seconds to start on a loaded machine, gets to the library.
+    proc = start_upload("--all", "--max-rate", "2M", *target_args(s3_target))
     wait_for_parts(client, s3_target.bucket, video_key(s3_target, folder), at_least=1)
     withdrawn = run_cli("consent", "withdraw", "clips")
     assert withdrawn.returncode == 0 and "withdrawn" in withdrawn.stdout
     out, err = proc.communicate(timeout=60)
-    assert proc.returncode == 1 and "consent withdrawn" in err
+    assert proc.returncode == 1 and "consent withdrawn" in err, (out, err)
     assert objects(client, s3_target.bucket) == {} and open_multipart(client, s3_target.bucket) == []
     listing = json.loads(run_cli("clips", "list", "--json").stdout)
     assert [(c["state"], c["reason"]) for c in listing] == [("local", "consent withdrawn")]

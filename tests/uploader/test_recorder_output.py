@@ -6,8 +6,8 @@ import json
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
@@ -17,9 +17,13 @@ from hindsight.bundle import (
     EVENTS_FILE,
     MANIFEST_FILE,
     VIDEO_FILE,
+    ClipSpan,
+    Contribution,
+    SavedClip,
     read_manifest,
 )
-from hindsight.uploader.config import UploadConfig, UploadTarget
+from hindsight.recorder.outputs import RecorderOutput
+from hindsight.uploader.config import UploadConfig, UploadPolicy, UploadTarget
 from hindsight.uploader.library import ClipLibrary
 from hindsight.uploader.recorder_output import LibraryOutput
 from hindsight.uploader.transport import forget_memory_buckets, memory_bucket
@@ -101,13 +105,25 @@ def test_a_damaged_library_never_stops_recording(xvfb, moving_scene, isolated_us
     assert sum("clip library off for this run" in line for line in rec.stderr) == 1
 
 
-class FakeService:
-    """What LibraryOutput uses of a RecorderService: the saved-clip signal and the focused game."""
+@dataclass(frozen=True)
+class Focus:
+    game_id: str
+    pid: int | None
+
+
+class FakeRecorder:
+    """What LibraryOutput uses of a running recorder: the focused game."""
 
     def __init__(self, game_id: str, pid: int) -> None:
-        self.handlers = []
-        self.session = SimpleNamespace(clip_saved=SimpleNamespace(connect=self.handlers.append))
-        self.actions = SimpleNamespace(game=SimpleNamespace(id=game_id), app=SimpleNamespace(pid=pid))
+        self.game = Focus(game_id, pid)
+
+    def focused_game(self) -> Focus | None:
+        return self.game
+
+
+def saved(folder: Path) -> SavedClip:
+    manifest = json.loads((folder / "manifest.json").read_text())
+    return SavedClip(path=folder, clip_id=manifest["clip_id"], manifest=manifest)
 
 
 def test_game_exit_policy_waits_for_the_game_process_to_end(tmp_path: Path, monkeypatch) -> None:
@@ -115,15 +131,13 @@ def test_game_exit_policy_waits_for_the_game_process_to_end(tmp_path: Path, monk
     forget_memory_buckets()
     library = ClipLibrary.open(f"sqlite:///{tmp_path / 'lib.db'}")
     library.record_consent("clips", True)
-    config = UploadConfig(target=UploadTarget(bucket="hs-game-exit"), policy="game_exit")
+    config = UploadConfig(target=UploadTarget(bucket="hs-game-exit"), policy=UploadPolicy.GAME_EXIT)
     output = LibraryOutput(library=library, config=config)
+    conforms: RecorderOutput = output  # noqa: F841  (mypy checks the structural match)
     game = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
-        service = FakeService("valve.counter-strike-2", game.pid)
-        output.attach(service)
-        folder = make_bundle(tmp_path / "clips", video_bytes=1000)
-        for handler in service.handlers:
-            handler(SimpleNamespace(path=folder))
+        output.start(FakeRecorder("valve.counter-strike-2", game.pid))
+        output.clip_saved(saved(make_bundle(tmp_path / "clips", video_bytes=1000)))
         clip = library.clips()[0]
         assert clip.state == "queued" and clip.wait_pid == game.pid
         time.sleep(6)  # the runner polls every 5 s at most: it saw the game and held the clip
@@ -135,9 +149,30 @@ def test_game_exit_policy_waits_for_the_game_process_to_end(tmp_path: Path, monk
             time.sleep(0.2)
         assert library.get(clip.id).state == "uploaded"
         assert len(memory_bucket("hs-game-exit").list_keys("")) == len(UPLOADED)
+        assert output.summary() == "1 uploaded; uploads game_exit to s3://hs-game-exit/hindsight/ at AWS S3"
     finally:
         game.kill()
-        output.detach()
+        output.stop()
+
+
+def test_a_clip_of_another_game_than_the_focused_one_is_not_held(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("HINDSIGHT_TRANSPORT", "memory")
+    forget_memory_buckets()
+    library = ClipLibrary.open(f"sqlite:///{tmp_path / 'lib.db'}")
+    library.record_consent("clips", True)
+    config = UploadConfig(target=UploadTarget(bucket="hs-other-game"), policy=UploadPolicy.GAME_EXIT)
+    output = LibraryOutput(library=library, config=config)
+    output.start(FakeRecorder("some.other-game", 1))
+    try:
+        output.clip_saved(saved(make_bundle(tmp_path / "clips", video_bytes=1000)))
+        clip = library.clips()[0]
+        assert clip.wait_pid is None  # nothing to wait for: the clip's game is not the one running
+        deadline = time.monotonic() + 15
+        while library.get(clip.id).state != "uploaded" and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert library.get(clip.id).state == "uploaded"
+    finally:
+        output.stop()
 
 
 def test_manual_policy_only_registers(tmp_path: Path, monkeypatch) -> None:
@@ -146,12 +181,43 @@ def test_manual_policy_only_registers(tmp_path: Path, monkeypatch) -> None:
     library = ClipLibrary.open(f"sqlite:///{tmp_path / 'lib.db'}")
     library.record_consent("clips", True)
     output = LibraryOutput(library=library, config=UploadConfig(target=UploadTarget(bucket="hs-manual")))
-    service = FakeService("valve.counter-strike-2", 1)
-    output.attach(service)
+    output.start(FakeRecorder("valve.counter-strike-2", 1))
     try:
-        for handler in service.handlers:
-            handler(SimpleNamespace(path=make_bundle(tmp_path / "clips", video_bytes=1000)))
+        output.clip_saved(saved(make_bundle(tmp_path / "clips", video_bytes=1000)))
         assert [c.state for c in library.clips()] == ["local"] and output.runner is None
+        assert output.status()["registered"] == 1
+        assert output.summary() == "1 local; uploads manual to s3://hs-manual/hindsight/ at AWS S3"
     finally:
-        output.detach()
+        output.stop()
     assert memory_bucket("hs-manual").list_keys("") == []
+
+
+def test_privacy_facts_are_a_contribution_naming_consent_and_the_pseudonym(tmp_path: Path) -> None:
+    library = ClipLibrary.open(f"sqlite:///{tmp_path / 'lib.db'}")
+    output = LibraryOutput(library=library, config=UploadConfig())
+    span = ClipSpan(clip_id="c", fps=30, frame_t_ns=(0, 33_333_333), dup_frames=(False, False))
+    try:
+        [contributor] = output.contributors()
+        before = contributor.contribute(span)
+        assert isinstance(before, Contribution) and before.files == {}
+        assert before.manifest["privacy"] == {"contributor": None,
+                                              "consent_version": {"clips": None, "dataset": None}}
+        library.record_consent("clips", True)
+        library.record_consent("dataset", True)
+        after = contributor.contribute(span).manifest["privacy"]
+        assert after == {"contributor": library.contributor_id(),
+                         "consent_version": {"clips": "clips-1", "dataset": "dataset-1"}}
+        assert output.summary().endswith("uploads manual to no upload target")
+    finally:
+        output.stop()
+
+
+def test_without_a_library_the_output_says_why_in_one_line(tmp_path: Path) -> None:
+    settings = tmp_path / "settings.toml"
+    settings.write_text('[library]\nurl = "nosuchdb://x"\n')
+    output = LibraryOutput(settings)
+    assert output.contributors() == []
+    output.start(FakeRecorder("valve.counter-strike-2", 1))
+    output.clip_saved(saved(make_bundle(tmp_path / "clips", video_bytes=1000)))  # ignored, no error
+    output.stop()
+    assert output.summary().startswith("off (") and "\n" not in output.summary()

@@ -55,7 +55,7 @@ def test_target_key_layout_and_validation() -> None:
 
 
 def test_config_is_validated_on_construction() -> None:
-    for kwargs in ({"policy": "sometimes"}, {"max_rate_bps": 10}, {"part_size_bytes": 2**20},
+    for kwargs in ({"policy": "sometimes"}, {"max_rate_bytes_per_s": 10}, {"part_size_bytes": 2**20},
                    {"concurrency": 0}, {"retry_base_s": 0}):
         with pytest.raises(UploadConfigError):
             UploadConfig(**kwargs)
@@ -72,7 +72,7 @@ def test_settings_tables_flags_override(tmp_path: Path) -> None:
     settings = load_uploader_settings(path)
     config = build_upload_config({"max_rate": "1M", "prefix": None}, settings["upload"])
     assert config.target.bucket == "team-clips" and config.policy == "instant"
-    assert config.max_rate_bps == 2**20 and config.concurrency == 2
+    assert config.max_rate_bytes_per_s == 2**20 and config.concurrency == 2
     assert library_url(settings["library"]) == "sqlite:////tmp/x.db"
     assert clips_dir(path) == Path("~/clips-here").expanduser()
     assert build_upload_config({}, {}).target is None

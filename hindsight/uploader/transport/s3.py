@@ -131,7 +131,7 @@ class S3Transport(Transport):
         return answer["ETag"]
 
     def list_parts(self, key: str, upload_id: str) -> list[RemotePart]:
-        parts = []
+        parts: list[RemotePart] = []
         with self._calling("list_parts", key, upload_id):
             pages = self._client.get_paginator("list_parts").paginate(
                 Bucket=self.bucket, Key=key, UploadId=upload_id)
@@ -186,7 +186,7 @@ class S3Transport(Transport):
                 return body.read()
 
     def list_keys(self, prefix: str) -> list[str]:
-        keys = []
+        keys: list[str] = []
         with self._calling("list_keys", prefix):
             for page in self._client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
                 keys.extend(item["Key"] for item in page.get("Contents", ()))
@@ -208,7 +208,7 @@ class S3Transport(Transport):
                 )
 
     def list_multipart_uploads(self, prefix: str) -> list[tuple[str, str]]:
-        found = []
+        found: list[tuple[str, str]] = []
         with self._calling("list_multipart_uploads", prefix):
             pages = self._client.get_paginator("list_multipart_uploads").paginate(Bucket=self.bucket, Prefix=prefix)
             for page in pages:
