@@ -32,8 +32,9 @@ def read_settings_file(path: Path, error: type[HindsightError]) -> dict[str, Any
         raise error(f"{path}: cannot be read: {err.strerror}") from None
 
 
-def checked_table(data: Mapping[str, Any], table: str, known: KeyTypes, path: Path,
-                  error: type[HindsightError]) -> dict[str, Any]:
+def checked_table(
+    data: Mapping[str, Any], table: str, known: KeyTypes, path: Path, error: type[HindsightError]
+) -> dict[str, Any]:
     """``data[table]`` with every key known and of its type (ints are not bools), else ``error``."""
     values = data.get(table, {})
     if not isinstance(values, dict):
@@ -41,7 +42,9 @@ def checked_table(data: Mapping[str, Any], table: str, known: KeyTypes, path: Pa
     for key, value in values.items():
         expected = known.get(key)
         if expected is None:
-            raise error(f"{path}: {table}.{key}: unknown setting (known: {', '.join(sorted(known))})")
+            raise error(
+                f"{path}: {table}.{key}: unknown setting (known: {', '.join(sorted(known))})"
+            )
         if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
             raise error(f"{path}: {table}.{key}: expected {_type_name(expected)}, got {value!r}")
     return dict(values)

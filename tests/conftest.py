@@ -19,8 +19,12 @@ def isolated_user_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[
         "logs": tmp_path / "logs",
         "clips": tmp_path / "clips",
     }
-    for name, env in (("config", "HINDSIGHT_CONFIG_DIR"), ("data", "HINDSIGHT_DATA_DIR"),
-                      ("logs", "HINDSIGHT_LOG_DIR"), ("clips", "HINDSIGHT_CLIPS_DIR")):
+    for name, env in (
+        ("config", "HINDSIGHT_CONFIG_DIR"),
+        ("data", "HINDSIGHT_DATA_DIR"),
+        ("logs", "HINDSIGHT_LOG_DIR"),
+        ("clips", "HINDSIGHT_CLIPS_DIR"),
+    ):
         monkeypatch.setenv(env, str(dirs[name]))
     # Unix socket paths must stay short (about 100 bytes), so not under tmp_path.
     sock_dir = Path(tempfile.mkdtemp(prefix="hs-", dir="/tmp"))

@@ -55,21 +55,32 @@ def test_recorder_and_uploader_never_import_each_other_or_qt() -> None:
     from pathlib import Path
 
     root = Path(hindsight.__file__).parent
-    rules = {"recorder": ("hindsight.uploader", "hindsight.overlay", "PyQt6"),
-             "uploader": ("hindsight.recorder", "hindsight.overlay", "PyQt6")}
+    rules = {
+        "recorder": ("hindsight.uploader", "hindsight.overlay", "PyQt6"),
+        "uploader": ("hindsight.recorder", "hindsight.overlay", "PyQt6"),
+    }
     for package, forbidden in rules.items():
         for path in (root / package).rglob("*.py"):
             for node in ast.walk(ast.parse(path.read_text())):
-                names = ([a.name for a in node.names] if isinstance(node, ast.Import)
-                         else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+                names = (
+                    [a.name for a in node.names]
+                    if isinstance(node, ast.Import)
+                    else [node.module or ""]
+                    if isinstance(node, ast.ImportFrom)
+                    else []
+                )
                 for name in names:
-                    assert not name.startswith(forbidden), f"{path.relative_to(root)} imports {name}"
+                    assert not name.startswith(forbidden), (
+                        f"{path.relative_to(root)} imports {name}"
+                    )
 
 
 def test_the_uploader_package_loads_lazily() -> None:
     import subprocess
     import sys
 
-    code = ("import sys, hindsight.uploader as u; assert 'sqlalchemy' not in sys.modules; "
-            "u.ClipLibrary; assert 'sqlalchemy' in sys.modules")
+    code = (
+        "import sys, hindsight.uploader as u; assert 'sqlalchemy' not in sys.modules; "
+        "u.ClipLibrary; assert 'sqlalchemy' in sys.modules"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -78,7 +78,9 @@ def _sha256(text: str, source: str) -> str:
     try:
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
     except UnicodeEncodeError:
-        raise ActionMapError(source, "", "text cannot be stored as UTF-8 (it holds a lone surrogate)") from None
+        raise ActionMapError(
+            source, "", "text cannot be stored as UTF-8 (it holds a lone surrogate)"
+        ) from None
 
 
 def parse_map(text: str, source: str = "<string>") -> ActionMap:
@@ -184,11 +186,16 @@ def _override(doc: Mapping[str, Any], base: ActionMap) -> ActionMap:
     v.check_schema(doc)
     for key in ("id", "version", "title"):
         if key in doc:
-            raise Invalid((key,), "an override keeps the id, version and title of the map it extends; "
-                                  "remove this key")
+            raise Invalid(
+                (key,),
+                "an override keeps the id, version and title of the map it extends; "
+                "remove this key",
+            )
     for key in ("actions", "overlay"):
         if key in doc:
-            raise Invalid((key,), f"an override only rebinds; it cannot change [{key}] of the map it extends")
+            raise Invalid(
+                (key,), f"an override only rebinds; it cannot change [{key}] of the map it extends"
+            )
     v.check_keys(doc, (), _OVERRIDE_KEYS, ("extends",))
     target = v.check_id(doc["extends"], ("extends",))
     if target != base.id:
@@ -198,16 +205,21 @@ def _override(doc: Mapping[str, Any], base: ActionMap) -> ActionMap:
         given = v.table_at(doc["match"], ("match",))
         m = v.match_rule(given, ("match",), required=False)
         # Only the keys the override gives replace the base's.
-        match = MatchRule(exe=m.exe if "exe" in given else match.exe,
-                          steam_appid=m.steam_appid if "steam_appid" in given else match.steam_appid)
+        match = MatchRule(
+            exe=m.exe if "exe" in given else match.exe,
+            steam_appid=m.steam_appid if "steam_appid" in given else match.steam_appid,
+        )
     kinds = {a.name: a.kind for a in base.actions}
     set_names = [s.name for s in base.sets]
     changed: dict[str, ActionSet] = {}
     for name, raw in v.table_at(doc.get("sets", {}), ("sets",)).items():
         p = ("sets", name)
         if name not in set_names:
-            raise Invalid(p, f"set {name!r} is not in {base.id!r} (sets: {', '.join(set_names)}); "
-                             "an override cannot add sets")
+            raise Invalid(
+                p,
+                f"set {name!r} is not in {base.id!r} (sets: {', '.join(set_names)}); "
+                "an override cannot add sets",
+            )
         spec = v.table_at(raw, p)
         v.check_keys(spec, p, ("bind", "switch"))
         new = old = base.set_named(name)
@@ -216,7 +228,9 @@ def _override(doc: Mapping[str, Any], base: ActionMap) -> ActionMap:
             bindings = v.bind_list(spec["bind"], p + ("bind",), kinds)
             new = dataclasses.replace(new, bindings=_merge_bindings(old.bindings, bindings))
         if "switch" in spec:
-            new = dataclasses.replace(new, switches=v.switch_list(spec["switch"], p + ("switch",), set_names))
+            new = dataclasses.replace(
+                new, switches=v.switch_list(spec["switch"], p + ("switch",), set_names)
+            )
         changed[name] = new
     sets = tuple(changed.get(s.name, s) for s in base.sets)
     return dataclasses.replace(base, match=match, sets=sets, extends=base.id)
@@ -290,7 +304,11 @@ def _binding_line(b: Binding, kind: str) -> str:
         fields.append(f"mode = {_value(b.mode)}")
     if "stick" in kinds and b.deadzone != _validate.DEFAULT_DEADZONE:
         fields.append(f"deadzone = {_value(b.deadzone)}")
-    if kind == ActionKind.BUTTON and "trigger" in kinds and b.threshold != _validate.DEFAULT_THRESHOLD:
+    if (
+        kind == ActionKind.BUTTON
+        and "trigger" in kinds
+        and b.threshold != _validate.DEFAULT_THRESHOLD
+    ):
         fields.append(f"threshold = {_value(b.threshold)}")
     return "{ " + ", ".join(fields) + " }"
 
@@ -299,7 +317,9 @@ def dump_map(amap: ActionMap) -> str:
     """The canonical TOML of a map: sets, bindings and actions in their order, defaults left out."""
     lines: list[str] = []
     if amap.extends:
-        lines.append(f"# {amap.id} merged with a local override ({amap.source}); the override is never uploaded")
+        lines.append(
+            f"# {amap.id} merged with a local override ({amap.source}); the override is never uploaded"
+        )
     lines += [
         f"schema = {_value(amap.schema)}",
         f"id = {_value(amap.id)}",
@@ -313,7 +333,10 @@ def dump_map(amap: ActionMap) -> str:
     if amap.match.steam_appid is not None:
         lines.append(f"steam_appid = {amap.match.steam_appid}")
     lines += ["", "[actions]"]
-    lines += [f"{_key(a.name)} = {{ kind = {_value(a.kind)}, label = {_value(a.label)} }}" for a in amap.actions]
+    lines += [
+        f"{_key(a.name)} = {{ kind = {_value(a.kind)}, label = {_value(a.label)} }}"
+        for a in amap.actions
+    ]
     kinds = {a.name: a.kind for a in amap.actions}
     for s in amap.sets:
         lines += ["", f"[sets.{_key(s.name)}]", f"record = {_value(s.record)}"]
@@ -323,7 +346,9 @@ def dump_map(amap: ActionMap) -> str:
             lines.append("]")
         if s.switches:
             lines.append("switch = [")
-            lines += [f"    {{ on = {_one_or_many(w.on)}, to = {_value(w.to)} }}," for w in s.switches]
+            lines += [
+                f"    {{ on = {_one_or_many(w.on)}, to = {_value(w.to)} }}," for w in s.switches
+            ]
             lines.append("]")
     if amap.overlay:
         lines += ["", "[overlay]"]

@@ -46,7 +46,9 @@ def user_maps_dir() -> Path:
 
 def unknown_base(source: str, target: str) -> ActionMapError:
     """The error for an override file whose map is not loaded."""
-    return ActionMapError(source, "extends", f"extends unknown map {target!r} (see `hindsight maps list`)")
+    return ActionMapError(
+        source, "extends", f"extends unknown map {target!r} (see `hindsight maps list`)"
+    )
 
 
 def _norm(name: str) -> str:
@@ -107,7 +109,9 @@ class MapRegistry:
         try:
             return sorted(p for p in folder.glob("*.toml") if p.is_file())
         except OSError as err:
-            self._fail(ActionMapError(str(folder), "", f"cannot list folder: {err.strerror or err}"))
+            self._fail(
+                ActionMapError(str(folder), "", f"cannot list folder: {err.strerror or err}")
+            )
             return []
 
     def _load(self, file: Path, overrides: list[tuple[str, str, str]]) -> None:
@@ -123,7 +127,12 @@ class MapRegistry:
             self._fail(err)
             return
         if amap.id in self._maps:
-            log.info("action map %s from %s replaces the one from %s", amap.id, source, self._maps[amap.id].source)
+            log.info(
+                "action map %s from %s replaces the one from %s",
+                amap.id,
+                source,
+                self._maps[amap.id].source,
+            )
         self._add(amap)
 
     def _add(self, amap: ActionMap) -> None:

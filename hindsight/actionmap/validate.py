@@ -80,18 +80,39 @@ _SEMVER_RE = re.compile(
 _NAME_RULE = "use lowercase letters, digits and '_', starting with a letter"
 _LINE_BREAKS = frozenset("\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
 
-ALL_INPUTS: tuple[str, ...] = tuple(sorted(
-    [f"key:{k}" for k in KEY_NAMES] + [f"mouse:{m}" for m in MOUSE_BUTTONS] + ["mouse:delta"]
-    + [f"pad:{p}" for p in PAD_BUTTONS | PAD_TRIGGERS | PAD_STICKS]
-))
+ALL_INPUTS: tuple[str, ...] = tuple(
+    sorted(
+        [f"key:{k}" for k in KEY_NAMES]
+        + [f"mouse:{m}" for m in MOUSE_BUTTONS]
+        + ["mouse:delta"]
+        + [f"pad:{p}" for p in PAD_BUTTONS | PAD_TRIGGERS | PAD_STICKS]
+    )
+)
 _INPUTS_BY_FOLD = {name.casefold(): name for name in ALL_INPUTS}
 # Names people reach for that the vocabulary spells differently.
 _INPUT_ALIASES = {
-    "ctrl": "LeftCtrl", "lctrl": "LeftCtrl", "control": "LeftCtrl", "rctrl": "RightCtrl",
-    "shift": "LeftShift", "lshift": "LeftShift", "rshift": "RightShift",
-    "alt": "LeftAlt", "lalt": "LeftAlt", "ralt": "RightAlt", "esc": "Escape", "return": "Enter",
-    "spacebar": "Space", "tilde": "Grave", "backquote": "Grave", "backtick": "Grave", "del": "Delete",
-    "pgup": "PageUp", "pgdn": "PageDown", "caps": "CapsLock", "win": "LeftMeta", "super": "LeftMeta",
+    "ctrl": "LeftCtrl",
+    "lctrl": "LeftCtrl",
+    "control": "LeftCtrl",
+    "rctrl": "RightCtrl",
+    "shift": "LeftShift",
+    "lshift": "LeftShift",
+    "rshift": "RightShift",
+    "alt": "LeftAlt",
+    "lalt": "LeftAlt",
+    "ralt": "RightAlt",
+    "esc": "Escape",
+    "return": "Enter",
+    "spacebar": "Space",
+    "tilde": "Grave",
+    "backquote": "Grave",
+    "backtick": "Grave",
+    "del": "Delete",
+    "pgup": "PageUp",
+    "pgdn": "PageDown",
+    "caps": "CapsLock",
+    "win": "LeftMeta",
+    "super": "LeftMeta",
 }
 
 # Which input kinds each action kind accepts as a ``source``, and how to say it.
@@ -143,8 +164,16 @@ def _a(word: str) -> str:
 def _type_name(value: object) -> str:
     if isinstance(value, bool):
         return "a boolean"
-    for kind, name in ((str, "a string"), (int, "an integer"), (float, "a float"), (list, "an array"),
-                       (dict, "a table"), (dt.datetime, "a date-time"), (dt.date, "a date"), (dt.time, "a time")):
+    for kind, name in (
+        (str, "a string"),
+        (int, "an integer"),
+        (float, "a float"),
+        (list, "an array"),
+        (dict, "a table"),
+        (dt.datetime, "a date-time"),
+        (dt.date, "a date"),
+        (dt.time, "a time"),
+    ):
         if isinstance(value, kind):
             return name
     return type(value).__name__
@@ -181,13 +210,18 @@ def table_at(value: object, path: Path) -> dict[str, Any]:
     return value
 
 
-def check_keys(table: Mapping[str, Any], path: Path, allowed: Sequence[str], required: Sequence[str] = ()) -> None:
+def check_keys(
+    table: Mapping[str, Any], path: Path, allowed: Sequence[str], required: Sequence[str] = ()
+) -> None:
     unknown = [k for k in table if k not in allowed]
     if len(unknown) == 1:
         hint = _did_you_mean(unknown[0], allowed) or f" (allowed: {', '.join(allowed)})"
         raise Invalid(path + (unknown[0],), f"unknown key {_q(unknown[0])}{hint}")
     if unknown:
-        raise Invalid(path, f"unknown keys {', '.join(_q(k) for k in unknown)} (allowed: {', '.join(allowed)})")
+        raise Invalid(
+            path,
+            f"unknown keys {', '.join(_q(k) for k in unknown)} (allowed: {', '.join(allowed)})",
+        )
     for key in required:
         if key not in table:
             raise Invalid(path + (key,), "required key is missing")
@@ -233,7 +267,10 @@ def _input(value: str, path: Path) -> str:
     kind = input_kind(value)
     if kind is None:
         hint = suggest_input(value)
-        raise Invalid(path, f"unknown input name {_q(value)}" + (f" (did you mean {_q(hint)}?)" if hint else ""))
+        raise Invalid(
+            path,
+            f"unknown input name {_q(value)}" + (f" (did you mean {_q(hint)}?)" if hint else ""),
+        )
     return value
 
 
@@ -267,7 +304,9 @@ def check_schema(doc: Mapping[str, Any]) -> str:
         raise Invalid(("schema",), f"unknown schema {_q(value)} (expected {_q(SCHEMA)})")
     major = int(m.group(1))
     if major != 1:
-        raise Invalid(("schema",), f"unsupported schema major {major} (this Hindsight reads {_q(SCHEMA)})")
+        raise Invalid(
+            ("schema",), f"unsupported schema major {major} (this Hindsight reads {_q(SCHEMA)})"
+        )
     return value
 
 
@@ -275,8 +314,11 @@ def check_id(value: object, path: Path) -> str:
     if not isinstance(value, str):
         raise Invalid(path, f"expected a string, got {_type_name(value)}")
     if not _ID_RE.fullmatch(value):
-        raise Invalid(path, f"bad id {_q(value)}: expected '<publisher>.<game>' in lowercase letters, digits and "
-                            "hyphens with exactly one dot, e.g. 'valve.counter-strike-2'")
+        raise Invalid(
+            path,
+            f"bad id {_q(value)}: expected '<publisher>.<game>' in lowercase letters, digits and "
+            "hyphens with exactly one dot, e.g. 'valve.counter-strike-2'",
+        )
     return value
 
 
@@ -284,7 +326,10 @@ def _version(value: object, path: Path) -> str:
     if not isinstance(value, str):
         raise Invalid(path, f"expected a string, got {_type_name(value)}")
     if not _SEMVER_RE.fullmatch(value):
-        raise Invalid(path, f"{_q(value)} is not a semantic version (expected MAJOR.MINOR.PATCH, e.g. '1.0.0')")
+        raise Invalid(
+            path,
+            f"{_q(value)} is not a semantic version (expected MAJOR.MINOR.PATCH, e.g. '1.0.0')",
+        )
     return value
 
 
@@ -324,8 +369,15 @@ def _actions(value: object, path: Path) -> tuple[ActionDef, ...]:
         check_keys(spec, p, ("kind", "label"), ("kind", "label"))
         kind = spec["kind"]
         if kind not in ACTION_KINDS:
-            raise Invalid(p + ("kind",), f"unknown kind {_q(kind)} (expected one of {', '.join(ACTION_KINDS)})")
-        out.append(ActionDef(name=name, kind=ActionKind(kind), label=_string(spec["label"], p + ("label",))))
+            raise Invalid(
+                p + ("kind",),
+                f"unknown kind {_q(kind)} (expected one of {', '.join(ACTION_KINDS)})",
+            )
+        out.append(
+            ActionDef(
+                name=name, kind=ActionKind(kind), label=_string(spec["label"], p + ("label",))
+            )
+        )
     return tuple(out)
 
 
@@ -336,8 +388,10 @@ def _binding(raw: object, path: Path, kinds: Mapping[str, str]) -> Binding:
     if not isinstance(action, str):
         raise Invalid(path + ("action",), f"expected a string, got {_type_name(action)}")
     if action not in kinds:
-        raise Invalid(path + ("action",),
-                      f"action {_q(action)} used but not declared in [actions]{_did_you_mean(action, kinds)}")
+        raise Invalid(
+            path + ("action",),
+            f"action {_q(action)} used but not declared in [actions]{_did_you_mean(action, kinds)}",
+        )
     akind = kinds[action]
     if ("source" in table) == ("composite" in table):
         raise Invalid(path, "give exactly one of 'source' or 'composite'")
@@ -348,37 +402,57 @@ def _binding(raw: object, path: Path, kinds: Mapping[str, str]) -> Binding:
         for name, p in _strings(table["source"], path + ("source",)):
             ikind = input_kind(_input(name, p))
             if ikind not in ACCEPTS[akind]:
-                raise Invalid(p, f"cannot bind {ikind} input {_q(name)} to {akind} action {_q(action)} "
-                                 f"({_a(akind)} action takes {_ACCEPTS_TEXT[akind]})")
+                raise Invalid(
+                    p,
+                    f"cannot bind {ikind} input {_q(name)} to {akind} action {_q(action)} "
+                    f"({_a(akind)} action takes {_ACCEPTS_TEXT[akind]})",
+                )
             checked.append(name)
         sources = tuple(checked)
     else:
         cpath = path + ("composite",)
         if akind not in COMPOSITE_PARTS:
-            raise Invalid(cpath, "a composite is only for axis1d and axis2d actions; "
-                                 f"{_q(action)} is {_a(akind)} action")
+            raise Invalid(
+                cpath,
+                "a composite is only for axis1d and axis2d actions; "
+                f"{_q(action)} is {_a(akind)} action",
+            )
         parts = COMPOSITE_PARTS[akind]
         ctable = table_at(table["composite"], cpath)
         check_keys(ctable, cpath, parts)
         if akind == ActionKind.AXIS2D:
             missing = [d for d in parts if d not in ctable]
             if missing:
-                raise Invalid(cpath, f"missing direction {_q(missing[0])} "
-                                     "(an axis2d composite needs up, down, left and right)")
+                raise Invalid(
+                    cpath,
+                    f"missing direction {_q(missing[0])} "
+                    "(an axis2d composite needs up, down, left and right)",
+                )
         elif not ctable:
             raise Invalid(cpath, "give positive, negative or both")
         composite = tuple(
-            (d, _button_input(_string(ctable[d], cpath + (d,)), cpath + (d,), "composite directions"))
-            for d in parts if d in ctable
+            (
+                d,
+                _button_input(
+                    _string(ctable[d], cpath + (d,)), cpath + (d,), "composite directions"
+                ),
+            )
+            for d in parts
+            if d in ctable
         )
     kinds_in = {input_kind(s) for s in sources}
     fields: dict[str, Any] = {}
     if "mode" in table:
         if akind != ActionKind.BUTTON:
-            raise Invalid(path + ("mode",), f"mode is only for button actions; {_q(action)} is {_a(akind)} action")
+            raise Invalid(
+                path + ("mode",),
+                f"mode is only for button actions; {_q(action)} is {_a(akind)} action",
+            )
         if table["mode"] not in BUTTON_MODES:
-            raise Invalid(path + ("mode",),
-                          f"unknown mode {_q(table['mode'])} (expected one of {', '.join(BUTTON_MODES)})")
+            raise Invalid(
+                path + ("mode",),
+                f"unknown mode {_q(table['mode'])} (expected one of {', '.join(BUTTON_MODES)})",
+            )
         fields["mode"] = table["mode"]
     if "deadzone" in table:
         if "stick" not in kinds_in:
@@ -386,8 +460,12 @@ def _binding(raw: object, path: Path, kinds: Mapping[str, str]) -> Binding:
         fields["deadzone"] = _number(table["deadzone"], path + ("deadzone",), 0.0, 0.95)
     if "threshold" in table:
         if akind != ActionKind.BUTTON or "trigger" not in kinds_in:
-            raise Invalid(path + ("threshold",), "threshold applies only to a trigger driving a button action")
-        fields["threshold"] = _number(table["threshold"], path + ("threshold",), 0.0, 1.0, lo_open=True)
+            raise Invalid(
+                path + ("threshold",), "threshold applies only to a trigger driving a button action"
+            )
+        fields["threshold"] = _number(
+            table["threshold"], path + ("threshold",), 0.0, 1.0, lo_open=True
+        )
     return Binding(action=action, sources=sources, composite=composite, **fields)
 
 
@@ -430,7 +508,10 @@ def _sets(value: object, path: Path, kinds: Mapping[str, str]) -> tuple[ActionSe
         if not _NAME_RE.fullmatch(name):
             raise Invalid(path + (name,), f"bad set name {_q(name)}: {_NAME_RULE}")
         if name in RESERVED_SETS:
-            raise Invalid(path + (name,), f"{_q(name)} is reserved for the context the recorder reports itself")
+            raise Invalid(
+                path + (name,),
+                f"{_q(name)} is reserved for the context the recorder reports itself",
+            )
     out = []
     for name, raw in table.items():
         p = path + (name,)
@@ -438,7 +519,10 @@ def _sets(value: object, path: Path, kinds: Mapping[str, str]) -> tuple[ActionSe
         check_keys(spec, p, ("record", "bind", "switch"))
         record = spec.get("record", "actions")
         if record not in RECORD_KINDS:
-            raise Invalid(p + ("record",), f"unknown record {_q(record)} (expected one of {', '.join(RECORD_KINDS)})")
+            raise Invalid(
+                p + ("record",),
+                f"unknown record {_q(record)} (expected one of {', '.join(RECORD_KINDS)})",
+            )
         marker_has_no_bind(spec, p, record)
         bindings = bind_list(spec["bind"], p + ("bind",), kinds) if "bind" in spec else ()
         switches = switch_list(spec["switch"], p + ("switch",), names) if "switch" in spec else ()
@@ -449,8 +533,11 @@ def _sets(value: object, path: Path, kinds: Mapping[str, str]) -> tuple[ActionSe
 def _overlay(value: object, path: Path) -> Mapping[str, Any]:
     table = table_at(value, path)
     if "template" in table and table["template"] not in OVERLAY_TEMPLATES:
-        raise Invalid(path + ("template",), f"unknown template {_q(table['template'])} "
-                                            f"(expected one of {', '.join(OVERLAY_TEMPLATES)})")
+        raise Invalid(
+            path + ("template",),
+            f"unknown template {_q(table['template'])} "
+            f"(expected one of {', '.join(OVERLAY_TEMPLATES)})",
+        )
     return freeze(table)
 
 
@@ -458,7 +545,10 @@ def build_map(doc: Mapping[str, Any]) -> ActionMap:
     """A full map from its document; ``source``/``text``/``sha256`` are left for the loader to fill."""
     schema = check_schema(doc)
     if "extends" in doc:
-        raise Invalid(("extends",), "this is a local override; it is loaded on top of the map it extends, not alone")
+        raise Invalid(
+            ("extends",),
+            "this is a local override; it is loaded on top of the map it extends, not alone",
+        )
     check_keys(doc, (), TOP_KEYS, ("id", "version", "title", "match", "actions", "sets"))
     actions = _actions(doc["actions"], ("actions",))
     kinds = {a.name: a.kind for a in actions}
@@ -470,5 +560,7 @@ def build_map(doc: Mapping[str, Any]) -> ActionMap:
         actions=actions,
         sets=_sets(doc["sets"], ("sets",), kinds),
         schema=schema,
-        overlay=_overlay(doc["overlay"], ("overlay",)) if "overlay" in doc else MappingProxyType({}),
+        overlay=_overlay(doc["overlay"], ("overlay",))
+        if "overlay" in doc
+        else MappingProxyType({}),
     )

@@ -38,12 +38,19 @@ class RecorderPlan:
     overlay_port: int | None = OVERLAY_DEFAULT_PORT  # None: no live overlay server
 
 
-def compose_recorder(plan: RecorderPlan, *, on_event: Callable[[str], None] = lambda line: None) -> RecorderService:
+def compose_recorder(
+    plan: RecorderPlan, *, on_event: Callable[[str], None] = lambda line: None
+) -> RecorderService:
     """A recorder service (not started) with its outputs, as ``plan`` says; bad settings raise one line."""
     settings = load_settings(plan.settings_file) if plan.record_settings else {}
     config = build_recorder_config(plan.overrides, settings)
-    return RecorderService(config, outputs=build_outputs(plan, config), hotkey=plan.hotkey,
-                           control=plan.control, on_event=on_event)
+    return RecorderService(
+        config,
+        outputs=build_outputs(plan, config),
+        hotkey=plan.hotkey,
+        control=plan.control,
+        on_event=on_event,
+    )
 
 
 def build_outputs(plan: RecorderPlan, config: RecorderConfig) -> list[RecorderOutput]:

@@ -38,10 +38,18 @@ def open_path(path: Path) -> None:
         return
     command = _opener()
     if command is None:
-        raise OpenerError(f"no program to open folders was found (install xdg-utils, or set HINDSIGHT_OPENER); "
-                          f"the folder is {path}")
+        raise OpenerError(
+            f"no program to open folders was found (install xdg-utils, or set HINDSIGHT_OPENER); "
+            f"the folder is {path}"
+        )
     try:
-        subprocess.Popen([*command, str(path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                         start_new_session=True)
+        subprocess.Popen(
+            [*command, str(path)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
     except OSError as err:
-        raise OpenerError(f"{command[0]} could not be started ({err.strerror}); the folder is {path}") from None
+        raise OpenerError(
+            f"{command[0]} could not be started ({err.strerror}); the folder is {path}"
+        ) from None

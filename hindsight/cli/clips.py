@@ -24,8 +24,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("clips", help="list, show, open or delete clips in the library")
     csub = p.add_subparsers(dest="clips_command", metavar="ACTION", required=True)
     c = csub.add_parser("list", help="a table of clips: game, time, length, size, upload state")
-    c.add_argument("--state", action="append", choices=[s.value for s in ClipState], metavar="STATE",
-                   help=f"only clips in this state (repeatable): {', '.join(ClipState)}")
+    c.add_argument(
+        "--state",
+        action="append",
+        choices=[s.value for s in ClipState],
+        metavar="STATE",
+        help=f"only clips in this state (repeatable): {', '.join(ClipState)}",
+    )
     c.add_argument("--json", action="store_true", help="print JSON")
     c = csub.add_parser("show", help="everything the library knows about a clip")
     c.add_argument("clip", metavar="CLIP", help="clip id (or an id prefix, or its folder)")
@@ -36,9 +41,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("clip", nargs="+", metavar="CLIP")
     c.add_argument("--local-only", action="store_true", help="keep the uploaded copy")
     c.add_argument("--yes", action="store_true", help="do not ask")
-    csub.add_parser("repair", help="set a damaged library database aside and rebuild it from the clips folder")
+    csub.add_parser(
+        "repair", help="set a damaged library database aside and rebuild it from the clips folder"
+    )
     for c in csub.choices.values():
-        c.add_argument("--settings", type=Path, metavar="FILE", help="settings file to read instead of the user's")
+        c.add_argument(
+            "--settings",
+            type=Path,
+            metavar="FILE",
+            help="settings file to read instead of the user's",
+        )
         c.set_defaults(func=cmd_clips)
 
 
@@ -79,8 +91,11 @@ def _state_text(clip: ClipRecord) -> str:
 
     text = str(clip.state)
     if clip.state == ClipState.FAILED:
-        text += (f", retry in {max(0, (clip.next_retry_ms - now_ms()) // 1000)} s" if clip.next_retry_ms
-                 else ", no retry")
+        text += (
+            f", retry in {max(0, (clip.next_retry_ms - now_ms()) // 1000)} s"
+            if clip.next_retry_ms
+            else ", no retry"
+        )
     elif clip.state == ClipState.QUEUED and clip.wait_pid:
         text += " (after the game closes)"
     elif clip.state == ClipState.DELETED and clip.remote_delete_pending:
@@ -91,7 +106,11 @@ def _state_text(clip: ClipRecord) -> str:
 
 
 def _list(library: ClipLibrary, states: list[str] | None, as_json: bool) -> int:
-    clips = library.clips([ClipState(s) for s in states]) if states else library.clips(include_deleted=False)
+    clips = (
+        library.clips([ClipState(s) for s in states])
+        if states
+        else library.clips(include_deleted=False)
+    )
     if as_json:
         print(json.dumps([_clip_json(c) for c in clips], indent=2))
         return 0
@@ -100,8 +119,16 @@ def _list(library: ClipLibrary, states: list[str] | None, as_json: bool) -> int:
         return 0
     rows = [("ID", "GAME", "SAVED", "LENGTH", "SIZE", "UPLOAD")]
     for c in clips:
-        rows.append((c.short_id, c.game_title[:28], _local_time(c.created_utc), f"{c.duration_ms / 1000:.1f} s",
-                     human_bytes(c.bytes), _state_text(c)))
+        rows.append(
+            (
+                c.short_id,
+                c.game_title[:28],
+                _local_time(c.created_utc),
+                f"{c.duration_ms / 1000:.1f} s",
+                human_bytes(c.bytes),
+                _state_text(c),
+            )
+        )
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
     for r in rows:
         print("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=False)) + "  " + r[-1])
@@ -125,7 +152,8 @@ def _show(clip: ClipRecord, as_json: bool) -> int:
         f"saved     {_local_time(clip.created_utc)}",
         f"length    {clip.duration_ms / 1000:.1f} s, {clip.frames} frames",
         f"size      {human_bytes(clip.bytes)}",
-        f"folder    {clip.path}" + ("" if clip.path.exists() or clip.state == ClipState.DELETED else "  (missing)"),
+        f"folder    {clip.path}"
+        + ("" if clip.path.exists() or clip.state == ClipState.DELETED else "  (missing)"),
         f"upload    {_state_text(clip)}",
     ]
     if clip.reason:
@@ -151,21 +179,31 @@ def _delete(library: ClipLibrary, args: argparse.Namespace) -> int:
             print("nothing deleted")
             return 1
     pending = 0
-    for outcome in delete_clips(library, clips, local_only=args.local_only, settings_file=args.settings):
+    for outcome in delete_clips(
+        library, clips, local_only=args.local_only, settings_file=args.settings
+    ):
         short_id = outcome.clip.short_id
         if outcome.already_deleted:
             print(f"{short_id}: already deleted")
             continue
-        objects = (f", {outcome.remote_objects_deleted} uploaded object(s) deleted"
-                   if outcome.remote_objects_deleted else "")
+        objects = (
+            f", {outcome.remote_objects_deleted} uploaded object(s) deleted"
+            if outcome.remote_objects_deleted
+            else ""
+        )
         print(f"{short_id}: deleted{objects}")
         if outcome.remote_error:
             pending += 1
-            print(f"{short_id}: the uploaded copy could not be deleted yet ({outcome.remote_error}); "
-                  "`hindsight upload` finishes it", file=sys.stderr)
+            print(
+                f"{short_id}: the uploaded copy could not be deleted yet ({outcome.remote_error}); "
+                "`hindsight upload` finishes it",
+                file=sys.stderr,
+            )
     if pending:
-        raise UploaderError(f"{pending} uploaded copy(ies) still to delete; run `hindsight upload` when the "
-                            "server is back")
+        raise UploaderError(
+            f"{pending} uploaded copy(ies) still to delete; run `hindsight upload` when the "
+            "server is back"
+        )
     return 0
 
 
@@ -175,6 +213,8 @@ def _repair(settings_file: Path | None) -> int:
     repair = repair_library(settings_file)
     if repair.set_aside is not None:
         print(f"set aside: {repair.set_aside}")
-    print(f"rebuilt {repair.database} with {len(repair.added)} clip(s) from {repair.clips_dir}; uploaded "
-          "clips are recognised on the next `hindsight upload` without sending them again")
+    print(
+        f"rebuilt {repair.database} with {len(repair.added)} clip(s) from {repair.clips_dir}; uploaded "
+        "clips are recognised on the next `hindsight upload` without sending them again"
+    )
     return 0

@@ -18,23 +18,41 @@ __all__ = ["register"]
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("consent", help="show, grant or withdraw consent to share clips (clips) or "
-                       "contribute them as training data (dataset)")
+    p = sub.add_parser(
+        "consent",
+        help="show, grant or withdraw consent to share clips (clips) or "
+        "contribute them as training data (dataset)",
+    )
     csub = p.add_subparsers(dest="consent_command", metavar="ACTION", required=True)
-    for name, helptext in (("show", "show what you agreed to, and the texts"),
-                           ("grant", "agree to a purpose (shows its text first)"),
-                           ("withdraw", "withdraw consent; unfinished uploads stop")):
+    for name, helptext in (
+        ("show", "show what you agreed to, and the texts"),
+        ("grant", "agree to a purpose (shows its text first)"),
+        ("withdraw", "withdraw consent; unfinished uploads stop"),
+    ):
         c = csub.add_parser(name, help=helptext)
-        c.add_argument("purpose", nargs="?" if name == "show" else None, choices=PURPOSES,
-                       metavar="PURPOSE", help="clips or dataset")
+        c.add_argument(
+            "purpose",
+            nargs="?" if name == "show" else None,
+            choices=PURPOSES,
+            metavar="PURPOSE",
+            help="clips or dataset",
+        )
         if name == "grant":
-            c.add_argument("--yes", action="store_true",
-                           help="agree without the question (after reading the text)")
+            c.add_argument(
+                "--yes",
+                action="store_true",
+                help="agree without the question (after reading the text)",
+            )
         if name == "show":
-            c.add_argument("--history", action="store_true",
-                           help="every grant and withdrawal, oldest first")
-        c.add_argument("--settings", type=Path, metavar="FILE",
-                       help="settings file to read instead of the user's")
+            c.add_argument(
+                "--history", action="store_true", help="every grant and withdrawal, oldest first"
+            )
+        c.add_argument(
+            "--settings",
+            type=Path,
+            metavar="FILE",
+            help="settings file to read instead of the user's",
+        )
         c.set_defaults(func=cmd_consent)
 
 
@@ -59,8 +77,10 @@ def _show(library: ClipLibrary, purpose: str | None, history: bool) -> int:
         if state.current:
             status = f"granted ({state.version}, {_when(state.t_ms)})"
         elif state.granted:
-            status = (f"granted for an older text ({state.version}); "
-                      f"grant again to agree to {text.version}")
+            status = (
+                f"granted for an older text ({state.version}); "
+                f"grant again to agree to {text.version}"
+            )
         elif state.t_ms:
             status = f"withdrawn ({_when(state.t_ms)})"
         else:
@@ -82,8 +102,10 @@ def _grant(library: ClipLibrary, purpose: str, yes: bool) -> int:
     text = consent_text(purpose)
     if not yes:
         if not sys.stdin.isatty():
-            raise UploadConfigError(f"read the text with `hindsight consent show {purpose}`, "
-                                    f"then run `hindsight consent grant {purpose} --yes`")
+            raise UploadConfigError(
+                f"read the text with `hindsight consent show {purpose}`, "
+                f"then run `hindsight consent grant {purpose} --yes`"
+            )
         print(f"{text.body}\n")
         if input(f"Agree to this ({text.version})? [y/N] ").strip().lower() not in ("y", "yes"):
             print("nothing changed")
@@ -102,8 +124,10 @@ def _withdraw(library: ClipLibrary, purpose: str, settings_file: Path | None) ->
     if withdrawal.cleaned:
         print(f"partly uploaded objects of {withdrawal.cleaned} clip(s) removed from the bucket")
     for line in withdrawal.left_behind:
-        print(f"partly uploaded objects remain, withdraw again when the server is back: {line}",
-              file=sys.stderr)
+        print(
+            f"partly uploaded objects remain, withdraw again when the server is back: {line}",
+            file=sys.stderr,
+        )
     return 0
 
 

@@ -24,15 +24,17 @@ def build_parser() -> argparse.ArgumentParser:
         description="Retroactive gameplay clip recorder: keeps the last seconds of the screen and saves them on a hotkey.",
     )
     parser.add_argument("--version", action="version", version=f"hindsight {__version__}")
-    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    from hindsight.cli import clips as cli_clips
+    from hindsight.cli import consent as cli_consent
     from hindsight.cli import demo as demo_cli
     from hindsight.cli import maps as cli_maps
     from hindsight.cli import overlay as overlay_cli
     from hindsight.cli import record as recorder_cli
     from hindsight.cli import upload as uploader_cli
-    from hindsight.cli import clips as cli_clips
-    from hindsight.cli import consent as cli_consent
 
     recorder_cli.register(sub)
     demo_cli.register(sub)
@@ -46,7 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _setup_logging(verbosity: int) -> None:
     level = logging.WARNING if verbosity <= 0 else logging.INFO if verbosity == 1 else logging.DEBUG
-    logging.basicConfig(level=level, format="hindsight: %(levelname)s: %(message)s", stream=sys.stderr)
+    logging.basicConfig(
+        level=level, format="hindsight: %(levelname)s: %(message)s", stream=sys.stderr
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from hindsight.errors import HindsightError
 from hindsight.actionmap.load import (
     ActionMapError,
     apply_override,
@@ -30,6 +29,7 @@ from hindsight.actionmap.registry import (
     unknown_base,
     user_maps_dir,
 )
+from hindsight.errors import HindsightError
 from hindsight.recorder.errors import ConfigError
 
 __all__ = ["main", "register"]
@@ -48,16 +48,29 @@ describes the format.
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("maps", help="list / show / validate action maps", description=_MAPS_HELP.format(shipped=SHIPPED_DIR, user=user_maps_dir()),
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser(
+        "maps",
+        help="list / show / validate action maps",
+        description=_MAPS_HELP.format(shipped=SHIPPED_DIR, user=user_maps_dir()),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.set_defaults(func=lambda args, p=p: _help(p))
     msub = p.add_subparsers(dest="maps_command", metavar="SUBCOMMAND")
 
     def maps_dir(q: argparse.ArgumentParser) -> None:
-        q.add_argument("--maps-dir", dest="maps_dirs", action="append", type=Path, default=[], metavar="DIR",
-                       help="also load the maps in DIR (repeatable; later folders win)")
+        q.add_argument(
+            "--maps-dir",
+            dest="maps_dirs",
+            action="append",
+            type=Path,
+            default=[],
+            metavar="DIR",
+            help="also load the maps in DIR (repeatable; later folders win)",
+        )
 
-    q = msub.add_parser("list", help="the known maps: id, version, title, how each game is recognised")
+    q = msub.add_parser(
+        "list", help="the known maps: id, version, title, how each game is recognised"
+    )
     maps_dir(q)
     q.set_defaults(func=cmd_list)
 
@@ -67,9 +80,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     maps_dir(q)
     q.set_defaults(func=cmd_show)
 
-    q = msub.add_parser("validate", help="check map files; prints ok or the problem, one line per file")
-    q.add_argument("files", nargs="+", type=Path, metavar="FILE",
-                   help="map files; a local override is checked against the map it extends")
+    q = msub.add_parser(
+        "validate", help="check map files; prints ok or the problem, one line per file"
+    )
+    q.add_argument(
+        "files",
+        nargs="+",
+        type=Path,
+        metavar="FILE",
+        help="map files; a local override is checked against the map it extends",
+    )
     maps_dir(q)
     q.set_defaults(func=cmd_validate)
 
@@ -111,7 +131,9 @@ def cmd_list(args: argparse.Namespace) -> int:
     rows += [(m.id, m.version, m.title, _match_text(m), _origin(m)) for m in registry.maps()]
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     for row in rows:
-        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)) + "  " + row[4])
+        print(
+            "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)) + "  " + row[4]
+        )
     if not registry.maps():
         print(f"(no action maps; user maps go in {user_maps_dir()})")
     return 0

@@ -35,8 +35,15 @@ def describe_bytes(done: int, total: int, elapsed_s: float) -> str:
 class ProgressBar:
     """``update(done)`` or ``advance(n)`` as work goes on (from any thread), ``finish()`` at the end."""
 
-    def __init__(self, total: int, *, label: str = "", describe: Callable[[int, int, float], str] = describe_bytes,
-                 stream: TextIO | None = None, quiet: bool = False) -> None:
+    def __init__(
+        self,
+        total: int,
+        *,
+        label: str = "",
+        describe: Callable[[int, int, float], str] = describe_bytes,
+        stream: TextIO | None = None,
+        quiet: bool = False,
+    ) -> None:
         self.total = max(0, total)
         self.label = label
         self.describe = describe
@@ -66,7 +73,9 @@ class ProgressBar:
         fraction = min(1.0, done / self.total) if self.total else 1.0
         filled = round(fraction * _WIDTH)
         bar = "\u2588" * filled + "\u2591" * (_WIDTH - filled)
-        return f"{self.label}{bar} {fraction * 100:5.1f}% {self.describe(done, self.total, elapsed_s)}"
+        return (
+            f"{self.label}{bar} {fraction * 100:5.1f}% {self.describe(done, self.total, elapsed_s)}"
+        )
 
     def finish(self) -> None:
         if self.enabled and self._drawn:

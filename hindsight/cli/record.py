@@ -31,59 +31,158 @@ config folder (see `hindsight record --help` for its path), then built-in defaul
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the commands."""
-    p = sub.add_parser("record", help="run a recorder in the foreground", description=_RECORD_HELP,
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser(
+        "record",
+        help="run a recorder in the foreground",
+        description=_RECORD_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     what = p.add_mutually_exclusive_group()
-    what.add_argument("--monitor", type=int, metavar="N",
-                      help=f"monitor to record, from 1 (0 = all monitors); default {DEFAULTS.monitor}")
-    what.add_argument("--region", metavar="X,Y,W,H", help="record this rectangle of the screen, in pixels")
-    what.add_argument("--window", metavar="TITLE", help="record the window whose title contains TITLE")
+    what.add_argument(
+        "--monitor",
+        type=int,
+        metavar="N",
+        help=f"monitor to record, from 1 (0 = all monitors); default {DEFAULTS.monitor}",
+    )
+    what.add_argument(
+        "--region", metavar="X,Y,W,H", help="record this rectangle of the screen, in pixels"
+    )
+    what.add_argument(
+        "--window", metavar="TITLE", help="record the window whose title contains TITLE"
+    )
     p.add_argument("--display", metavar=":N", help="X11 display to record (default: $DISPLAY)")
     p.add_argument("--fps", type=int, help=f"frames per second, constant (default {DEFAULTS.fps})")
-    p.add_argument("--buffer-seconds", type=int, dest="buffer_seconds", metavar="S",
-                   help=f"how many seconds the replay buffer keeps (default {DEFAULTS.buffer_seconds})")
-    p.add_argument("--max-buffer-mb", type=int, dest="max_buffer_mb", metavar="MB",
-                   help=f"hard cap on the buffer's memory in MiB (default {DEFAULTS.max_buffer_mb})")
-    p.add_argument("--encoder", help="auto (try hardware encoders, then libx264) or an encoder name, e.g. libx264")
-    p.add_argument("--bitrate", help="video bitrate in bits per second, in FFmpeg's form, e.g. 12M or 6000k "
-                   f"(default {format_bitrate(DEFAULTS.bitrate_bps)})")
-    p.add_argument("--clip-seconds", type=int, dest="clip_seconds", metavar="S",
-                   help=f"seconds the hotkey saves (default {DEFAULTS.clip_seconds}, at most --buffer-seconds)")
-    p.add_argument("--game", help="auto (detect the game in focus by its action map) or a game id, e.g. "
-                   "valve.counter-strike-2: then only that game's input is recorded")
-    p.add_argument("--maps-dir", dest="maps_dirs", action="append", type=Path, metavar="DIR",
-                   help="also load action maps from DIR (repeatable); see `hindsight maps list`")
-    p.add_argument("--clips-dir", dest="clips_dir", metavar="DIR", help=f"where clips are written (default {DEFAULTS.clips_dir})")
-    p.add_argument("--hotkey", help=f"save hotkey, e.g. F8 or ctrl+shift+s (default {DEFAULTS.hotkey})")
-    p.add_argument("--no-hotkey", action="store_true", help="no global hotkey; save with `hindsight clip`")
-    p.add_argument("--no-input", action="store_true",
-                   help="record no input actions (video-only clips); no keyboard, mouse or controller hook")
-    p.add_argument("--no-cursor", action="store_true", help="leave the mouse cursor out of the video")
-    p.add_argument("--overlay-port", dest="overlay_port", type=int, default=LIVE_DEFAULT_PORT, metavar="N",
-                   help=f"loopback port of the input overlay server for OBS (default {LIVE_DEFAULT_PORT}; 0: any free)")
-    p.add_argument("--no-overlay-server", dest="no_overlay_server", action="store_true",
-                   help="serve no input overlay (no OBS browser source, no `hindsight overlay live`)")
-    p.add_argument("--capture-source", dest="capture_source", choices=CAPTURE_SOURCES,
-                   help="capture backend (default auto: x11grab on X11, else mss)")
-    p.add_argument("--no-library", dest="no_library", action="store_true",
-                   help="do not add clips to the library or upload them (they are still saved)")
-    p.add_argument("--settings", type=Path, metavar="FILE", help="settings file to read instead of the user's")
+    p.add_argument(
+        "--buffer-seconds",
+        type=int,
+        dest="buffer_seconds",
+        metavar="S",
+        help=f"how many seconds the replay buffer keeps (default {DEFAULTS.buffer_seconds})",
+    )
+    p.add_argument(
+        "--max-buffer-mb",
+        type=int,
+        dest="max_buffer_mb",
+        metavar="MB",
+        help=f"hard cap on the buffer's memory in MiB (default {DEFAULTS.max_buffer_mb})",
+    )
+    p.add_argument(
+        "--encoder",
+        help="auto (try hardware encoders, then libx264) or an encoder name, e.g. libx264",
+    )
+    p.add_argument(
+        "--bitrate",
+        help="video bitrate in bits per second, in FFmpeg's form, e.g. 12M or 6000k "
+        f"(default {format_bitrate(DEFAULTS.bitrate_bps)})",
+    )
+    p.add_argument(
+        "--clip-seconds",
+        type=int,
+        dest="clip_seconds",
+        metavar="S",
+        help=f"seconds the hotkey saves (default {DEFAULTS.clip_seconds}, at most --buffer-seconds)",
+    )
+    p.add_argument(
+        "--game",
+        help="auto (detect the game in focus by its action map) or a game id, e.g. "
+        "valve.counter-strike-2: then only that game's input is recorded",
+    )
+    p.add_argument(
+        "--maps-dir",
+        dest="maps_dirs",
+        action="append",
+        type=Path,
+        metavar="DIR",
+        help="also load action maps from DIR (repeatable); see `hindsight maps list`",
+    )
+    p.add_argument(
+        "--clips-dir",
+        dest="clips_dir",
+        metavar="DIR",
+        help=f"where clips are written (default {DEFAULTS.clips_dir})",
+    )
+    p.add_argument(
+        "--hotkey", help=f"save hotkey, e.g. F8 or ctrl+shift+s (default {DEFAULTS.hotkey})"
+    )
+    p.add_argument(
+        "--no-hotkey", action="store_true", help="no global hotkey; save with `hindsight clip`"
+    )
+    p.add_argument(
+        "--no-input",
+        action="store_true",
+        help="record no input actions (video-only clips); no keyboard, mouse or controller hook",
+    )
+    p.add_argument(
+        "--no-cursor", action="store_true", help="leave the mouse cursor out of the video"
+    )
+    p.add_argument(
+        "--overlay-port",
+        dest="overlay_port",
+        type=int,
+        default=LIVE_DEFAULT_PORT,
+        metavar="N",
+        help=f"loopback port of the input overlay server for OBS (default {LIVE_DEFAULT_PORT}; 0: any free)",
+    )
+    p.add_argument(
+        "--no-overlay-server",
+        dest="no_overlay_server",
+        action="store_true",
+        help="serve no input overlay (no OBS browser source, no `hindsight overlay live`)",
+    )
+    p.add_argument(
+        "--capture-source",
+        dest="capture_source",
+        choices=CAPTURE_SOURCES,
+        help="capture backend (default auto: x11grab on X11, else mss)",
+    )
+    p.add_argument(
+        "--no-library",
+        dest="no_library",
+        action="store_true",
+        help="do not add clips to the library or upload them (they are still saved)",
+    )
+    p.add_argument(
+        "--settings", type=Path, metavar="FILE", help="settings file to read instead of the user's"
+    )
     p.set_defaults(func=cmd_record)
 
-    p = sub.add_parser("clip", help="save a clip from the running recorder now; prints the clip folder")
-    p.add_argument("--seconds", type=int, metavar="N", help="save the last N seconds (default: the recorder's clip length)")
+    p = sub.add_parser(
+        "clip", help="save a clip from the running recorder now; prints the clip folder"
+    )
+    p.add_argument(
+        "--seconds",
+        type=int,
+        metavar="N",
+        help="save the last N seconds (default: the recorder's clip length)",
+    )
     p.add_argument("--json", action="store_true", help="print the clip's facts as JSON")
     p.set_defaults(func=cmd_clip)
 
-    p = sub.add_parser("status", help="show the running recorder: fps, drops, buffer, encoder, last clip")
+    p = sub.add_parser(
+        "status", help="show the running recorder: fps, drops, buffer, encoder, last clip"
+    )
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_status)
 
 
-
 def _record_overrides(args: argparse.Namespace) -> dict[str, Any]:
-    keys = ("monitor", "region", "window", "display", "fps", "buffer_seconds", "max_buffer_mb", "encoder",
-            "bitrate", "clip_seconds", "game", "clips_dir", "hotkey", "capture_source", "maps_dirs")
+    keys = (
+        "monitor",
+        "region",
+        "window",
+        "display",
+        "fps",
+        "buffer_seconds",
+        "max_buffer_mb",
+        "encoder",
+        "bitrate",
+        "clip_seconds",
+        "game",
+        "clips_dir",
+        "hotkey",
+        "capture_source",
+        "maps_dirs",
+    )
     out = {k: getattr(args, k) for k in keys}
     if args.no_input:
         out["input"] = False
@@ -96,8 +195,11 @@ def cmd_record(args: argparse.Namespace) -> int:
     from hindsight.app.compose import RecorderPlan, compose_recorder
 
     plan = RecorderPlan(
-        settings_file=args.settings, overrides=_record_overrides(args), hotkey=not args.no_hotkey,
-        library=not args.no_library, overlay_port=None if args.no_overlay_server else args.overlay_port,
+        settings_file=args.settings,
+        overrides=_record_overrides(args),
+        hotkey=not args.no_hotkey,
+        library=not args.no_library,
+        overlay_port=None if args.no_overlay_server else args.overlay_port,
     )
     service = compose_recorder(plan, on_event=lambda line: print(line, flush=True))
     service.install_signal_handlers()
@@ -115,13 +217,20 @@ def cmd_record(args: argparse.Namespace) -> int:
 
 def _announce(service: RecorderService, args: argparse.Namespace) -> None:
     for problem in service.map_problems():
-        print(f"hindsight: warning: {problem} (skipped; the other maps still work)", file=sys.stderr, flush=True)
+        print(
+            f"hindsight: warning: {problem} (skipped; the other maps still work)",
+            file=sys.stderr,
+            flush=True,
+        )
     config = service.config
     status = service.status()
     hotkey = "" if args.no_hotkey else f"{config.hotkey} or "
     actions = status.actions
-    inputs = (f"; actions from {actions.maps} game maps via {', '.join(actions.input_sources)}"
-              if actions else "; input actions off")
+    inputs = (
+        f"; actions from {actions.maps} game maps via {', '.join(actions.input_sources)}"
+        if actions
+        else "; input actions off"
+    )
     print(
         f"recording {status.capture.source} at {config.capture.fps} fps with {status.encoder.name} into a "
         f"{config.ring.buffer_seconds} s buffer{inputs}; {hotkey}`hindsight clip` saves to {config.clips_dir}; "
@@ -130,7 +239,10 @@ def _announce(service: RecorderService, args: argparse.Namespace) -> None:
     )
     overlay = status.outputs.get("overlay")
     if overlay is not None and overlay.details.get("url"):
-        print(f"overlay: add this OBS browser source (transparent): {overlay.details['url']}", flush=True)
+        print(
+            f"overlay: add this OBS browser source (transparent): {overlay.details['url']}",
+            flush=True,
+        )
 
 
 def cmd_clip(args: argparse.Namespace) -> int:
@@ -162,7 +274,8 @@ def status_lines(status: RecorderStatus) -> list[str]:
         f"source     {capture.source}",
         f"fps        {capture.fps_captured} captured of {capture.fps_target} target",
         f"frames     {capture.frames} ({capture.dup_frames} duplicated, {capture.queue_drops} dropped before encode)",
-        f"encoder    {encoder.name}" + (f" ({encoder.fallbacks} fallbacks)" if encoder.fallbacks else ""),
+        f"encoder    {encoder.name}"
+        + (f" ({encoder.fallbacks} fallbacks)" if encoder.fallbacks else ""),
         f"buffer     {buffer.seconds:.1f} s of {buffer.max_seconds} s, {buffer.bytes / 2**20:.1f} MiB",
         f"clips      {saves.saved} saved, {saves.failed} failed, in {saves.clips_dir}",
         f"last clip  {saves.last_clip or '-'}",

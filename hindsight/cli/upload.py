@@ -20,28 +20,59 @@ __all__ = ["register"]
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("upload", help="upload queued clips now (or the clips named)",
-                       description="Upload clips to the S3 bucket set in settings.toml [upload] or by the options "
-                       "below. With no CLIP, uploads what is queued or waiting for a retry. Needs your consent: "
-                       "see `hindsight consent show clips`. Credentials come from the AWS environment variables, "
-                       "an AWS profile, or the OS keyring (`hindsight upload --login`).")
-    p.add_argument("clips", nargs="*", metavar="CLIP", help="clip ids (or id prefixes, or folders) to upload")
+    p = sub.add_parser(
+        "upload",
+        help="upload queued clips now (or the clips named)",
+        description="Upload clips to the S3 bucket set in settings.toml [upload] or by the options "
+        "below. With no CLIP, uploads what is queued or waiting for a retry. Needs your consent: "
+        "see `hindsight consent show clips`. Credentials come from the AWS environment variables, "
+        "an AWS profile, or the OS keyring (`hindsight upload --login`).",
+    )
+    p.add_argument(
+        "clips", nargs="*", metavar="CLIP", help="clip ids (or id prefixes, or folders) to upload"
+    )
     p.add_argument("--all", action="store_true", help="upload every clip not uploaded yet")
-    p.add_argument("--endpoint-url", dest="endpoint_url", metavar="URL", help="S3 endpoint, e.g. http://127.0.0.1:8333")
+    p.add_argument(
+        "--endpoint-url",
+        dest="endpoint_url",
+        metavar="URL",
+        help="S3 endpoint, e.g. http://127.0.0.1:8333",
+    )
     p.add_argument("--bucket", help="bucket name")
     p.add_argument("--prefix", help="key prefix inside the bucket (default hindsight)")
     p.add_argument("--region", help="bucket region (default us-east-1)")
     p.add_argument("--profile", help="AWS profile for credentials")
-    p.add_argument("--max-rate", dest="max_rate", metavar="RATE", help="bandwidth cap in bytes/s, e.g. 4M or 500k")
-    p.add_argument("--include-events", dest="include_events", action="store_true", default=None,
-                   help="also upload events.parquet (sub-frame action edges); off unless you opt in")
-    p.add_argument("--retry-for", dest="retry_for_s", type=float, default=60.0, metavar="S",
-                   help="keep retrying a failing server for S seconds before giving up (default 60)")
-    p.add_argument("--login", action="store_true",
-                   help="store an access key for the endpoint in the OS keyring (asks for it) and exit")
+    p.add_argument(
+        "--max-rate",
+        dest="max_rate",
+        metavar="RATE",
+        help="bandwidth cap in bytes/s, e.g. 4M or 500k",
+    )
+    p.add_argument(
+        "--include-events",
+        dest="include_events",
+        action="store_true",
+        default=None,
+        help="also upload events.parquet (sub-frame action edges); off unless you opt in",
+    )
+    p.add_argument(
+        "--retry-for",
+        dest="retry_for_s",
+        type=float,
+        default=60.0,
+        metavar="S",
+        help="keep retrying a failing server for S seconds before giving up (default 60)",
+    )
+    p.add_argument(
+        "--login",
+        action="store_true",
+        help="store an access key for the endpoint in the OS keyring (asks for it) and exit",
+    )
     p.add_argument("--json", action="store_true", help="print the outcome as JSON")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.add_argument("--settings", type=Path, metavar="FILE", help="settings file to read instead of the user's")
+    p.add_argument(
+        "--settings", type=Path, metavar="FILE", help="settings file to read instead of the user's"
+    )
     p.set_defaults(func=cmd_upload)
 
 
@@ -51,8 +82,10 @@ def cmd_upload(args: argparse.Namespace) -> int:
     keys = ("endpoint_url", "bucket", "prefix", "region", "profile", "max_rate", "include_events")
     config = policy.upload_config({k: getattr(args, k) for k in keys}, args.settings)
     if config.target is None:
-        raise UploadConfigError("no upload target: set [upload] bucket in settings.toml or pass --bucket "
-                                "(and --endpoint-url for a server other than AWS)")
+        raise UploadConfigError(
+            "no upload target: set [upload] bucket in settings.toml or pass --bucket "
+            "(and --endpoint-url for a server other than AWS)"
+        )
     if args.login:
         return _login(config.target)
     library = policy.open_library(args.settings)
@@ -65,11 +98,15 @@ def cmd_upload(args: argparse.Namespace) -> int:
                 print(f"{clip.short_id}: already {clip.state}", file=sys.stderr)
         if choice.nothing_named_to_do:
             return 0
-        bar = ProgressBar(choice.bytes, label=f"uploading {len(choice.pending)} clip(s) ",
-                          quiet=args.quiet or args.json)
+        bar = ProgressBar(
+            choice.bytes,
+            label=f"uploading {len(choice.pending)} clip(s) ",
+            quiet=args.quiet or args.json,
+        )
         try:
-            outcomes = policy.run_upload(library, config, choice, retry_for_s=args.retry_for_s,
-                                         on_bytes=bar.advance)
+            outcomes = policy.run_upload(
+                library, config, choice, retry_for_s=args.retry_for_s, on_bytes=bar.advance
+            )
         finally:
             bar.finish()
         return _report(outcomes, config, args.json)
@@ -81,8 +118,9 @@ def _report(outcomes: list[Outcome], config: UploadConfig, as_json: bool) -> int
     failed = [o for o in outcomes if not o.ok]
     where = config.target.describe() if config.target else ""
     if as_json:
-        print(json.dumps({"target": where, "clips": [_outcome_json(o) for o in outcomes]},
-                         indent=2))
+        print(
+            json.dumps({"target": where, "clips": [_outcome_json(o) for o in outcomes]}, indent=2)
+        )
     else:
         sent = sum(o.report.bytes_sent for o in outcomes if o.ok and o.report)
         done = len(outcomes) - len(failed)
@@ -93,20 +131,33 @@ def _report(outcomes: list[Outcome], config: UploadConfig, as_json: bool) -> int
         for o in failed:
             print(f"{o.clip.short_id}: {o.error}", file=sys.stderr)
     if failed:
-        raise UploaderError(f"{len(failed)} clip(s) not uploaded (see above); `hindsight clips list` shows "
-                            "when each is retried")
+        raise UploaderError(
+            f"{len(failed)} clip(s) not uploaded (see above); `hindsight clips list` shows "
+            "when each is retried"
+        )
     return 0
 
 
 def _outcome_json(outcome: Outcome) -> dict[str, Any]:
-    out: dict[str, Any] = {"clip_id": outcome.clip.id, "ok": outcome.ok, "state": outcome.clip.state,
-                           "error": outcome.error}
+    out: dict[str, Any] = {
+        "clip_id": outcome.clip.id,
+        "ok": outcome.ok,
+        "state": outcome.clip.state,
+        "error": outcome.error,
+    }
     if outcome.report is not None:
         out["key_prefix"] = outcome.report.key_prefix
         out["bytes_sent"] = outcome.report.bytes_sent
         out["seconds"] = round(outcome.report.seconds, 3)
-        out["files"] = {f.name: {"bytes": f.bytes, "skipped": f.skipped, "parts_sent": f.parts_sent,
-                                 "parts_reused": f.parts_reused} for f in outcome.report.files}
+        out["files"] = {
+            f.name: {
+                "bytes": f.bytes,
+                "skipped": f.skipped,
+                "parts_sent": f.parts_sent,
+                "parts_reused": f.parts_reused,
+            }
+            for f in outcome.report.files
+        }
     return out
 
 
@@ -114,8 +165,10 @@ def _login(target: UploadTarget) -> int:
     from hindsight.uploader.credentials import Credentials, store_credentials
 
     if not sys.stdin.isatty():
-        raise UploadConfigError("--login asks for the key on a terminal; set AWS_ACCESS_KEY_ID and "
-                                "AWS_SECRET_ACCESS_KEY instead when there is none")
+        raise UploadConfigError(
+            "--login asks for the key on a terminal; set AWS_ACCESS_KEY_ID and "
+            "AWS_SECRET_ACCESS_KEY instead when there is none"
+        )
     key_id = input("access key id: ").strip()
     secret = getpass.getpass("secret access key: ").strip()
     if not key_id or not secret:

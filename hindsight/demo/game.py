@@ -42,8 +42,16 @@ def main() -> int:
     d = display.Display(args.display)
     screen = d.screen()
     win = screen.root.create_window(
-        px, py, w, h, 0, screen.root_depth, X.InputOutput, X.CopyFromParent,
-        background_pixel=COLOURS[0], event_mask=X.KeyPressMask | X.ExposureMask | X.StructureNotifyMask,
+        px,
+        py,
+        w,
+        h,
+        0,
+        screen.root_depth,
+        X.InputOutput,
+        X.CopyFromParent,
+        background_pixel=COLOURS[0],
+        event_mask=X.KeyPressMask | X.ExposureMask | X.StructureNotifyMask,
     )
     win.set_wm_name(args.title)
     win.change_property(d.intern_atom("_NET_WM_PID"), Xatom.CARDINAL, 32, [os.getpid()])
@@ -65,8 +73,6 @@ def main() -> int:
             state ^= 1
             win.fill_rectangle(gcs[state], 0, 0, w, h)
             d.flush()
-
-
 
 
 class DemoPlayer:
@@ -108,10 +114,15 @@ class DemoPlayer:
         """A short round: move, look around, jump, open chat and type (redacted), fire."""
         end = time.monotonic() + seconds
         script = [
-            lambda: self.key("w", 0.6), lambda: self.look(120, -40), lambda: self.key("space"),
-            lambda: self.key("d", 0.4), lambda: self.key("space"),
+            lambda: self.key("w", 0.6),
+            lambda: self.look(120, -40),
+            lambda: self.key("space"),
+            lambda: self.key("d", 0.4),
+            lambda: self.key("space"),
             lambda: (self.key("t"), self.type("gg wp"), self.key("Return")),
-            lambda: self.look(-80, 20), lambda: self.key("a", 0.3), lambda: self.key("space"),
+            lambda: self.look(-80, 20),
+            lambda: self.key("a", 0.3),
+            lambda: self.key("space"),
         ]
         i = 0
         while time.monotonic() < end:

@@ -44,8 +44,17 @@ def _parse_size(text: str) -> tuple[int, int]:
 def _start_game(display: str, width: int, height: int) -> tuple[subprocess.Popen, int]:
     x, y = (width - 640) // 2, (height - 360) // 2
     proc = subprocess.Popen(
-        [sys.executable, "-m", "hindsight.demo.game", "--display", display, "--position", f"{x},{y}"],
-        stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "hindsight.demo.game",
+            "--display",
+            display,
+            "--position",
+            f"{x},{y}",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert proc.stdout is not None
     line = proc.stdout.readline()
@@ -65,7 +74,9 @@ def _track_summary(clip_path: Path) -> str:
     chat = sum(1 for c in table[col.CONTEXT] if c == "chat")
     taps = {name: sum(table[column]) for name, column in col.presses_by_action(list(table)).items()}
     move_x, move_y = col.axis_columns("move", 2)
-    moved = sum(1 for x, y in zip(table.get(move_x, []), table.get(move_y, []), strict=True) if x or y)
+    moved = sum(
+        1 for x, y in zip(table.get(move_x, []), table.get(move_y, []), strict=True) if x or y
+    )
     pressed = ", ".join(f"{name} x{count}" for name, count in taps.items() if count)
     return (
         f"      {track.name}: {rows} rows (one per frame), {valid} valid; presses: {pressed or 'none'}; "
@@ -74,7 +85,9 @@ def _track_summary(clip_path: Path) -> str:
     )
 
 
-def run_demo(clips_dir: Path | None, seconds: int, size: str, out: TextIO, fps: int = DEMO_FPS) -> int:
+def run_demo(
+    clips_dir: Path | None, seconds: int, size: str, out: TextIO, fps: int = DEMO_FPS
+) -> int:
     """Record, play, save and read back one clip (added to the clip library as a recorder's would be)."""
     if not 2 <= seconds <= 20:
         raise ConfigError(f"--seconds {seconds}: the demo saves 2..20 seconds")
@@ -84,7 +97,9 @@ def run_demo(clips_dir: Path | None, seconds: int, size: str, out: TextIO, fps: 
         player = None
         if virtual is not None:
             stack.callback(virtual.stop)
-            out.write(f"[1/5] no screen here: started a virtual display {display} ({width}x{height})\n")
+            out.write(
+                f"[1/5] no screen here: started a virtual display {display} ({width}x{height})\n"
+            )
             scene = MovingScene(display, rate=fps).start()
             stack.callback(scene.stop)
             game, window_id = _start_game(display, width, height)
@@ -99,21 +114,33 @@ def run_demo(clips_dir: Path | None, seconds: int, size: str, out: TextIO, fps: 
         else:
             out.write(f"[1/5] recording the screen of display {display} (no input is injected)\n")
         plan = RecorderPlan(
-            overrides={"display": display, "fps": fps, "buffer_seconds": max(10, seconds + 2),
-                       "clip_seconds": seconds, "clips_dir": str(clips_dir) if clips_dir else None},
-            record_settings=False, hotkey=False, control=False, overlay_port=None,
+            overrides={
+                "display": display,
+                "fps": fps,
+                "buffer_seconds": max(10, seconds + 2),
+                "clip_seconds": seconds,
+                "clips_dir": str(clips_dir) if clips_dir else None,
+            },
+            record_settings=False,
+            hotkey=False,
+            control=False,
+            overlay_port=None,
         )
         service = compose_recorder(plan)
         service.start()
         stack.callback(service.stop)
         status = service.status()
         maps = status.actions.maps if status.actions is not None else 0
-        out.write(f"[2/5] recording {status.capture.source} at {fps} fps with {status.encoder.name} into a replay "
-                  f"buffer;\n      input becomes actions through {maps} game action maps\n")
+        out.write(
+            f"[2/5] recording {status.capture.source} at {fps} fps with {status.encoder.name} into a replay "
+            f"buffer;\n      input becomes actions through {maps} game action maps\n"
+        )
         out.flush()
         time.sleep(0.5)
         if player is not None:
-            out.write(f"[3/5] playing for {seconds} s: moving (WASD), looking (mouse), jumping, chatting\n")
+            out.write(
+                f"[3/5] playing for {seconds} s: moving (WASD), looking (mouse), jumping, chatting\n"
+            )
             out.flush()
             player.play(seconds + 0.5)
         else:
@@ -139,8 +166,11 @@ def run_demo(clips_dir: Path | None, seconds: int, size: str, out: TextIO, fps: 
         f"recorder captured {status.capture.frames_captured} frames, {status.capture.dup_frames} duplicated\n"
         + _track_summary(clip.path)
         + f"      {MANIFEST_FILE} lists {', '.join(clip.manifest.files)} with their sha256\n"
-        + "".join(f"      clip {name}: {output.summary}; `hindsight clips list` shows it\n"
-                  for name, output in status.outputs.items() if output.summary)
+        + "".join(
+            f"      clip {name}: {output.summary}; `hindsight clips list` shows it\n"
+            for name, output in status.outputs.items()
+            if output.summary
+        )
     )
     out.flush()
     return 0

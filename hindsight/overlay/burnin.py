@@ -57,7 +57,9 @@ def load_clip_layout(clip: Path) -> OverlayLayout:
     """The clip's layout from the map it was recorded with (bundles carry the shipped map)."""
     path = clip / ACTION_MAP_FILE
     if not path.is_file():
-        raise ClipError(f"clip {clip} has no {ACTION_MAP_FILE}: the overlay cannot tell which keys to light")
+        raise ClipError(
+            f"clip {clip} has no {ACTION_MAP_FILE}: the overlay cannot tell which keys to light"
+        )
     try:
         return build_layout(parse_map(path.read_text(encoding="utf-8"), str(path)))
     except (ActionMapError, OSError, UnicodeDecodeError) as err:
@@ -76,8 +78,10 @@ def _check_clip(clip: Path) -> Bundle:
     if not bundle.video_path.is_file():
         raise ClipError(f"{clip} is not a clip folder (no {bundle.video_path.name})")
     if bundle.actions_path is None or not bundle.actions_path.is_file():
-        raise ClipError(f"clip {clip} has no action track: no mapped game had focus while it "
-                        "was recorded, or input was off; there is nothing to draw")
+        raise ClipError(
+            f"clip {clip} has no action track: no mapped game had focus while it "
+            "was recorded, or input was off; there is nothing to draw"
+        )
     return bundle
 
 
@@ -118,13 +122,21 @@ def burn_in(
         vin.thread_type = "AUTO"
         width, height = vin.codec_context.width, vin.codec_context.height
         if not width or not height or width % 2 or height % 2:
-            raise ClipError(f"{source}: frame size {width}x{height} cannot be burned in (must be even)")
+            raise ClipError(
+                f"{source}: frame size {width}x{height} cannot be burned in (must be even)"
+            )
         fps = bundle.manifest.video.fps
         total = vin.frames or 0
         assert bundle.actions_path is not None  # _check_clip made sure
         states = TrackStates.from_parquet(bundle.actions_path, layout.actions, fps, StateConfig())
-        compositor = FrameCompositor(create_template(name, layout, style, height), style, (width, height))
-        rate = bitrate_bps or max(2_000_000, min(int((vin.bit_rate or 0) * 1.25), 80_000_000)) or 12_000_000
+        compositor = FrameCompositor(
+            create_template(name, layout, style, height), style, (width, height)
+        )
+        rate = (
+            bitrate_bps
+            or max(2_000_000, min(int((vin.bit_rate or 0) * 1.25), 80_000_000))
+            or 12_000_000
+        )
         try:
             config = EncoderConfig(encoder=encoder, bitrate_bps=rate, preset=preset)
         except Exception as err:

@@ -85,7 +85,9 @@ def parse_bitrate(text: str | int) -> int:
     else:
         m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kKmMgG]?)\s*", str(text))
         if not m:
-            raise ConfigError(f"bitrate {text!r}: expected a number with an optional k/M/G suffix, e.g. 12M")
+            raise ConfigError(
+                f"bitrate {text!r}: expected a number with an optional k/M/G suffix, e.g. 12M"
+            )
         value = int(float(m.group(1)) * _SUFFIX[m.group(2).lower()])
     if not 100_000 <= value <= 1_000_000_000:
         raise ConfigError(f"bitrate {text!r}: must be between 100k and 1000M")
@@ -98,7 +100,9 @@ def parse_size(text: str | int) -> int:
         return text
     m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kKmMgG]?)i?[bB]?\s*", str(text))
     if not m:
-        raise ConfigError(f"size {text!r}: expected a number with an optional k/M/G suffix, e.g. 512M")
+        raise ConfigError(
+            f"size {text!r}: expected a number with an optional k/M/G suffix, e.g. 512M"
+        )
     scale = {"": 1, "k": 2**10, "m": _MIB, "g": 2**30}[m.group(2).lower()]
     return int(float(m.group(1)) * scale)
 
@@ -113,7 +117,9 @@ def parse_region(text: str | tuple[int, int, int, int]) -> tuple[int, int, int, 
     try:
         x, y, w, h = (int(p) for p in parts)
     except (TypeError, ValueError):
-        raise ConfigError(f"region {text!r}: expected X,Y,W,H as four integers, e.g. 0,0,1280,720") from None
+        raise ConfigError(
+            f"region {text!r}: expected X,Y,W,H as four integers, e.g. 0,0,1280,720"
+        ) from None
     return (x, y, w, h)
 
 
@@ -133,17 +139,23 @@ class CaptureConfig:
         if self.region is not None and self.window is not None:
             raise ConfigError("capture: give either a region or a window, not both")
         if self.monitor < 0:
-            raise ConfigError(f"monitor {self.monitor}: must be 0 (all monitors) or a monitor number from 1")
+            raise ConfigError(
+                f"monitor {self.monitor}: must be 0 (all monitors) or a monitor number from 1"
+            )
         if self.region is not None:
             x, y, w, h = self.region
             if w < 16 or h < 16 or x < 0 or y < 0:
-                raise ConfigError(f"region {self.region}: x and y must be >= 0, width and height >= 16")
+                raise ConfigError(
+                    f"region {self.region}: x and y must be >= 0, width and height >= 16"
+                )
         if self.window is not None and not self.window.strip():
             raise ConfigError("window: the title must not be empty")
         if not 1 <= self.fps <= 240:
             raise ConfigError(f"fps {self.fps}: must be between 1 and 240")
         if self.source not in CAPTURE_SOURCES:
-            raise ConfigError(f"capture source {self.source!r}: must be one of {', '.join(CAPTURE_SOURCES)}")
+            raise ConfigError(
+                f"capture source {self.source!r}: must be one of {', '.join(CAPTURE_SOURCES)}"
+            )
 
 
 @dataclass(frozen=True)
@@ -159,7 +171,9 @@ class EncoderConfig:
         if not 100_000 <= self.bitrate_bps <= 1_000_000_000:
             raise ConfigError(f"bitrate {self.bitrate_bps}: must be between 100k and 1000M bits/s")
         if not 100 <= self.keyframe_interval_ms <= 10_000:
-            raise ConfigError(f"keyframe interval {self.keyframe_interval_ms} ms: must be 100..10000")
+            raise ConfigError(
+                f"keyframe interval {self.keyframe_interval_ms} ms: must be 100..10000"
+            )
         if not self.encoder:
             raise ConfigError("encoder: must be 'auto' or an encoder name such as libx264")
 

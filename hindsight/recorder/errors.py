@@ -16,7 +16,6 @@ __all__ = [
 ]
 
 
-
 class CaptureError(HindsightError):
     """Nothing can be captured: no display, unknown monitor or window, a dead source."""
 

@@ -49,4 +49,3 @@ class FramePacer:
         plan = SlotPlan(index=slot, dups=slot - self.next_index)
         self.next_index = slot + 1
         return plan
-

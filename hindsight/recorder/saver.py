@@ -15,12 +15,12 @@ import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from hindsight.bundle import BundleContributor, Contribution, SavedClip
+from hindsight.clock import NS_PER_S, now_ns
 from hindsight.errors import HindsightError
 from hindsight.recorder.allocator import trim
-from hindsight.bundle import BundleContributor, Contribution, SavedClip
-from hindsight.recorder.export.bundle_writer import write_bundle
-from hindsight.clock import NS_PER_S, now_ns
 from hindsight.recorder.errors import ExportError, SaveTimeout
+from hindsight.recorder.export.bundle_writer import write_bundle
 from hindsight.recorder.ring import PacketRing
 from hindsight.signals import Signal
 
@@ -137,7 +137,9 @@ class ClipSaver:
             self.last_save_ms = round((req.done_t_ns - req.t_req_ns) / 1e6, 1)
             log.info(
                 "clip saved %.0f ms after the request (%.0f ms waiting for the frame of the request, %.0f ms writing)",
-                self.last_save_ms, (req.covered_t_ns - req.t_req_ns) / 1e6, (req.done_t_ns - req.covered_t_ns) / 1e6,
+                self.last_save_ms,
+                (req.covered_t_ns - req.t_req_ns) / 1e6,
+                (req.done_t_ns - req.covered_t_ns) / 1e6,
             )
             self.clip_saved.emit(clip)
             # The clip's transient buffers go back to the system once everyone has heard of it.

@@ -56,7 +56,9 @@ class RecorderService:
         if config.input_enabled:
             self.registry = MapRegistry(config.maps_dirs, log_errors=False)
             self._actions = ActionCapture(
-                self.registry, buffer_seconds=config.ring.buffer_seconds, display=config.capture.display,
+                self.registry,
+                buffer_seconds=config.ring.buffer_seconds,
+                display=config.capture.display,
                 game=config.game,
             )
             contributors.append(self._actions.contributor())
@@ -112,7 +114,10 @@ class RecorderService:
                 self._start_output(output)
             if self._hotkey_enabled:
                 self._hotkey = create_hotkey(
-                    self.config.hotkey, self._on_hotkey, self.actions, display=self.config.capture.display
+                    self.config.hotkey,
+                    self._on_hotkey,
+                    self.actions,
+                    display=self.config.capture.display,
                 )
                 try:
                     self._hotkey.start()
@@ -208,7 +213,9 @@ class RecorderService:
             try:
                 output.clip_saved(clip)
             except Exception:
-                log.exception("output %s failed on clip %s; recording goes on", output.name, clip.clip_id)
+                log.exception(
+                    "output %s failed on clip %s; recording goes on", output.name, clip.clip_id
+                )
 
     def _on_save_failed(self, request: object, err: BaseException) -> None:
         self._on_event(f"save failed: {err}")

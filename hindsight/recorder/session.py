@@ -113,9 +113,13 @@ class RecordingSession:
         try:
             clips_dir.mkdir(parents=True, exist_ok=True)
         except OSError as err:
-            raise ExportError(f"the clips folder {clips_dir} cannot be created ({err.strerror}); choose another with --clips-dir") from None
+            raise ExportError(
+                f"the clips folder {clips_dir} cannot be created ({err.strerror}); choose another with --clips-dir"
+            ) from None
         if not os.access(clips_dir, os.W_OK | os.X_OK):
-            raise ExportError(f"the clips folder {clips_dir} is not writable; choose another with --clips-dir")
+            raise ExportError(
+                f"the clips folder {clips_dir} is not writable; choose another with --clips-dir"
+            )
         sweep_partial_bundles(clips_dir)
         source = self._source or choose_capture_source(self.config.capture)
         source.open()
@@ -123,8 +127,12 @@ class RecordingSession:
         self._source_desc, self._size = source.describe(), (source.width, source.height)
         try:
             self._chooser = EncoderChooser(
-                self.config.encoder, source.width, source.height, self.config.capture.fps,
-                self._encoder_factory, self._encoder_candidates,
+                self.config.encoder,
+                source.width,
+                source.height,
+                self.config.capture.fps,
+                self._encoder_factory,
+                self._encoder_candidates,
             )
             self._encoder = self._chooser.open_first()
         except BaseException:
@@ -132,7 +140,10 @@ class RecordingSession:
             raise
         self.ring = PacketRing(self.config.ring.buffer_seconds, self.config.ring.max_buffer_bytes)
         self.saver = ClipSaver(
-            self.ring, clips_dir, wait_timeout_ms=self.config.save_timeout_ms, contributors=self._contributors,
+            self.ring,
+            clips_dir,
+            wait_timeout_ms=self.config.save_timeout_ms,
+            contributors=self._contributors,
             extra_manifest=self._manifest_facts,
         )
         self._started_ns = now_ns()
@@ -184,7 +195,9 @@ class RecordingSession:
             raise self.error
         seconds = self.config.default_clip_seconds if seconds is None else seconds
         if not 1 <= seconds <= self.config.ring.buffer_seconds:
-            raise ExportError(f"--seconds {seconds}: must be 1..{self.config.ring.buffer_seconds} (the buffer length)")
+            raise ExportError(
+                f"--seconds {seconds}: must be 1..{self.config.ring.buffer_seconds} (the buffer length)"
+            )
         return self.saver.request(seconds, t_req_ns)
 
     def status(self) -> RecorderStatus:
@@ -236,7 +249,9 @@ class RecordingSession:
         )
 
     def _manifest_facts(self) -> Contribution:
-        return Contribution(capture=CaptureFacts(source=self._source.name if self._source else None))
+        return Contribution(
+            capture=CaptureFacts(source=self._source.name if self._source else None)
+        )
 
     # ---- threads -------------------------------------------------------------------------
 
@@ -269,7 +284,9 @@ class RecordingSession:
                 frame = converter.reformat(raw, format=pix_fmt)
                 self.counters.captured += 1
                 try:
-                    self._queue.put_nowait(_Handoff(plan.index, plan.dups + pending_dups, frame, t_ns))
+                    self._queue.put_nowait(
+                        _Handoff(plan.index, plan.dups + pending_dups, frame, t_ns)
+                    )
                     pending_dups = 0
                 except queue.Full:
                     # The encoder is behind: drop this frame, its slot becomes a dup later.
@@ -278,7 +295,9 @@ class RecordingSession:
                     self.counters.queue_drops += 1
                     if t_ns - last_warn_ns > _WARN_EVERY_S * NS_PER_S:
                         last_warn_ns = t_ns
-                        log.warning("encoder is behind: %d frames dropped so far", self.counters.queue_drops)
+                        log.warning(
+                            "encoder is behind: %d frames dropped so far", self.counters.queue_drops
+                        )
         except HindsightError as err:
             self._fail(err)
         except Exception as err:

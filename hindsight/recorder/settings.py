@@ -72,10 +72,14 @@ hotkey = "{DEFAULTS.hotkey}"
 def load_settings(path: Path | None = None) -> dict[str, Any]:
     """The ``[record]`` table of the settings file (empty if there is no file)."""
     path = path or settings_path()
-    return checked_table(read_settings_file(path, ConfigError), "record", RECORD_KEYS, path, ConfigError)
+    return checked_table(
+        read_settings_file(path, ConfigError), "record", RECORD_KEYS, path, ConfigError
+    )
 
 
-def build_recorder_config(overrides: Mapping[str, Any], settings: Mapping[str, Any] | None = None) -> RecorderConfig:
+def build_recorder_config(
+    overrides: Mapping[str, Any], settings: Mapping[str, Any] | None = None
+) -> RecorderConfig:
     """Merge settings and CLI ``overrides`` (None = not given) into a validated config."""
     merged = dict(settings if settings is not None else load_settings())
     merged.update({k: v for k, v in overrides.items() if v is not None})
@@ -102,7 +106,11 @@ def build_recorder_config(overrides: Mapping[str, Any], settings: Mapping[str, A
             buffer_seconds=merged.get("buffer_seconds", DEFAULTS.buffer_seconds),
             max_buffer_bytes=parse_size(f"{merged.get('max_buffer_mb', DEFAULTS.max_buffer_mb)}M"),
         )
-        clips_dir = Path(merged["clips_dir"]).expanduser() if merged.get("clips_dir") else DEFAULTS.clips_dir
+        clips_dir = (
+            Path(merged["clips_dir"]).expanduser()
+            if merged.get("clips_dir")
+            else DEFAULTS.clips_dir
+        )
         return RecorderConfig(
             capture=capture,
             encoder=encoder,
@@ -110,7 +118,9 @@ def build_recorder_config(overrides: Mapping[str, Any], settings: Mapping[str, A
             clips_dir=clips_dir,
             hotkey=merged.get("hotkey", DEFAULTS.hotkey),
             # A short buffer makes the default clip as long as the buffer, not an error.
-            default_clip_seconds=merged.get("clip_seconds", min(DEFAULTS.clip_seconds, ring.buffer_seconds)),
+            default_clip_seconds=merged.get(
+                "clip_seconds", min(DEFAULTS.clip_seconds, ring.buffer_seconds)
+            ),
             input_enabled=merged.get("input", DEFAULTS.input_enabled),
             game=merged.get("game", DEFAULTS.game),
             maps_dirs=tuple(Path(d).expanduser() for d in merged.get("maps_dirs") or ()),
@@ -119,4 +129,3 @@ def build_recorder_config(overrides: Mapping[str, Any], settings: Mapping[str, A
         raise
     except (TypeError, ValueError) as err:
         raise ConfigError(f"settings: {err}") from None
-

@@ -107,9 +107,14 @@ class ActionsStatus:
     def from_capture(cls, report: Mapping[str, Any]) -> ActionsStatus:
         """From the action capture's own status report."""
         game = report.get("game") or {}
-        return cls(game_id=game.get("id"), game_title=game.get("title"), context=report.get("context"),
-                   maps=report["maps"], input_sources=tuple(report["input_sources"]),
-                   inputs=InputCounts(**report["inputs"]))
+        return cls(
+            game_id=game.get("id"),
+            game_title=game.get("title"),
+            context=report.get("context"),
+            maps=report["maps"],
+            input_sources=tuple(report["input_sources"]),
+            inputs=InputCounts(**report["inputs"]),
+        )
 
 
 @dataclass(frozen=True)
@@ -137,7 +142,9 @@ class RecorderStatus:
         """The one JSON form; an output's section is its details with its ``summary`` beside them."""
         data = dataclasses.asdict(self)
         data["state"] = str(self.state)
-        data["outputs"] = {name: {**out.details, "summary": out.summary} for name, out in self.outputs.items()}
+        data["outputs"] = {
+            name: {**out.details, "summary": out.summary} for name, out in self.outputs.items()
+        }
         return data
 
     @classmethod
@@ -154,16 +161,28 @@ class RecorderStatus:
                 encoder=_known(EncoderStatus, data["encoder"]),
                 buffer=_known(BufferStatus, data["buffer"]),
                 saves=_known(SavesStatus, data["saves"]),
-                actions=None if actions is None else ActionsStatus(
-                    **{**_fields(ActionsStatus, actions), "input_sources": tuple(actions["input_sources"]),
-                       "inputs": _known(InputCounts, actions["inputs"])}),
-                outputs={name: OutputStatus(str(section.get("summary", "")),
-                                            {k: v for k, v in section.items() if k != "summary"})
-                         for name, section in (data.get("outputs") or {}).items()},
+                actions=None
+                if actions is None
+                else ActionsStatus(
+                    **{
+                        **_fields(ActionsStatus, actions),
+                        "input_sources": tuple(actions["input_sources"]),
+                        "inputs": _known(InputCounts, actions["inputs"]),
+                    }
+                ),
+                outputs={
+                    name: OutputStatus(
+                        str(section.get("summary", "")),
+                        {k: v for k, v in section.items() if k != "summary"},
+                    )
+                    for name, section in (data.get("outputs") or {}).items()
+                },
             )
         except (KeyError, TypeError, ValueError, AttributeError) as err:
-            raise ControlError(f"the recorder's status could not be read ({type(err).__name__}: {err}); "
-                               "is it another version of Hindsight?") from None
+            raise ControlError(
+                f"the recorder's status could not be read ({type(err).__name__}: {err}); "
+                "is it another version of Hindsight?"
+            ) from None
 
 
 @dataclass(frozen=True)
@@ -184,9 +203,18 @@ class ClipReply:
     @classmethod
     def from_clip(cls, clip: SavedClip, merged: int) -> ClipReply:
         video = clip.manifest.video
-        return cls(path=str(clip.path), clip_id=clip.clip_id, frames=video.frames,
-                   dup_frames=video.dup_frames, duration_s=video.duration_s, encoder=video.encoder,
-                   width=video.width, height=video.height, fps=video.fps, merged=merged)
+        return cls(
+            path=str(clip.path),
+            clip_id=clip.clip_id,
+            frames=video.frames,
+            dup_frames=video.dup_frames,
+            duration_s=video.duration_s,
+            encoder=video.encoder,
+            width=video.width,
+            height=video.height,
+            fps=video.fps,
+            merged=merged,
+        )
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -36,7 +36,9 @@ def parse_rate(text: str | int | None) -> int | None:
     else:
         match = _RATE.match(str(text))
         if not match:
-            raise UploadConfigError(f"max rate {text!r}: expected bytes per second like 4M, 500k or 1048576")
+            raise UploadConfigError(
+                f"max rate {text!r}: expected bytes per second like 4M, 500k or 1048576"
+            )
         number, unit = float(match.group(1)), match.group(2).lower()
         value = int(number * {"": 1, "k": 1024, "m": _MiB, "g": 2**30}[unit])
     if value < 0:
@@ -73,10 +75,14 @@ class UploadTarget:
         if self.endpoint_url is not None:
             parts = urlsplit(self.endpoint_url)
             if parts.scheme not in ("http", "https") or not parts.netloc:
-                raise UploadConfigError(f"endpoint url {self.endpoint_url!r}: expected http(s)://host[:port]")
+                raise UploadConfigError(
+                    f"endpoint url {self.endpoint_url!r}: expected http(s)://host[:port]"
+                )
         prefix = self.prefix.strip("/")
         if any(seg in ("", ".", "..") for seg in prefix.split("/")) and prefix:
-            raise UploadConfigError(f"prefix {self.prefix!r}: empty, '.' or '..' path segments are not allowed")
+            raise UploadConfigError(
+                f"prefix {self.prefix!r}: empty, '.' or '..' path segments are not allowed"
+            )
         object.__setattr__(self, "prefix", prefix)
 
     def key(self, game_id: str, clip_id: str, name: str) -> str:
@@ -108,10 +114,13 @@ class UploadConfig:
             # A settings file gives the policy as text; the config holds the enum.
             object.__setattr__(self, "policy", UploadPolicy(self.policy))
         except ValueError:
-            raise UploadConfigError(f"upload policy {self.policy!r}: expected one of "
-                                    f"{', '.join(UploadPolicy)}") from None
+            raise UploadConfigError(
+                f"upload policy {self.policy!r}: expected one of {', '.join(UploadPolicy)}"
+            ) from None
         if self.max_rate_bytes_per_s is not None and self.max_rate_bytes_per_s < 1024:
-            raise UploadConfigError(f"max rate {self.max_rate_bytes_per_s} B/s: at least 1k (or no cap)")
+            raise UploadConfigError(
+                f"max rate {self.max_rate_bytes_per_s} B/s: at least 1k (or no cap)"
+            )
         # S3 parts are 5 MiB..5 GiB except the last; we keep them in memory, so cap at 256 MiB.
         if not 5 * _MiB <= self.part_size_bytes <= 256 * _MiB:
             raise UploadConfigError(f"part size {self.part_size_bytes}: must be 5 MiB..256 MiB")

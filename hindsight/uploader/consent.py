@@ -42,9 +42,18 @@ class ConsentState:
 
 def consent_text(purpose: str) -> ConsentText:
     if purpose not in PURPOSES:
-        raise UploadConfigError(f"consent purpose {purpose!r}: expected one of {', '.join(PURPOSES)}")
-    raw = resources.files("hindsight.uploader").joinpath("consent").joinpath(f"{purpose}.md").read_text("utf-8")
+        raise UploadConfigError(
+            f"consent purpose {purpose!r}: expected one of {', '.join(PURPOSES)}"
+        )
+    raw = (
+        resources.files("hindsight.uploader")
+        .joinpath("consent")
+        .joinpath(f"{purpose}.md")
+        .read_text("utf-8")
+    )
     first, _, body = raw.partition("\n")
     if not first.startswith("version: "):
         raise UploadConfigError(f"consent text for {purpose} has no version line")
-    return ConsentText(purpose=purpose, version=first.removeprefix("version: ").strip(), body=body.strip())
+    return ConsentText(
+        purpose=purpose, version=first.removeprefix("version: ").strip(), body=body.strip()
+    )

@@ -24,8 +24,10 @@ __all__ = [
 ]
 
 KEYRING_SERVICE = "hindsight-s3"
-_NO_KEYRING = ("no usable OS keyring is available ({why}); set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY "
-               "or an AWS profile instead")
+_NO_KEYRING = (
+    "no usable OS keyring is available ({why}); set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY "
+    "or an AWS profile instead"
+)
 # Backends that write secrets unencrypted to a file: only used when named explicitly
 # (PYTHON_KEYRING_BACKEND or keyringrc.cfg), never picked up by default.
 _PLAINTEXT_BACKENDS = {"keyrings.alt.file.PlaintextKeyring", "keyring.backends.null.Keyring"}
@@ -41,7 +43,9 @@ class Credentials:
 
     def __post_init__(self) -> None:
         if not self.access_key_id or not self.secret_access_key:
-            raise UploadConfigError("credentials need both an access key id and a secret access key")
+            raise UploadConfigError(
+                "credentials need both an access key id and a secret access key"
+            )
 
     def __repr__(self) -> str:
         token = "None" if self.session_token is None else "'***'"
@@ -77,7 +81,9 @@ def resolve_credentials(target: UploadTarget) -> Credentials | None:
         return None
     try:
         value = json.loads(stored)
-        return Credentials(value["access_key_id"], value["secret_access_key"], value.get("session_token"))
+        return Credentials(
+            value["access_key_id"], value["secret_access_key"], value.get("session_token")
+        )
     except (ValueError, KeyError, TypeError, UploadConfigError):
         raise UploadConfigError(
             f"the credentials stored in the OS keyring for {keyring_user(target)} are unreadable; "
@@ -96,7 +102,9 @@ def store_credentials(target: UploadTarget, creds: Credentials) -> None:
     try:
         backend.set_password(KEYRING_SERVICE, keyring_user(target), json.dumps(value))
     except keyring.errors.KeyringError as err:
-        raise UploadConfigError(_NO_KEYRING.format(why=f"saving failed: {type(err).__name__}")) from None
+        raise UploadConfigError(
+            _NO_KEYRING.format(why=f"saving failed: {type(err).__name__}")
+        ) from None
 
 
 def forget_credentials(target: UploadTarget) -> bool:
@@ -109,7 +117,9 @@ def forget_credentials(target: UploadTarget) -> bool:
     except keyring.errors.PasswordDeleteError:
         return False
     except keyring.errors.KeyringError as err:
-        raise UploadConfigError(_NO_KEYRING.format(why=f"deleting failed: {type(err).__name__}")) from None
+        raise UploadConfigError(
+            _NO_KEYRING.format(why=f"deleting failed: {type(err).__name__}")
+        ) from None
     return True
 
 
@@ -144,7 +154,9 @@ def _keyring_backend():
         import keyring
         import keyring.backends.fail
     except ImportError:
-        raise UploadConfigError(_NO_KEYRING.format(why="the keyring package is not installed")) from None
+        raise UploadConfigError(
+            _NO_KEYRING.format(why="the keyring package is not installed")
+        ) from None
     backend = keyring.get_keyring()
     # A ChainerBackend wraps several; it is usable if one of them is.
     kinds = list(backend.backends) if hasattr(backend, "backends") else [backend]
@@ -152,7 +164,9 @@ def _keyring_backend():
         raise UploadConfigError(_NO_KEYRING.format(why="no keyring backend found"))
     path = f"{type(backend).__module__}.{type(backend).__qualname__}"
     if path in _PLAINTEXT_BACKENDS and not _chosen_explicitly():
-        raise UploadConfigError(_NO_KEYRING.format(why=f"only {path}, which stores secrets unencrypted"))
+        raise UploadConfigError(
+            _NO_KEYRING.format(why=f"only {path}, which stores secrets unencrypted")
+        )
     return backend
 
 

@@ -21,9 +21,15 @@ from sqlalchemy.exc import DatabaseError, OperationalError
 from hindsight.paths import data_dir
 from hindsight.uploader.errors import LibraryCorrupt, LibraryError
 
-__all__ = ["HEAD_REVISION", "default_library_url", "create_library_engine", "migrate", "current_revision",
-           "explain_database_error",
-           "sqlite_path"]
+__all__ = [
+    "HEAD_REVISION",
+    "default_library_url",
+    "create_library_engine",
+    "migrate",
+    "current_revision",
+    "explain_database_error",
+    "sqlite_path",
+]
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +46,11 @@ def default_library_url() -> str:
 def sqlite_path(url: str | sa.URL) -> Path | None:
     """The file behind a SQLite URL (None for other databases and in-memory SQLite)."""
     parsed = sa.make_url(url)
-    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+    if (
+        parsed.get_backend_name() != "sqlite"
+        or not parsed.database
+        or parsed.database == ":memory:"
+    ):
         return None
     return Path(parsed.database)
 
@@ -51,17 +61,28 @@ def create_library_engine(url: str | None = None, *, migrate_schema: bool = True
     try:
         parsed = sa.make_url(url)
     except sa.exc.ArgumentError:
-        raise LibraryError(f"library url {url!r} is not a database URL (e.g. sqlite:///path/library.db)") from None
+        raise LibraryError(
+            f"library url {url!r} is not a database URL (e.g. sqlite:///path/library.db)"
+        ) from None
     path = sqlite_path(parsed)
     if path is not None:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as err:
-            raise LibraryError(f"cannot create the library folder {path.parent}: {err.strerror}") from None
+            raise LibraryError(
+                f"cannot create the library folder {path.parent}: {err.strerror}"
+            ) from None
     try:
-        engine = sa.create_engine(parsed, connect_args={"timeout": _BUSY_TIMEOUT_MS / 1000, "check_same_thread": False} if path else {})
+        engine = sa.create_engine(
+            parsed,
+            connect_args={"timeout": _BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
+            if path
+            else {},
+        )
     except (ImportError, sa.exc.ArgumentError) as err:
-        raise LibraryError(f"library url {parsed.render_as_string(hide_password=True)}: {err}") from None
+        raise LibraryError(
+            f"library url {parsed.render_as_string(hide_password=True)}: {err}"
+        ) from None
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     where = str(path) if path else parsed.render_as_string(hide_password=True)
@@ -99,7 +120,9 @@ def explain_database_error(err: DatabaseError, where: str) -> LibraryError:
     if any(mark in text for mark in _DAMAGED):
         return LibraryCorrupt(_corrupt_message(Path(where), text))
     if isinstance(err, OperationalError) and "locked" in text:
-        return LibraryError(f"the clip library {where} is locked by another program for too long; try again")
+        return LibraryError(
+            f"the clip library {where} is locked by another program for too long; try again"
+        )
     if isinstance(err, OperationalError) and ("readonly" in text or "unable to open" in text):
         return LibraryError(f"the clip library {where} cannot be opened for writing ({text})")
     return LibraryError(f"the clip library {where} failed: {text}")

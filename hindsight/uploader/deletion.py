@@ -20,8 +20,14 @@ from hindsight.uploader.progress import UploadProgress
 from hindsight.uploader.states import ClipState
 from hindsight.uploader.transport import Transport, create_transport
 
-__all__ = ["DeleteOutcome", "PlaceTransports", "delete_clip", "delete_remote", "finish_pending_deletes",
-           "place_target"]
+__all__ = [
+    "DeleteOutcome",
+    "PlaceTransports",
+    "delete_clip",
+    "delete_remote",
+    "finish_pending_deletes",
+    "place_target",
+]
 
 log = logging.getLogger(__name__)
 
@@ -38,16 +44,26 @@ class DeleteOutcome:
 def place_target(place: RemotePlace, like: UploadTarget | None = None) -> UploadTarget:
     """A target for the bucket a clip went to (region/profile from the current target when it is the same)."""
     if like is not None and like.bucket == place.bucket and like.endpoint_url == place.endpoint_url:
-        return UploadTarget(bucket=place.bucket, prefix="", endpoint_url=place.endpoint_url,
-                            region=like.region, profile=like.profile)
+        return UploadTarget(
+            bucket=place.bucket,
+            prefix="",
+            endpoint_url=place.endpoint_url,
+            region=like.region,
+            profile=like.profile,
+        )
     return UploadTarget(bucket=place.bucket, prefix="", endpoint_url=place.endpoint_url)
 
 
 class PlaceTransports:
     """The transport for each bucket clips went to, made once; ``current`` serves the current target's."""
 
-    def __init__(self, target: UploadTarget | None, *, factory: Callable[[UploadTarget], Transport] = create_transport,
-                 current: Callable[[], Transport] | None = None) -> None:
+    def __init__(
+        self,
+        target: UploadTarget | None,
+        *,
+        factory: Callable[[UploadTarget], Transport] = create_transport,
+        current: Callable[[], Transport] | None = None,
+    ) -> None:
         self._target = target
         self._factory = factory
         self._current = current
@@ -57,7 +73,11 @@ class PlaceTransports:
         key = (place.endpoint_url, place.bucket)
         if key not in self._made:
             target = self._target
-            if self._current is not None and target is not None and key == (target.endpoint_url, target.bucket):
+            if (
+                self._current is not None
+                and target is not None
+                and key == (target.endpoint_url, target.bucket)
+            ):
                 self._made[key] = self._current()
             else:
                 self._made[key] = self._factory(place_target(place, target))
@@ -75,8 +95,13 @@ def delete_remote(transport: Transport, place: RemotePlace) -> int:
     return len(keys)
 
 
-def delete_clip(library: ClipLibrary, clip: ClipRecord, transport_for: Callable[[RemotePlace], Transport], *,
-                local_only: bool = False) -> DeleteOutcome:
+def delete_clip(
+    library: ClipLibrary,
+    clip: ClipRecord,
+    transport_for: Callable[[RemotePlace], Transport],
+    *,
+    local_only: bool = False,
+) -> DeleteOutcome:
     remote = clip.remote if not local_only else None
     library.mark_deleted(clip.id, remote_pending=remote is not None)
     local_deleted = False
@@ -99,7 +124,9 @@ def delete_clip(library: ClipLibrary, clip: ClipRecord, transport_for: Callable[
     return DeleteOutcome(library.get(clip.id), local_deleted, count, error)
 
 
-def finish_pending_deletes(library: ClipLibrary, transport_for: Callable[[RemotePlace], Transport]) -> int:
+def finish_pending_deletes(
+    library: ClipLibrary, transport_for: Callable[[RemotePlace], Transport]
+) -> int:
     """Delete the uploaded copies a server outage left behind; returns how many clips were finished."""
     finished = 0
     for clip in library.clips((ClipState.DELETED,)):

@@ -27,8 +27,16 @@ from hindsight.uploader.progress import FileProgress, FileSpec, PartDone, Upload
 from hindsight.uploader.ratelimit import RateLimiter
 from hindsight.uploader.transport import CompletedPart, Transport, sha256_b64
 
-__all__ = ["CONTENT_TYPES", "ClipFolderMissing", "ClipChanged", "UploadStopped", "FileReport", "ClipReport",
-           "ClipUploader", "clip_files"]
+__all__ = [
+    "CONTENT_TYPES",
+    "ClipFolderMissing",
+    "ClipChanged",
+    "UploadStopped",
+    "FileReport",
+    "ClipReport",
+    "ClipUploader",
+    "clip_files",
+]
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +78,9 @@ class ClipReport:
     seconds: float = 0.0
 
 
-def clip_files(folder: Path, manifest: Manifest, target: UploadTarget, game_id: str, *,
-               include_events: bool) -> list[FileSpec]:
+def clip_files(
+    folder: Path, manifest: Manifest, target: UploadTarget, game_id: str, *, include_events: bool
+) -> list[FileSpec]:
     """What goes up, in order: the manifest's files (events only on opt-in), then manifest.json."""
     specs = []
     video = manifest.video.file
@@ -87,13 +96,29 @@ def clip_files(folder: Path, manifest: Manifest, target: UploadTarget, game_id: 
         except FileNotFoundError:
             raise ClipFolderMissing(f"{path} is gone; the clip cannot be uploaded") from None
         if size != facts.bytes:
-            raise ClipChanged(f"{path} has changed since the clip was saved ({size} bytes, manifest says "
-                              f"{facts.bytes}); it is not uploaded")
-        specs.append(FileSpec(name, target.key(game_id, manifest.clip_id, name), size, facts.sha256,
-                              _content_type(name)))
+            raise ClipChanged(
+                f"{path} has changed since the clip was saved ({size} bytes, manifest says "
+                f"{facts.bytes}); it is not uploaded"
+            )
+        specs.append(
+            FileSpec(
+                name,
+                target.key(game_id, manifest.clip_id, name),
+                size,
+                facts.sha256,
+                _content_type(name),
+            )
+        )
     data = (folder / MANIFEST_FILE).read_bytes()
-    specs.append(FileSpec(MANIFEST_FILE, target.key(game_id, manifest.clip_id, MANIFEST_FILE), len(data),
-                          hashlib.sha256(data).hexdigest(), CONTENT_TYPES[".json"]))
+    specs.append(
+        FileSpec(
+            MANIFEST_FILE,
+            target.key(game_id, manifest.clip_id, MANIFEST_FILE),
+            len(data),
+            hashlib.sha256(data).hexdigest(),
+            CONTENT_TYPES[".json"],
+        )
+    )
     return specs
 
 
@@ -128,11 +153,21 @@ class ClipUploader:
     def upload(self, clip: ClipRecord, keep_going: Callable[[], bool] = lambda: True) -> ClipReport:
         started = time.monotonic()
         if not clip.path.is_dir():
-            raise ClipFolderMissing(f"the clip folder {clip.path} is gone (deleted outside Hindsight?)")
+            raise ClipFolderMissing(
+                f"the clip folder {clip.path} is gone (deleted outside Hindsight?)"
+            )
         manifest = read_manifest(clip.path)
-        specs = clip_files(clip.path, manifest, self.target, clip.game_id, include_events=self.config.include_events)
+        specs = clip_files(
+            clip.path,
+            manifest,
+            self.target,
+            clip.game_id,
+            include_events=self.config.include_events,
+        )
         key_prefix = specs[-1].key.rsplit("/", 1)[0]
-        self.library.set_remote(clip.id, RemotePlace(self.target.endpoint_url, self.target.bucket, key_prefix))
+        self.library.set_remote(
+            clip.id, RemotePlace(self.target.endpoint_url, self.target.bucket, key_prefix)
+        )
         files, stale = self.progress.prepare(clip.id, specs)
         report = ClipReport(clip_id=clip.id, key_prefix=key_prefix)
         if not any(f.done or f.upload_id for f in files) and self._already_there(files[-1].spec):
@@ -140,7 +175,9 @@ class ClipUploader:
             # before, but this library never heard (a rebuilt library, a kill after the last request).
             for progress in files:
                 self.progress.finish_file(progress.id)
-                report.files.append(FileReport(progress.spec.name, progress.spec.size, skipped=True))
+                report.files.append(
+                    FileReport(progress.spec.name, progress.spec.size, skipped=True)
+                )
             report.seconds = time.monotonic() - started
             return report
         if clip.remote is not None:
@@ -166,10 +203,19 @@ class ClipUploader:
 
     def _already_there(self, spec: FileSpec) -> bool:
         remote = self.transport.head_object(spec.key)
-        return remote is not None and remote.size == spec.size and remote.metadata.get("sha256") == spec.sha256
+        return (
+            remote is not None
+            and remote.size == spec.size
+            and remote.metadata.get("sha256") == spec.sha256
+        )
 
-    def _upload_file(self, clip: ClipRecord, progress: FileProgress, keep_going: Callable[[], bool],
-                     report: ClipReport) -> FileReport:
+    def _upload_file(
+        self,
+        clip: ClipRecord,
+        progress: FileProgress,
+        keep_going: Callable[[], bool],
+        report: ClipReport,
+    ) -> FileReport:
         spec = progress.spec
         out = FileReport(spec.name, spec.size)
         if progress.done:
@@ -179,10 +225,17 @@ class ClipUploader:
         if spec.size <= self.config.part_size_bytes and progress.upload_id is None:
             data = _read(path)
             if hashlib.sha256(data).hexdigest() != spec.sha256:
-                raise ClipChanged(f"{path} has changed since the clip was saved; it is not uploaded")
-            self.transport.put_object(spec.key, data, content_type=spec.content_type,
-                                      metadata=self._object_metadata(spec, clip), sha256_b64=sha256_b64(data),
-                                      limiter=self.limiter)
+                raise ClipChanged(
+                    f"{path} has changed since the clip was saved; it is not uploaded"
+                )
+            self.transport.put_object(
+                spec.key,
+                data,
+                content_type=spec.content_type,
+                metadata=self._object_metadata(spec, clip),
+                sha256_b64=sha256_b64(data),
+                limiter=self.limiter,
+            )
             self.on_bytes(len(data))
             report.bytes_sent += len(data)
             self.progress.finish_file(progress.id)
@@ -190,7 +243,9 @@ class ClipUploader:
         self._multipart(clip, progress, path, keep_going, out, report)
         return out
 
-    def _resume_state(self, progress: FileProgress, mapped: memoryview) -> tuple[str | None, dict[int, PartDone]]:
+    def _resume_state(
+        self, progress: FileProgress, mapped: memoryview
+    ) -> tuple[str | None, dict[int, PartDone]]:
         """The open upload id and the parts the server holds that match the local bytes."""
         if progress.upload_id is None:
             return None, {}
@@ -207,22 +262,33 @@ class ClipUploader:
         done: dict[int, PartDone] = {}
         for number, copies in remote.items():
             known = progress.parts.get(number)
-            if known is not None and any(c.etag == known.etag and c.size == known.size for c in copies):
+            if known is not None and any(
+                c.etag == known.etag and c.size == known.size for c in copies
+            ):
                 done[number] = known
                 continue
             # The server confirmed it but we were killed before recording it: keep it
             # if it is byte-for-byte ours (S3's part ETag is the part's MD5).
             start = (number - 1) * part_size
-            chunk = mapped[start:start + part_size]
+            chunk = mapped[start : start + part_size]
             md5 = hashlib.md5(chunk).hexdigest()
-            match = next((c for c in copies if len(chunk) == c.size and c.etag.strip('"') == md5), None)
+            match = next(
+                (c for c in copies if len(chunk) == c.size and c.etag.strip('"') == md5), None
+            )
             if match is not None:
                 done[number] = PartDone(number, match.etag, sha256_b64(chunk), match.size)
                 self.progress.add_part(progress.id, done[number])
         return progress.upload_id, done
 
-    def _multipart(self, clip: ClipRecord, progress: FileProgress, path: Path, keep_going: Callable[[], bool],
-                   out: FileReport, report: ClipReport) -> None:
+    def _multipart(
+        self,
+        clip: ClipRecord,
+        progress: FileProgress,
+        path: Path,
+        keep_going: Callable[[], bool],
+        out: FileReport,
+        report: ClipReport,
+    ) -> None:
         spec = progress.spec
         try:
             fh = open(path, "rb")
@@ -233,18 +299,28 @@ class ClipUploader:
             mapped = memoryview(mm)
             try:
                 upload_id, done = self._resume_state(progress, mapped)
-                if progress.upload_id is not None and upload_id is None and self._already_there(spec):
+                if (
+                    progress.upload_id is not None
+                    and upload_id is None
+                    and self._already_there(spec)
+                ):
                     # The upload was completed but we were killed before recording it.
                     self.progress.finish_file(progress.id)
                     out.skipped = True
                     return
-                part_size = (progress.part_size if upload_id else None) or self.config.part_size_bytes
+                part_size = (
+                    progress.part_size if upload_id else None
+                ) or self.config.part_size_bytes
                 if upload_id is None:
                     upload_id = self.transport.create_multipart(
-                        spec.key, content_type=spec.content_type, metadata=self._object_metadata(spec, clip))
+                        spec.key,
+                        content_type=spec.content_type,
+                        metadata=self._object_metadata(spec, clip),
+                    )
                     self.progress.start_multipart(progress.id, upload_id, part_size)
-                parts = self._send_parts(progress.id, spec, mapped, part_size, upload_id, done, keep_going, out,
-                                         report)
+                parts = self._send_parts(
+                    progress.id, spec, mapped, part_size, upload_id, done, keep_going, out, report
+                )
             finally:
                 del mapped
                 try:
@@ -254,23 +330,41 @@ class ClipUploader:
         if not keep_going():
             raise UploadStopped("upload stopped")
         try:
-            self.transport.complete_multipart(spec.key, upload_id, [
-                CompletedPart(p.part_number, p.etag, p.sha256_b64) for p in sorted(parts.values(),
-                                                                                   key=lambda p: p.part_number)])
+            self.transport.complete_multipart(
+                spec.key,
+                upload_id,
+                [
+                    CompletedPart(p.part_number, p.etag, p.sha256_b64)
+                    for p in sorted(parts.values(), key=lambda p: p.part_number)
+                ],
+            )
         except UploadGone:
             if not self._already_there(spec):
                 self.progress.reset_file(progress.id)
                 raise
         self.progress.finish_file(progress.id)
 
-    def _send_part(self, key: str, upload_id: str, number: int, chunk: memoryview) -> tuple[str, str]:
+    def _send_part(
+        self, key: str, upload_id: str, number: int, chunk: memoryview
+    ) -> tuple[str, str]:
         digest = sha256_b64(chunk)
-        etag = self.transport.upload_part(key, upload_id, number, chunk, sha256_b64=digest, limiter=self.limiter)
+        etag = self.transport.upload_part(
+            key, upload_id, number, chunk, sha256_b64=digest, limiter=self.limiter
+        )
         return etag, digest
 
-    def _send_parts(self, file_id: int, spec: FileSpec, mapped: memoryview, part_size: int, upload_id: str,
-                    done: dict[int, PartDone], keep_going: Callable[[], bool], out: FileReport,
-                    report: ClipReport) -> dict[int, PartDone]:
+    def _send_parts(
+        self,
+        file_id: int,
+        spec: FileSpec,
+        mapped: memoryview,
+        part_size: int,
+        upload_id: str,
+        done: dict[int, PartDone],
+        keep_going: Callable[[], bool],
+        out: FileReport,
+        report: ClipReport,
+    ) -> dict[int, PartDone]:
         whole = hashlib.sha256()
         parts = dict(done)
         out.parts_reused = sorted(done)
@@ -288,10 +382,12 @@ class ClipUploader:
                 report.bytes_sent += part.size
                 self.on_bytes(part.size)
 
-        with ThreadPoolExecutor(self.config.concurrency, thread_name_prefix="hindsight-upload") as pool:
+        with ThreadPoolExecutor(
+            self.config.concurrency, thread_name_prefix="hindsight-upload"
+        ) as pool:
             try:
                 for number in range(1, count + 1):
-                    chunk = mapped[(number - 1) * part_size:number * part_size]
+                    chunk = mapped[(number - 1) * part_size : number * part_size]
                     whole.update(chunk)
                     if number in done:
                         continue
@@ -326,8 +422,10 @@ class ClipUploader:
         if whole.hexdigest() != spec.sha256:
             self.transport.abort_multipart(spec.key, upload_id)
             self.progress.reset_file(file_id)
-            raise ClipChanged(f"{spec.name} of clip {spec.key.rsplit('/', 2)[-2]} has changed since it was saved; "
-                              "it is not uploaded")
+            raise ClipChanged(
+                f"{spec.name} of clip {spec.key.rsplit('/', 2)[-2]} has changed since it was saved; "
+                "it is not uploaded"
+            )
         return parts
 
 
@@ -337,4 +435,3 @@ def _read(path: Path) -> bytes:
             return fh.read()
     except FileNotFoundError:
         raise ClipFolderMissing(f"{path} is gone; the clip cannot be uploaded") from None
-

@@ -77,13 +77,29 @@ class ClipRecord:
 
     @classmethod
     def of(cls, row: ClipRow) -> ClipRecord:
-        remote = (RemotePlace(row.remote_endpoint, row.remote_bucket, row.remote_key_prefix or "")
-                  if row.remote_bucket else None)
+        remote = (
+            RemotePlace(row.remote_endpoint, row.remote_bucket, row.remote_key_prefix or "")
+            if row.remote_bucket
+            else None
+        )
         return cls(
-            id=row.id, path=Path(row.path), game_id=row.game_id, game_title=row.game_title,
-            created_utc=row.created_utc, duration_ms=row.duration_ms, frames=row.frames, bytes=row.bytes,
-            state=ClipState(row.state), reason=row.reason, attempts=row.attempts, next_retry_ms=row.next_retry_ms,
-            uploaded_ms=row.uploaded_ms, deleted_ms=row.deleted_ms, wait_pid=row.wait_pid, lease_owner=row.lease_owner, remote=remote,
+            id=row.id,
+            path=Path(row.path),
+            game_id=row.game_id,
+            game_title=row.game_title,
+            created_utc=row.created_utc,
+            duration_ms=row.duration_ms,
+            frames=row.frames,
+            bytes=row.bytes,
+            state=ClipState(row.state),
+            reason=row.reason,
+            attempts=row.attempts,
+            next_retry_ms=row.next_retry_ms,
+            uploaded_ms=row.uploaded_ms,
+            deleted_ms=row.deleted_ms,
+            wait_pid=row.wait_pid,
+            lease_owner=row.lease_owner,
+            remote=remote,
             remote_delete_pending=bool(row.remote_delete_pending),
         )
 
@@ -121,7 +137,9 @@ class ClipLibrary:
             with self._session.begin() as session:
                 return work(session)
         except DatabaseError as err:
-            raise explain_database_error(err, str(self.engine.url.render_as_string(hide_password=True))) from None
+            raise explain_database_error(
+                err, str(self.engine.url.render_as_string(hide_password=True))
+            ) from None
 
     # ---- clips --------------------------------------------------------------------------
 
@@ -139,11 +157,18 @@ class ClipLibrary:
             row = session.get(ClipRow, manifest.clip_id)
             if row is None:
                 row = ClipRow(
-                    id=manifest.clip_id, path=str(folder), game_id=manifest.game_id,
-                    game_title=manifest.title, created_utc=manifest.created_utc,
+                    id=manifest.clip_id,
+                    path=str(folder),
+                    game_id=manifest.game_id,
+                    game_title=manifest.title,
+                    created_utc=manifest.created_utc,
                     duration_ms=int(round(manifest.video.duration_s * 1000)),
-                    frames=manifest.video.frames, bytes=size, registered_ms=now_ms(), state=ClipState.LOCAL,
-                    attempts=0, remote_delete_pending=False,
+                    frames=manifest.video.frames,
+                    bytes=size,
+                    registered_ms=now_ms(),
+                    state=ClipState.LOCAL,
+                    attempts=0,
+                    remote_delete_pending=False,
                 )
                 session.add(row)
             elif row.path != str(folder):
@@ -169,8 +194,11 @@ class ClipLibrary:
                 added.append(self.register(entry))
         return added
 
-    def clips(self, states: Iterable[ClipState] | None = None, *, include_deleted: bool = True) -> list[ClipRecord]:
+    def clips(
+        self, states: Iterable[ClipState] | None = None, *, include_deleted: bool = True
+    ) -> list[ClipRecord]:
         """Clips, newest first."""
+
         def work(session: Session) -> list[ClipRecord]:
             query = sa.select(ClipRow).order_by(ClipRow.created_utc.desc())
             if states is not None:
@@ -183,8 +211,14 @@ class ClipLibrary:
 
     def state_counts(self) -> dict[ClipState, int]:
         """How many clips are in each state (one query, for status lines)."""
-        return self._run(lambda s: {ClipState(state): n for state, n in s.execute(
-            sa.select(ClipRow.state, sa.func.count()).group_by(ClipRow.state))})
+        return self._run(
+            lambda s: {
+                ClipState(state): n
+                for state, n in s.execute(
+                    sa.select(ClipRow.state, sa.func.count()).group_by(ClipRow.state)
+                )
+            }
+        )
 
     def get(self, ref: str) -> ClipRecord:
         """A clip by id, by an unambiguous id prefix (4+ characters) or by its folder path."""
@@ -195,20 +229,32 @@ class ClipLibrary:
             if row is not None:
                 return ClipRecord.of(row)
             if os.sep in ref or Path(ref).exists():
-                rows = list(session.scalars(sa.select(ClipRow).where(ClipRow.path == str(Path(ref).resolve()))))
+                rows = list(
+                    session.scalars(
+                        sa.select(ClipRow).where(ClipRow.path == str(Path(ref).resolve()))
+                    )
+                )
             elif len(ref) >= _MIN_PREFIX:
-                rows = list(session.scalars(sa.select(ClipRow).where(ClipRow.id.startswith(ref.lower()))))
+                rows = list(
+                    session.scalars(sa.select(ClipRow).where(ClipRow.id.startswith(ref.lower())))
+                )
             else:
-                raise ClipNotFound(f"clip id {ref!r} is too short: give at least {_MIN_PREFIX} characters")
+                raise ClipNotFound(
+                    f"clip id {ref!r} is too short: give at least {_MIN_PREFIX} characters"
+                )
             if len(rows) > 1:
-                raise ClipNotFound(f"clip id {ref!r} matches {len(rows)} clips; give more characters")
+                raise ClipNotFound(
+                    f"clip id {ref!r} matches {len(rows)} clips; give more characters"
+                )
             if not rows:
                 raise ClipNotFound(f"no clip {ref!r} in the library (see `hindsight clips list`)")
             return ClipRecord.of(rows[0])
 
         return self._run(work)
 
-    def _update(self, clip_id: str, where: sa.ColumnElement[bool] | None = None, **values: object) -> bool:
+    def _update(
+        self, clip_id: str, where: sa.ColumnElement[bool] | None = None, **values: object
+    ) -> bool:
         def work(session: Session) -> bool:
             stmt = sa.update(ClipRow).where(ClipRow.id == clip_id)
             if where is not None:
@@ -217,19 +263,36 @@ class ClipLibrary:
 
         return self._run(work)
 
-    def queue(self, clip_id: str, *, wait_pid: int | None = None, wait_pid_started_ms: int | None = None) -> bool:
+    def queue(
+        self, clip_id: str, *, wait_pid: int | None = None, wait_pid_started_ms: int | None = None
+    ) -> bool:
         """``local``/``failed`` -> ``queued`` (optionally held until process ``wait_pid`` exits)."""
         return self._update(
-            clip_id, ClipRow.state.in_((ClipState.LOCAL, ClipState.FAILED)), state=ClipState.QUEUED, reason=None, next_retry_ms=None,
-            wait_pid=wait_pid, wait_pid_started_ms=wait_pid_started_ms,
+            clip_id,
+            ClipRow.state.in_((ClipState.LOCAL, ClipState.FAILED)),
+            state=ClipState.QUEUED,
+            reason=None,
+            next_retry_ms=None,
+            wait_pid=wait_pid,
+            wait_pid_started_ms=wait_pid_started_ms,
         )
 
     def unqueue_all(self, reason: str) -> int:
         """Every queued, uploading or failed clip back to ``local`` (consent withdrawn)."""
+
         def work(session: Session) -> int:
-            stmt = (sa.update(ClipRow).where(ClipRow.state.in_(IN_FLIGHT))
-                    .values(state=ClipState.LOCAL, reason=reason, next_retry_ms=None, lease_owner=None,
-                            lease_until_ms=None, wait_pid=None))
+            stmt = (
+                sa.update(ClipRow)
+                .where(ClipRow.state.in_(IN_FLIGHT))
+                .values(
+                    state=ClipState.LOCAL,
+                    reason=reason,
+                    next_retry_ms=None,
+                    lease_owner=None,
+                    lease_until_ms=None,
+                    wait_pid=None,
+                )
+            )
             return _rowcount(session.execute(stmt))
 
         return self._run(work)
@@ -237,12 +300,24 @@ class ClipLibrary:
     def _due(self, t_ms: int) -> sa.ColumnElement[bool]:
         return sa.or_(
             sa.and_(ClipRow.state == ClipState.QUEUED, ClipRow.wait_pid.is_(None)),
-            sa.and_(ClipRow.state == ClipState.FAILED, ClipRow.next_retry_ms.is_not(None), ClipRow.next_retry_ms <= t_ms),
-            sa.and_(ClipRow.state == ClipState.UPLOADING, ClipRow.lease_until_ms < t_ms),  # its uploader died
+            sa.and_(
+                ClipRow.state == ClipState.FAILED,
+                ClipRow.next_retry_ms.is_not(None),
+                ClipRow.next_retry_ms <= t_ms,
+            ),
+            sa.and_(
+                ClipRow.state == ClipState.UPLOADING, ClipRow.lease_until_ms < t_ms
+            ),  # its uploader died
         )
 
-    def claim(self, owner: str, lease_s: float, *, clip_ids: Sequence[str] | None = None,
-              include_failed: bool = False) -> ClipRecord | None:
+    def claim(
+        self,
+        owner: str,
+        lease_s: float,
+        *,
+        clip_ids: Sequence[str] | None = None,
+        include_failed: bool = False,
+    ) -> ClipRecord | None:
         """Take the oldest due clip for upload under a lease, atomically across processes."""
         t = now_ms()
         due = self._due(t)
@@ -252,32 +327,55 @@ class ClipLibrary:
         if clip_ids is not None:
             candidates = candidates.where(ClipRow.id.in_(list(clip_ids)))
         for (clip_id,) in self._run(lambda s: list(s.execute(candidates))):
-            taken = self._update(clip_id, due, state=ClipState.UPLOADING, lease_owner=owner,
-                                 lease_until_ms=t + int(lease_s * 1000), reason=None)
+            taken = self._update(
+                clip_id,
+                due,
+                state=ClipState.UPLOADING,
+                lease_owner=owner,
+                lease_until_ms=t + int(lease_s * 1000),
+                reason=None,
+            )
             if taken:
                 return self.get(clip_id)
         return None
 
     def renew(self, clip_id: str, owner: str, lease_s: float) -> bool:
         """Extend the lease; False when the clip was taken away (withdrawn, deleted, re-claimed)."""
-        return self._update(clip_id, sa.and_(ClipRow.state == ClipState.UPLOADING, ClipRow.lease_owner == owner),
-                            lease_until_ms=now_ms() + int(lease_s * 1000))
+        return self._update(
+            clip_id,
+            sa.and_(ClipRow.state == ClipState.UPLOADING, ClipRow.lease_owner == owner),
+            lease_until_ms=now_ms() + int(lease_s * 1000),
+        )
 
     def expire_dead_leases(self, dead: Callable[[str], bool]) -> int:
         """End the leases of uploaders known to have died (``dead(owner)``), so their clips resume now."""
-        rows = self._run(lambda s: [(r.id, r.lease_owner) for r in s.scalars(
-            sa.select(ClipRow).where(ClipRow.state == ClipState.UPLOADING, ClipRow.lease_owner.is_not(None)))])
+        rows = self._run(
+            lambda s: [
+                (r.id, r.lease_owner)
+                for r in s.scalars(
+                    sa.select(ClipRow).where(
+                        ClipRow.state == ClipState.UPLOADING, ClipRow.lease_owner.is_not(None)
+                    )
+                )
+            ]
+        )
         expired = 0
         for clip_id, owner in rows:
             if owner is not None and dead(owner):
-                expired += self._update(clip_id, sa.and_(ClipRow.state == ClipState.UPLOADING,
-                                                          ClipRow.lease_owner == owner),
-                                        lease_until_ms=0)
+                expired += self._update(
+                    clip_id,
+                    sa.and_(ClipRow.state == ClipState.UPLOADING, ClipRow.lease_owner == owner),
+                    lease_until_ms=0,
+                )
         return expired
 
     def set_remote(self, clip_id: str, place: RemotePlace) -> None:
-        self._update(clip_id, remote_endpoint=place.endpoint_url, remote_bucket=place.bucket,
-                     remote_key_prefix=place.key_prefix)
+        self._update(
+            clip_id,
+            remote_endpoint=place.endpoint_url,
+            remote_bucket=place.bucket,
+            remote_key_prefix=place.key_prefix,
+        )
 
     def clear_remote(self, clip_id: str) -> None:
         """Forget where a clip was going (its partly sent objects are removed)."""
@@ -285,37 +383,93 @@ class ClipLibrary:
 
     def mark_uploaded(self, clip_id: str, owner: str | None = None) -> bool:
         where = ClipRow.lease_owner == owner if owner else None
-        return self._update(clip_id, where, state=ClipState.UPLOADED, reason=None, next_retry_ms=None,
-                            uploaded_ms=now_ms(), lease_owner=None, lease_until_ms=None)
+        return self._update(
+            clip_id,
+            where,
+            state=ClipState.UPLOADED,
+            reason=None,
+            next_retry_ms=None,
+            uploaded_ms=now_ms(),
+            lease_owner=None,
+            lease_until_ms=None,
+        )
 
-    def mark_failed(self, clip_id: str, owner: str | None, reason: str, next_retry_ms: int | None) -> bool:
-        where = sa.and_(ClipRow.state == ClipState.UPLOADING, ClipRow.lease_owner == owner) if owner else None
-        return self._update(clip_id, where, state=ClipState.FAILED, reason=reason, next_retry_ms=next_retry_ms,
-                            attempts=ClipRow.attempts + 1, lease_owner=None, lease_until_ms=None)
+    def mark_failed(
+        self, clip_id: str, owner: str | None, reason: str, next_retry_ms: int | None
+    ) -> bool:
+        where = (
+            sa.and_(ClipRow.state == ClipState.UPLOADING, ClipRow.lease_owner == owner)
+            if owner
+            else None
+        )
+        return self._update(
+            clip_id,
+            where,
+            state=ClipState.FAILED,
+            reason=reason,
+            next_retry_ms=next_retry_ms,
+            attempts=ClipRow.attempts + 1,
+            lease_owner=None,
+            lease_until_ms=None,
+        )
 
     def mark_local(self, clip_id: str, reason: str | None = None) -> bool:
-        return self._update(clip_id, state=ClipState.LOCAL, reason=reason, next_retry_ms=None, lease_owner=None,
-                            lease_until_ms=None, wait_pid=None)
+        return self._update(
+            clip_id,
+            state=ClipState.LOCAL,
+            reason=reason,
+            next_retry_ms=None,
+            lease_owner=None,
+            lease_until_ms=None,
+            wait_pid=None,
+        )
 
-    def mark_deleted(self, clip_id: str, *, remote_pending: bool, reason: str | None = None) -> bool:
-        return self._update(clip_id, state=ClipState.DELETED, deleted_ms=now_ms(), remote_delete_pending=remote_pending,
-                            reason=reason, next_retry_ms=None, lease_owner=None, lease_until_ms=None)
+    def mark_deleted(
+        self, clip_id: str, *, remote_pending: bool, reason: str | None = None
+    ) -> bool:
+        return self._update(
+            clip_id,
+            state=ClipState.DELETED,
+            deleted_ms=now_ms(),
+            remote_delete_pending=remote_pending,
+            reason=reason,
+            next_retry_ms=None,
+            lease_owner=None,
+            lease_until_ms=None,
+        )
 
     def release_waits(self, alive: Callable[[int, int | None], bool]) -> int:
         """Queue clips whose game has exited; ``alive(pid, started_ms)`` says if it still runs."""
-        waiting = self._run(lambda s: [(r.id, r.wait_pid, r.wait_pid_started_ms) for r in s.scalars(
-            sa.select(ClipRow).where(ClipRow.state == ClipState.QUEUED, ClipRow.wait_pid.is_not(None)))])
+        waiting = self._run(
+            lambda s: [
+                (r.id, r.wait_pid, r.wait_pid_started_ms)
+                for r in s.scalars(
+                    sa.select(ClipRow).where(
+                        ClipRow.state == ClipState.QUEUED, ClipRow.wait_pid.is_not(None)
+                    )
+                )
+            ]
+        )
         released = 0
         for clip_id, pid, started_ms in waiting:
             if pid is not None and not alive(pid, started_ms):
-                released += self._update(clip_id, ClipRow.state == ClipState.QUEUED, wait_pid=None,
-                                         wait_pid_started_ms=None)
+                released += self._update(
+                    clip_id,
+                    ClipRow.state == ClipState.QUEUED,
+                    wait_pid=None,
+                    wait_pid_started_ms=None,
+                )
         return released
 
     def next_due_ms(self) -> int | None:
         """When the next failed clip is due for a retry (None if none is waiting)."""
-        return self._run(lambda s: s.scalar(sa.select(sa.func.min(ClipRow.next_retry_ms))
-                                            .where(ClipRow.state == ClipState.FAILED)))
+        return self._run(
+            lambda s: s.scalar(
+                sa.select(sa.func.min(ClipRow.next_retry_ms)).where(
+                    ClipRow.state == ClipState.FAILED
+                )
+            )
+        )
 
     # ---- consent and meta -------------------------------------------------------------
 
@@ -323,28 +477,43 @@ class ClipLibrary:
         consent_text(purpose)  # validates the purpose
 
         def work(session: Session) -> ConsentState:
-            row = session.scalar(sa.select(ConsentEventRow).where(ConsentEventRow.purpose == purpose)
-                                 .order_by(ConsentEventRow.id.desc()).limit(1))
+            row = session.scalar(
+                sa.select(ConsentEventRow)
+                .where(ConsentEventRow.purpose == purpose)
+                .order_by(ConsentEventRow.id.desc())
+                .limit(1)
+            )
             if row is None:
                 return ConsentState(purpose=purpose, granted=False)
-            return ConsentState(purpose=purpose, granted=row.granted, version=row.text_version, t_ms=row.t_ms)
+            return ConsentState(
+                purpose=purpose, granted=row.granted, version=row.text_version, t_ms=row.t_ms
+            )
 
         return self._run(work)
 
     def record_consent(self, purpose: str, granted: bool) -> ConsentState:
         version = consent_text(purpose).version
         t = now_ms()
-        self._run(lambda s: s.add(ConsentEventRow(purpose=purpose, granted=granted, text_version=version, t_ms=t)))
+        self._run(
+            lambda s: s.add(
+                ConsentEventRow(purpose=purpose, granted=granted, text_version=version, t_ms=t)
+            )
+        )
         return ConsentState(purpose=purpose, granted=granted, version=version, t_ms=t)
 
     def consent_history(self) -> list[ConsentState]:
-        return self._run(lambda s: [
-            ConsentState(purpose=r.purpose, granted=r.granted, version=r.text_version, t_ms=r.t_ms)
-            for r in s.scalars(sa.select(ConsentEventRow).order_by(ConsentEventRow.id))
-        ])
+        return self._run(
+            lambda s: [
+                ConsentState(
+                    purpose=r.purpose, granted=r.granted, version=r.text_version, t_ms=r.t_ms
+                )
+                for r in s.scalars(sa.select(ConsentEventRow).order_by(ConsentEventRow.id))
+            ]
+        )
 
     def contributor_id(self) -> str:
         """This install's random pseudonym, made on first use; it names no person or account."""
+
         def work(session: Session) -> str:
             row = session.get(MetaRow, "contributor_id")
             if row is None:
@@ -353,4 +522,3 @@ class ClipLibrary:
             return row.value
 
         return self._run(work)
-

@@ -31,7 +31,9 @@ class ClipRow(Base):
     frames: Mapped[int] = mapped_column(Integer)
     bytes: Mapped[int] = mapped_column(BigInteger)
     registered_ms: Mapped[int] = mapped_column(BigInteger)
-    state: Mapped[str] = mapped_column(String(16), index=True, default=ClipState.LOCAL.value)  # a ClipState
+    state: Mapped[str] = mapped_column(
+        String(16), index=True, default=ClipState.LOCAL.value
+    )  # a ClipState
     reason: Mapped[str | None] = mapped_column(Text, default=None)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_retry_ms: Mapped[int | None] = mapped_column(BigInteger, default=None)
@@ -100,7 +102,9 @@ class UploadPartRow(Base):
 
     __tablename__ = "upload_parts"
 
-    file_id: Mapped[int] = mapped_column(ForeignKey("upload_files.id", ondelete="CASCADE"), primary_key=True)
+    file_id: Mapped[int] = mapped_column(
+        ForeignKey("upload_files.id", ondelete="CASCADE"), primary_key=True
+    )
     part_number: Mapped[int] = mapped_column(Integer, primary_key=True)
     etag: Mapped[str] = mapped_column(String(200))
     sha256_b64: Mapped[str] = mapped_column(String(64))

@@ -75,8 +75,9 @@ def sync_library(library: ClipLibrary, settings_file: Path | None = None) -> lis
     return library.scan(clips_dir(settings_file))
 
 
-def upload_config(overrides: Mapping[str, Any] | None = None,
-                  settings_file: Path | None = None) -> UploadConfig:
+def upload_config(
+    overrides: Mapping[str, Any] | None = None, settings_file: Path | None = None
+) -> UploadConfig:
     """The ``[upload]`` settings with ``overrides`` (None values: not given) on top."""
     settings = load_uploader_settings(settings_file)["upload"]
     return build_upload_config(overrides or {}, settings)
@@ -116,9 +117,13 @@ def grant_consent(library: ClipLibrary, purpose: str) -> ConsentState:
     return library.record_consent(purpose, True)
 
 
-def withdraw_consent(library: ClipLibrary, purpose: str, *,
-                     transport_for: TransportFor | None = None,
-                     settings_file: Path | None = None) -> Withdrawal:
+def withdraw_consent(
+    library: ClipLibrary,
+    purpose: str,
+    *,
+    transport_for: TransportFor | None = None,
+    settings_file: Path | None = None,
+) -> Withdrawal:
     """Record the withdrawal; for ``clips`` also stop every upload and remove partial data.
 
     Nothing queued leaves any more. An upload another process is running right now
@@ -154,8 +159,11 @@ def withdraw_consent(library: ClipLibrary, purpose: str, *,
 
 def _uploading_elsewhere(clip: ClipRecord) -> bool:
     """Whether a live uploader holds the clip (it cleans up after itself when it stops)."""
-    return (clip.state == ClipState.UPLOADING and clip.lease_owner is not None
-            and not owner_dead(clip.lease_owner))
+    return (
+        clip.state == ClipState.UPLOADING
+        and clip.lease_owner is not None
+        and not owner_dead(clip.lease_owner)
+    )
 
 
 def _remove_partial(library: ClipLibrary, clip: ClipRecord, transport_for: TransportFor) -> None:
@@ -196,8 +204,9 @@ class UploadChoice:
         return sum(c.bytes for c in self.pending)
 
 
-def choose_upload(library: ClipLibrary, refs: Sequence[str] = (), *,
-                  all_clips: bool = False) -> UploadChoice:
+def choose_upload(
+    library: ClipLibrary, refs: Sequence[str] = (), *, all_clips: bool = False
+) -> UploadChoice:
     """Queue the clips named by ``refs`` (ids, id prefixes, folders), or every clip not
     uploaded yet with ``all_clips``; with neither, the upload takes what is queued.
 
@@ -219,9 +228,14 @@ def choose_upload(library: ClipLibrary, refs: Sequence[str] = (), *,
     return UploadChoice(clip_ids, pending, finished)
 
 
-def run_upload(library: ClipLibrary, config: UploadConfig, choice: UploadChoice, *,
-               retry_for_s: float = 0.0,
-               on_bytes: Callable[[int], None] = lambda n: None) -> list[Outcome]:
+def run_upload(
+    library: ClipLibrary,
+    config: UploadConfig,
+    choice: UploadChoice,
+    *,
+    retry_for_s: float = 0.0,
+    on_bytes: Callable[[int], None] = lambda n: None,
+) -> list[Outcome]:
     """Upload what ``choice`` names now; a failing server is retried for ``retry_for_s``.
 
     Clips that failed earlier are tried at once, not after their backoff: the user asked.
@@ -239,9 +253,14 @@ def run_upload(library: ClipLibrary, config: UploadConfig, choice: UploadChoice,
 # ---- delete and repair --------------------------------------------------------------------
 
 
-def delete_clips(library: ClipLibrary, clips: Sequence[ClipRecord], *, local_only: bool = False,
-                 transport_for: TransportFor | None = None,
-                 settings_file: Path | None = None) -> list[DeleteOutcome]:
+def delete_clips(
+    library: ClipLibrary,
+    clips: Sequence[ClipRecord],
+    *,
+    local_only: bool = False,
+    transport_for: TransportFor | None = None,
+    settings_file: Path | None = None,
+) -> list[DeleteOutcome]:
     """Delete each clip here and, unless ``local_only``, its uploaded copy.
 
     A clip deleted before (with no bucket copy left to delete) is reported with
@@ -278,8 +297,10 @@ def repair_library(settings_file: Path | None = None) -> Repair:
     url = library_url(load_uploader_settings(settings_file)["library"])
     path = sqlite_path(url or default_library_url())
     if path is None:
-        raise UploaderError("`hindsight clips repair` works on the SQLite library only; "
-                            "repair other databases with their own tools")
+        raise UploaderError(
+            "`hindsight clips repair` works on the SQLite library only; "
+            "repair other databases with their own tools"
+        )
     aside = None
     if path.exists():
         aside = path.with_name(f"{path.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}")

@@ -30,11 +30,15 @@ class RateLimiter:
 
     def __init__(self, rate_bytes_per_s: int, burst_bytes: int | None = None) -> None:
         if rate_bytes_per_s <= 0:
-            raise UploadConfigError(f"rate limit {rate_bytes_per_s} B/s: must be positive "
-                                    "(or no limiter at all)")
+            raise UploadConfigError(
+                f"rate limit {rate_bytes_per_s} B/s: must be positive (or no limiter at all)"
+            )
         # A small burst keeps the cap smooth: at most ~100 ms of traffic can go out at once.
-        burst = burst_bytes if burst_bytes is not None else max(
-            1, min(_DEFAULT_BURST_MAX_BYTES, rate_bytes_per_s // 10))
+        burst = (
+            burst_bytes
+            if burst_bytes is not None
+            else max(1, min(_DEFAULT_BURST_MAX_BYTES, rate_bytes_per_s // 10))
+        )
         if burst <= 0:
             raise UploadConfigError(f"rate limit burst {burst_bytes} bytes: must be positive")
         self.rate_bytes_per_s = int(rate_bytes_per_s)
@@ -59,7 +63,9 @@ class RateLimiter:
         return wait_s
 
     def __repr__(self) -> str:
-        return f"RateLimiter(rate_bytes_per_s={self.rate_bytes_per_s}, burst_bytes={self.burst_bytes})"
+        return (
+            f"RateLimiter(rate_bytes_per_s={self.rate_bytes_per_s}, burst_bytes={self.burst_bytes})"
+        )
 
 
 class ThrottledReader(io.RawIOBase):
@@ -69,7 +75,9 @@ class ThrottledReader(io.RawIOBase):
     is real traffic. ``limiter`` None gives an unpaced reader, still without copying.
     """
 
-    def __init__(self, data: bytes | bytearray | memoryview, limiter: RateLimiter | None = None) -> None:
+    def __init__(
+        self, data: bytes | bytearray | memoryview, limiter: RateLimiter | None = None
+    ) -> None:
         super().__init__()
         self._view = memoryview(data).cast("B")
         self._limiter = limiter
@@ -109,10 +117,12 @@ class ThrottledReader(io.RawIOBase):
 
     def read(self, size: int | None = -1) -> bytes:
         self._check_open()
-        end = len(self._view) if size is None or size < 0 else min(len(self._view), self._pos + size)
+        end = (
+            len(self._view) if size is None or size < 0 else min(len(self._view), self._pos + size)
+        )
         if end <= self._pos:
             return b""
-        chunk = bytes(self._view[self._pos:end])
+        chunk = bytes(self._view[self._pos : end])
         if self._limiter is not None:
             # Pay in small steps so even a read-everything call is paced, not one long stall.
             for start in range(0, len(chunk), _READ_CHUNK_BYTES):

@@ -66,10 +66,15 @@ class PrivacyFacts:
         except UploaderError as err:
             log.warning("privacy facts left empty: %s", err)
             return Contribution()
-        return Contribution(consent=Consent(contributor=contributor, versions={
-            "clips": clips.version if clips.current else None,
-            "dataset": dataset.version if dataset.current else None,
-        }))
+        return Contribution(
+            consent=Consent(
+                contributor=contributor,
+                versions={
+                    "clips": clips.version if clips.current else None,
+                    "dataset": dataset.version if dataset.current else None,
+                },
+            )
+        )
 
 
 class LibraryOutput:
@@ -77,8 +82,13 @@ class LibraryOutput:
 
     name = "library"
 
-    def __init__(self, settings_file: Path | None = None, *, library: ClipLibrary | None = None,
-                 config: UploadConfig | None = None) -> None:
+    def __init__(
+        self,
+        settings_file: Path | None = None,
+        *,
+        library: ClipLibrary | None = None,
+        config: UploadConfig | None = None,
+    ) -> None:
         self.error: str | None = None
         self.library: ClipLibrary | None = library
         self.config: UploadConfig | None = config

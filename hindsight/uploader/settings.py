@@ -16,8 +16,14 @@ from hindsight.settings_file import checked_table, read_settings_file
 from hindsight.uploader.config import UploadConfig, UploadTarget, parse_rate
 from hindsight.uploader.errors import UploadConfigError
 
-__all__ = ["UPLOAD_KEYS", "LIBRARY_KEYS", "load_uploader_settings", "build_upload_config", "library_url",
-           "clips_dir"]
+__all__ = [
+    "UPLOAD_KEYS",
+    "LIBRARY_KEYS",
+    "load_uploader_settings",
+    "build_upload_config",
+    "library_url",
+    "clips_dir",
+]
 
 UPLOAD_KEYS: dict[str, type | tuple[type, ...]] = {
     "bucket": str,
@@ -47,11 +53,15 @@ def load_uploader_settings(path: Path | None = None) -> dict[str, dict[str, Any]
                     f"{path}: {table}.{key}: credentials do not belong in the settings file; use "
                     "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, an AWS profile, or `hindsight upload --login`"
                 )
-    return {"upload": checked_table(data, "upload", UPLOAD_KEYS, path, UploadConfigError),
-            "library": checked_table(data, "library", LIBRARY_KEYS, path, UploadConfigError)}
+    return {
+        "upload": checked_table(data, "upload", UPLOAD_KEYS, path, UploadConfigError),
+        "library": checked_table(data, "library", LIBRARY_KEYS, path, UploadConfigError),
+    }
 
 
-def build_upload_config(overrides: Mapping[str, Any], settings: Mapping[str, Any] | None = None) -> UploadConfig:
+def build_upload_config(
+    overrides: Mapping[str, Any], settings: Mapping[str, Any] | None = None
+) -> UploadConfig:
     """Merge ``[upload]`` settings and CLI ``overrides`` (None = not given) into a validated config."""
     merged = dict(settings if settings is not None else load_uploader_settings()["upload"])
     merged.update({k: v for k, v in overrides.items() if v is not None})
@@ -59,16 +69,22 @@ def build_upload_config(overrides: Mapping[str, Any], settings: Mapping[str, Any
     target = None
     if merged.get("bucket"):
         given = {k: merged[k] for k in ("prefix", "region", "profile") if k in merged}
-        target = UploadTarget(bucket=merged["bucket"], endpoint_url=merged.get("endpoint_url") or None,
-                              **given)
+        target = UploadTarget(
+            bucket=merged["bucket"], endpoint_url=merged.get("endpoint_url") or None, **given
+        )
     elif any(merged.get(k) for k in ("endpoint_url", "prefix")):
-        raise UploadConfigError("an upload endpoint or prefix was given without a bucket: set --bucket "
-                                "or [upload] bucket")
-    options: dict[str, Any] = {k: merged[k] for k in ("policy", "concurrency", "include_events")
-                               if k in merged}
+        raise UploadConfigError(
+            "an upload endpoint or prefix was given without a bucket: set --bucket "
+            "or [upload] bucket"
+        )
+    options: dict[str, Any] = {
+        k: merged[k] for k in ("policy", "concurrency", "include_events") if k in merged
+    }
     if "part_size_mb" in merged:
         options["part_size_bytes"] = int(merged["part_size_mb"]) * 2**20
-    return UploadConfig(target=target, max_rate_bytes_per_s=parse_rate(merged.get("max_rate")), **options)
+    return UploadConfig(
+        target=target, max_rate_bytes_per_s=parse_rate(merged.get("max_rate")), **options
+    )
 
 
 def library_url(settings: Mapping[str, Any] | None = None) -> str | None:

@@ -44,8 +44,16 @@ from hindsight.uploader.ratelimit import RateLimiter
 from hindsight.uploader.states import WITHDRAWN_REASON, ClipState
 from hindsight.uploader.transport import Transport, create_transport
 
-__all__ = ["Outcome", "UploadRunner", "backoff_delay_s", "make_owner", "owner_dead", "process_alive",
-           "require_consent", "upload_metadata"]
+__all__ = [
+    "Outcome",
+    "UploadRunner",
+    "backoff_delay_s",
+    "make_owner",
+    "owner_dead",
+    "process_alive",
+    "require_consent",
+    "upload_metadata",
+]
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +62,9 @@ _HEARTBEAT_S = 0.5
 _SWEEP_S = 60.0
 
 
-def backoff_delay_s(attempts: int, base_s: float, max_s: float, rng: random.Random | None = None) -> float:
+def backoff_delay_s(
+    attempts: int, base_s: float, max_s: float, rng: random.Random | None = None
+) -> float:
     """Exponential backoff with jitter: uniform in [cap/2, cap], cap = min(max, base * 2**attempts)."""
     cap = min(max_s, base_s * 2 ** min(attempts, 30))
     return (rng or random).uniform(cap / 2, cap)
@@ -138,7 +148,9 @@ class UploadRunner:
         self._transport = transport
         self._transport_factory = transport_factory
         self.owner = make_owner()
-        self.limiter = RateLimiter(config.max_rate_bytes_per_s) if config.max_rate_bytes_per_s else None
+        self.limiter = (
+            RateLimiter(config.max_rate_bytes_per_s) if config.max_rate_bytes_per_s else None
+        )
         self.on_bytes = on_bytes
         self.on_outcome = on_outcome
         self._wake = threading.Event()
@@ -150,14 +162,21 @@ class UploadRunner:
     def transport(self) -> Transport:
         if self._transport is None:
             if self.config.target is None:
-                raise UploaderError("no upload target: set [upload] bucket in settings.toml or pass --bucket")
+                raise UploaderError(
+                    "no upload target: set [upload] bucket in settings.toml or pass --bucket"
+                )
             self._transport = self._transport_factory(self.config.target)
         return self._transport
 
     # ---- one pass ------------------------------------------------------------------------
 
-    def run_until_idle(self, clip_ids: Sequence[str] | None = None, *, include_failed: bool = False,
-                       retry_for_s: float = 0.0) -> list[Outcome]:
+    def run_until_idle(
+        self,
+        clip_ids: Sequence[str] | None = None,
+        *,
+        include_failed: bool = False,
+        retry_for_s: float = 0.0,
+    ) -> list[Outcome]:
         """Upload due clips until none is left; transient failures are retried for ``retry_for_s``."""
         self._require_consent()
         self.transport.check_bucket()
@@ -165,8 +184,9 @@ class UploadRunner:
         deadline = time.monotonic() + retry_for_s
         self.library.expire_dead_leases(owner_dead)
         while not self._stop.is_set():
-            clip = self.library.claim(self.owner, self.config.lease_s, clip_ids=clip_ids,
-                                      include_failed=include_failed)
+            clip = self.library.claim(
+                self.owner, self.config.lease_s, clip_ids=clip_ids, include_failed=include_failed
+            )
             if clip is None:
                 wait_s = self._next_retry_in_s(clip_ids)
                 if wait_s is None or time.monotonic() + wait_s > deadline:
@@ -175,12 +195,17 @@ class UploadRunner:
                 continue
             outcome = self.upload_one(clip)
             outcomes[clip.id] = outcome
-            include_failed = include_failed and outcome.ok  # a failed clip waits for its backoff now
+            include_failed = (
+                include_failed and outcome.ok
+            )  # a failed clip waits for its backoff now
         return list(outcomes.values())
 
     def _next_retry_in_s(self, clip_ids: Sequence[str] | None) -> float | None:
-        due = [c.next_retry_ms for c in self.library.clips((ClipState.FAILED,))
-               if c.next_retry_ms is not None and (clip_ids is None or c.id in clip_ids)]
+        due = [
+            c.next_retry_ms
+            for c in self.library.clips((ClipState.FAILED,))
+            if c.next_retry_ms is not None and (clip_ids is None or c.id in clip_ids)
+        ]
         if not due:
             return None
         return max(0.0, (min(due) - now_ms()) / 1000)
@@ -190,8 +215,14 @@ class UploadRunner:
 
     def upload_one(self, clip: ClipRecord) -> Outcome:
         """Upload a clip this runner has claimed and record the result."""
-        uploader = ClipUploader(self.library, self.transport, self.config, limiter=self.limiter,
-                                metadata=upload_metadata(self.library), on_bytes=self.on_bytes)
+        uploader = ClipUploader(
+            self.library,
+            self.transport,
+            self.config,
+            limiter=self.limiter,
+            metadata=upload_metadata(self.library),
+            on_bytes=self.on_bytes,
+        )
         go = threading.Event()
         go.set()
         done = threading.Event()
@@ -201,8 +232,10 @@ class UploadRunner:
             # hear of them. The lease is renewed here too, so a slow file never loses it.
             while not done.wait(_HEARTBEAT_S):
                 try:
-                    if not (self.library.consent("clips").current
-                            and self.library.renew(clip.id, self.owner, self.config.lease_s)):
+                    if not (
+                        self.library.consent("clips").current
+                        and self.library.renew(clip.id, self.owner, self.config.lease_s)
+                    ):
                         go.clear()
                         return
                 except UploaderError as err:
@@ -225,13 +258,17 @@ class UploadRunner:
         self.on_outcome(outcome)
         return outcome
 
-    def _attempt(self, clip: ClipRecord, uploader: ClipUploader, keep_going: Callable[[], bool]) -> Outcome:
+    def _attempt(
+        self, clip: ClipRecord, uploader: ClipUploader, keep_going: Callable[[], bool]
+    ) -> Outcome:
         try:
             report = uploader.upload(clip, keep_going)
         except UploadStopped:
             outcome = self._stopped(clip)
         except (ClipFolderMissing, ClipChanged) as err:
-            self.library.mark_failed(clip.id, self.owner, str(err), None)  # no retry: it cannot get better
+            self.library.mark_failed(
+                clip.id, self.owner, str(err), None
+            )  # no retry: it cannot get better
             outcome = Outcome(clip, False, str(err))
         except TransportError as err:
             self.library.mark_failed(clip.id, self.owner, str(err), self._retry_at_ms(clip))
@@ -249,7 +286,12 @@ class UploadRunner:
         else:
             self.library.mark_uploaded(clip.id, self.owner)
             outcome = Outcome(self.library.get(clip.id), True, report=report)
-            log.info("uploaded clip %s (%d bytes sent in %.1f s)", clip.short_id, report.bytes_sent, report.seconds)
+            log.info(
+                "uploaded clip %s (%d bytes sent in %.1f s)",
+                clip.short_id,
+                report.bytes_sent,
+                report.seconds,
+            )
         return outcome
 
     def _retry_at_ms(self, clip: ClipRecord) -> int:
@@ -263,7 +305,9 @@ class UploadRunner:
         consenting = self.library.consent("clips").current
         if consenting and current.state == ClipState.UPLOADING:
             # Our own shutdown: the open upload stays, the next start resumes it.
-            self.library.mark_failed(clip.id, self.owner, "uploader stopped; resumes at the next start", now_ms())
+            self.library.mark_failed(
+                clip.id, self.owner, "uploader stopped; resumes at the next start", now_ms()
+            )
             return Outcome(self.library.get(clip.id), False, "uploader stopped")
         # Consent withdrawn or the clip deleted: nothing more leaves, partial data is removed.
         for key, upload_id in UploadProgress(self.library).open_uploads(clip.id):
@@ -306,7 +350,9 @@ class UploadRunner:
 
     def _loop(self) -> None:
         next_sweep = 0.0
-        transports = PlaceTransports(self.config.target, factory=self._transport_factory, current=lambda: self.transport)
+        transports = PlaceTransports(
+            self.config.target, factory=self._transport_factory, current=lambda: self.transport
+        )
         while not self._stop.is_set():
             try:
                 self.library.release_waits(process_alive)

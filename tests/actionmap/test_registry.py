@@ -41,7 +41,9 @@ def test_shipped_maps_load_sorted(user_dir: Path) -> None:
 def test_default_user_dir_is_in_the_config_folder(isolated_user_dirs: dict[str, Path]) -> None:
     assert user_maps_dir() == isolated_user_dirs["config"] / "action_maps"
     user_maps_dir().mkdir(parents=True)
-    (user_maps_dir() / "mine.toml").write_text(CS2.read_text().replace('"Counter-Strike 2"', '"Mine"'))
+    (user_maps_dir() / "mine.toml").write_text(
+        CS2.read_text().replace('"Counter-Strike 2"', '"Mine"')
+    )
     assert MapRegistry().get("valve.counter-strike-2").title == "Mine"
 
 
@@ -61,12 +63,18 @@ def test_user_map_with_the_same_id_replaces_the_shipped_one(user_dir: Path) -> N
 
 
 def test_later_dirs_win_and_missing_dirs(user_dir: Path, tmp_path: Path) -> None:
-    (user_dir / "a.toml").write_text(CS2.read_text().replace('title = "Counter-Strike 2"', 'title = "user"'))
+    (user_dir / "a.toml").write_text(
+        CS2.read_text().replace('title = "Counter-Strike 2"', 'title = "user"')
+    )
     extra = tmp_path / "extra"
     extra.mkdir()
-    (extra / "b.toml").write_text(CS2.read_text().replace('title = "Counter-Strike 2"', 'title = "extra"'))
+    (extra / "b.toml").write_text(
+        CS2.read_text().replace('title = "Counter-Strike 2"', 'title = "extra"')
+    )
     assert MapRegistry([extra], user_dir=user_dir).get("valve.counter-strike-2").title == "extra"
-    assert MapRegistry(user_dir=tmp_path / "absent").errors == []  # the user folder may not exist yet
+    assert (
+        MapRegistry(user_dir=tmp_path / "absent").errors == []
+    )  # the user folder may not exist yet
     with pytest.raises(ConfigError, match="does not exist"):
         MapRegistry([tmp_path / "absent"], user_dir=user_dir)
     assert MapRegistry(include_shipped=False, user_dir=user_dir).maps()[0].title == "user"
@@ -76,8 +84,15 @@ def test_override_changes_only_the_named_action(user_dir: Path) -> None:
     (user_dir / "cs2-keys.toml").write_text(OVERRIDE)
     reg = MapRegistry(user_dir=user_dir)
     base, merged = load_map(CS2), reg.get("valve.counter-strike-2")
-    assert merged.extends == "valve.counter-strike-2" and merged.source == str(user_dir / "cs2-keys.toml")
-    assert (merged.id, merged.version, merged.title, merged.sha256) == (base.id, base.version, base.title, base.sha256)
+    assert merged.extends == "valve.counter-strike-2" and merged.source == str(
+        user_dir / "cs2-keys.toml"
+    )
+    assert (merged.id, merged.version, merged.title, merged.sha256) == (
+        base.id,
+        base.version,
+        base.title,
+        base.sha256,
+    )
     old, new = base.initial_set.bindings, merged.initial_set.bindings
     changed = [i for i, (a, b) in enumerate(zip(old, new)) if a != b]
     assert len(old) == len(new) and len(changed) == 1
@@ -88,15 +103,21 @@ def test_override_changes_only_the_named_action(user_dir: Path) -> None:
 
 def test_override_applies_to_a_replaced_map_whatever_the_file_order(user_dir: Path) -> None:
     (user_dir / "0-override.toml").write_text(OVERRIDE)  # sorts before the map it extends
-    (user_dir / "z-map.toml").write_text(CS2.read_text().replace('title = "Counter-Strike 2"', 'title = "Mine"'))
+    (user_dir / "z-map.toml").write_text(
+        CS2.read_text().replace('title = "Counter-Strike 2"', 'title = "Mine"')
+    )
     m = MapRegistry(user_dir=user_dir).get("valve.counter-strike-2")
     assert m.title == "Mine" and m.extends == "valve.counter-strike-2"
 
 
-def test_broken_files_are_reported_and_the_rest_load(user_dir: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_broken_files_are_reported_and_the_rest_load(
+    user_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     (user_dir / "broken.toml").write_text(CS2.read_text().replace('"key:Space"', '"key:Spcae"'))
     (user_dir / "not-toml.toml").write_text("this is [not toml")
-    (user_dir / "orphan.toml").write_text(OVERRIDE.replace("valve.counter-strike-2", "valve.dota-2"))
+    (user_dir / "orphan.toml").write_text(
+        OVERRIDE.replace("valve.counter-strike-2", "valve.dota-2")
+    )
     (user_dir / "bad-override.toml").write_text(OVERRIDE.replace('"jump"', '"jmp"'))
     (user_dir / "notes.txt").write_text("not a map")
     with caplog.at_level(logging.WARNING):
@@ -105,9 +126,15 @@ def test_broken_files_are_reported_and_the_rest_load(user_dir: Path, caplog: pyt
     assert reg.get("valve.counter-strike-2").extends is None  # the broken override was not applied
     messages = sorted(str(e) for e in reg.errors)
     assert len(messages) == 4
-    assert f"{user_dir / 'broken.toml'}: sets.gameplay.bind[6].source[0]: unknown input name 'key:Spcae'" in messages[1]
+    assert (
+        f"{user_dir / 'broken.toml'}: sets.gameplay.bind[6].source[0]: unknown input name 'key:Spcae'"
+        in messages[1]
+    )
     assert messages[2].startswith(f"{user_dir / 'not-toml.toml'}: not valid TOML")
-    assert messages[3] == f"{user_dir / 'orphan.toml'}: extends: extends unknown map 'valve.dota-2' (see `hindsight maps list`)"
+    assert (
+        messages[3]
+        == f"{user_dir / 'orphan.toml'}: extends: extends unknown map 'valve.dota-2' (see `hindsight maps list`)"
+    )
     assert "used but not declared" in messages[0]
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 4 and all("\n" not in w for w in warnings)

@@ -60,7 +60,9 @@ def test_gameplay_first_and_every_context_has_a_way_back(shipped: ActionMap) -> 
     assert shipped.initial_set.name == "gameplay" and shipped.initial_set.record == "actions"
     for s in shipped.sets[1:]:
         assert any(w.to == "gameplay" for w in s.switches), f"no way back from {s.name}"
-        assert any(w.to == s.name for w in shipped.initial_set.switches), f"{s.name} cannot be entered"
+        assert any(w.to == s.name for w in shipped.initial_set.switches), (
+            f"{s.name} cannot be entered"
+        )
 
 
 def test_text_entry_is_a_marker_set_reachable_from_gameplay(shipped: ActionMap) -> None:
@@ -76,7 +78,9 @@ def test_movement_uses_a_composite_and_the_left_stick(shipped: ActionMap) -> Non
     move = MOVE_ACTION.get(shipped.id, "move")
     gameplay = shipped.initial_set
     if move is None:
-        assert not any(a.kind in ("axis2d", "delta2d") and a.name in ("move", "look") for a in shipped.actions)
+        assert not any(
+            a.kind in ("axis2d", "delta2d") and a.name in ("move", "look") for a in shipped.actions
+        )
         return
     assert shipped.action(move).kind == "axis2d"
     binds = [b for b in gameplay.bindings if b.action == move]
@@ -88,7 +92,9 @@ def test_look_is_the_mouse_where_the_mouse_turns_the_camera(shipped: ActionMap) 
     if shipped.id in MOVE_ACTION:
         return
     assert shipped.action("look").kind == "delta2d"
-    assert any(b.action == "look" and b.sources == ("mouse:delta",) for b in shipped.initial_set.bindings)
+    assert any(
+        b.action == "look" and b.sources == ("mouse:delta",) for b in shipped.initial_set.bindings
+    )
 
 
 def test_every_action_is_bound_and_chat_drops_everything(shipped: ActionMap) -> None:
@@ -116,29 +122,48 @@ def test_rocket_league_is_controller_first() -> None:
     assert m.action("throttle").kind == m.action("brake").kind == "axis1d"
     assert any(b.action == "throttle" and b.sources == ("pad:right_trigger",) for b in binds)
     assert any(b.action == "brake" and b.sources == ("pad:left_trigger",) for b in binds)
-    for name, pad in (("boost", "pad:east"), ("jump", "pad:south"), ("powerslide", "pad:west"), ("ball_cam", "pad:north")):
+    for name, pad in (
+        ("boost", "pad:east"),
+        ("jump", "pad:south"),
+        ("powerslide", "pad:west"),
+        ("ball_cam", "pad:north"),
+    ):
         assert any(b.action == name and pad in b.sources for b in binds)
 
 
 def test_league_moves_with_right_click() -> None:
     m = load_map(SHIPPED_DIR / "riot.league-of-legends.toml")
     binds = {b.action: b for b in m.initial_set.bindings}
-    assert m.action("move_click").kind == "button" and binds["move_click"].sources == ("mouse:right",)
-    expected = {"attack_move": "key:A", "ability_q": "key:Q", "ability_w": "key:W", "ability_e": "key:E",
-                "ability_r": "key:R", "summoner_d": "key:D", "summoner_f": "key:F", "recall": "key:B",
-                "center_camera": "key:Space", **{f"item_{i}": f"key:{i}" for i in range(1, 8)}}
+    assert m.action("move_click").kind == "button" and binds["move_click"].sources == (
+        "mouse:right",
+    )
+    expected = {
+        "attack_move": "key:A",
+        "ability_q": "key:Q",
+        "ability_w": "key:W",
+        "ability_e": "key:E",
+        "ability_r": "key:R",
+        "summoner_d": "key:D",
+        "summoner_f": "key:F",
+        "recall": "key:B",
+        "center_camera": "key:Space",
+        **{f"item_{i}": f"key:{i}" for i in range(1, 8)},
+    }
     for action, key in expected.items():
         assert binds[action].sources == (key,)
     assert not any(a.kind == "delta2d" for a in m.actions)
     assert all(input_kind(s) != "delta" for b in m.initial_set.bindings for s in b.sources)
 
 
-@pytest.mark.parametrize(("game", "keys"), [
-    ("valve.counter-strike-2", {"key:Y", "key:U"}),
-    ("riot.valorant", {"key:Enter"}),
-    ("mojang.minecraft-java", {"key:T", "key:Slash"}),
-    ("riot.league-of-legends", {"key:Enter"}),
-])
+@pytest.mark.parametrize(
+    ("game", "keys"),
+    [
+        ("valve.counter-strike-2", {"key:Y", "key:U"}),
+        ("riot.valorant", {"key:Enter"}),
+        ("mojang.minecraft-java", {"key:T", "key:Slash"}),
+        ("riot.league-of-legends", {"key:Enter"}),
+    ],
+)
 def test_real_chat_keys(game: str, keys: set[str]) -> None:
     m = load_map(SHIPPED_DIR / f"{game}.toml")
     opens = {i for w in m.initial_set.switches if w.to == "chat" for i in w.on}

@@ -23,8 +23,10 @@ from hindsight.uploader.library import ClipLibrary
 from tests.recorder.helpers import fake_config
 
 # A recorder that needs no screen: the fake capture source, no input hook.
-FAKE_RECORD = '[record]\ncapture_source = "fake"\nregion = "0,0,320,240"\nfps = 30\nbuffer_seconds = 6\n' \
-              'clip_seconds = 2\nbitrate = "2M"\ninput = false\n'
+FAKE_RECORD = (
+    '[record]\ncapture_source = "fake"\nregion = "0,0,320,240"\nfps = 30\nbuffer_seconds = 6\n'
+    'clip_seconds = 2\nbitrate = "2M"\ninput = false\n'
+)
 
 
 def wait_for(predicate, timeout_s: float = 15.0) -> None:
@@ -50,9 +52,14 @@ def names(service: RecorderService) -> list[str]:
 
 
 def test_a_settings_file_becomes_a_recorder_with_its_outputs(tmp_path: Path) -> None:
-    settings = write_settings(tmp_path, '[record]\nfps = 24\nbitrate = "6M"\nbuffer_seconds = 20\nhotkey = "F9"\n'
-                                        f'clips_dir = "{tmp_path / "mine"}"\n')
-    service = compose_recorder(RecorderPlan(settings_file=settings, overrides={"fps": 50, "bitrate": None}))
+    settings = write_settings(
+        tmp_path,
+        '[record]\nfps = 24\nbitrate = "6M"\nbuffer_seconds = 20\nhotkey = "F9"\n'
+        f'clips_dir = "{tmp_path / "mine"}"\n',
+    )
+    service = compose_recorder(
+        RecorderPlan(settings_file=settings, overrides={"fps": 50, "bitrate": None})
+    )
     config = service.config
     assert config.capture.fps == 50  # the flag wins
     assert config.encoder.bitrate_bps == 6_000_000 and config.ring.buffer_seconds == 20
@@ -60,12 +67,20 @@ def test_a_settings_file_becomes_a_recorder_with_its_outputs(tmp_path: Path) -> 
     assert names(service) == ["library", "overlay"]
     assert service.outputs[1].port == OVERLAY_DEFAULT_PORT  # type: ignore[attr-defined]
 
-    assert names(compose_recorder(RecorderPlan(settings_file=settings, library=False, overlay_port=0))) == ["overlay"]
-    assert names(compose_recorder(RecorderPlan(settings_file=settings, overlay_port=None))) == ["library"]
+    assert names(
+        compose_recorder(RecorderPlan(settings_file=settings, library=False, overlay_port=0))
+    ) == ["overlay"]
+    assert names(compose_recorder(RecorderPlan(settings_file=settings, overlay_port=None))) == [
+        "library"
+    ]
     # No input actions, nothing for an overlay to draw: no overlay server.
-    assert names(compose_recorder(RecorderPlan(settings_file=settings, overrides={"input": False}))) == ["library"]
+    assert names(
+        compose_recorder(RecorderPlan(settings_file=settings, overrides={"input": False}))
+    ) == ["library"]
     # The demo's way: the [record] table is not read, the built-in defaults are.
-    demo = compose_recorder(RecorderPlan(settings_file=settings, record_settings=False, overlay_port=None))
+    demo = compose_recorder(
+        RecorderPlan(settings_file=settings, record_settings=False, overlay_port=None)
+    )
     assert demo.config.capture.fps == 60 and demo.config.hotkey == "F8"
 
 
@@ -77,7 +92,9 @@ def test_a_bad_setting_is_refused_before_anything_starts(tmp_path: Path) -> None
         compose_recorder(RecorderPlan(settings_file=settings))
 
 
-def test_the_library_receives_a_saved_clip_through_the_recorder(tmp_path: Path, isolated_user_dirs) -> None:
+def test_the_library_receives_a_saved_clip_through_the_recorder(
+    tmp_path: Path, isolated_user_dirs
+) -> None:
     settings = write_settings(isolated_user_dirs["config"], FAKE_RECORD)
     service = compose_recorder(RecorderPlan(settings_file=settings, hotkey=False))
     assert names(service) == ["library"]
@@ -162,7 +179,9 @@ def test_a_failing_output_never_stops_recording_or_the_others(tmp_path: Path, ca
     finally:
         service.stop()
     assert [c.path for c in recording.clips] == [first.path, second.path]
-    assert recording.calls == ["start", "stop"] and recording.focused is None  # input is off: no game
+    assert (
+        recording.calls == ["start", "stop"] and recording.focused is None
+    )  # input is off: no game
     assert status.state == "recording" and status.saves.saved == 2
     assert status.outputs["recording"].summary == "2 clips"
     assert "simulated status bug" in status.outputs["broken"].summary
@@ -170,12 +189,16 @@ def test_a_failing_output_never_stops_recording_or_the_others(tmp_path: Path, ca
     assert "recording  2 clips" in lines and "inputs     off (video only)" in lines
     assert sum("simulated output bug" in (r.exc_text or "") for r in caplog.records) == 2
     # The status after the stop, when every output had heard of every clip.
-    assert service.last_status is not None and service.last_status.outputs["recording"].details == {"clips": 2}
+    assert service.last_status is not None and service.last_status.outputs["recording"].details == {
+        "clips": 2
+    }
 
 
 def test_status_json_round_trips(tmp_path: Path) -> None:
     recording = Recording()
-    service = RecorderService(no_input(fake_config(tmp_path / "clips")), outputs=[recording], hotkey=False, control=False)
+    service = RecorderService(
+        no_input(fake_config(tmp_path / "clips")), outputs=[recording], hotkey=False, control=False
+    )
     service.start()
     try:
         wait_for(lambda: service.status().capture.frames > 5)

@@ -20,26 +20,48 @@ from pathlib import Path
 import av
 
 from hindsight.bundle import VIDEO_FILE
+from hindsight.demo.game import DemoPlayer
 from hindsight.overlay.burnin import DEFAULT_PRESET, burn_in
 from hindsight.recorder.control import create_client
-from hindsight.demo.game import DemoPlayer
 from tests.bench.common import RecorderCli, print_json, reference_scene
 
 
 def record_clip(width: int, height: int, seconds: int, out_dir: Path) -> Path:
     with reference_scene(width, height, 60) as display:
-        game = subprocess.Popen([sys.executable, "-m", "hindsight.demo.game", "--display", display,
-                                 "--position", f"{(width - 640) // 2},{(height - 360) // 2}"],
-                                stdout=subprocess.PIPE, text=True)
+        game = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "hindsight.demo.game",
+                "--display",
+                display,
+                "--position",
+                f"{(width - 640) // 2},{(height - 360) // 2}",
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         window_id = int(game.stdout.readline().split()[1])
-        rec = RecorderCli("--display", display, "--fps", "60", "--buffer-seconds", str(seconds + 10),
-                          "--clip-seconds", str(seconds), "--bitrate", "12M", "--no-overlay-server")
+        rec = RecorderCli(
+            "--display",
+            display,
+            "--fps",
+            "60",
+            "--buffer-seconds",
+            str(seconds + 10),
+            "--clip-seconds",
+            str(seconds),
+            "--bitrate",
+            "12M",
+            "--no-overlay-server",
+        )
         player = DemoPlayer(display)
         try:
             player.focus(window_id)
             player.play(seconds + 2)
-            reply = create_client(rec.env["HINDSIGHT_CONTROL"]).request({"cmd": "clip", "seconds": seconds},
-                                                                       timeout_s=120)
+            reply = create_client(rec.env["HINDSIGHT_CONTROL"]).request(
+                {"cmd": "clip", "seconds": seconds}, timeout_s=120
+            )
             clip = Path(reply["path"])
             kept = out_dir / f"clip-{width}x{height}"
             subprocess.run(["cp", "-r", str(clip), str(kept)], check=True)
@@ -53,9 +75,32 @@ def record_clip(width: int, height: int, seconds: int, out_dir: Path) -> Path:
 
 def ffmpeg_reencode(clip: Path) -> float:
     start = time.monotonic()
-    subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-y", "-i", str(clip / VIDEO_FILE),
-                    "-c:v", "libx264", "-preset", DEFAULT_PRESET, "-tune", "zerolatency", "-bf", "0",
-                    "-b:v", "15M", "-c:a", "copy", str(clip / "ffmpeg-reencode.mp4")], check=True)
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-nostdin",
+            "-y",
+            "-i",
+            str(clip / VIDEO_FILE),
+            "-c:v",
+            "libx264",
+            "-preset",
+            DEFAULT_PRESET,
+            "-tune",
+            "zerolatency",
+            "-bf",
+            "0",
+            "-b:v",
+            "15M",
+            "-c:a",
+            "copy",
+            str(clip / "ffmpeg-reencode.mp4"),
+        ],
+        check=True,
+    )
     return time.monotonic() - start
 
 
@@ -76,27 +121,31 @@ def main() -> None:
         video_s = frames / fps
         result = burn_in(clip, template="keyboard_mouse")
         ffmpeg_s = ffmpeg_reencode(clip)
-        results.append({
-            "size": size,
-            "clip_frames": frames,
-            "clip_seconds": round(video_s, 2),
-            "burnin_wall_s": round(result.seconds, 2),
-            "burnin_x_realtime": round(video_s / result.seconds, 2),
-            "ffmpeg_reencode_wall_s": round(ffmpeg_s, 2),
-            "ffmpeg_x_realtime": round(video_s / ffmpeg_s, 2),
-            "burnin_vs_ffmpeg": round(ffmpeg_s / result.seconds, 3),
-            "encoder": result.encoder,
-        })
+        results.append(
+            {
+                "size": size,
+                "clip_frames": frames,
+                "clip_seconds": round(video_s, 2),
+                "burnin_wall_s": round(result.seconds, 2),
+                "burnin_x_realtime": round(video_s / result.seconds, 2),
+                "ffmpeg_reencode_wall_s": round(ffmpeg_s, 2),
+                "ffmpeg_x_realtime": round(video_s / ffmpeg_s, 2),
+                "burnin_vs_ffmpeg": round(ffmpeg_s / result.seconds, 3),
+                "encoder": result.encoder,
+            }
+        )
     by_size = {r["size"]: r for r in results}
-    print_json({
-        "benchmark": "burnin",
-        "template": "keyboard_mouse",
-        "preset": DEFAULT_PRESET,
-        "scene": "testsrc2 full screen at 60 fps on Xvfb with the demo game played by XTest",
-        "results": results,
-        "target": {"720p60_x_realtime_min": 1.0},
-        "meets_target": by_size.get("1280x720", {}).get("burnin_x_realtime", 0) >= 1.0,
-    })
+    print_json(
+        {
+            "benchmark": "burnin",
+            "template": "keyboard_mouse",
+            "preset": DEFAULT_PRESET,
+            "scene": "testsrc2 full screen at 60 fps on Xvfb with the demo game played by XTest",
+            "results": results,
+            "target": {"720p60_x_realtime_min": 1.0},
+            "meets_target": by_size.get("1280x720", {}).get("burnin_x_realtime", 0) >= 1.0,
+        }
+    )
 
 
 if __name__ == "__main__":

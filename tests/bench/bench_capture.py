@@ -34,7 +34,9 @@ def measure_ffmpeg(display: str, w: int, h: int, fps: int, warmup_s: float, seco
 
 
 def measure_recorder(display: str, fps: int, warmup_s: float, seconds: float) -> dict:
-    rec = RecorderCli("--display", display, "--fps", str(fps), "--buffer-seconds", "30", "--bitrate", "12M")
+    rec = RecorderCli(
+        "--display", display, "--fps", str(fps), "--buffer-seconds", "30", "--bitrate", "12M"
+    )
     try:
         time.sleep(warmup_s)
         cpu0, s0 = cpu_seconds(rec.ps), rec.status()
@@ -69,26 +71,32 @@ def main() -> None:
             peer = measure_ffmpeg(display, w, h, args.fps, args.warmup, args.seconds)
             rec = measure_recorder(display, args.fps, args.warmup, args.seconds)
             expected = round(args.fps * args.seconds)
-            rounds.append({
-                "ffmpeg": peer,
-                "recorder": rec,
-                "cpu_ratio": round(rec["cpu_s"] / peer["cpu_s"], 3),
-                "real_frames_pct": round(100 * rec["frames_captured"] / max(1, rec["slots"]), 2),
-                "slots_vs_wall_clock_pct": round(100 * rec["slots"] / expected, 2),
-                "dup_frames_pct": round(100 * rec["dup_frames"] / max(1, rec["slots"]), 2),
-            })
+            rounds.append(
+                {
+                    "ffmpeg": peer,
+                    "recorder": rec,
+                    "cpu_ratio": round(rec["cpu_s"] / peer["cpu_s"], 3),
+                    "real_frames_pct": round(
+                        100 * rec["frames_captured"] / max(1, rec["slots"]), 2
+                    ),
+                    "slots_vs_wall_clock_pct": round(100 * rec["slots"] / expected, 2),
+                    "dup_frames_pct": round(100 * rec["dup_frames"] / max(1, rec["slots"]), 2),
+                }
+            )
     cpu_ratio = sum(r["cpu_ratio"] for r in rounds) / len(rounds)
     real_pct = min(r["real_frames_pct"] for r in rounds)
-    print_json({
-        "benchmark": "capture",
-        "scene": f"testsrc2 {w}x{h}@{args.fps} full screen on Xvfb",
-        "seconds": args.seconds,
-        "rounds": rounds,
-        "cpu_ratio_mean": round(cpu_ratio, 3),
-        "real_frames_pct_min": real_pct,
-        "targets": {"cpu_ratio_max": 1.25, "real_frames_pct_min": 99.0},
-        "meets_targets": cpu_ratio <= 1.25 and real_pct >= 99.0,
-    })
+    print_json(
+        {
+            "benchmark": "capture",
+            "scene": f"testsrc2 {w}x{h}@{args.fps} full screen on Xvfb",
+            "seconds": args.seconds,
+            "rounds": rounds,
+            "cpu_ratio_mean": round(cpu_ratio, 3),
+            "real_frames_pct_min": real_pct,
+            "targets": {"cpu_ratio_max": 1.25, "real_frames_pct_min": 99.0},
+            "meets_targets": cpu_ratio <= 1.25 and real_pct >= 99.0,
+        }
+    )
 
 
 if __name__ == "__main__":

@@ -20,11 +20,11 @@ from Xlib import X
 from Xlib import display as xdisplay
 from Xlib.ext import xtest
 
+from hindsight.demo.display import VirtualDisplay
 from hindsight.recorder.input import InputQueue
 from hindsight.recorder.input.sdl_pad import SdlPadSource, load_sdl
 from hindsight.recorder.input.x11_keyboard import X11KeyboardSource
 from hindsight.recorder.input.x11_mouse import X11MouseSource
-from hindsight.demo.display import VirtualDisplay
 from tests.bench.common import median, percentile, print_json, wait_until
 
 TARGET_MEDIAN_US = 50.0

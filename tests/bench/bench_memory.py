@@ -40,8 +40,16 @@ def main() -> None:
     samples: list[tuple[float, float]] = []
     ring_mb: list[float] = []
     with reference_scene() as display:
-        rec = RecorderCli("--display", display, "--fps", "60", "--buffer-seconds", str(args.buffer_seconds),
-                          "--bitrate", args.bitrate)
+        rec = RecorderCli(
+            "--display",
+            display,
+            "--fps",
+            "60",
+            "--buffer-seconds",
+            str(args.buffer_seconds),
+            "--bitrate",
+            args.bitrate,
+        )
         try:
             t0 = time.monotonic()
             while (elapsed := time.monotonic() - t0) < args.minutes * 60:
@@ -55,25 +63,27 @@ def main() -> None:
     filled = [(t, m) for t, m in samples if t * 60 >= args.buffer_seconds + 10]
     max_rss = max(m for _, m in samples)
     second_half = filled[len(filled) // 2 :]
-    print_json({
-        "benchmark": "memory",
-        "scene": "testsrc2 1920x1080@60 full screen on Xvfb",
-        "buffer_seconds": args.buffer_seconds,
-        "bitrate_bps": bitrate,
-        "minutes": args.minutes,
-        "budget_mb": round(budget_mb, 1),
-        "max_rss_mb": round(max_rss, 1),
-        "rss_after_fill_mb": round(filled[0][1], 1) if filled else None,
-        "rss_end_mb": round(samples[-1][1], 1),
-        "ring_mb_end": round(ring_mb[-1], 1),
-        "ring_mb_max": round(max(ring_mb), 1),
-        "slope_after_fill_mb_per_min": round(slope_mb_per_min(filled), 3),
-        "slope_second_half_mb_per_min": round(slope_mb_per_min(second_half), 3),
-        "dup_frames": status["capture"]["dup_frames"],
-        "frames": status["capture"]["frames"],
-        "samples": [(round(t, 2), round(m, 1)) for t, m in samples],
-        "meets_target": max_rss <= budget_mb and abs(slope_mb_per_min(second_half)) < 1.0,
-    })
+    print_json(
+        {
+            "benchmark": "memory",
+            "scene": "testsrc2 1920x1080@60 full screen on Xvfb",
+            "buffer_seconds": args.buffer_seconds,
+            "bitrate_bps": bitrate,
+            "minutes": args.minutes,
+            "budget_mb": round(budget_mb, 1),
+            "max_rss_mb": round(max_rss, 1),
+            "rss_after_fill_mb": round(filled[0][1], 1) if filled else None,
+            "rss_end_mb": round(samples[-1][1], 1),
+            "ring_mb_end": round(ring_mb[-1], 1),
+            "ring_mb_max": round(max(ring_mb), 1),
+            "slope_after_fill_mb_per_min": round(slope_mb_per_min(filled), 3),
+            "slope_second_half_mb_per_min": round(slope_mb_per_min(second_half), 3),
+            "dup_frames": status["capture"]["dup_frames"],
+            "frames": status["capture"]["frames"],
+            "samples": [(round(t, 2), round(m, 1)) for t, m in samples],
+            "meets_target": max_rss <= budget_mb and abs(slope_mb_per_min(second_half)) < 1.0,
+        }
+    )
 
 
 if __name__ == "__main__":

@@ -23,10 +23,14 @@ from hindsight.recorder.session import RecordingSession
 from tests.bench.common import RecorderCli, median, percentile, print_json, reference_scene
 
 
-def request_latencies(display: str, buffer_s: int, saves: int, gap_s: float, clips: Path) -> tuple[list[float], Path]:
+def request_latencies(
+    display: str, buffer_s: int, saves: int, gap_s: float, clips: Path
+) -> tuple[list[float], Path]:
     config = RecorderConfig(
-        capture=CaptureConfig(display=display, fps=60), ring=RingConfig(buffer_seconds=buffer_s),
-        clips_dir=clips, default_clip_seconds=buffer_s,
+        capture=CaptureConfig(display=display, fps=60),
+        ring=RingConfig(buffer_seconds=buffer_s),
+        clips_dir=clips,
+        default_clip_seconds=buffer_s,
     )
     latencies = []
     with RecordingSession(config) as session:
@@ -39,11 +43,23 @@ def request_latencies(display: str, buffer_s: int, saves: int, gap_s: float, cli
     return latencies, clip.video_path
 
 
-def hotkey_latencies(display: str, buffer_s: int, saves: int, gap_s: float) -> tuple[list[float], ...]:
+def hotkey_latencies(
+    display: str, buffer_s: int, saves: int, gap_s: float
+) -> tuple[list[float], ...]:
     """Per press: xdotool -> clip renamed, and xdotool -> an independent key listener hearing it."""
     os.environ["HINDSIGHT_HOTKEY_BACKEND"] = "auto"  # on the input stream, as a user runs it
-    rec = RecorderCli("--display", display, "--fps", "60", "--buffer-seconds", str(buffer_s),
-                      "--clip-seconds", str(buffer_s), "--hotkey", "F8")
+    rec = RecorderCli(
+        "--display",
+        display,
+        "--fps",
+        "60",
+        "--buffer-seconds",
+        str(buffer_s),
+        "--clip-seconds",
+        str(buffer_s),
+        "--hotkey",
+        "F8",
+    )
     env = {**os.environ, "DISPLAY": display}
     # The same press heard by a bare pynput listener in this process: the X server's own
     # delivery delay under the load of the scene, which no recorder can avoid.
@@ -85,16 +101,34 @@ def ffmpeg_remux_ms(video: Path, runs: int = 5) -> list[float]:
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(runs):
             t0 = time.monotonic()
-            subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(video), "-c", "copy", "-movflags", "+faststart",
-                            str(Path(tmp) / f"r{i}.mp4")], check=True)
+            subprocess.run(
+                [
+                    "ffmpeg",
+                    "-v",
+                    "error",
+                    "-y",
+                    "-i",
+                    str(video),
+                    "-c",
+                    "copy",
+                    "-movflags",
+                    "+faststart",
+                    str(Path(tmp) / f"r{i}.mp4"),
+                ],
+                check=True,
+            )
             out.append((time.monotonic() - t0) * 1000)
             time.sleep(1)
     return out
 
 
 def summary(values: list[float]) -> dict:
-    return {"median_ms": round(median(values), 1), "p90_ms": round(percentile(values, 90), 1),
-            "max_ms": round(max(values), 1), "all_ms": [round(v, 1) for v in values]}
+    return {
+        "median_ms": round(median(values), 1),
+        "p90_ms": round(percentile(values, 90), 1),
+        "max_ms": round(max(values), 1),
+        "all_ms": [round(v, 1) for v in values],
+    }
 
 
 def main() -> None:
@@ -105,25 +139,31 @@ def main() -> None:
     args = parser.parse_args()
     with reference_scene() as display, tempfile.TemporaryDirectory() as tmp:
         os.sync()  # start each phase with no writeback left over from the last
-        req, video = request_latencies(display, args.buffer_seconds, args.saves, args.gap, Path(tmp))
+        req, video = request_latencies(
+            display, args.buffer_seconds, args.saves, args.gap, Path(tmp)
+        )
         size_mb = video.stat().st_size / 2**20
         peer = ffmpeg_remux_ms(video)
         os.sync()
-        hot, delivery, internal = hotkey_latencies(display, args.buffer_seconds, args.saves, args.gap)
-    print_json({
-        "benchmark": "save_latency",
-        "scene": "testsrc2 1920x1080@60 full screen on Xvfb, 12 Mbit/s",
-        "buffer_seconds": args.buffer_seconds,
-        "clip_mb": round(size_mb, 1),
-        "request_to_renamed": summary(req),
-        "hotkey_to_renamed": summary(hot),
-        "key_delivery_same_press": summary(delivery) if delivery else None,
-        "hotkey_recorder_request_to_renamed": summary(internal),
-        "ffmpeg_remux_same_clip": summary(peer),
-        "ratio_request_median_vs_ffmpeg_remux": round(median(req) / median(peer), 3),
-        "target": {"median_ms_max": 250},
-        "meets_target": median(req) <= 250 and median(hot) <= 250,
-    })
+        hot, delivery, internal = hotkey_latencies(
+            display, args.buffer_seconds, args.saves, args.gap
+        )
+    print_json(
+        {
+            "benchmark": "save_latency",
+            "scene": "testsrc2 1920x1080@60 full screen on Xvfb, 12 Mbit/s",
+            "buffer_seconds": args.buffer_seconds,
+            "clip_mb": round(size_mb, 1),
+            "request_to_renamed": summary(req),
+            "hotkey_to_renamed": summary(hot),
+            "key_delivery_same_press": summary(delivery) if delivery else None,
+            "hotkey_recorder_request_to_renamed": summary(internal),
+            "ffmpeg_remux_same_clip": summary(peer),
+            "ratio_request_median_vs_ffmpeg_remux": round(median(req) / median(peer), 3),
+            "target": {"median_ms_max": 250},
+            "meets_target": median(req) <= 250 and median(hot) <= 250,
+        }
+    )
 
 
 if __name__ == "__main__":

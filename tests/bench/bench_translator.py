@@ -14,16 +14,26 @@ import argparse
 import random
 import time
 
-from hindsight.recorder.input.base import RawInput
 from hindsight.actionmap.registry import MapRegistry
 from hindsight.recorder.actions.timeline import ActionTimeline
 from hindsight.recorder.actions.translator import ActionTranslator
+from hindsight.recorder.input.base import RawInput
 from tests.bench.common import print_json
 
 
 def make_events(n: int, seed: int = 1) -> list[RawInput]:
     rng = random.Random(seed)
-    keys = ["key:W", "key:A", "key:S", "key:D", "key:Space", "key:LeftCtrl", "key:R", "key:K", "key:F5"]
+    keys = [
+        "key:W",
+        "key:A",
+        "key:S",
+        "key:D",
+        "key:Space",
+        "key:LeftCtrl",
+        "key:R",
+        "key:K",
+        "key:F5",
+    ]
     out = []
     held: set[str] = set()
     t = 0
@@ -62,15 +72,17 @@ def main() -> None:
             translator.feed(raw)
         best = min(best, time.perf_counter() - t0)
         emitted = len(timeline)
-    print_json({
-        "benchmark": "translator",
-        "map": amap.ref,
-        "events": args.events,
-        "action_events_out": emitted,
-        "events_per_s": round(args.events / best),
-        "us_per_event": round(best / args.events * 1e6, 3),
-        "mouse_1000hz_cpu_share_pct": round(1000 * best / args.events * 100, 3),
-    })
+    print_json(
+        {
+            "benchmark": "translator",
+            "map": amap.ref,
+            "events": args.events,
+            "action_events_out": emitted,
+            "events_per_s": round(args.events / best),
+            "us_per_event": round(best / args.events * 1e6, 3),
+            "mouse_1000hz_cpu_share_pct": round(1000 * best / args.events * 100, 3),
+        }
+    )
 
 
 if __name__ == "__main__":

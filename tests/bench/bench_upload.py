@@ -31,11 +31,18 @@ from tests.uploader.s3server import SeaweedServer
 MiB = 2**20
 
 
-def hindsight_upload(library: ClipLibrary, folder: Path, target: UploadTarget, transport,  # type: ignore[no-untyped-def]
-                     max_rate: int | None = None) -> float:
+def hindsight_upload(
+    library: ClipLibrary,
+    folder: Path,
+    target: UploadTarget,
+    transport,  # type: ignore[no-untyped-def]
+    max_rate: int | None = None,
+) -> float:
     clip = library.register(folder)
     library.queue(clip.id)
-    runner = UploadRunner(library, UploadConfig(target=target, max_rate_bytes_per_s=max_rate), transport=transport)
+    runner = UploadRunner(
+        library, UploadConfig(target=target, max_rate_bytes_per_s=max_rate), transport=transport
+    )
     started = time.perf_counter()
     outcomes = runner.run_until_idle([clip.id])
     elapsed = time.perf_counter() - started
@@ -59,11 +66,16 @@ def main() -> None:
         server = SeaweedServer(root / "weed")
         server.start()
         try:
-            os.environ.update(AWS_ACCESS_KEY_ID=server.access_key, AWS_SECRET_ACCESS_KEY=server.secret_key,
-                              AWS_EC2_METADATA_DISABLED="true")
+            os.environ.update(
+                AWS_ACCESS_KEY_ID=server.access_key,
+                AWS_SECRET_ACCESS_KEY=server.secret_key,
+                AWS_EC2_METADATA_DISABLED="true",
+            )
             server.create_bucket("hs-bench")
             client = server.client()
-            target = UploadTarget(bucket="hs-bench", prefix="bench", endpoint_url=server.endpoint_url)
+            target = UploadTarget(
+                bucket="hs-bench", prefix="bench", endpoint_url=server.endpoint_url
+            )
             library = ClipLibrary.open(f"sqlite:///{root / 'lib.db'}")
             library.record_consent("clips", True)
             from hindsight.uploader.transport import create_transport
@@ -84,22 +96,28 @@ def main() -> None:
             ratios = [t / o for o, t in zip(ours, theirs, strict=True)]
             cap_rate = 8 * MiB
             capped_folder = make_bundle(root / "clips", video_bytes=48 * MiB, seed=99)
-            capped_s = hindsight_upload(library, capped_folder, target, transport, max_rate=cap_rate)
-            print_json({
-                "bench": "upload_throughput",
-                "file_mib": args.mb,
-                "rounds": args.rounds,
-                "hindsight_s": [round(x, 3) for x in ours],
-                "boto3_upload_file_s": [round(x, 3) for x in theirs],
-                "hindsight_mib_per_s": round(args.mb / statistics.median(ours), 1),
-                "boto3_mib_per_s": round(args.mb / statistics.median(theirs), 1),
-                "throughput_ratio_per_round": [round(r, 3) for r in ratios],
-                "throughput_ratio_median": round(statistics.median(ratios), 3),
-                "throughput_ratio_of_medians": round(statistics.median(theirs) / statistics.median(ours), 3),
-                "target": ">= 0.9",
-                "cap_mib_per_s": cap_rate / MiB,
-                "capped_achieved_over_cap": round((48 + 0.01) / capped_s / (cap_rate / MiB), 3),
-            })
+            capped_s = hindsight_upload(
+                library, capped_folder, target, transport, max_rate=cap_rate
+            )
+            print_json(
+                {
+                    "bench": "upload_throughput",
+                    "file_mib": args.mb,
+                    "rounds": args.rounds,
+                    "hindsight_s": [round(x, 3) for x in ours],
+                    "boto3_upload_file_s": [round(x, 3) for x in theirs],
+                    "hindsight_mib_per_s": round(args.mb / statistics.median(ours), 1),
+                    "boto3_mib_per_s": round(args.mb / statistics.median(theirs), 1),
+                    "throughput_ratio_per_round": [round(r, 3) for r in ratios],
+                    "throughput_ratio_median": round(statistics.median(ratios), 3),
+                    "throughput_ratio_of_medians": round(
+                        statistics.median(theirs) / statistics.median(ours), 3
+                    ),
+                    "target": ">= 0.9",
+                    "cap_mib_per_s": cap_rate / MiB,
+                    "capped_achieved_over_cap": round((48 + 0.01) / capped_s / (cap_rate / MiB), 3),
+                }
+            )
             library.close()
         finally:
             server.stop()

@@ -45,12 +45,35 @@ def print_json(result: dict) -> None:
 class FfmpegPeer:
     """``ffmpeg -f x11grab ... -c:v libx264 -preset ultrafast -tune zerolatency`` with progress counters."""
 
-    def __init__(self, display: str, width: int, height: int, fps: int, seconds: float, out: Path) -> None:
+    def __init__(
+        self, display: str, width: int, height: int, fps: int, seconds: float, out: Path
+    ) -> None:
         self.cmd = [
-            "ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-y",
-            "-f", "x11grab", "-framerate", str(fps), "-video_size", f"{width}x{height}", "-i", display,
-            "-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency",
-            "-t", str(seconds), "-progress", "pipe:1", str(out),
+            "ffmpeg",
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-nostdin",
+            "-y",
+            "-f",
+            "x11grab",
+            "-framerate",
+            str(fps),
+            "-video_size",
+            f"{width}x{height}",
+            "-i",
+            display,
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-tune",
+            "zerolatency",
+            "-t",
+            str(seconds),
+            "-progress",
+            "pipe:1",
+            str(out),
         ]
         self.proc = subprocess.Popen(self.cmd, stdout=subprocess.PIPE, text=True)
         self.ps = psutil.Process(self.proc.pid)
@@ -66,7 +89,11 @@ class FfmpegPeer:
 
     def counters(self) -> dict[str, int]:
         p = dict(self.progress)
-        return {"frame": int(p.get("frame", 0)), "dup": int(p.get("dup_frames", 0)), "drop": int(p.get("drop_frames", 0))}
+        return {
+            "frame": int(p.get("frame", 0)),
+            "dup": int(p.get("dup_frames", 0)),
+            "drop": int(p.get("drop_frames", 0)),
+        }
 
     def wait(self, timeout_s: float) -> int:
         return self.proc.wait(timeout_s)
@@ -85,7 +112,10 @@ class RecorderCli:
         self.clips_dir = self.tmp / "clips"
         self.proc = subprocess.Popen(
             [*HINDSIGHT, "record", "--clips-dir", str(self.clips_dir), *args],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
         )
         line = self.proc.stdout.readline()
         if not line.startswith("recording "):
@@ -128,4 +158,3 @@ def wait_until(predicate, timeout_s: float, step_s: float = 0.002) -> bool:
             return True
         time.sleep(step_s)
     return False
-

@@ -281,8 +281,9 @@ def test_reading_a_clip_loads_no_media_qt_database_or_cloud_library() -> None:
 
     heavy = ("av", "PyQt6", "sqlalchemy", "boto3", "pyarrow")
     code = (
-        "import sys, hindsight.bundle\n"
-        f"print(','.join(m for m in {heavy!r} if m in sys.modules))\n"
+        f"import sys, hindsight.bundle\nprint(','.join(m for m in {heavy!r} if m in sys.modules))\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == ""

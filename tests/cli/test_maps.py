@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from hindsight.cli import maps as cli_maps
 from hindsight.actionmap.registry import SHIPPED_DIR, user_maps_dir
+from hindsight.cli import maps as cli_maps
 
 SHIPPED_IDS = sorted(p.stem for p in SHIPPED_DIR.glob("*.toml"))
 CS2 = SHIPPED_DIR / "valve.counter-strike-2.toml"
@@ -28,7 +28,13 @@ def test_list_shows_every_shipped_map(capsys: pytest.CaptureFixture[str]) -> Non
     assert lines[0].split() == ["ID", "VERSION", "TITLE", "MATCH", "FROM"]
     assert [line.split()[0] for line in lines[1:]] == SHIPPED_IDS
     cs2 = next(line for line in lines if line.startswith("valve.counter-strike-2"))
-    assert "1.0.0" in cs2 and "Counter-Strike 2" in cs2 and "cs2.exe" in cs2 and "steam:730" in cs2 and "shipped" in cs2
+    assert (
+        "1.0.0" in cs2
+        and "Counter-Strike 2" in cs2
+        and "cs2.exe" in cs2
+        and "steam:730" in cs2
+        and "shipped" in cs2
+    )
 
 
 def test_list_reports_broken_user_maps_on_stderr(capsys: pytest.CaptureFixture[str]) -> None:
@@ -36,17 +42,23 @@ def test_list_reports_broken_user_maps_on_stderr(capsys: pytest.CaptureFixture[s
     (user_maps_dir() / "broken.toml").write_text("schema = 1")
     code, out, err = run(capsys, "list")
     assert code == 0 and len(out.splitlines()) == 1 + len(SHIPPED_IDS)
-    assert err.splitlines() == [f"hindsight: warning: skipped {user_maps_dir() / 'broken.toml'}: schema: expected a string, got an integer"]
+    assert err.splitlines() == [
+        f"hindsight: warning: skipped {user_maps_dir() / 'broken.toml'}: schema: expected a string, got an integer"
+    ]
 
 
 def test_list_with_maps_dir(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    (tmp_path / "mine.toml").write_text(CS2.read_text().replace('id = "valve.counter-strike-2"', 'id = "me.practice"'))
+    (tmp_path / "mine.toml").write_text(
+        CS2.read_text().replace('id = "valve.counter-strike-2"', 'id = "me.practice"')
+    )
     code, out, _ = run(capsys, "list", "--maps-dir", str(tmp_path))
     assert code == 0
     line = next(line for line in out.splitlines() if line.startswith("me.practice"))
     assert line.endswith(str(tmp_path / "mine.toml"))
     code, _, err = run(capsys, "list", "--maps-dir", str(tmp_path / "nope"))
-    assert code != 0 and err == f"hindsight: error: maps folder '{tmp_path / 'nope'}' does not exist\n"
+    assert (
+        code != 0 and err == f"hindsight: error: maps folder '{tmp_path / 'nope'}' does not exist\n"
+    )
 
 
 def test_show_prints_the_toml(capsys: pytest.CaptureFixture[str]) -> None:
@@ -77,9 +89,14 @@ def test_show_with_an_override_prints_the_effective_map(capsys: pytest.CaptureFi
     user_maps_dir().mkdir(parents=True)
     (user_maps_dir() / "keys.toml").write_text(
         'schema = "hindsight.actionmap/1"\nextends = "valve.counter-strike-2"\n'
-        '[sets.gameplay]\nbind = [ { action = "jump", source = "key:J" } ]\n')
+        '[sets.gameplay]\nbind = [ { action = "jump", source = "key:J" } ]\n'
+    )
     code, out, _ = run(capsys, "show", "valve.counter-strike-2")
-    assert code == 0 and '{ action = "jump", source = "key:J" }' in out and out.startswith("# valve.counter-strike-2")
+    assert (
+        code == 0
+        and '{ action = "jump", source = "key:J" }' in out
+        and out.startswith("# valve.counter-strike-2")
+    )
 
 
 def test_validate_good_and_broken_files(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -101,16 +118,26 @@ def test_validate_good_and_broken_files(capsys: pytest.CaptureFixture[str], tmp_
     ]
 
 
-def test_validate_an_override_against_the_map_it_extends(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_validate_an_override_against_the_map_it_extends(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     override = tmp_path / "keys.toml"
-    override.write_text('schema = "hindsight.actionmap/1"\nextends = "riot.valorant"\n'
-                        '[sets.gameplay]\nbind = [ { action = "jump", source = "mouse:wheel_down" } ]\n')
+    override.write_text(
+        'schema = "hindsight.actionmap/1"\nextends = "riot.valorant"\n'
+        '[sets.gameplay]\nbind = [ { action = "jump", source = "mouse:wheel_down" } ]\n'
+    )
     code, out, _ = run(capsys, "validate", str(override))
-    assert code == 0 and out == f"ok: {override} (override of riot.valorant@1.0.0, 26 actions, 3 sets)\n"
+    assert (
+        code == 0
+        and out == f"ok: {override} (override of riot.valorant@1.0.0, 26 actions, 3 sets)\n"
+    )
     override.write_text(override.read_text().replace("riot.valorant", "riot.tft"))
     code, _, err = run(capsys, "validate", str(override))
     assert code == 1
-    assert err == f"hindsight: error: {override}: extends: extends unknown map 'riot.tft' (see `hindsight maps list`)\n"
+    assert (
+        err
+        == f"hindsight: error: {override}: extends: extends unknown map 'riot.tft' (see `hindsight maps list`)\n"
+    )
 
 
 def test_every_shipped_map_validates(capsys: pytest.CaptureFixture[str]) -> None:

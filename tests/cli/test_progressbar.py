@@ -35,5 +35,10 @@ def test_no_bar_when_not_a_terminal_or_quiet() -> None:
 
 def test_human_bytes_and_rate() -> None:
     assert [human_bytes(n) for n in (0, 1023, 1024, 5 * 2**20, 3 * 2**30)] == [
-        "0 B", "1023 B", "1.0 KiB", "5.0 MiB", "3.0 GiB"]
+        "0 B",
+        "1023 B",
+        "1.0 KiB",
+        "5.0 MiB",
+        "3.0 GiB",
+    ]
     assert describe_bytes(2**20, 2 * 2**20, 1.0) == "1.0 MiB/2.0 MiB, 1.0 MiB/s, 1 s left"

@@ -11,9 +11,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from hindsight.actionmap.load import load_map
+from hindsight.actionmap.registry import SHIPPED_DIR
 from hindsight.bundle import ACTION_MAP_FILE, ACTIONS_FILE, VIDEO_FILE
 from hindsight.bundle import schema as col
-from hindsight.actionmap.registry import SHIPPED_DIR
 from hindsight.overlay.model.layout import OverlayLayout, build_layout
 from tests.bundle.builders import write_manifest
 
@@ -44,9 +44,18 @@ def is_accent(rgb: np.ndarray, box: tuple[int, int, int, int], offset=(0, 0)) ->
     return bool(np.mean(dist < 90) > 0.6)
 
 
-def synthetic_clip(folder: Path, *, frames: int = 180, fps: int = 60, size: str = "640x360", audio: bool = True,
-                   map_id: str = "valve.counter-strike-2", jump_held: list[range] = (), jump_taps: list[int] = (),
-                   clip_id: str | None = None) -> Path:
+def synthetic_clip(
+    folder: Path,
+    *,
+    frames: int = 180,
+    fps: int = 60,
+    size: str = "640x360",
+    audio: bool = True,
+    map_id: str = "valve.counter-strike-2",
+    jump_held: list[range] = (),
+    jump_taps: list[int] = (),
+    clip_id: str | None = None,
+) -> Path:
     """A clip bundle with an FFmpeg test picture (and a tone), a hand-made action track and a real manifest."""
     folder.mkdir(parents=True, exist_ok=True)
     cmd = [
@@ -62,8 +71,22 @@ def synthetic_clip(folder: Path, *, frames: int = 180, fps: int = 60, size: str 
     ]
     if audio:
         cmd += ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-c:a", "aac"]
-    cmd += ["-frames:v", str(frames), "-c:v", "libx264", "-preset", "ultrafast", "-g", str(fps), "-bf", "0",
-            "-pix_fmt", "yuv420p", "-shortest", str(folder / VIDEO_FILE)]
+    cmd += [
+        "-frames:v",
+        str(frames),
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-g",
+        str(fps),
+        "-bf",
+        "0",
+        "-pix_fmt",
+        "yuv420p",
+        "-shortest",
+        str(folder / VIDEO_FILE),
+    ]
     subprocess.run(cmd, check=True, timeout=60)
     shutil.copy(SHIPPED_DIR / f"{map_id}.toml", folder / ACTION_MAP_FILE)
     held = np.zeros(frames, bool)
@@ -77,16 +100,30 @@ def synthetic_clip(folder: Path, *, frames: int = 180, fps: int = 60, size: str 
     idx = np.arange(frames)
     jump, jump_n = col.button_columns("jump")
     move_x, move_y = col.axis_columns("move", 2)
-    table = pa.table({
-        col.FRAME_INDEX: idx, col.TIMESTAMP: idx / fps, col.PTS_US: idx * 1_000_000 // fps,
-        col.CONTEXT: pa.array(["gameplay"] * frames).dictionary_encode(), col.VALID: np.ones(frames, bool),
-        col.DUP_FRAME: np.zeros(frames, bool), jump: held, jump_n: n,
-        move_x: np.zeros(frames, np.float32), move_y: np.zeros(frames, np.float32),
-    })
+    table = pa.table(
+        {
+            col.FRAME_INDEX: idx,
+            col.TIMESTAMP: idx / fps,
+            col.PTS_US: idx * 1_000_000 // fps,
+            col.CONTEXT: pa.array(["gameplay"] * frames).dictionary_encode(),
+            col.VALID: np.ones(frames, bool),
+            col.DUP_FRAME: np.zeros(frames, bool),
+            jump: held,
+            jump_n: n,
+            move_x: np.zeros(frames, np.float32),
+            move_y: np.zeros(frames, np.float32),
+        }
+    )
     pq.write_table(table, folder / ACTIONS_FILE)
     amap = load_map(SHIPPED_DIR / f"{map_id}.toml")
-    write_manifest(folder, frames=frames, fps=fps, clip_id=clip_id, game=(amap.id, amap.title),
-                   map_ref=(amap.id, amap.version))
+    write_manifest(
+        folder,
+        frames=frames,
+        fps=fps,
+        clip_id=clip_id,
+        game=(amap.id, amap.title),
+        map_ref=(amap.id, amap.version),
+    )
     return folder
 
 

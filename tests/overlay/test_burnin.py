@@ -72,7 +72,9 @@ def check_burned(clip: Path, out: Path, source_digest: str, manifest_digest: str
 
 def test_burn_in_synthetic_clip_with_audio(tmp_path: Path, qt_app) -> None:
     held, taps = [range(20, 50), range(90, 95)], [70]
-    clip = synthetic_clip(tmp_path / "clip", frames=120, size="1280x720", jump_held=held, jump_taps=taps)
+    clip = synthetic_clip(
+        tmp_path / "clip", frames=120, size="1280x720", jump_held=held, jump_taps=taps
+    )
     before, manifest = digest(clip / VIDEO_FILE), digest(clip / MANIFEST_FILE)
     seen = []
     result = burn_in(clip, progress=lambda done, total, fps: seen.append((done, total)))
@@ -167,8 +169,13 @@ def test_progress_bar_draws_one_line_only_on_a_terminal() -> None:
 
 
 def test_cli_render_finds_a_clip_by_its_library_id(isolated_user_dirs) -> None:
-    clip = synthetic_clip(isolated_user_dirs["clips"] / "Counter-Strike 2 2026-11-21 10-00-00", frames=10,
-                          audio=False, jump_held=[range(2, 5)], clip_id="feedbeef-0000-4000-8000-000000000001")
+    clip = synthetic_clip(
+        isolated_user_dirs["clips"] / "Counter-Strike 2 2026-11-21 10-00-00",
+        frames=10,
+        audio=False,
+        jump_held=[range(2, 5)],
+        clip_id="feedbeef-0000-4000-8000-000000000001",
+    )
     assert run_cli("clips", "list").returncode == 0  # the library picks the folder up
     result = run_cli("overlay", "render", "feedbeef", "--quiet")
     assert result.returncode == 0, result.stderr

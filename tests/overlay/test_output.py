@@ -67,10 +67,7 @@ def test_output_serves_the_recorders_actions() -> None:
             == f"http://127.0.0.1:{port}/overlay?token={'t' * 32}&template=keyboard_mouse"
         )
         assert status["input"] is True and status["clients"] == 0
-        assert (
-            output.summary()
-            == f"OBS browser source (transparent): {status['url']}"
-        )
+        assert output.summary() == f"OBS browser source (transparent): {status['url']}"
         assert "\n" not in output.summary()
         layout = get_json(port, f"/layout?token={'t' * 32}")
         assert layout["game"]["id"] == "valve.counter-strike-2"

@@ -8,6 +8,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hindsight.actionmap.model import ActionKind
+from hindsight.bundle import schema as col
 from hindsight.overlay.model.layout import ActionInfo
 from hindsight.overlay.model.state import (
     ActionFrame,
@@ -16,13 +18,14 @@ from hindsight.overlay.model.state import (
     TrackStates,
     direction_of,
 )
-from hindsight.actionmap.model import ActionKind
-from hindsight.bundle import schema as col
-from hindsight.overlay.model.layout import ActionInfo
 from tests.overlay.helpers import expected_lit
 
-ACTIONS = (ActionInfo("jump", ActionKind.BUTTON, "Jump"), ActionInfo("fire", ActionKind.BUTTON, "Fire"),
-           ActionInfo("move", ActionKind.AXIS2D, "Move"), ActionInfo("look", ActionKind.DELTA2D, "Look"))
+ACTIONS = (
+    ActionInfo("jump", ActionKind.BUTTON, "Jump"),
+    ActionInfo("fire", ActionKind.BUTTON, "Fire"),
+    ActionInfo("move", ActionKind.AXIS2D, "Move"),
+    ActionInfo("look", ActionKind.DELTA2D, "Look"),
+)
 JUMP, JUMP_N = col.button_columns("jump")
 
 
@@ -43,8 +46,13 @@ def tracks(draw):
 
 def columns(held, presses, valid):
     n = len(held)
-    return {col.FRAME_INDEX: np.arange(n), col.VALID: valid, col.CONTEXT: np.array(["gameplay"] * n, dtype=object),
-            JUMP: held, JUMP_N: presses}
+    return {
+        col.FRAME_INDEX: np.arange(n),
+        col.VALID: valid,
+        col.CONTEXT: np.array(["gameplay"] * n, dtype=object),
+        JUMP: held,
+        JUMP_N: presses,
+    }
 
 
 @settings(max_examples=150, deadline=None)
@@ -92,11 +100,15 @@ def test_axis_direction_and_look_speed() -> None:
     n = 12
     move_x, move_y = col.axis_columns("move", 2)
     look_dx, look_dy = col.delta_columns("look")
-    cols = {col.FRAME_INDEX: np.arange(n), col.VALID: np.ones(n, bool),
-            col.CONTEXT: np.array(["gameplay"] * n, object),
-            move_x: np.r_[np.zeros(4), np.ones(8)].astype(np.float32),
-            move_y: np.zeros(n, np.float32),
-            look_dx: np.full(n, 10.0, np.float32), look_dy: np.zeros(n, np.float32)}
+    cols = {
+        col.FRAME_INDEX: np.arange(n),
+        col.VALID: np.ones(n, bool),
+        col.CONTEXT: np.array(["gameplay"] * n, object),
+        move_x: np.r_[np.zeros(4), np.ones(8)].astype(np.float32),
+        move_y: np.zeros(n, np.float32),
+        look_dx: np.full(n, 10.0, np.float32),
+        look_dy: np.zeros(n, np.float32),
+    }
     states = TrackStates(cols, ACTIONS, 60, StateConfig(look_window_ms=100))
     frame = states.frame(8)
     assert frame.axes["move"] == (1.0, 0.0)

@@ -14,9 +14,16 @@ from pathlib import Path
 HINDSIGHT = [sys.executable, "-m", "hindsight"]
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None, timeout_s: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([*HINDSIGHT, *args], capture_output=True, text=True, timeout=timeout_s,
-                          env=env if env is not None else os.environ.copy())
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, timeout_s: float = 120
+) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [*HINDSIGHT, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout_s,
+        env=env if env is not None else os.environ.copy(),
+    )
 
 
 class RecorderProcess:
@@ -26,14 +33,21 @@ class RecorderProcess:
         self.args = args
         flags = ["-" + "v" * verbose] if verbose else []
         self.proc = subprocess.Popen(
-            [*HINDSIGHT, *flags, "record", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            [*HINDSIGHT, *flags, "record", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
             env=env if env is not None else os.environ.copy(),
         )
         self.lines: queue.Queue[str] = queue.Queue()
         self.stdout: list[str] = []
         self.stderr: list[str] = []
-        threading.Thread(target=self._pump, args=(self.proc.stdout, self.stdout, True), daemon=True).start()
-        threading.Thread(target=self._pump, args=(self.proc.stderr, self.stderr, False), daemon=True).start()
+        threading.Thread(
+            target=self._pump, args=(self.proc.stdout, self.stdout, True), daemon=True
+        ).start()
+        threading.Thread(
+            target=self._pump, args=(self.proc.stderr, self.stderr, False), daemon=True
+        ).start()
 
     def _pump(self, stream, sink: list[str], to_queue: bool) -> None:
         for line in stream:
@@ -48,11 +62,15 @@ class RecorderProcess:
                 line = self.lines.get(timeout=0.2)
             except queue.Empty:
                 if self.proc.poll() is not None and self.lines.empty():
-                    raise AssertionError(f"recorder exited {self.proc.returncode}: {''.join(self.stderr)}") from None
+                    raise AssertionError(
+                        f"recorder exited {self.proc.returncode}: {''.join(self.stderr)}"
+                    ) from None
                 continue
             if line.startswith(prefix):
                 return line
-        raise AssertionError(f"no line starting {prefix!r} in {timeout_s} s; stderr: {''.join(self.stderr)}")
+        raise AssertionError(
+            f"no line starting {prefix!r} in {timeout_s} s; stderr: {''.join(self.stderr)}"
+        )
 
     def stop(self, sig: int = signal.SIGTERM, timeout_s: float = 30) -> int:
         if self.proc.poll() is None:
@@ -66,4 +84,8 @@ class RecorderProcess:
 
 
 def clip_folders(clips_dir: Path) -> list[Path]:
-    return sorted(p for p in clips_dir.iterdir() if not p.name.startswith(".")) if clips_dir.exists() else []
+    return (
+        sorted(p for p in clips_dir.iterdir() if not p.name.startswith("."))
+        if clips_dir.exists()
+        else []
+    )

@@ -7,15 +7,20 @@ from pathlib import Path
 import av
 
 from hindsight.bundle import Manifest, open_bundle
-from hindsight.recorder.video import read_counter
 from hindsight.recorder.config import CaptureConfig, EncoderConfig, RecorderConfig, RingConfig
 from hindsight.recorder.errors import EncoderError
 from hindsight.recorder.video import read_counter
 from hindsight.recorder.video.encoder import VideoEncoder
 
 
-def fake_config(clips_dir: Path, *, fps: int = 30, buffer_seconds: int = 10, clip_seconds: int = 3,
-                size: tuple[int, int] = (320, 240)) -> RecorderConfig:
+def fake_config(
+    clips_dir: Path,
+    *,
+    fps: int = 30,
+    buffer_seconds: int = 10,
+    clip_seconds: int = 3,
+    size: tuple[int, int] = (320, 240),
+) -> RecorderConfig:
     return RecorderConfig(
         capture=CaptureConfig(fps=fps, source="fake", region=(0, 0, *size)),
         encoder=EncoderConfig(bitrate_bps=2_000_000),
@@ -49,7 +54,9 @@ class DiesMidRunEncoder(VideoEncoder):
         return super().encode(frame, pts, t_ns, dup)
 
 
-def faulty_factory(name: str, width: int, height: int, fps: int, config: EncoderConfig) -> VideoEncoder:
+def faulty_factory(
+    name: str, width: int, height: int, fps: int, config: EncoderConfig
+) -> VideoEncoder:
     cls = {"broken_hw": OpenFailsEncoder, "flaky_hw": DiesMidRunEncoder}.get(name, VideoEncoder)
     return cls(name, width, height, fps, config)
 

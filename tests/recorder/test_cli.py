@@ -8,27 +8,48 @@ from pathlib import Path
 
 import pandas as pd
 
+from hindsight.bundle import schema as col
 from hindsight.recorder.config import DEFAULTS, format_bitrate
 from hindsight.recorder.export.mediainfo import read_media_facts
 from tests.recorder.cli_proc import run_cli
-from hindsight.bundle import schema as col
 from tests.recorder.helpers import check_manifest_digests
 
 
 def test_record_help_explains_every_option() -> None:
     result = run_cli("record", "--help")
     assert result.returncode == 0
-    for option in ("--monitor", "--region", "--window", "--display", "--fps", "--buffer-seconds", "--max-buffer-mb",
-                   "--encoder", "--bitrate", "--game", "--clips-dir", "--hotkey", "--no-input", "--clip-seconds"):
+    for option in (
+        "--monitor",
+        "--region",
+        "--window",
+        "--display",
+        "--fps",
+        "--buffer-seconds",
+        "--max-buffer-mb",
+        "--encoder",
+        "--bitrate",
+        "--game",
+        "--clips-dir",
+        "--hotkey",
+        "--no-input",
+        "--clip-seconds",
+    ):
         match = re.search(rf"{option}[^\n]*\n?\s+\S", result.stdout)
         assert match, f"{option} is not explained"
     assert "settings.toml" in result.stdout
     # Each default shown is the one the recorder uses (defined once, in DEFAULTS).
     text = " ".join(result.stdout.split())
-    for option, default in (("--fps", DEFAULTS.fps), ("--buffer-seconds", DEFAULTS.buffer_seconds),
-                            ("--max-buffer-mb", DEFAULTS.max_buffer_mb), ("--clip-seconds", DEFAULTS.clip_seconds),
-                            ("--bitrate", format_bitrate(DEFAULTS.bitrate_bps)), ("--hotkey", DEFAULTS.hotkey)):
-        assert re.search(rf"{option} \S+ [^-]*\(default {default}[,)]", text), f"{option} does not show {default}"
+    for option, default in (
+        ("--fps", DEFAULTS.fps),
+        ("--buffer-seconds", DEFAULTS.buffer_seconds),
+        ("--max-buffer-mb", DEFAULTS.max_buffer_mb),
+        ("--clip-seconds", DEFAULTS.clip_seconds),
+        ("--bitrate", format_bitrate(DEFAULTS.bitrate_bps)),
+        ("--hotkey", DEFAULTS.hotkey),
+    ):
+        assert re.search(rf"{option} \S+ [^-]*\(default {default}[,)]", text), (
+            f"{option} does not show {default}"
+        )
 
 
 def test_top_level_help_lists_commands() -> None:
@@ -40,7 +61,9 @@ def test_top_level_help_lists_commands() -> None:
 
 def test_demo_runs_without_a_screen(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}
-    result = run_cli("demo", "--seconds", "3", "--clips-dir", str(tmp_path / "demo"), env=env, timeout_s=60)
+    result = run_cli(
+        "demo", "--seconds", "3", "--clips-dir", str(tmp_path / "demo"), env=env, timeout_s=60
+    )
     assert result.returncode == 0, result.stderr
     assert "started a virtual display" in result.stdout
     folders = [p for p in (tmp_path / "demo").iterdir()]
@@ -56,5 +79,8 @@ def test_demo_runs_without_a_screen(tmp_path: Path) -> None:
     assert manifest.track is not None
     track = pd.read_parquet(folders[0] / manifest.track.file)
     assert len(track) == facts.frames
-    assert track[col.button_columns("jump")[1]].sum() >= 1 and (track[col.axis_columns("move", 2)[0]] != 0).any()
+    assert (
+        track[col.button_columns("jump")[1]].sum() >= 1
+        and (track[col.axis_columns("move", 2)[0]] != 0).any()
+    )
     assert "frames in chat were redacted" in result.stdout

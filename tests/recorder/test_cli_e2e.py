@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from hindsight.bundle import open_bundle
 from hindsight.recorder.export.mediainfo import read_media_facts
 from hindsight.recorder.status import RecorderStatus
 from tests.recorder.cli_proc import RecorderProcess, clip_folders, run_cli
-from hindsight.bundle import open_bundle
 from tests.recorder.helpers import check_manifest_digests
 from tests.x11 import moving_scene, xvfb  # noqa: F401
 
@@ -24,8 +24,18 @@ pytestmark = pytest.mark.x11
 
 @pytest.fixture
 def recorder(xvfb, moving_scene, isolated_user_dirs):  # noqa: F811
-    rec = RecorderProcess("--display", xvfb.name, "--fps", "30", "--buffer-seconds", "12", "--clip-seconds", "3",
-                          "--bitrate", "4M")
+    rec = RecorderProcess(
+        "--display",
+        xvfb.name,
+        "--fps",
+        "30",
+        "--buffer-seconds",
+        "12",
+        "--clip-seconds",
+        "3",
+        "--bitrate",
+        "4M",
+    )
     try:
         rec.wait_line("recording ")
         yield rec
@@ -33,7 +43,9 @@ def recorder(xvfb, moving_scene, isolated_user_dirs):  # noqa: F811
         rec.kill()
 
 
-def test_clip_status_hotkey_and_clean_stop(recorder: RecorderProcess, xvfb, isolated_user_dirs) -> None:  # noqa: F811
+def test_clip_status_hotkey_and_clean_stop(
+    recorder: RecorderProcess, xvfb, isolated_user_dirs
+) -> None:  # noqa: F811
     clips_dir = isolated_user_dirs["clips"]
     time.sleep(6)
     status = RecorderStatus.from_json(json.loads(run_cli("status", "--json").stdout))
@@ -89,8 +101,17 @@ def test_second_recorder_is_refused(recorder: RecorderProcess, xvfb) -> None:  #
 
 def test_kill_during_export_leaves_no_half_clip(xvfb, moving_scene, isolated_user_dirs) -> None:  # noqa: F811
     clips_dir = isolated_user_dirs["clips"]
-    rec = RecorderProcess("--display", xvfb.name, "--fps", "30", "--buffer-seconds", "12", "--bitrate", "40M",
-                          "--no-hotkey")
+    rec = RecorderProcess(
+        "--display",
+        xvfb.name,
+        "--fps",
+        "30",
+        "--buffer-seconds",
+        "12",
+        "--bitrate",
+        "40M",
+        "--no-hotkey",
+    )
     try:
         rec.wait_line("recording ")
         time.sleep(11)
@@ -121,20 +142,34 @@ def test_user_errors_are_one_line(xvfb, isolated_user_dirs, tmp_path: Path) -> N
     def one_line_error(result: subprocess.CompletedProcess, fragment: str, code: int = 1) -> None:
         assert result.returncode == code, result
         lines = result.stderr.strip().splitlines()
-        assert len(lines) == 1 and lines[0].startswith("hindsight: error: ") and fragment in lines[0], result.stderr
+        assert (
+            len(lines) == 1 and lines[0].startswith("hindsight: error: ") and fragment in lines[0]
+        ), result.stderr
 
     one_line_error(run_cli("status"), "no recorder is running")
     one_line_error(run_cli("record", "--display", xvfb.name, "--monitor", "7"), "monitor 7")
-    one_line_error(run_cli("record", "--display", xvfb.name, "--window", "No Such Window 123"), "No Such Window 123")
+    one_line_error(
+        run_cli("record", "--display", xvfb.name, "--window", "No Such Window 123"),
+        "No Such Window 123",
+    )
     one_line_error(run_cli("record", "--display", ":987"), ":987")
     env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}
     one_line_error(run_cli("record", env=env), "DISPLAY")
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    one_line_error(run_cli("record", "--display", xvfb.name, "--clips-dir", str(blocker / "clips")), "clips folder")
-    one_line_error(run_cli("record", "--display", xvfb.name, "--bitrate", "fast"), "bitrate", code=2)
-    one_line_error(run_cli("record", "--display", xvfb.name, "--encoder", "h264_nvenc"), "h264_nvenc")
+    one_line_error(
+        run_cli("record", "--display", xvfb.name, "--clips-dir", str(blocker / "clips")),
+        "clips folder",
+    )
+    one_line_error(
+        run_cli("record", "--display", xvfb.name, "--bitrate", "fast"), "bitrate", code=2
+    )
+    one_line_error(
+        run_cli("record", "--display", xvfb.name, "--encoder", "h264_nvenc"), "h264_nvenc"
+    )
     settings = isolated_user_dirs["config"] / "settings.toml"
     settings.parent.mkdir(parents=True, exist_ok=True)
     settings.write_text("[record]\nbufer_seconds = 10\n")
-    one_line_error(run_cli("record", "--display", xvfb.name), "record.bufer_seconds: unknown setting", code=2)
+    one_line_error(
+        run_cli("record", "--display", xvfb.name), "record.bufer_seconds: unknown setting", code=2
+    )

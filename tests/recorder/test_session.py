@@ -11,8 +11,6 @@ from pathlib import Path
 import pytest
 
 from hindsight.bundle import VIDEO_FILE
-from hindsight.recorder.export.bundle_writer import sweep_partial_bundles
-from hindsight.recorder.video import FakeSource
 from hindsight.clock import NS_PER_S, now_ns
 from hindsight.recorder.errors import CaptureError, DiskFullError, EncoderError, ExportError
 from hindsight.recorder.export.bundle_writer import sweep_partial_bundles
@@ -100,8 +98,11 @@ def test_overlapping_clips_and_last_n_up_to_the_buffer(tmp_path: Path) -> None:
 
 
 def test_encoder_that_cannot_open_is_skipped(tmp_path: Path) -> None:
-    session = RecordingSession(fake_config(tmp_path / "c"), encoder_factory=faulty_factory,
-                               encoder_candidates=("broken_hw", "libx264"))
+    session = RecordingSession(
+        fake_config(tmp_path / "c"),
+        encoder_factory=faulty_factory,
+        encoder_candidates=("broken_hw", "libx264"),
+    )
     with session:
         encoder = session.status().encoder
         assert encoder.name == "libx264"
@@ -110,14 +111,19 @@ def test_encoder_that_cannot_open_is_skipped(tmp_path: Path) -> None:
 
 def test_forced_encoder_that_fails_is_one_clear_error(tmp_path: Path) -> None:
     config = fake_config(tmp_path / "c")
-    config = type(config)(**{**config.__dict__, "encoder": type(config.encoder)(encoder="h264_nvenc")})
+    config = type(config)(
+        **{**config.__dict__, "encoder": type(config.encoder)(encoder="h264_nvenc")}
+    )
     with pytest.raises(EncoderError, match=r"h264_nvenc.*try --encoder auto"):
         RecordingSession(config).start()
 
 
 def test_encoder_dying_mid_run_falls_back_and_keeps_the_buffer(tmp_path: Path) -> None:
-    session = RecordingSession(fake_config(tmp_path / "c", buffer_seconds=10), encoder_factory=faulty_factory,
-                               encoder_candidates=("flaky_hw", "libx264"))
+    session = RecordingSession(
+        fake_config(tmp_path / "c", buffer_seconds=10),
+        encoder_factory=faulty_factory,
+        encoder_candidates=("flaky_hw", "libx264"),
+    )
     with session:
         assert session.status().encoder.name == "flaky_hw"
         oldest = None
@@ -133,7 +139,9 @@ def test_encoder_dying_mid_run_falls_back_and_keeps_the_buffer(tmp_path: Path) -
     assert video.transcoded is True and video.encoder == "libx264"
     assert facts.first_is_keyframe and facts.cfr and facts.frames == video.frames
     counters = decoded_counters(clip.video_path)
-    assert counters[0] <= 2  # the clip reaches back before the switch (frame 45 of the first encoder)
+    assert (
+        counters[0] <= 2
+    )  # the clip reaches back before the switch (frame 45 of the first encoder)
     assert all(b - a in (0, 1) for a, b in pairwise(counters))
 
 
@@ -181,7 +189,9 @@ def test_full_disk_fails_one_save_and_the_next_works(tmp_path: Path) -> None:
     mnt = tmp_path / "small"
     _mount_tmpfs(mnt, "400k")
     try:
-        with RecordingSession(fake_config(mnt, size=(640, 480), buffer_seconds=6, clip_seconds=5)) as session:
+        with RecordingSession(
+            fake_config(mnt, size=(640, 480), buffer_seconds=6, clip_seconds=5)
+        ) as session:
             ballast = mnt / "ballast"
             ballast.write_bytes(b"\0" * 300_000)
             wait_for(lambda: buffered_seconds(session) >= 5.5)

@@ -22,7 +22,14 @@ from hindsight.recorder.settings import build_recorder_config, load_settings
 
 
 @pytest.mark.parametrize(
-    ("text", "bps"), [("12M", 12_000_000), ("6000k", 6_000_000), ("2.5M", 2_500_000), ("8000000", 8_000_000), ("1g", 1_000_000_000)]
+    ("text", "bps"),
+    [
+        ("12M", 12_000_000),
+        ("6000k", 6_000_000),
+        ("2.5M", 2_500_000),
+        ("8000000", 8_000_000),
+        ("1g", 1_000_000_000),
+    ],
 )
 def test_bitrate_ffmpeg_forms(text: str, bps: int) -> None:
     assert parse_bitrate(text) == bps
@@ -88,7 +95,10 @@ def test_configs_validate_on_construction() -> None:
 
 def test_settings_file_then_flags(tmp_path: Path) -> None:
     path = tmp_path / "settings.toml"
-    path.write_text('[record]\nfps = 30\nbitrate = "6M"\nbuffer_seconds = 20\nclip_seconds = 10\nclips_dir = "%s"\n' % (tmp_path / "c"))
+    path.write_text(
+        '[record]\nfps = 30\nbitrate = "6M"\nbuffer_seconds = 20\nclip_seconds = 10\nclips_dir = "%s"\n'
+        % (tmp_path / "c")
+    )
     settings = load_settings(path)
     config = build_recorder_config({"fps": 60, "bitrate": None}, settings)
     assert config.capture.fps == 60  # the flag wins

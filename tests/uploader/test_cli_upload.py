@@ -29,7 +29,14 @@ UPLOADED = (VIDEO_FILE, ACTIONS_FILE, ACTION_MAP_FILE, MANIFEST_FILE)
 
 
 def target_args(target: UploadTarget) -> list[str]:
-    return ["--endpoint-url", target.endpoint_url, "--bucket", target.bucket, "--prefix", target.prefix]
+    return [
+        "--endpoint-url",
+        target.endpoint_url,
+        "--bucket",
+        target.bucket,
+        "--prefix",
+        target.prefix,
+    ]
 
 
 def grant() -> None:
@@ -38,8 +45,11 @@ def grant() -> None:
 
 
 def objects(client, bucket: str) -> dict[str, bytes]:
-    keys = [o["Key"] for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket)
-            for o in page.get("Contents", [])]
+    keys = [
+        o["Key"]
+        for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket)
+        for o in page.get("Contents", [])
+    ]
     return {k: client.get_object(Bucket=bucket, Key=k)["Body"].read() for k in keys}
 
 
@@ -48,8 +58,13 @@ def open_multipart(client, bucket: str) -> list:
 
 
 def start_upload(*args: str) -> subprocess.Popen:
-    return subprocess.Popen([*HINDSIGHT, "upload", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=os.environ.copy())
+    return subprocess.Popen(
+        [*HINDSIGHT, "upload", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=os.environ.copy(),
+    )
 
 
 def video_key(target: UploadTarget, folder: Path) -> str:
@@ -57,25 +72,32 @@ def video_key(target: UploadTarget, folder: Path) -> str:
     return f"{target.prefix}/{manifest.game_id}/{manifest.clip_id}/{manifest.video.file}"
 
 
-def wait_for_parts(client, bucket: str, key: str, at_least: int, timeout_s: float = 60) -> list[dict]:
+def wait_for_parts(
+    client, bucket: str, key: str, at_least: int, timeout_s: float = 60
+) -> list[dict]:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         for upload in open_multipart(client, bucket):
             if upload["Key"] == key:
-                parts = client.list_parts(Bucket=bucket, Key=key, UploadId=upload["UploadId"]).get("Parts", [])
+                parts = client.list_parts(Bucket=bucket, Key=key, UploadId=upload["UploadId"]).get(
+                    "Parts", []
+                )
                 if len(parts) >= at_least:
                     return parts
         time.sleep(0.05)
     raise AssertionError(f"no {at_least} parts of {key} within {timeout_s} s")
 
 
-def test_no_consent_nothing_leaves_then_everything_arrives_intact(seaweed: SeaweedServer, s3_target,
-                                                                  isolated_user_dirs) -> None:
+def test_no_consent_nothing_leaves_then_everything_arrives_intact(
+    seaweed: SeaweedServer, s3_target, isolated_user_dirs
+) -> None:
     clips = isolated_user_dirs["clips"]
     folders = [make_bundle(clips, video_bytes=size) for size in (9 * MiB + 17, 1000)]
     client = seaweed.client()
     refused = run_cli("upload", "--all", *target_args(s3_target))
-    assert refused.returncode == 1 and "consent" in refused.stderr and refused.stderr.count("\n") == 1
+    assert (
+        refused.returncode == 1 and "consent" in refused.stderr and refused.stderr.count("\n") == 1
+    )
     assert objects(client, s3_target.bucket) == {}
 
     grant()
@@ -90,12 +112,18 @@ def test_no_consent_nothing_leaves_then_everything_arrives_intact(seaweed: Seawe
         prefix = f"clips/{manifest.game_id}/{manifest.clip_id}"
         for name in UPLOADED:
             local = (folder / name).read_bytes()
-            assert hashlib.sha256(stored[f"{prefix}/{name}"]).hexdigest() == hashlib.sha256(local).hexdigest()
+            assert (
+                hashlib.sha256(stored[f"{prefix}/{name}"]).hexdigest()
+                == hashlib.sha256(local).hexdigest()
+            )
         assert f"{prefix}/{EVENTS_FILE}" not in stored  # its own opt-in
         head = client.head_object(Bucket=s3_target.bucket, Key=f"{prefix}/{VIDEO_FILE}")
         assert head["ContentType"] == "video/mp4"
         assert head["Metadata"]["sha256"] == manifest.files[VIDEO_FILE].sha256
-        assert head["Metadata"]["consent-clips"] == "clips-1" and head["Metadata"]["consent-dataset"] == "none"
+        assert (
+            head["Metadata"]["consent-clips"] == "clips-1"
+            and head["Metadata"]["consent-dataset"] == "none"
+        )
         assert "contributor" not in head["Metadata"]  # only with dataset consent
     listing = json.loads(run_cli("clips", "list", "--json").stdout)
     assert {c["state"] for c in listing} == {"uploaded"}
@@ -105,8 +133,9 @@ def test_no_consent_nothing_leaves_then_everything_arrives_intact(seaweed: Seawe
     assert again.returncode == 0 and len(objects(client, s3_target.bucket)) == 2 * len(UPLOADED)
 
 
-def test_sigkill_mid_upload_then_resume_sends_no_finished_part_again(seaweed: SeaweedServer, s3_target,
-                                                                     isolated_user_dirs) -> None:
+def test_sigkill_mid_upload_then_resume_sends_no_finished_part_again(
+    seaweed: SeaweedServer, s3_target, isolated_user_dirs
+) -> None:
     folder = make_bundle(isolated_user_dirs["clips"], video_bytes=72 * MiB + 5)
     grant()
     client = seaweed.client()
@@ -132,8 +161,9 @@ def test_sigkill_mid_upload_then_resume_sends_no_finished_part_again(seaweed: Se
     assert len(stored) == len(UPLOADED) and open_multipart(client, s3_target.bucket) == []
 
 
-def test_server_down_mid_upload_then_back_the_clip_ends_up_uploaded(restartable_seaweed: SeaweedServer,
-                                                                    isolated_user_dirs) -> None:
+def test_server_down_mid_upload_then_back_the_clip_ends_up_uploaded(
+    restartable_seaweed: SeaweedServer, isolated_user_dirs
+) -> None:
     server = restartable_seaweed
     server.create_bucket("hs-outage")
     target = UploadTarget(bucket="hs-outage", prefix="clips", endpoint_url=server.endpoint_url)
@@ -152,7 +182,9 @@ def test_server_down_mid_upload_then_back_the_clip_ends_up_uploaded(restartable_
     assert len(stored) == len(UPLOADED)
 
 
-def test_withdrawn_consent_stops_a_running_upload(seaweed: SeaweedServer, s3_target, isolated_user_dirs) -> None:
+def test_withdrawn_consent_stops_a_running_upload(
+    seaweed: SeaweedServer, s3_target, isolated_user_dirs
+) -> None:
     folder = make_bundle(isolated_user_dirs["clips"], video_bytes=48 * MiB)
     grant()
     client = seaweed.client()
@@ -164,15 +196,18 @@ def test_withdrawn_consent_stops_a_running_upload(seaweed: SeaweedServer, s3_tar
     assert withdrawn.returncode == 0 and "withdrawn" in withdrawn.stdout
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 1 and "consent withdrawn" in err, (out, err)
-    assert objects(client, s3_target.bucket) == {} and open_multipart(client, s3_target.bucket) == []
+    assert (
+        objects(client, s3_target.bucket) == {} and open_multipart(client, s3_target.bucket) == []
+    )
     listing = json.loads(run_cli("clips", "list", "--json").stdout)
     assert [(c["state"], c["reason"]) for c in listing] == [("local", "consent withdrawn")]
     again = run_cli("upload", "--all", *target_args(s3_target))
     assert again.returncode == 1 and "consent" in again.stderr
 
 
-def test_delete_removes_local_files_remote_objects_and_marks_the_row(seaweed: SeaweedServer, s3_target,
-                                                                     isolated_user_dirs) -> None:
+def test_delete_removes_local_files_remote_objects_and_marks_the_row(
+    seaweed: SeaweedServer, s3_target, isolated_user_dirs
+) -> None:
     keep, gone = (make_bundle(isolated_user_dirs["clips"], video_bytes=6 * MiB) for _ in range(2))
     grant()
     assert run_cli("upload", "--all", *target_args(s3_target)).returncode == 0
@@ -189,8 +224,9 @@ def test_delete_removes_local_files_remote_objects_and_marks_the_row(seaweed: Se
     assert deleted[0]["deleted_ms"]
 
 
-def test_delete_while_the_server_is_down_finishes_when_it_is_back(restartable_seaweed: SeaweedServer,
-                                                                   isolated_user_dirs) -> None:
+def test_delete_while_the_server_is_down_finishes_when_it_is_back(
+    restartable_seaweed: SeaweedServer, isolated_user_dirs
+) -> None:
     server = restartable_seaweed
     server.create_bucket("hs-later")
     target = UploadTarget(bucket="hs-later", prefix="clips", endpoint_url=server.endpoint_url)
@@ -208,12 +244,19 @@ def test_delete_while_the_server_is_down_finishes_when_it_is_back(restartable_se
     assert objects(server.client(), target.bucket) == {}
 
 
-def test_target_problems_are_one_clear_line_and_keep_the_secret(seaweed: SeaweedServer, s3_target,
-                                                                isolated_user_dirs, monkeypatch) -> None:
+def test_target_problems_are_one_clear_line_and_keep_the_secret(
+    seaweed: SeaweedServer, s3_target, isolated_user_dirs, monkeypatch
+) -> None:
     make_bundle(isolated_user_dirs["clips"], video_bytes=1000)
     grant()
-    missing = run_cli("upload", "--all", *target_args(s3_target)[:-4], "--bucket", "hs-no-such-bucket")
-    assert missing.returncode == 1 and "hs-no-such-bucket" in missing.stderr and "does not exist" in missing.stderr
+    missing = run_cli(
+        "upload", "--all", *target_args(s3_target)[:-4], "--bucket", "hs-no-such-bucket"
+    )
+    assert (
+        missing.returncode == 1
+        and "hs-no-such-bucket" in missing.stderr
+        and "does not exist" in missing.stderr
+    )
     assert missing.stderr.count("\n") == 1
     wrong_secret = "wrong-secret-" + "x" * 20
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", wrong_secret)
@@ -221,15 +264,24 @@ def test_target_problems_are_one_clear_line_and_keep_the_secret(seaweed: Seaweed
     assert rejected.returncode == 1 and rejected.stderr.count("\n") == 1
     assert wrong_secret not in rejected.stderr + rejected.stdout
     assert seaweed.access_key not in rejected.stderr + rejected.stdout
-    dead = run_cli("upload", "--all", "--retry-for", "0", "--endpoint-url", "http://127.0.0.1:9",
-                   "--bucket", s3_target.bucket)
+    dead = run_cli(
+        "upload",
+        "--all",
+        "--retry-for",
+        "0",
+        "--endpoint-url",
+        "http://127.0.0.1:9",
+        "--bucket",
+        s3_target.bucket,
+    )
     assert dead.returncode == 1 and "did not answer" in dead.stderr and dead.stderr.count("\n") == 1
     state = json.loads(run_cli("clips", "list", "--json").stdout)[0]
     assert state["state"] in ("queued", "failed")  # still waiting; nothing saved was lost
 
 
-def test_a_user_deleted_folder_fails_alone_and_the_rest_upload(seaweed: SeaweedServer, s3_target,
-                                                               isolated_user_dirs) -> None:
+def test_a_user_deleted_folder_fails_alone_and_the_rest_upload(
+    seaweed: SeaweedServer, s3_target, isolated_user_dirs
+) -> None:
     import shutil
 
     clips = isolated_user_dirs["clips"]
@@ -248,11 +300,19 @@ def test_a_user_deleted_folder_fails_alone_and_the_rest_upload(seaweed: SeaweedS
 
 def test_consent_show_grant_withdraw(isolated_user_dirs) -> None:
     shown = run_cli("consent", "show")
-    assert shown.returncode == 0 and "clips: not granted" in shown.stdout and "dataset: not granted" in shown.stdout
+    assert (
+        shown.returncode == 0
+        and "clips: not granted" in shown.stdout
+        and "dataset: not granted" in shown.stdout
+    )
     text = run_cli("consent", "show", "dataset").stdout
     assert "training data" in text and "dataset-1" in text
-    no_tty = subprocess.run([*HINDSIGHT, "consent", "grant", "dataset"], capture_output=True, text=True,
-                            stdin=subprocess.DEVNULL)
+    no_tty = subprocess.run(
+        [*HINDSIGHT, "consent", "grant", "dataset"],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
     assert no_tty.returncode == 2 and "--yes" in no_tty.stderr
     assert run_cli("consent", "grant", "dataset", "--yes").returncode == 0
     assert "dataset: granted (dataset-1" in run_cli("consent", "show").stdout
@@ -260,20 +320,26 @@ def test_consent_show_grant_withdraw(isolated_user_dirs) -> None:
     assert "dataset: withdrawn" in run_cli("consent", "show").stdout
     history = run_cli("consent", "show", "dataset", "--history").stdout.splitlines()
     assert [line.split("  ")[-1] for line in history[1:]] == [
-        "dataset: granted (dataset-1)", "dataset: withdrawn (dataset-1)"]
+        "dataset: granted (dataset-1)",
+        "dataset: withdrawn (dataset-1)",
+    ]
 
 
-def test_settings_supply_the_target_and_refuse_secrets(seaweed: SeaweedServer, s3_target,
-                                                       isolated_user_dirs) -> None:
+def test_settings_supply_the_target_and_refuse_secrets(
+    seaweed: SeaweedServer, s3_target, isolated_user_dirs
+) -> None:
     config = isolated_user_dirs["config"]
     config.mkdir(parents=True, exist_ok=True)
     (config / "settings.toml").write_text(
-        f'[upload]\nbucket = "{s3_target.bucket}"\nendpoint_url = "{s3_target.endpoint_url}"\nprefix = "p1"\n')
+        f'[upload]\nbucket = "{s3_target.bucket}"\nendpoint_url = "{s3_target.endpoint_url}"\nprefix = "p1"\n'
+    )
     make_bundle(isolated_user_dirs["clips"], video_bytes=1000)
     grant()
     assert run_cli("upload", "--all").returncode == 0
     assert all(k.startswith("p1/") for k in objects(seaweed.client(), s3_target.bucket))
-    (config / "settings.toml").write_text('[upload]\nbucket = "x-bucket"\naws_secret_access_key = "abc"\n')
+    (config / "settings.toml").write_text(
+        '[upload]\nbucket = "x-bucket"\naws_secret_access_key = "abc"\n'
+    )
     refused = run_cli("upload", "--all")
     assert refused.returncode == 2 and "do not belong in the settings file" in refused.stderr
     assert "abc" not in refused.stderr
@@ -286,9 +352,13 @@ def test_clips_show_and_open(isolated_user_dirs, tmp_path: Path) -> None:
     assert shown.returncode == 0 and clip_id in shown.stdout and "local" in shown.stdout
     opener = tmp_path / "opener.py"
     marker = tmp_path / "opened"
-    opener.write_text(f"#!{sys.executable}\nimport sys, pathlib\npathlib.Path({str(marker)!r}).write_text(sys.argv[1])\n")
+    opener.write_text(
+        f"#!{sys.executable}\nimport sys, pathlib\npathlib.Path({str(marker)!r}).write_text(sys.argv[1])\n"
+    )
     opener.chmod(0o755)
-    opened = run_cli("clips", "open", clip_id[:8], env={**os.environ, "HINDSIGHT_OPENER": str(opener)})
+    opened = run_cli(
+        "clips", "open", clip_id[:8], env={**os.environ, "HINDSIGHT_OPENER": str(opener)}
+    )
     assert opened.returncode == 0, opened.stderr
     deadline = time.monotonic() + 10
     while not marker.exists() and time.monotonic() < deadline:
@@ -298,17 +368,22 @@ def test_clips_show_and_open(isolated_user_dirs, tmp_path: Path) -> None:
     assert unknown.returncode == 2 and "no clip" in unknown.stderr
 
 
-def test_login_stores_the_key_in_the_keyring_and_uploads_use_it(seaweed: SeaweedServer, isolated_user_dirs,
-                                                                 tmp_path: Path) -> None:
+def test_login_stores_the_key_in_the_keyring_and_uploads_use_it(
+    seaweed: SeaweedServer, isolated_user_dirs, tmp_path: Path
+) -> None:
     """`upload --login` on a terminal (a pty), then an upload with no AWS variables at all."""
     import pty
 
     bucket = "hs-keyring"
     seaweed.create_bucket(bucket)
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(PYTHON_KEYRING_BACKEND="keyrings.alt.file.PlaintextKeyring", XDG_DATA_HOME=str(tmp_path / "xdg"),
-               AWS_CONFIG_FILE=str(tmp_path / "none"), AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"),
-               AWS_EC2_METADATA_DISABLED="true")
+    env.update(
+        PYTHON_KEYRING_BACKEND="keyrings.alt.file.PlaintextKeyring",
+        XDG_DATA_HOME=str(tmp_path / "xdg"),
+        AWS_CONFIG_FILE=str(tmp_path / "none"),
+        AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"),
+        AWS_EC2_METADATA_DISABLED="true",
+    )
     args = ["upload", "--login", "--endpoint-url", seaweed.endpoint_url, "--bucket", bucket]
     pid, fd = pty.fork()
     if pid == 0:  # the child: the real CLI on a terminal
@@ -333,12 +408,24 @@ def test_login_stores_the_key_in_the_keyring_and_uploads_use_it(seaweed: Seaweed
     assert seaweed.secret_key.encode() not in transcript  # getpass does not echo it
 
     make_bundle(isolated_user_dirs["clips"], video_bytes=1000)
-    subprocess.run([*HINDSIGHT, "consent", "grant", "clips", "--yes"], env=env, check=True, capture_output=True)
-    result = subprocess.run([*HINDSIGHT, "upload", "--all", "--endpoint-url", seaweed.endpoint_url,
-                             "--bucket", bucket], env=env, capture_output=True, text=True, timeout=120)
+    subprocess.run(
+        [*HINDSIGHT, "consent", "grant", "clips", "--yes"], env=env, check=True, capture_output=True
+    )
+    result = subprocess.run(
+        [*HINDSIGHT, "upload", "--all", "--endpoint-url", seaweed.endpoint_url, "--bucket", bucket],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     assert len(objects(seaweed.client(), bucket)) == len(UPLOADED)
-    settings_and_logs = [p for root in (isolated_user_dirs["config"], isolated_user_dirs["data"])
-                         if root.exists() for p in root.rglob("*") if p.is_file()]
+    settings_and_logs = [
+        p
+        for root in (isolated_user_dirs["config"], isolated_user_dirs["data"])
+        if root.exists()
+        for p in root.rglob("*")
+        if p.is_file()
+    ]
     for path in settings_and_logs:  # only the keyring holds it
         assert seaweed.secret_key.encode() not in path.read_bytes(), path

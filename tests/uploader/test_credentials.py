@@ -86,7 +86,9 @@ def test_env_chain_wins_over_keyring(file_keyring, monkeypatch):
 
 def test_profile_from_shared_files(monkeypatch, tmp_path):
     creds_file = tmp_path / "aws-credentials"
-    creds_file.write_text("[clips]\naws_access_key_id = AKIDPROFILE\naws_secret_access_key = profile-secret\n")
+    creds_file.write_text(
+        "[clips]\naws_access_key_id = AKIDPROFILE\naws_secret_access_key = profile-secret\n"
+    )
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(creds_file))
     target = UploadTarget(bucket="hs-creds", profile="clips")
     assert resolve_credentials(target) == Credentials("AKIDPROFILE", "profile-secret")

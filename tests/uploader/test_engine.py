@@ -8,7 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from hindsight.bundle import ACTION_MAP_FILE, ACTIONS_FILE, EVENTS_FILE, MANIFEST_FILE, VIDEO_FILE, Manifest
+from hindsight.bundle import (
+    ACTION_MAP_FILE,
+    ACTIONS_FILE,
+    EVENTS_FILE,
+    MANIFEST_FILE,
+    VIDEO_FILE,
+    Manifest,
+)
 from hindsight.uploader.config import UploadConfig, UploadTarget
 from hindsight.uploader.engine import ClipChanged, ClipFolderMissing, ClipUploader
 from hindsight.uploader.errors import ServerUnreachable
@@ -62,22 +69,30 @@ def config(**kw) -> UploadConfig:  # type: ignore[no-untyped-def]
     return UploadConfig(target=UploadTarget(bucket="hs-test", prefix="clips"), **kw)
 
 
-def test_a_clip_arrives_whole_with_types_hashes_and_the_manifest_last(library: ClipLibrary, tmp_path: Path) -> None:
+def test_a_clip_arrives_whole_with_types_hashes_and_the_manifest_last(
+    library: ClipLibrary, tmp_path: Path
+) -> None:
     folder = make_bundle(tmp_path / "clips", video_bytes=12 * MiB + 123)
     clip = library.register(folder)
     transport = RecordingTransport("hs-test")
-    report = ClipUploader(library, transport, config(concurrency=3), metadata={"contributor": "c-1"}).upload(clip)
+    report = ClipUploader(
+        library, transport, config(concurrency=3), metadata={"contributor": "c-1"}
+    ).upload(clip)
     prefix = f"clips/valve.counter-strike-2/{clip.id}"
     assert report.key_prefix == prefix
     assert sorted(transport.list_keys(prefix + "/")) == sorted(
-        f"{prefix}/{n}" for n in (VIDEO_FILE, ACTIONS_FILE, ACTION_MAP_FILE, MANIFEST_FILE))
+        f"{prefix}/{n}" for n in (VIDEO_FILE, ACTIONS_FILE, ACTION_MAP_FILE, MANIFEST_FILE)
+    )
     for name in (VIDEO_FILE, ACTIONS_FILE, ACTION_MAP_FILE, MANIFEST_FILE):
         assert transport.get_object(f"{prefix}/{name}") == (folder / name).read_bytes(), name
         head = transport.head_object(f"{prefix}/{name}")
         assert head.metadata["sha256"] == hashlib.sha256((folder / name).read_bytes()).hexdigest()
         assert head.metadata["contributor"] == "c-1" and head.metadata["clip-id"] == clip.id
     assert transport.head_object(f"{prefix}/{VIDEO_FILE}").content_type == "video/mp4"
-    assert transport.head_object(f"{prefix}/{ACTIONS_FILE}").content_type == "application/vnd.apache.parquet"
+    assert (
+        transport.head_object(f"{prefix}/{ACTIONS_FILE}").content_type
+        == "application/vnd.apache.parquet"
+    )
     assert transport.head_object(f"{prefix}/{MANIFEST_FILE}").content_type == "application/json"
     assert transport.visible[-1] == MANIFEST_FILE  # its presence means the clip is complete
     assert transport.visible[0] == VIDEO_FILE
@@ -96,8 +111,9 @@ def test_events_are_sent_only_on_their_own_opt_in(library: ClipLibrary, tmp_path
     assert any(k.endswith(EVENTS_FILE) for k in opted.list_keys(""))
 
 
-def killed_mid_upload(library: ClipLibrary, tmp_path: Path, *, video_mib: int,
-                      die_at_part: int) -> tuple[Path, ClipRecord, RecordingTransport]:
+def killed_mid_upload(
+    library: ClipLibrary, tmp_path: Path, *, video_mib: int, die_at_part: int
+) -> tuple[Path, ClipRecord, RecordingTransport]:
     """A clip whose upload died before sending part ``die_at_part``; the same server, ready to resume."""
     folder = make_bundle(tmp_path / "clips", video_bytes=video_mib * MiB)
     clip = library.register(folder)
@@ -109,7 +125,9 @@ def killed_mid_upload(library: ClipLibrary, tmp_path: Path, *, video_mib: int,
     return folder, library.get(clip.id), transport
 
 
-def test_a_killed_upload_resumes_without_resending_finished_parts(library: ClipLibrary, tmp_path: Path) -> None:
+def test_a_killed_upload_resumes_without_resending_finished_parts(
+    library: ClipLibrary, tmp_path: Path
+) -> None:
     folder, clip, transport = killed_mid_upload(library, tmp_path, video_mib=23, die_at_part=4)
     before = list(transport.parts_sent)
     assert before == [(VIDEO_FILE, 1), (VIDEO_FILE, 2), (VIDEO_FILE, 3)]
@@ -122,22 +140,27 @@ def test_a_killed_upload_resumes_without_resending_finished_parts(library: ClipL
     assert transport.list_keys(report.key_prefix + "/").count(key) == 1
 
 
-def test_a_part_the_server_took_but_we_never_recorded_is_not_sent_again(library: ClipLibrary,
-                                                                        tmp_path: Path) -> None:
+def test_a_part_the_server_took_but_we_never_recorded_is_not_sent_again(
+    library: ClipLibrary, tmp_path: Path
+) -> None:
     folder, clip, transport = killed_mid_upload(library, tmp_path, video_mib=11, die_at_part=2)
     # The server confirms part 2, then the process dies before writing it down.
     from hindsight.uploader.progress import UploadProgress
     from hindsight.uploader.transport import sha256_b64
 
     video = UploadProgress(library).files(clip.id)[0]
-    data = (folder / VIDEO_FILE).read_bytes()[5 * MiB:10 * MiB]
-    MemoryTransport.upload_part(transport, video.spec.key, video.upload_id, 2, data, sha256_b64=sha256_b64(data))
+    data = (folder / VIDEO_FILE).read_bytes()[5 * MiB : 10 * MiB]
+    MemoryTransport.upload_part(
+        transport, video.spec.key, video.upload_id, 2, data, sha256_b64=sha256_b64(data)
+    )
     report = ClipUploader(library, transport, config()).upload(clip)
     assert report.files[0].parts_reused == [1, 2] and report.files[0].parts_sent == [3]
     assert transport.get_object(video.spec.key) == (folder / VIDEO_FILE).read_bytes()
 
 
-def test_killed_after_completing_but_before_recording_it(library: ClipLibrary, tmp_path: Path) -> None:
+def test_killed_after_completing_but_before_recording_it(
+    library: ClipLibrary, tmp_path: Path
+) -> None:
     folder = make_bundle(tmp_path / "clips", video_bytes=11 * MiB)
     clip = library.register(folder)
 
@@ -153,7 +176,10 @@ def test_killed_after_completing_but_before_recording_it(library: ClipLibrary, t
     transport.__class__ = RecordingTransport  # the same server, seen by the next process
     report = ClipUploader(library, transport, config()).upload(library.get(clip.id))
     assert report.files[0].skipped and len(transport.parts_sent) == sent
-    assert transport.get_object(f"{report.key_prefix}/{VIDEO_FILE}") == (folder / VIDEO_FILE).read_bytes()
+    assert (
+        transport.get_object(f"{report.key_prefix}/{VIDEO_FILE}")
+        == (folder / VIDEO_FILE).read_bytes()
+    )
 
 
 def test_an_upload_the_server_forgot_starts_over(library: ClipLibrary, tmp_path: Path) -> None:
@@ -162,10 +188,15 @@ def test_an_upload_the_server_forgot_starts_over(library: ClipLibrary, tmp_path:
         transport.abort_multipart(key, upload_id)  # expired by a bucket lifecycle rule
     report = ClipUploader(library, transport, config()).upload(clip)
     assert report.files[0].parts_sent == [1, 2, 3]
-    assert transport.get_object(f"{report.key_prefix}/{VIDEO_FILE}") == (folder / VIDEO_FILE).read_bytes()
+    assert (
+        transport.get_object(f"{report.key_prefix}/{VIDEO_FILE}")
+        == (folder / VIDEO_FILE).read_bytes()
+    )
 
 
-def test_a_video_changed_after_saving_is_never_published(library: ClipLibrary, tmp_path: Path) -> None:
+def test_a_video_changed_after_saving_is_never_published(
+    library: ClipLibrary, tmp_path: Path
+) -> None:
     folder = make_bundle(tmp_path / "clips", video_bytes=11 * MiB)
     clip = library.register(folder)
     video = folder / VIDEO_FILE
@@ -205,7 +236,9 @@ def test_a_rebuilt_library_recognises_what_is_already_uploaded(tmp_path: Path) -
     assert (transport.parts_sent, transport.visible) == sent
 
 
-def test_stray_multipart_uploads_under_the_clip_are_aborted(library: ClipLibrary, tmp_path: Path) -> None:
+def test_stray_multipart_uploads_under_the_clip_are_aborted(
+    library: ClipLibrary, tmp_path: Path
+) -> None:
     clip = library.register(make_bundle(tmp_path / "clips", video_bytes=1000))
     transport = MemoryTransport("hs-test")
     stray = f"clips/valve.counter-strike-2/{clip.id}/{VIDEO_FILE}"
@@ -216,16 +249,22 @@ def test_stray_multipart_uploads_under_the_clip_are_aborted(library: ClipLibrary
     assert transport.list_multipart_uploads("") == []
 
 
-def test_the_bandwidth_cap_holds_across_parallel_parts(library: ClipLibrary, tmp_path: Path) -> None:
+def test_the_bandwidth_cap_holds_across_parallel_parts(
+    library: ClipLibrary, tmp_path: Path
+) -> None:
     clip = library.register(make_bundle(tmp_path / "clips", video_bytes=12 * MiB))
     limiter = RateLimiter(8 * MiB)
     started = time.monotonic()
-    ClipUploader(library, MemoryTransport("hs-test"), config(concurrency=4), limiter=limiter).upload(clip)
+    ClipUploader(
+        library, MemoryTransport("hs-test"), config(concurrency=4), limiter=limiter
+    ).upload(clip)
     elapsed = time.monotonic() - started
     assert elapsed >= 12 / 8 * 0.85, elapsed
 
 
-def test_a_transport_failure_leaves_progress_to_resume(library: ClipLibrary, tmp_path: Path) -> None:
+def test_a_transport_failure_leaves_progress_to_resume(
+    library: ClipLibrary, tmp_path: Path
+) -> None:
     folder = make_bundle(tmp_path / "clips", video_bytes=11 * MiB)
     clip = library.register(folder)
     transport = RecordingTransport("hs-test")
@@ -233,6 +272,9 @@ def test_a_transport_failure_leaves_progress_to_resume(library: ClipLibrary, tmp
     with pytest.raises(ServerUnreachable):
         ClipUploader(library, transport, config()).upload(clip)
     report = ClipUploader(library, transport, config()).upload(library.get(clip.id))
-    assert transport.get_object(f"{report.key_prefix}/{VIDEO_FILE}") == (folder / VIDEO_FILE).read_bytes()
+    assert (
+        transport.get_object(f"{report.key_prefix}/{VIDEO_FILE}")
+        == (folder / VIDEO_FILE).read_bytes()
+    )
     manifest = Manifest.from_json(transport.get_object(f"{report.key_prefix}/{MANIFEST_FILE}"))
     assert manifest.clip_id == clip.id

@@ -24,11 +24,17 @@ def library(tmp_path: Path):
     lib.close()
 
 
-def test_register_reads_the_manifest_and_is_idempotent(library: ClipLibrary, tmp_path: Path) -> None:
+def test_register_reads_the_manifest_and_is_idempotent(
+    library: ClipLibrary, tmp_path: Path
+) -> None:
     folder = make_bundle(tmp_path / "clips", video_bytes=1000)
     clip = library.register(folder)
     assert clip.id == read_manifest(folder).clip_id
-    assert (clip.game_id, clip.game_title, clip.state) == ("valve.counter-strike-2", "Counter-Strike 2", "local")
+    assert (clip.game_id, clip.game_title, clip.state) == (
+        "valve.counter-strike-2",
+        "Counter-Strike 2",
+        "local",
+    )
     assert clip.duration_ms == 30000 and clip.frames == 1800
     assert clip.bytes == sum(p.stat().st_size for p in folder.iterdir())
     moved = folder.rename(folder.with_name("renamed by the user"))
@@ -37,7 +43,9 @@ def test_register_reads_the_manifest_and_is_idempotent(library: ClipLibrary, tmp
     assert len(library.clips()) == 1
 
 
-def test_a_folder_that_is_not_a_clip_is_one_clear_error(library: ClipLibrary, tmp_path: Path) -> None:
+def test_a_folder_that_is_not_a_clip_is_one_clear_error(
+    library: ClipLibrary, tmp_path: Path
+) -> None:
     with pytest.raises(UploaderError, match="not a Hindsight clip"):
         library.register(tmp_path)
     (tmp_path / MANIFEST_FILE).write_text("{broken")
@@ -45,7 +53,9 @@ def test_a_folder_that_is_not_a_clip_is_one_clear_error(library: ClipLibrary, tm
         library.register(tmp_path)
 
 
-def test_scan_adds_only_new_bundles_and_skips_partial_ones(library: ClipLibrary, tmp_path: Path) -> None:
+def test_scan_adds_only_new_bundles_and_skips_partial_ones(
+    library: ClipLibrary, tmp_path: Path
+) -> None:
     clips = tmp_path / "clips"
     first = make_bundle(clips, video_bytes=10)
     library.register(first)
@@ -69,8 +79,16 @@ def test_get_by_id_prefix_and_folder(library: ClipLibrary, tmp_path: Path) -> No
 
 
 def test_an_ambiguous_prefix_asks_for_more(library: ClipLibrary, tmp_path: Path) -> None:
-    library.register(make_bundle(tmp_path / "clips", video_bytes=10, clip_id="abcd1234-0000-4000-8000-000000000001"))
-    library.register(make_bundle(tmp_path / "clips", video_bytes=10, clip_id="abcd5678-0000-4000-8000-000000000002"))
+    library.register(
+        make_bundle(
+            tmp_path / "clips", video_bytes=10, clip_id="abcd1234-0000-4000-8000-000000000001"
+        )
+    )
+    library.register(
+        make_bundle(
+            tmp_path / "clips", video_bytes=10, clip_id="abcd5678-0000-4000-8000-000000000002"
+        )
+    )
     with pytest.raises(ClipNotFound, match="matches 2 clips"):
         library.get("abcd")
     assert library.get("abcd5").id.startswith("abcd5678")
@@ -96,7 +114,9 @@ def test_claims_follow_the_states_and_leases(library: ClipLibrary, tmp_path: Pat
     assert library.state_counts() == {"uploaded": 1}
 
 
-def test_failed_without_a_retry_time_waits_for_the_user(library: ClipLibrary, tmp_path: Path) -> None:
+def test_failed_without_a_retry_time_waits_for_the_user(
+    library: ClipLibrary, tmp_path: Path
+) -> None:
     a = library.register(make_bundle(tmp_path / "clips", video_bytes=10))
     library.queue(a.id)
     library.claim("p", 30)
@@ -143,13 +163,18 @@ def test_consent_is_recorded_per_purpose_with_its_text_version(library: ClipLibr
     assert not library.consent("dataset").current
     library.record_consent("clips", False)
     assert not library.consent("clips").current
-    assert [(s.purpose, s.granted) for s in library.consent_history()] == [("clips", True), ("clips", False)]
+    assert [(s.purpose, s.granted) for s in library.consent_history()] == [
+        ("clips", True),
+        ("clips", False),
+    ]
     with pytest.raises(UploaderError, match="expected one of clips, dataset"):
         library.consent("marketing")
 
 
 def test_withdrawing_returns_waiting_clips_to_local(library: ClipLibrary, tmp_path: Path) -> None:
-    clips = [library.register(make_bundle(tmp_path / "clips", video_bytes=10, seed=n)) for n in range(3)]
+    clips = [
+        library.register(make_bundle(tmp_path / "clips", video_bytes=10, seed=n)) for n in range(3)
+    ]
     for c in clips:
         library.queue(c.id)
     library.claim("p", 30)
@@ -158,8 +183,9 @@ def test_withdrawing_returns_waiting_clips_to_local(library: ClipLibrary, tmp_pa
     assert {c.reason for c in library.clips()} == {"consent withdrawn"}
 
 
-def test_clips_waiting_for_the_game_are_released_when_its_process_exits(library: ClipLibrary,
-                                                                        tmp_path: Path) -> None:
+def test_clips_waiting_for_the_game_are_released_when_its_process_exits(
+    library: ClipLibrary, tmp_path: Path
+) -> None:
     import psutil
 
     game = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
@@ -185,7 +211,9 @@ def test_a_reused_pid_does_not_hold_a_clip(tmp_path: Path) -> None:
     assert not process_alive(2**22 + 12345, None)
 
 
-def test_the_contributor_pseudonym_is_stable_and_random(library: ClipLibrary, tmp_path: Path) -> None:
+def test_the_contributor_pseudonym_is_stable_and_random(
+    library: ClipLibrary, tmp_path: Path
+) -> None:
     first = library.contributor_id()
     assert first == library.contributor_id()
     other = ClipLibrary.open(f"sqlite:///{tmp_path / 'other.db'}")

@@ -43,18 +43,31 @@ def test_previous_version_is_upgraded_keeping_its_rows(tmp_path: Path) -> None:
     assert current_revision(engine) == "0001"
     clip_id = str(uuid.uuid4())
     with engine.begin() as conn:
-        conn.execute(sa.text(
-            "INSERT INTO clips (id, path, game_id, game_title, created_utc, duration_ms, frames, bytes, "
-            "registered_ms, state, reason, attempts, next_retry_ms) VALUES (:id, '/x', 'g', 'G', "
-            "'2026-01-01T00:00:00.000000Z', 30000, 1800, 123, 1, 'failed', 'server down', 2, 5)"), {"id": clip_id})
-        conn.execute(sa.text("INSERT INTO consent_events (purpose, granted, text_version, t_ms) "
-                             "VALUES ('clips', 1, 'clips-1', 7)"))
+        conn.execute(
+            sa.text(
+                "INSERT INTO clips (id, path, game_id, game_title, created_utc, duration_ms, frames, bytes, "
+                "registered_ms, state, reason, attempts, next_retry_ms) VALUES (:id, '/x', 'g', 'G', "
+                "'2026-01-01T00:00:00.000000Z', 30000, 1800, 123, 1, 'failed', 'server down', 2, 5)"
+            ),
+            {"id": clip_id},
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO consent_events (purpose, granted, text_version, t_ms) "
+                "VALUES ('clips', 1, 'clips-1', 7)"
+            )
+        )
     engine.dispose()
     library = ClipLibrary.open(url)  # opening migrates
     try:
         assert current_revision(library.engine) == HEAD_REVISION
         clip = library.get(clip_id)
-        assert (clip.state, clip.reason, clip.attempts, clip.next_retry_ms) == ("failed", "server down", 2, 5)
+        assert (clip.state, clip.reason, clip.attempts, clip.next_retry_ms) == (
+            "failed",
+            "server down",
+            2,
+            5,
+        )
         assert clip.remote is None and clip.remote_delete_pending is False
         assert library.consent("clips").current
         assert library.claim("me", 30, include_failed=True).id == clip_id  # the new columns work
@@ -71,7 +84,9 @@ def test_reopening_at_the_head_does_not_migrate_again(tmp_path: Path) -> None:
         assert conn.exec_driver_sql("SELECT count(*) FROM alembic_version").scalar() == 1
 
 
-def test_a_damaged_file_is_reported_with_what_to_do_and_nothing_is_overwritten(tmp_path: Path) -> None:
+def test_a_damaged_file_is_reported_with_what_to_do_and_nothing_is_overwritten(
+    tmp_path: Path,
+) -> None:
     path = tmp_path / "lib.db"
     path.write_bytes(b"this is not a database, it was overwritten by something" * 100)
     before = path.read_bytes()
@@ -92,7 +107,7 @@ def test_a_truncated_database_is_reported_as_damaged(tmp_path: Path) -> None:
     with sqlite3.connect(path) as conn:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     data = path.read_bytes()
-    path.write_bytes(data[: len(data) // 2] + b"\x00" * 512 + data[len(data) // 2 + 512:])
+    path.write_bytes(data[: len(data) // 2] + b"\x00" * 512 + data[len(data) // 2 + 512 :])
     with pytest.raises(LibraryError):
         ClipLibrary.open(f"sqlite:///{path}").clips()
 
@@ -102,7 +117,9 @@ def test_an_unusable_url_is_one_clear_line(tmp_path: Path) -> None:
         create_library_engine("not a url at all")
 
 
-def test_cli_reports_a_damaged_library_and_repair_rebuilds_it_from_the_clips(isolated_user_dirs) -> None:
+def test_cli_reports_a_damaged_library_and_repair_rebuilds_it_from_the_clips(
+    isolated_user_dirs,
+) -> None:
     dirs = isolated_user_dirs
     folders = [make_bundle(dirs["clips"], video_bytes=1000, seed=n) for n in range(3)]
     assert run_cli("clips", "list").returncode == 0

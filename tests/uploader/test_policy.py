@@ -45,14 +45,18 @@ def settings_for(tmp_path: Path, target: UploadTarget | None = None) -> Path:
     path = tmp_path / "settings.toml"
     text = f'[library]\nurl = "sqlite:///{tmp_path / "lib.db"}"\n[record]\nclips_dir = "{tmp_path / "clips"}"\n'
     if target is not None:
-        text += (f'[upload]\nbucket = "{target.bucket}"\nendpoint_url = "{target.endpoint_url}"\n'
-                 f'prefix = "{target.prefix}"\n')
+        text += (
+            f'[upload]\nbucket = "{target.bucket}"\nendpoint_url = "{target.endpoint_url}"\n'
+            f'prefix = "{target.prefix}"\n'
+        )
     path.write_text(text)
     return path
 
 
 def put(transport: MemoryTransport, key: str, data: bytes = b"partial") -> None:
-    transport.put_object(key, data, content_type="video/mp4", metadata={}, sha256_b64=sha256_b64(data))
+    transport.put_object(
+        key, data, content_type="video/mp4", metadata={}, sha256_b64=sha256_b64(data)
+    )
 
 
 def stopped_after_first_part(library: ClipLibrary, config: UploadConfig, clip_id: str) -> None:
@@ -68,7 +72,8 @@ def stopped_after_first_part(library: ClipLibrary, config: UploadConfig, clip_id
 
 
 def test_withdrawing_stops_a_queued_upload_and_removes_its_partial_data(
-        seaweed: SeaweedServer, s3_target: UploadTarget, tmp_path: Path, library: ClipLibrary) -> None:
+    seaweed: SeaweedServer, s3_target: UploadTarget, tmp_path: Path, library: ClipLibrary
+) -> None:
     settings = settings_for(tmp_path, s3_target)
     clip = library.register(make_bundle(tmp_path / "clips", video_bytes=12 * MiB))
     config = UploadConfig(target=s3_target, part_size_bytes=5 * MiB, concurrency=1)
@@ -92,8 +97,9 @@ def test_withdrawing_stops_a_queued_upload_and_removes_its_partial_data(
     assert library.get(clip.id).state == ClipState.LOCAL
 
 
-def test_withdrawing_leaves_an_upload_running_elsewhere_to_its_uploader(library: ClipLibrary,
-                                                                         tmp_path: Path) -> None:
+def test_withdrawing_leaves_an_upload_running_elsewhere_to_its_uploader(
+    library: ClipLibrary, tmp_path: Path
+) -> None:
     clip = library.register(make_bundle(tmp_path / "clips", video_bytes=1000))
     library.queue(clip.id)
     assert library.claim(make_owner(), 30, clip_ids=[clip.id]) is not None  # a live uploader: us
@@ -115,8 +121,9 @@ class DownTransport(MemoryTransport):
         raise ServerUnreachable("the server did not answer")
 
 
-def test_a_server_that_is_down_leaves_partial_data_for_the_next_withdrawal(library: ClipLibrary,
-                                                                          tmp_path: Path) -> None:
+def test_a_server_that_is_down_leaves_partial_data_for_the_next_withdrawal(
+    library: ClipLibrary, tmp_path: Path
+) -> None:
     clip = library.register(make_bundle(tmp_path / "clips", video_bytes=1000))
     library.queue(clip.id)
     place = RemotePlace(None, "hs-test", f"clips/x/{clip.id}")
@@ -124,7 +131,9 @@ def test_a_server_that_is_down_leaves_partial_data_for_the_next_withdrawal(libra
     up = MemoryTransport("hs-test")
     put(up, f"{place.key_prefix}/video.mp4")
 
-    first = policy.withdraw_consent(library, "clips", transport_for=lambda p: DownTransport("hs-test"))
+    first = policy.withdraw_consent(
+        library, "clips", transport_for=lambda p: DownTransport("hs-test")
+    )
     assert first.stopped == 1 and first.cleaned == 0
     assert len(first.left_behind) == 1 and "did not answer" in first.left_behind[0]
     assert library.get(clip.id).remote == place  # still known, so it can be removed later
@@ -134,20 +143,26 @@ def test_a_server_that_is_down_leaves_partial_data_for_the_next_withdrawal(libra
     assert up.list_keys("") == [] and library.get(clip.id).remote is None
 
 
-def test_withdrawing_dataset_consent_leaves_uploads_alone(library: ClipLibrary, tmp_path: Path) -> None:
+def test_withdrawing_dataset_consent_leaves_uploads_alone(
+    library: ClipLibrary, tmp_path: Path
+) -> None:
     library.record_consent("dataset", True)
     clip = library.register(make_bundle(tmp_path / "clips", video_bytes=1000))
     library.queue(clip.id)
-    withdrawal = policy.withdraw_consent(library, "dataset", transport_for=lambda p: pytest.fail("no"))
+    withdrawal = policy.withdraw_consent(
+        library, "dataset", transport_for=lambda p: pytest.fail("no")
+    )
     assert withdrawal.stopped == 0 and not library.consent("dataset").granted
     assert library.get(clip.id).state == ClipState.QUEUED and library.consent("clips").current
     assert policy.grant_consent(library, "dataset").granted and library.consent("dataset").current
 
 
-def test_choose_upload_queues_the_clips_named_and_reports_finished_ones(library: ClipLibrary,
-                                                                        tmp_path: Path) -> None:
-    local, failed, done, other = (library.register(make_bundle(tmp_path / "clips", video_bytes=1000 + i))
-                                  for i in range(4))
+def test_choose_upload_queues_the_clips_named_and_reports_finished_ones(
+    library: ClipLibrary, tmp_path: Path
+) -> None:
+    local, failed, done, other = (
+        library.register(make_bundle(tmp_path / "clips", video_bytes=1000 + i)) for i in range(4)
+    )
     library.queue(failed.id)
     library.claim("someone", 30, clip_ids=[failed.id])
     library.mark_failed(failed.id, "someone", "server down", None)
@@ -157,8 +172,9 @@ def test_choose_upload_queues_the_clips_named_and_reports_finished_ones(library:
         policy.choose_upload(library, [local.id[:8], "zzzzzzzz"])
     assert library.get(local.id).state == ClipState.LOCAL  # nothing queued by a refused request
 
-    choice = policy.choose_upload(library, [local.id[:8], str(tmp_path / "clips" / done.path.name),
-                                            failed.id])
+    choice = policy.choose_upload(
+        library, [local.id[:8], str(tmp_path / "clips" / done.path.name), failed.id]
+    )
     assert set(choice.clip_ids or ()) == {local.id, failed.id}
     assert [c.id for c in choice.finished] == [done.id]
     assert {c.id for c in choice.pending} == {local.id, failed.id}
@@ -174,7 +190,9 @@ def test_choose_upload_queues_the_clips_named_and_reports_finished_ones(library:
     assert everything.finished == ()
 
     queued_only = policy.choose_upload(library)
-    assert queued_only.clip_ids is None and {c.id for c in queued_only.pending} == set(everything.clip_ids or ())
+    assert queued_only.clip_ids is None and {c.id for c in queued_only.pending} == set(
+        everything.clip_ids or ()
+    )
 
 
 def test_choose_upload_without_consent_queues_nothing(library: ClipLibrary, tmp_path: Path) -> None:
@@ -185,15 +203,18 @@ def test_choose_upload_without_consent_queues_nothing(library: ClipLibrary, tmp_
     assert library.get(clip.id).state == ClipState.LOCAL
 
 
-def test_run_upload_sends_the_choice_and_finishes_deletes_left_behind(library: ClipLibrary, tmp_path: Path,
-                                                                      monkeypatch) -> None:
+def test_run_upload_sends_the_choice_and_finishes_deletes_left_behind(
+    library: ClipLibrary, tmp_path: Path, monkeypatch
+) -> None:
     monkeypatch.setenv("HINDSIGHT_TRANSPORT", "memory")
     forget_memory_buckets()
     config = UploadConfig(target=UploadTarget(bucket="hs-run", prefix="clips"))
     gone = library.register(make_bundle(tmp_path / "clips", video_bytes=1000))
     assert policy.run_upload(library, config, policy.choose_upload(library, [gone.id]))[0].ok
     library.mark_deleted(gone.id, remote_pending=True)  # `clips delete` while the server was down
-    keep, later = (library.register(make_bundle(tmp_path / "clips", video_bytes=2000)) for _ in range(2))
+    keep, later = (
+        library.register(make_bundle(tmp_path / "clips", video_bytes=2000)) for _ in range(2)
+    )
 
     outcomes = policy.run_upload(library, config, policy.choose_upload(library, [keep.id]))
 
@@ -208,23 +229,32 @@ def test_run_upload_sends_the_choice_and_finishes_deletes_left_behind(library: C
 def test_delete_clips_here_and_in_the_bucket(library: ClipLibrary, tmp_path: Path) -> None:
     transport = MemoryTransport("hs-del")
     config = UploadConfig(target=UploadTarget(bucket="hs-del", prefix="clips"))
-    both, local_only = (library.register(make_bundle(tmp_path / "clips", video_bytes=1000)) for _ in range(2))
+    both, local_only = (
+        library.register(make_bundle(tmp_path / "clips", video_bytes=1000)) for _ in range(2)
+    )
     for clip in (both, local_only):
         library.queue(clip.id)
     UploadRunner(library, config, transport=transport).run_until_idle()
     transports = PlaceTransports(config.target, factory=lambda target: transport)
 
     [outcome] = policy.delete_clips(library, [library.get(both.id)], transport_for=transports)
-    assert outcome.local_deleted and outcome.remote_objects_deleted == 4 and not outcome.already_deleted
+    assert (
+        outcome.local_deleted
+        and outcome.remote_objects_deleted == 4
+        and not outcome.already_deleted
+    )
     assert not both.path.exists() and library.get(both.id).state == ClipState.DELETED
-    [kept] = policy.delete_clips(library, [library.get(local_only.id)], local_only=True,
-                                 transport_for=transports)
+    [kept] = policy.delete_clips(
+        library, [library.get(local_only.id)], local_only=True, transport_for=transports
+    )
     assert kept.remote_objects_deleted == 0 and len(transport.list_keys("")) == 4
     [again] = policy.delete_clips(library, [library.get(both.id)], transport_for=transports)
     assert again.already_deleted and not again.local_deleted
 
 
-def test_repair_sets_the_damaged_database_aside_and_rebuilds_from_the_clips_folder(tmp_path: Path) -> None:
+def test_repair_sets_the_damaged_database_aside_and_rebuilds_from_the_clips_folder(
+    tmp_path: Path,
+) -> None:
     settings = settings_for(tmp_path)
     folders = [make_bundle(tmp_path / "clips", video_bytes=1000) for _ in range(2)]
     database = tmp_path / "lib.db"
@@ -234,10 +264,14 @@ def test_repair_sets_the_damaged_database_aside_and_rebuilds_from_the_clips_fold
     repair = policy.repair_library(settings)
 
     assert repair.database == database and repair.clips_dir == tmp_path / "clips"
-    assert repair.set_aside is not None and repair.set_aside.read_bytes().startswith(b"\x00not sqlite")
+    assert repair.set_aside is not None and repair.set_aside.read_bytes().startswith(
+        b"\x00not sqlite"
+    )
     assert repair.set_aside.with_name(repair.set_aside.name + "-wal").read_bytes() == b"junk"
     assert {c.path for c in repair.added} == {f.resolve() for f in folders}
-    sqlite3.connect(database).execute("select count(*) from clips").fetchone()  # a real database again
+    sqlite3.connect(database).execute(
+        "select count(*) from clips"
+    ).fetchone()  # a real database again
     library = policy.open_library(settings)
     try:
         assert {c.path for c in library.clips()} == {f.resolve() for f in folders}

@@ -46,15 +46,26 @@ def wait_state(clip_id: str, state: str, timeout_s: float = 60) -> dict:
 
 @pytest.mark.x11
 def test_a_saved_clip_is_uploaded_in_the_background_by_the_instant_policy(
-        xvfb, moving_scene, seaweed, s3_target, isolated_user_dirs) -> None:  # noqa: F811
+    xvfb, moving_scene, seaweed, s3_target, isolated_user_dirs
+) -> None:  # noqa: F811
     dirs = isolated_user_dirs
     dirs["config"].mkdir(parents=True, exist_ok=True)
     (dirs["config"] / "settings.toml").write_text(
         f'[upload]\nbucket = "{s3_target.bucket}"\nendpoint_url = "{s3_target.endpoint_url}"\n'
-        'prefix = "live"\npolicy = "instant"\n')
+        'prefix = "live"\npolicy = "instant"\n'
+    )
     assert run_cli("consent", "grant", "clips", "--yes").returncode == 0
-    rec = RecorderProcess("--display", xvfb.name, "--fps", "30", "--buffer-seconds", "8", "--bitrate", "4M",
-                          "--no-hotkey")
+    rec = RecorderProcess(
+        "--display",
+        xvfb.name,
+        "--fps",
+        "30",
+        "--buffer-seconds",
+        "8",
+        "--bitrate",
+        "4M",
+        "--no-hotkey",
+    )
     try:
         rec.wait_line("recording ")
         time.sleep(3)
@@ -81,7 +92,9 @@ def test_a_saved_clip_is_uploaded_in_the_background_by_the_instant_policy(
             continue
         body = client.get_object(Bucket=s3_target.bucket, Key=f"{prefix}/{name}")["Body"].read()
         assert body == (folder / name).read_bytes(), name
-    remote_manifest = client.get_object(Bucket=s3_target.bucket, Key=f"{prefix}/{MANIFEST_FILE}")["Body"].read()
+    remote_manifest = client.get_object(Bucket=s3_target.bucket, Key=f"{prefix}/{MANIFEST_FILE}")[
+        "Body"
+    ].read()
     assert remote_manifest == (folder / MANIFEST_FILE).read_bytes()
 
 
@@ -90,8 +103,17 @@ def test_a_damaged_library_never_stops_recording(xvfb, moving_scene, isolated_us
     dirs = isolated_user_dirs
     dirs["data"].mkdir(parents=True, exist_ok=True)
     (dirs["data"] / "library.db").write_bytes(b"\x00not sqlite" * 500)
-    rec = RecorderProcess("--display", xvfb.name, "--fps", "30", "--buffer-seconds", "6", "--bitrate", "2M",
-                          "--no-hotkey")
+    rec = RecorderProcess(
+        "--display",
+        xvfb.name,
+        "--fps",
+        "30",
+        "--buffer-seconds",
+        "6",
+        "--bitrate",
+        "2M",
+        "--no-hotkey",
+    )
     try:
         rec.wait_line("recording ")
         time.sleep(2)
@@ -149,18 +171,25 @@ def test_game_exit_policy_waits_for_the_game_process_to_end(tmp_path: Path, monk
             time.sleep(0.2)
         assert library.get(clip.id).state == "uploaded"
         assert len(memory_bucket("hs-game-exit").list_keys("")) == len(UPLOADED)
-        assert output.summary() == "1 uploaded; uploads game_exit to s3://hs-game-exit/hindsight/ at AWS S3"
+        assert (
+            output.summary()
+            == "1 uploaded; uploads game_exit to s3://hs-game-exit/hindsight/ at AWS S3"
+        )
     finally:
         game.kill()
         output.stop()
 
 
-def test_a_clip_of_another_game_than_the_focused_one_is_not_held(tmp_path: Path, monkeypatch) -> None:
+def test_a_clip_of_another_game_than_the_focused_one_is_not_held(
+    tmp_path: Path, monkeypatch
+) -> None:
     monkeypatch.setenv("HINDSIGHT_TRANSPORT", "memory")
     forget_memory_buckets()
     library = ClipLibrary.open(f"sqlite:///{tmp_path / 'lib.db'}")
     library.record_consent("clips", True)
-    config = UploadConfig(target=UploadTarget(bucket="hs-other-game"), policy=UploadPolicy.GAME_EXIT)
+    config = UploadConfig(
+        target=UploadTarget(bucket="hs-other-game"), policy=UploadPolicy.GAME_EXIT
+    )
     output = LibraryOutput(library=library, config=config)
     output.start(FakeRecorder("some.other-game", 1))
     try:
@@ -180,7 +209,9 @@ def test_manual_policy_only_registers(tmp_path: Path, monkeypatch) -> None:
     forget_memory_buckets()
     library = ClipLibrary.open(f"sqlite:///{tmp_path / 'lib.db'}")
     library.record_consent("clips", True)
-    output = LibraryOutput(library=library, config=UploadConfig(target=UploadTarget(bucket="hs-manual")))
+    output = LibraryOutput(
+        library=library, config=UploadConfig(target=UploadTarget(bucket="hs-manual"))
+    )
     output.start(FakeRecorder("valve.counter-strike-2", 1))
     try:
         output.clip_saved(saved(make_bundle(tmp_path / "clips", video_bytes=1000)))
@@ -200,13 +231,17 @@ def test_privacy_facts_are_a_contribution_naming_consent_and_the_pseudonym(tmp_p
         [contributor] = output.contributors()
         before = contributor.contribute(span)
         assert isinstance(before, Contribution) and before.files == {}
-        assert before.manifest["privacy"] == {"contributor": None,
-                                              "consent_version": {"clips": None, "dataset": None}}
+        assert before.manifest["privacy"] == {
+            "contributor": None,
+            "consent_version": {"clips": None, "dataset": None},
+        }
         library.record_consent("clips", True)
         library.record_consent("dataset", True)
         after = contributor.contribute(span).manifest["privacy"]
-        assert after == {"contributor": library.contributor_id(),
-                         "consent_version": {"clips": "clips-1", "dataset": "dataset-1"}}
+        assert after == {
+            "contributor": library.contributor_id(),
+            "consent_version": {"clips": "clips-1", "dataset": "dataset-1"},
+        }
         assert output.summary().endswith("uploads manual to no upload target")
     finally:
         output.stop()

@@ -20,7 +20,11 @@ from hindsight.uploader.settings import (
 UNITS = {"": 1, "k": 1024, "K": 1024, "m": 2**20, "M": 2**20, "g": 2**30, "G": 2**30}
 
 
-@given(number=st.integers(0, 10_000), unit=st.sampled_from(sorted(UNITS)), suffix=st.sampled_from(["", "B", "B/s"]))
+@given(
+    number=st.integers(0, 10_000),
+    unit=st.sampled_from(sorted(UNITS)),
+    suffix=st.sampled_from(["", "B", "B/s"]),
+)
 def test_parse_rate_reads_curl_style_rates(number: int, unit: str, suffix: str) -> None:
     text = f"{number}{unit}{suffix}"
     expected = number * UNITS[unit]
@@ -41,22 +45,40 @@ def test_parse_rate_refuses_bits_and_garbage() -> None:
     for bad in ("fast", "4 Mbit", "-1", "1.5.2M"):
         with pytest.raises(UploadConfigError):
             parse_rate(bad)
-    assert parse_rate(None) is None and parse_rate(0) is None and parse_rate("2.5M") == int(2.5 * 2**20)
+    assert (
+        parse_rate(None) is None
+        and parse_rate(0) is None
+        and parse_rate("2.5M") == int(2.5 * 2**20)
+    )
 
 
 def test_target_key_layout_and_validation() -> None:
-    target = UploadTarget(bucket="my-clips", prefix="/team/a/", endpoint_url="http://127.0.0.1:8333")
-    assert target.key("valve.counter-strike-2", "c1", "video.mp4") == "team/a/valve.counter-strike-2/c1/video.mp4"
+    target = UploadTarget(
+        bucket="my-clips", prefix="/team/a/", endpoint_url="http://127.0.0.1:8333"
+    )
+    assert (
+        target.key("valve.counter-strike-2", "c1", "video.mp4")
+        == "team/a/valve.counter-strike-2/c1/video.mp4"
+    )
     assert UploadTarget(bucket="my-clips", prefix="").key("g", "c", "f") == "g/c/f"
-    for kwargs in ({"bucket": "B"}, {"bucket": "ab"}, {"bucket": "ok-name", "endpoint_url": "ftp://x"},
-                   {"bucket": "ok-name", "prefix": "a/../b"}):
+    for kwargs in (
+        {"bucket": "B"},
+        {"bucket": "ab"},
+        {"bucket": "ok-name", "endpoint_url": "ftp://x"},
+        {"bucket": "ok-name", "prefix": "a/../b"},
+    ):
         with pytest.raises(UploadConfigError):
             UploadTarget(**kwargs)
 
 
 def test_config_is_validated_on_construction() -> None:
-    for kwargs in ({"policy": "sometimes"}, {"max_rate_bytes_per_s": 10}, {"part_size_bytes": 2**20},
-                   {"concurrency": 0}, {"retry_base_s": 0}):
+    for kwargs in (
+        {"policy": "sometimes"},
+        {"max_rate_bytes_per_s": 10},
+        {"part_size_bytes": 2**20},
+        {"concurrency": 0},
+        {"retry_base_s": 0},
+    ):
         with pytest.raises(UploadConfigError):
             UploadConfig(**kwargs)
 
@@ -67,8 +89,11 @@ def write(path: Path, text: str) -> Path:
 
 
 def test_settings_tables_flags_override(tmp_path: Path) -> None:
-    path = write(tmp_path / "s.toml", '[record]\nclips_dir = "~/clips-here"\n[upload]\nbucket = "team-clips"\n'
-                 'policy = "instant"\nmax_rate = "4M"\nconcurrency = 2\n[library]\nurl = "sqlite:////tmp/x.db"\n')
+    path = write(
+        tmp_path / "s.toml",
+        '[record]\nclips_dir = "~/clips-here"\n[upload]\nbucket = "team-clips"\n'
+        'policy = "instant"\nmax_rate = "4M"\nconcurrency = 2\n[library]\nurl = "sqlite:////tmp/x.db"\n',
+    )
     settings = load_uploader_settings(path)
     config = build_upload_config({"max_rate": "1M", "prefix": None}, settings["upload"])
     assert config.target.bucket == "team-clips" and config.policy == "instant"
@@ -78,16 +103,21 @@ def test_settings_tables_flags_override(tmp_path: Path) -> None:
     assert build_upload_config({}, {}).target is None
 
 
-@pytest.mark.parametrize("text, message", [
-    ('[upload]\nbukket = "x"\n', "unknown setting"),
-    ('[upload]\nconcurrency = "4"\n', "expected int"),
-    ('[upload]\naws_secret_access_key = "s3cr3t"\n', "do not belong in the settings file"),
-    ('[upload]\nbucket = "ok-name"\npolicy = "often"\n', "upload policy"),
-    ("[upload\n", "not valid TOML"),
-    ('[upload]\nprefix = "x"\n', "without a bucket"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ('[upload]\nbukket = "x"\n', "unknown setting"),
+        ('[upload]\nconcurrency = "4"\n', "expected int"),
+        ('[upload]\naws_secret_access_key = "s3cr3t"\n', "do not belong in the settings file"),
+        ('[upload]\nbucket = "ok-name"\npolicy = "often"\n', "upload policy"),
+        ("[upload\n", "not valid TOML"),
+        ('[upload]\nprefix = "x"\n', "without a bucket"),
+    ],
+)
 def test_bad_settings_are_one_clear_line(tmp_path: Path, text: str, message: str) -> None:
     path = write(tmp_path / "s.toml", text)
     with pytest.raises(UploadConfigError) as err:
         build_upload_config({}, load_uploader_settings(path)["upload"])
-    assert message in str(err.value) and "\n" not in str(err.value) and "s3cr3t" not in str(err.value)
+    assert (
+        message in str(err.value) and "\n" not in str(err.value) and "s3cr3t" not in str(err.value)
+    )

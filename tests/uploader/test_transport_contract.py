@@ -65,17 +65,21 @@ def key(name: str) -> str:
 
 def upload(t: Transport, k: str, upload_id: str, number: int, data: bytes, **kw) -> CompletedPart:
     checksum = sha256_b64(data)
-    return CompletedPart(number, t.upload_part(k, upload_id, number, data, sha256_b64=checksum, **kw), checksum)
+    return CompletedPart(
+        number, t.upload_part(k, upload_id, number, data, sha256_b64=checksum, **kw), checksum
+    )
 
 
 def test_multipart_roundtrip(transport):
     data = os.urandom(2 * PART + 1000)
-    chunks = [data[:PART], data[PART:2 * PART], data[2 * PART:]]
+    chunks = [data[:PART], data[PART : 2 * PART], data[2 * PART :]]
     k = key("video.mp4")
     upload_id = transport.create_multipart(k, content_type="video/mp4", metadata=META)
     assert transport.list_multipart_uploads("clips/") == [(k, upload_id)]
     with ThreadPoolExecutor(3) as pool:  # parts go out in parallel in the engine too
-        parts = list(pool.map(lambda n: upload(transport, k, upload_id, n, chunks[n - 1]), (1, 2, 3)))
+        parts = list(
+            pool.map(lambda n: upload(transport, k, upload_id, n, chunks[n - 1]), (1, 2, 3))
+        )
     transport.complete_multipart(k, upload_id, parts)
     assert transport.get_object(k) == data
     head = transport.head_object(k)
@@ -94,7 +98,10 @@ def test_resending_a_part_replaces_it(transport):
     listed = transport.list_parts(k, upload_id)
     etags_of_1 = {p.etag for p in listed if p.part_number == 1}
     if isinstance(transport, MemoryTransport):
-        assert [(p.part_number, p.etag, p.size) for p in listed] == [(1, new.etag, PART), (2, tail.etag, 4)]
+        assert [(p.part_number, p.etag, p.size) for p in listed] == [
+            (1, new.etag, PART),
+            (2, tail.etag, 4),
+        ]
     else:
         # SeaweedFS lists the superseded copy as well (see the module docstring).
         assert new.etag in etags_of_1 and etags_of_1 <= {old.etag, new.etag}
@@ -107,7 +114,10 @@ def test_list_parts_after_two_of_three(transport):
     upload_id = transport.create_multipart(k, content_type="video/mp4", metadata={})
     done = [upload(transport, k, upload_id, n, bytes([n]) * PART) for n in (1, 2)]
     listed = transport.list_parts(k, upload_id)
-    assert [(p.part_number, p.etag, p.size) for p in listed] == [(1, done[0].etag, PART), (2, done[1].etag, PART)]
+    assert [(p.part_number, p.etag, p.size) for p in listed] == [
+        (1, done[0].etag, PART),
+        (2, done[1].etag, PART),
+    ]
 
 
 def test_upload_gone_after_complete(transport):
@@ -147,8 +157,13 @@ def test_put_head_get_list_delete(transport):
     keys = [key("a.mp4"), key("manifest.json"), "clips/game/other/a.mp4", "clipsx/z", "else/y"]
     for n, k in enumerate(keys):
         body = f"body {n}".encode()
-        transport.put_object(k, body, content_type="application/json", metadata={"n": str(n)},
-                             sha256_b64=sha256_b64(body))
+        transport.put_object(
+            k,
+            body,
+            content_type="application/json",
+            metadata={"n": str(n)},
+            sha256_b64=sha256_b64(body),
+        )
     head = transport.head_object(keys[1])
     assert (head.size, head.content_type, head.metadata) == (6, "application/json", {"n": "1"})
     assert transport.get_object(keys[2]) == b"body 2"
@@ -164,17 +179,22 @@ def test_put_head_get_list_delete(transport):
 def test_delete_goes_in_batches_of_1000(transport):
     present = [f"clips/g/c{n}/f" for n in range(3)]
     for k in present:
-        transport.put_object(k, b"1", content_type="text/plain", metadata={}, sha256_b64=sha256_b64(b"1"))
+        transport.put_object(
+            k, b"1", content_type="text/plain", metadata={}, sha256_b64=sha256_b64(b"1")
+        )
     batches = []
     if isinstance(transport, MemoryTransport):
+
         def count() -> int:
             return transport.requests["delete_objects"]
     else:
         transport._client.meta.events.register(
-            "before-call.s3.DeleteObjects", lambda params, **_: batches.append(len(params["body"])))
+            "before-call.s3.DeleteObjects", lambda params, **_: batches.append(len(params["body"]))
+        )
 
         def count() -> int:
             return len(batches)
+
     transport.delete_objects([f"clips/missing/{n}" for n in range(1001)] + present)
     assert count() == 2
     assert transport.list_keys("clips/") == []
@@ -197,8 +217,13 @@ def test_wrong_checksum_is_rejected(transport):
     good = upload(transport, k, upload_id, 1, b"a" * 1000)
     transport.complete_multipart(k, upload_id, [good])
     with pytest.raises(ChecksumMismatch):
-        transport.put_object(key("bad.json"), b"{}", content_type="application/json", metadata={},
-                             sha256_b64=sha256_b64(b"[]"))
+        transport.put_object(
+            key("bad.json"),
+            b"{}",
+            content_type="application/json",
+            metadata={},
+            sha256_b64=sha256_b64(b"[]"),
+        )
     assert transport.head_object(key("bad.json")) is None
 
 
@@ -207,7 +232,9 @@ def test_missing_bucket(transport, request):
         missing = MemoryTransport("hs-missing", exists=False)
     else:
         seaweed = request.getfixturevalue("seaweed")
-        missing = S3Transport(UploadTarget(bucket=new_bucket_name(), endpoint_url=seaweed.endpoint_url))
+        missing = S3Transport(
+            UploadTarget(bucket=new_bucket_name(), endpoint_url=seaweed.endpoint_url)
+        )
     transport.check_bucket()
     with pytest.raises(BucketMissing, match="create it or fix the bucket name") as err:
         missing.check_bucket()
@@ -237,8 +264,14 @@ def test_body_is_read_exactly_once(transport):
     upload(transport, k, upload_id, 1, bytes(PART), limiter=Counting(10**9))
     assert Counting.paid == PART  # no hashing pass for payload signing, no checksum pass
     Counting.paid = 0
-    transport.put_object(key("once.json"), b"{}" * 1000, content_type="application/json", metadata={},
-                         sha256_b64=sha256_b64(b"{}" * 1000), limiter=Counting(10**9))
+    transport.put_object(
+        key("once.json"),
+        b"{}" * 1000,
+        content_type="application/json",
+        metadata={},
+        sha256_b64=sha256_b64(b"{}" * 1000),
+        limiter=Counting(10**9),
+    )
     assert Counting.paid == 2000
 
 
@@ -249,11 +282,20 @@ def test_wrong_secret_is_rejected_without_showing_it(s3_target, seaweed):
     secret = "wrong-secret-" + "z" * 20
     creds = Credentials(seaweed.access_key, secret)
     with S3Transport(s3_target, credentials=creds) as s3:
-        for call in (s3.check_bucket, lambda: s3.put_object(
-                key("x"), b"1", content_type="text/plain", metadata={}, sha256_b64=sha256_b64(b"1"))):
+        for call in (
+            s3.check_bucket,
+            lambda: s3.put_object(
+                key("x"), b"1", content_type="text/plain", metadata={}, sha256_b64=sha256_b64(b"1")
+            ),
+        ):
             with pytest.raises(CredentialsRejected, match="refused the credentials") as err:
                 call()
-            shown = str(err.value) + repr(err.value) + repr(err.value.__cause__) + repr(err.value.__context__)
+            shown = (
+                str(err.value)
+                + repr(err.value)
+                + repr(err.value.__cause__)
+                + repr(err.value.__context__)
+            )
             assert secret not in shown and seaweed.access_key not in shown
             assert err.value.retryable is False
     with S3Transport(s3_target, credentials=Credentials("AKIDUNKNOWN", secret)) as s3:

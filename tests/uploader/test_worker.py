@@ -41,9 +41,15 @@ def queued(library: ClipLibrary, folder: Path) -> str:
     return clip.id
 
 
-@given(attempts=st.integers(0, 100), base=st.floats(0.01, 100), extra=st.floats(0, 10_000), seed=st.integers())
-def test_backoff_grows_exponentially_within_jitter_and_the_cap(attempts: int, base: float, extra: float,
-                                                               seed: int) -> None:
+@given(
+    attempts=st.integers(0, 100),
+    base=st.floats(0.01, 100),
+    extra=st.floats(0, 10_000),
+    seed=st.integers(),
+)
+def test_backoff_grows_exponentially_within_jitter_and_the_cap(
+    attempts: int, base: float, extra: float, seed: int
+) -> None:
     cap_s = base + extra
     delay = backoff_delay_s(attempts, base, cap_s, random.Random(seed))
     expected_cap = min(cap_s, base * 2**attempts)
@@ -59,8 +65,9 @@ def test_without_consent_nothing_leaves(library: ClipLibrary, tmp_path: Path) ->
     assert sum(transport.requests.values()) == 0 and transport.bytes_received == 0
 
 
-def test_a_failure_is_recorded_with_its_reason_and_retried_after_backoff(library: ClipLibrary,
-                                                                         tmp_path: Path) -> None:
+def test_a_failure_is_recorded_with_its_reason_and_retried_after_backoff(
+    library: ClipLibrary, tmp_path: Path
+) -> None:
     clip_id = queued(library, make_bundle(tmp_path / "clips", video_bytes=1000))
     transport = MemoryTransport("hs-test")
     transport.fail_next("put_object", ServerUnreachable("the server did not answer"), times=1)
@@ -74,27 +81,39 @@ def test_a_failure_is_recorded_with_its_reason_and_retried_after_backoff(library
     assert [o.ok for o in outcomes] == [True] and library.get(clip_id).state == "uploaded"
 
 
-def test_a_missing_folder_fails_that_clip_and_the_queue_goes_on(library: ClipLibrary, tmp_path: Path) -> None:
+def test_a_missing_folder_fails_that_clip_and_the_queue_goes_on(
+    library: ClipLibrary, tmp_path: Path
+) -> None:
     gone = make_bundle(tmp_path / "clips", video_bytes=1000)
     ids = [queued(library, make_bundle(tmp_path / "clips", video_bytes=1000)) for _ in range(2)]
     gone_id = queued(library, gone)
     shutil.rmtree(gone)
     transport = MemoryTransport("hs-test")
-    outcomes = {o.clip.id: o for o in UploadRunner(library, config(), transport=transport).run_until_idle()}
+    outcomes = {
+        o.clip.id: o for o in UploadRunner(library, config(), transport=transport).run_until_idle()
+    }
     assert all(outcomes[i].ok for i in ids)
     assert not outcomes[gone_id].ok and "is gone" in outcomes[gone_id].error
     assert library.get(gone_id).next_retry_ms is None  # retrying cannot bring it back
 
 
-def test_rejected_credentials_end_the_pass_with_one_clear_error(library: ClipLibrary, tmp_path: Path) -> None:
+def test_rejected_credentials_end_the_pass_with_one_clear_error(
+    library: ClipLibrary, tmp_path: Path
+) -> None:
     for _ in range(3):
         queued(library, make_bundle(tmp_path / "clips", video_bytes=1000))
     transport = MemoryTransport("hs-test")
-    transport.fail_next("put_object", CredentialsRejected("the endpoint refused the access key"), times=5)
+    transport.fail_next(
+        "put_object", CredentialsRejected("the endpoint refused the access key"), times=5
+    )
     with pytest.raises(CredentialsRejected):
         UploadRunner(library, config(), transport=transport).run_until_idle()
     states = sorted(c.state for c in library.clips())
-    assert states == ["failed", "queued", "queued"]  # the others were not tried against a known-bad target
+    assert states == [
+        "failed",
+        "queued",
+        "queued",
+    ]  # the others were not tried against a known-bad target
 
 
 class SlowTransport(MemoryTransport):
@@ -107,8 +126,9 @@ class SlowTransport(MemoryTransport):
         return super().upload_part(*a, **kw)
 
 
-def test_withdrawing_consent_stops_an_upload_under_way_and_removes_its_parts(library: ClipLibrary,
-                                                                             tmp_path: Path) -> None:
+def test_withdrawing_consent_stops_an_upload_under_way_and_removes_its_parts(
+    library: ClipLibrary, tmp_path: Path
+) -> None:
     clip_id = queued(library, make_bundle(tmp_path / "clips", video_bytes=40 * MiB))
     other = ClipLibrary(library.engine)  # the `hindsight consent withdraw` process
     transport = SlowTransport("hs-test", delay_s=0.4)
@@ -127,7 +147,9 @@ def test_withdrawing_consent_stops_an_upload_under_way_and_removes_its_parts(lib
     assert transport.requests["upload_part"] < 8  # stopped early, not after all parts
 
 
-def test_a_clip_deleted_during_its_upload_leaves_nothing_behind(library: ClipLibrary, tmp_path: Path) -> None:
+def test_a_clip_deleted_during_its_upload_leaves_nothing_behind(
+    library: ClipLibrary, tmp_path: Path
+) -> None:
     clip_id = queued(library, make_bundle(tmp_path / "clips", video_bytes=30 * MiB))
     transport = SlowTransport("hs-test", delay_s=0.4)
     runner = UploadRunner(library, config(concurrency=1), transport=transport)
@@ -142,7 +164,9 @@ def test_a_clip_deleted_during_its_upload_leaves_nothing_behind(library: ClipLib
     assert transport.list_keys("") == [] and transport.list_multipart_uploads("") == []
 
 
-def test_the_background_runner_uploads_what_is_queued_when_woken(library: ClipLibrary, tmp_path: Path) -> None:
+def test_the_background_runner_uploads_what_is_queued_when_woken(
+    library: ClipLibrary, tmp_path: Path
+) -> None:
     transport = MemoryTransport("hs-test")
     runner = UploadRunner(library, config(), transport=transport)
     runner.start()
@@ -158,7 +182,9 @@ def test_the_background_runner_uploads_what_is_queued_when_woken(library: ClipLi
     assert len(transport.list_keys("")) == 4
 
 
-def test_stopping_the_runner_mid_upload_leaves_it_resumable(library: ClipLibrary, tmp_path: Path) -> None:
+def test_stopping_the_runner_mid_upload_leaves_it_resumable(
+    library: ClipLibrary, tmp_path: Path
+) -> None:
     clip_id = queued(library, make_bundle(tmp_path / "clips", video_bytes=30 * MiB))
     transport = SlowTransport("hs-test", delay_s=0.3)
     runner = UploadRunner(library, config(concurrency=1), transport=transport)
@@ -175,7 +201,9 @@ def test_stopping_the_runner_mid_upload_leaves_it_resumable(library: ClipLibrary
     assert outcomes[0].report.files[0].parts_reused and sent < 6
 
 
-def test_the_background_runner_finishes_deletes_an_outage_left_behind(library: ClipLibrary, tmp_path: Path) -> None:
+def test_the_background_runner_finishes_deletes_an_outage_left_behind(
+    library: ClipLibrary, tmp_path: Path
+) -> None:
     transport = MemoryTransport("hs-test")
     clip_id = queued(library, make_bundle(tmp_path / "clips", video_bytes=1000))
     assert UploadRunner(library, config(), transport=transport).run_until_idle()[0].ok
@@ -198,4 +226,6 @@ def test_objects_name_the_contributor_only_with_dataset_consent(library: ClipLib
     assert upload_metadata(library) == {"consent-clips": "clips-1", "consent-dataset": "none"}
     library.record_consent("dataset", True)
     meta = upload_metadata(library)
-    assert meta["consent-dataset"] == "dataset-1" and meta["contributor"] == library.contributor_id()
+    assert (
+        meta["consent-dataset"] == "dataset-1" and meta["contributor"] == library.contributor_id()
+    )

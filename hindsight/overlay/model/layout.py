@@ -274,9 +274,22 @@ def layout_from_json(data: dict) -> OverlayLayout:
         title=game.get("title"),
         template=str(data.get("template", DEFAULT_TEMPLATE)),
         contexts=tuple(data.get("contexts", ())),
-        actions=tuple(ActionInfo(a["name"], ActionKind(a["kind"]), a["label"]) for a in data.get("actions", ())),
-        keys=tuple(KeyCap(k["label"], k["label"], float(k["x"]), float(k["y"]), float(k["w"]), float(k["h"]),
-                          lights(k["lights"])) for k in data.get("keys", ())),
+        actions=tuple(
+            ActionInfo(a["name"], ActionKind(a["kind"]), a["label"])
+            for a in data.get("actions", ())
+        ),
+        keys=tuple(
+            KeyCap(
+                k["label"],
+                k["label"],
+                float(k["x"]),
+                float(k["y"]),
+                float(k["w"]),
+                float(k["h"]),
+                lights(k["lights"]),
+            )
+            for k in data.get("keys", ())
+        ),
         keys_w=float(data.get("keys_w", 0.0)),
         keys_h=float(data.get("keys_h", 0.0)),
         mouse=tuple(InputPart(n, lights(v)) for n, v in data.get("mouse", {}).items()),

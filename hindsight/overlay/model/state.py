@@ -88,12 +88,19 @@ def direction_of(x: float, y: float) -> int:
 class TrackStates:
     """Per-frame states of a whole clip, from its action track's columns."""
 
-    def __init__(self, columns: Mapping[str, np.ndarray], actions: Sequence[ActionInfo], fps: int,
-                 config: StateConfig = StateConfig()) -> None:
+    def __init__(
+        self,
+        columns: Mapping[str, np.ndarray],
+        actions: Sequence[ActionInfo],
+        fps: int,
+        config: StateConfig = StateConfig(),
+    ) -> None:
         n = len(columns[schema.FRAME_INDEX])
         self.n, self.fps, self.config = n, fps, config
         self._valid = np.asarray(columns.get(schema.VALID, np.ones(n, bool)), dtype=bool)
-        self._context = np.asarray(columns.get(schema.CONTEXT, np.full(n, "gameplay")), dtype=object)
+        self._context = np.asarray(
+            columns.get(schema.CONTEXT, np.full(n, "gameplay")), dtype=object
+        )
 
         def col(name: str, dtype: type) -> np.ndarray:
             return np.asarray(columns[name], dtype=dtype) if name in columns else np.zeros(n, dtype)
@@ -115,7 +122,9 @@ class TrackStates:
             segments += _button_segments(name, held, presses)
         self._axis_values: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         for a in self._axes:
-            x_col, y_col = schema.axis_columns(a.name, 2)  # a one-axis action has no y: read as zeros
+            x_col, y_col = schema.axis_columns(
+                a.name, 2
+            )  # a one-axis action has no y: read as zeros
             x = np.where(self._valid, col(x_col, np.float32), 0)
             y = np.where(self._valid, col(y_col, np.float32), 0)
             self._axis_values[a.name] = (x, y)
@@ -156,7 +165,9 @@ class TrackStates:
             table = pq.read_table(path)
         except Exception as err:
             raise OverlayError(f"cannot read the action track {path}: {err}") from None
-        columns = {name: table.column(name).to_numpy(zero_copy_only=False) for name in table.column_names}
+        columns = {
+            name: table.column(name).to_numpy(zero_copy_only=False) for name in table.column_names
+        }
         if schema.FRAME_INDEX not in columns:
             raise OverlayError(f"{path} is not an action track (no {schema.FRAME_INDEX} column)")
         return cls(columns, actions, fps, config)
@@ -262,7 +273,11 @@ class LiveActionState:
         """A ``state`` snapshot from the recorder: context, held buttons, axis values."""
         self.context, self.recorded = state.get("context", "unfocused"), bool(state.get("recorded"))
         self._held = {a for a in state.get("held", ()) if self._kinds.get(a) == ActionKind.BUTTON}
-        self._axes = {a: (float(v[0]), float(v[1])) for a, v in state.get("values", {}).items() if a in self._kinds}
+        self._axes = {
+            a: (float(v[0]), float(v[1]))
+            for a, v in state.get("values", {}).items()
+            if a in self._kinds
+        }
         for entry in self._history:
             if entry[3] is None:
                 entry[3] = now_ms
@@ -303,7 +318,9 @@ class LiveActionState:
                     self._counted.append(now_ms)
                     self._history.appendleft([action, ARROWS[d], now_ms, None])
         elif akind == ActionKind.DELTA2D:
-            self._deltas.append((now_ms, action, float(data.get("x", 0.0)), float(data.get("y", 0.0))))
+            self._deltas.append(
+                (now_ms, action, float(data.get("x", 0.0)), float(data.get("y", 0.0)))
+            )
 
     def frame(self, now_ms: int) -> ActionFrame:
         cfg = self.config
@@ -312,7 +329,9 @@ class LiveActionState:
         window_s = cfg.apm_window_s * 1000
         while self._counted and self._counted[0] <= now_ms - window_s:
             self._counted.popleft()
-        look: dict[str, tuple[float, float]] = {a: (0.0, 0.0) for a, k in self._kinds.items() if k == ActionKind.DELTA2D}
+        look: dict[str, tuple[float, float]] = {
+            a: (0.0, 0.0) for a, k in self._kinds.items() if k == ActionKind.DELTA2D
+        }
         for _, action, dx, dy in self._deltas:
             x, y = look.get(action, (0.0, 0.0))
             look[action] = (x + dx, y + dy)

@@ -42,7 +42,9 @@ def run_live_window(
     from hindsight.overlay.qt.template import Template, create_template
 
     # Qt's own -display option: this process's DISPLAY is never changed
-    app = QApplication.instance() or QApplication(["hindsight-overlay", *(["-display", display] if display else [])])
+    app = QApplication.instance() or QApplication(
+        ["hindsight-overlay", *(["-display", display] if display else [])]
+    )
     screen = app.primaryScreen()
     if screen is None:
         raise LiveChannelError("no screen to show the overlay on (is $DISPLAY set?)")

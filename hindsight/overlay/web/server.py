@@ -205,8 +205,11 @@ class LiveServer:
             "context": state.context.context,
             "recorded": state.context.recorded,
             "held": sorted(a for a, held in state.held.items() if held),
-            "values": {a: [round(x, 4), round(y, 4)] for a, (x, y) in state.values.items()
-                       if kinds.get(a) in (ActionKind.AXIS1D, ActionKind.AXIS2D)},
+            "values": {
+                a: [round(x, 4), round(y, 4)]
+                for a, (x, y) in state.values.items()
+                if kinds.get(a) in (ActionKind.AXIS1D, ActionKind.AXIS2D)
+            },
             "layout": self.layout()[0],
         }
 

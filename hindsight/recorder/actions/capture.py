@@ -121,12 +121,16 @@ class ActionCapture:
         """Whether a started source hears the keyboard (then the save hotkey can listen here)."""
         return self._running.is_set() and any(s.hears_keyboard for s in self._sources or ())
 
-    def set_hotkey(self, matcher: HotkeyMatcher | None, on_pressed: Callable[[], None] | None) -> None:
+    def set_hotkey(
+        self, matcher: HotkeyMatcher | None, on_pressed: Callable[[], None] | None
+    ) -> None:
         """Match the save hotkey in this stream, whatever has focus; ``None`` stops matching.
 
         ``on_pressed`` runs on the translator thread and must only enqueue.
         """
-        self._hotkey = (matcher, on_pressed) if matcher is not None and on_pressed is not None else None
+        self._hotkey = (
+            (matcher, on_pressed) if matcher is not None and on_pressed is not None else None
+        )
 
     def stop(self) -> None:
         for source in self._sources or ():
@@ -195,8 +199,11 @@ class ActionCapture:
             "context": self.translator.context,
             "maps": len(self.registry.maps()),
             "inputs": {
-                "translated": c.translated, "unmapped_dropped": c.unmapped, "redacted_dropped": c.redacted,
-                "unfocused_dropped": c.unfocused, "queue_dropped": self.queue.dropped,
+                "translated": c.translated,
+                "unmapped_dropped": c.unmapped,
+                "redacted_dropped": c.redacted,
+                "unfocused_dropped": c.unfocused,
+                "queue_dropped": self.queue.dropped,
                 "context_switches": c.context_switches,
             },
             "input_sources": [s.name for s in self._sources or ()],

@@ -13,6 +13,7 @@ from bisect import bisect_left
 from collections import deque
 from dataclasses import dataclass, field
 
+from hindsight.clock import NS_PER_S
 from hindsight.recorder.actions.events import (
     PRESS,
     RELEASE,
@@ -21,7 +22,6 @@ from hindsight.recorder.actions.events import (
     ActionEvent,
     ContextEvent,
 )
-from hindsight.clock import NS_PER_S
 
 __all__ = ["ActionTimeline", "TimelineState", "TimelineCut"]
 

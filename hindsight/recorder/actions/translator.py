@@ -13,6 +13,8 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from hindsight.actionmap.model import ActionKind, ActionMap, ActionSet, Binding
+from hindsight.actionmap.names import input_kind
 from hindsight.recorder.actions.events import (
     PRESS,
     RELEASE,
@@ -22,15 +24,19 @@ from hindsight.recorder.actions.events import (
     ContextEvent,
 )
 from hindsight.recorder.input.base import RawInput
-from hindsight.actionmap.model import ActionKind, ActionMap, ActionSet, Binding
-from hindsight.actionmap.names import input_kind
 
 __all__ = ["ActionTranslator", "TranslatorCounters", "apply_deadzone"]
 
 Sink = Callable[[ActionEvent | ContextEvent], None]
 _TRIGGER_HYSTERESIS = 0.05
-_COMPOSITE_VECTORS = {"up": (0.0, 1.0), "down": (0.0, -1.0), "left": (-1.0, 0.0), "right": (1.0, 0.0),
-                      "positive": (1.0, 0.0), "negative": (-1.0, 0.0)}
+_COMPOSITE_VECTORS = {
+    "up": (0.0, 1.0),
+    "down": (0.0, -1.0),
+    "left": (-1.0, 0.0),
+    "right": (1.0, 0.0),
+    "positive": (1.0, 0.0),
+    "negative": (-1.0, 0.0),
+}
 
 
 def apply_deadzone(x: float, y: float, deadzone: float) -> tuple[float, float]:
@@ -132,7 +138,9 @@ class ActionTranslator:
         if not self._focused or self._map is None:
             self._sink(ContextEvent(t_ns, UNFOCUSED, False, None))
         else:
-            self._sink(ContextEvent(t_ns, self._set_name, self._sets[self._set_name].recorded, self._map))
+            self._sink(
+                ContextEvent(t_ns, self._set_name, self._sets[self._set_name].recorded, self._map)
+            )
 
     # ---- input -----------------------------------------------------------------------
 
@@ -172,7 +180,9 @@ class ActionTranslator:
         if target is not None:
             self._switch_set(target, raw.t_ns)
 
-    def _apply(self, route: _Route, holder: tuple[int, str, int], raw: RawInput, edge_down: bool) -> None:
+    def _apply(
+        self, route: _Route, holder: tuple[int, str, int], raw: RawInput, edge_down: bool
+    ) -> None:
         binding = route.binding
         action = binding.action
         kind = self._kinds[action]
@@ -181,7 +191,9 @@ class ActionTranslator:
         if kind == ActionKind.BUTTON:
             if source_kind == "trigger":
                 was = holder in self._holders.get(action, ())
-                down = raw.x >= binding.threshold or (was and raw.x >= binding.threshold - _TRIGGER_HYSTERESIS)
+                down = raw.x >= binding.threshold or (
+                    was and raw.x >= binding.threshold - _TRIGGER_HYSTERESIS
+                )
                 edge_down = down and not was
             else:
                 down = raw.x >= 0.5
@@ -199,8 +211,15 @@ class ActionTranslator:
                 contrib[holder] = (max(0.0, min(1.0, raw.x)), 0.0)
             self._update_axis(action, kind, t_ns)
 
-    def _button(self, action: str, mode: str, holder: tuple[int, str, int], down: bool, edge_down: bool,
-                t_ns: int) -> None:
+    def _button(
+        self,
+        action: str,
+        mode: str,
+        holder: tuple[int, str, int],
+        down: bool,
+        edge_down: bool,
+        t_ns: int,
+    ) -> None:
         holders = self._holders.setdefault(action, set())
         if mode == "hold":
             if down:

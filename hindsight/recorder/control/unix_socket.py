@@ -191,7 +191,9 @@ class UnixSocketServer(ControlServer):
                         time.sleep(0.1)  # e.g. EMFILE: don't spin while it persists
                         continue
                     threading.Thread(
-                        target=self._serve_connection, args=(conn,), name="hindsight-control-conn",
+                        target=self._serve_connection,
+                        args=(conn,),
+                        name="hindsight-control-conn",
                         daemon=True,
                     ).start()
 

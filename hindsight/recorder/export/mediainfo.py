@@ -48,8 +48,14 @@ def read_media_facts(path: Path, decode: bool = False) -> MediaFacts:
         pts.sort()
         fps = stream.average_rate or stream.guessed_rate or Fraction(0)
         period = 1 / float(fps) if fps else 0.0
-        cfr = bool(period) and all(abs((b - a) - period) < 1e-4 for a, b in zip(pts, pts[1:], strict=False))
-        duration = float(stream.duration * tb) if stream.duration else (pts[-1] - pts[0] + period if pts else 0.0)
+        cfr = bool(period) and all(
+            abs((b - a) - period) < 1e-4 for a, b in zip(pts, pts[1:], strict=False)
+        )
+        duration = (
+            float(stream.duration * tb)
+            if stream.duration
+            else (pts[-1] - pts[0] + period if pts else 0.0)
+        )
         return MediaFacts(
             frames=decoded if decode else len(pts),
             first_is_keyframe=bool(first_key),

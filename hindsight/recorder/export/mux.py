@@ -63,7 +63,9 @@ def raise_export_error(err: OSError, folder: Path) -> None:
             f"the clips folder {folder} is full; free some space (recording continues and the next save will work)"
         ) from None
     if err.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        raise ExportError(f"the clips folder {folder} is not writable ({err.strerror}); choose another with --clips-dir") from None
+        raise ExportError(
+            f"the clips folder {folder} is not writable ({err.strerror}); choose another with --clips-dir"
+        ) from None
     raise ExportError(f"could not write the clip in {folder}: {err.strerror or err}") from None
 
 
@@ -124,7 +126,9 @@ def _mux_file(packets: Sequence[EncodedPacket], params: StreamParams, tmp: Path)
     # PyAV opens an *encoder* for streams made with add_stream(), whose parameter sets
     # would not match our packets. A stream probed from our own first keyframe carries
     # exactly the encoder's parameters, so it serves as the template.
-    with av.open(io.BytesIO((params.extradata or b"") + packets[0].data), format=raw_format) as probe:
+    with av.open(
+        io.BytesIO((params.extradata or b"") + packets[0].data), format=raw_format
+    ) as probe:
         with av.open(str(tmp), "w", format="mp4", options=options) as out:
             stream = out.add_stream_from_template(probe.streams.video[0])
             stream.time_base = params.time_base
@@ -195,7 +199,9 @@ def _transcode_to(packets: Sequence[EncodedPacket], target: StreamParams) -> lis
             out.extend(encoder.encode(frame.reformat(format=encoder.pix_fmt), frame.pts, t_ns, dup))
     out.extend(encoder.flush())
     if len(out) != len(packets):
-        raise ExportError(f"internal: transcoding across an encoder change gave {len(out)} of {len(packets)} frames")
+        raise ExportError(
+            f"internal: transcoding across an encoder change gave {len(out)} of {len(packets)} frames"
+        )
     return out
 
 

@@ -83,7 +83,9 @@ class VideoEncoder:
         try:
             ctx = cast(VideoCodecContext, av.codec.CodecContext.create(self.codec_name, "w"))
         except Exception as err:  # unknown codec names raise several types across PyAV versions
-            raise EncoderError(f"encoder {self.name} is not available in this build of PyAV: {err}") from None
+            raise EncoderError(
+                f"encoder {self.name} is not available in this build of PyAV: {err}"
+            ) from None
         ctx.width = self.width
         ctx.height = self.height
         ctx.pix_fmt = self.pix_fmt
@@ -99,7 +101,9 @@ class VideoEncoder:
         try:
             ctx.open()
         except Exception as err:
-            raise EncoderError(f"encoder {self.name} failed to open: {getattr(err, 'strerror', None) or err}") from None
+            raise EncoderError(
+                f"encoder {self.name} failed to open: {getattr(err, 'strerror', None) or err}"
+            ) from None
         self._ctx = ctx
         self._params = StreamParams(
             kind="video",
@@ -114,7 +118,9 @@ class VideoEncoder:
             fps=self.fps,
         )
 
-    def encode(self, frame: av.VideoFrame, pts: int, t_ns: int, dup: bool = False) -> list[EncodedPacket]:
+    def encode(
+        self, frame: av.VideoFrame, pts: int, t_ns: int, dup: bool = False
+    ) -> list[EncodedPacket]:
         """Encode ``frame`` as frame number ``pts``; returns the packets that came out."""
         ctx = self._ctx
         if ctx is None:
@@ -123,7 +129,11 @@ class VideoEncoder:
         frame.time_base = ctx.time_base
         # A keyframe exactly every gop_frames keeps the GOP fixed even for encoders that
         # ignore gop_size after a fallback or a dropped frame.
-        frame.pict_type = av.video.frame.PictureType.I if pts % self.gop_frames == 0 else av.video.frame.PictureType.NONE
+        frame.pict_type = (
+            av.video.frame.PictureType.I
+            if pts % self.gop_frames == 0
+            else av.video.frame.PictureType.NONE
+        )
         self._pending[pts] = (t_ns, dup)
         return self._collect(ctx.encode(frame))
 
@@ -160,4 +170,3 @@ class VideoEncoder:
                 )
             )
         return out
-

@@ -37,7 +37,9 @@ CANDIDATES: tuple[str, ...] = (
 EncoderFactory = Callable[[str, int, int, int, EncoderConfig], VideoEncoder]
 
 
-def probe_encoder(factory: EncoderFactory, name: str, width: int, height: int, fps: int, config: EncoderConfig) -> None:
+def probe_encoder(
+    factory: EncoderFactory, name: str, width: int, height: int, fps: int, config: EncoderConfig
+) -> None:
     """Open ``name`` and push one test frame through it; raises :class:`EncoderError` if it fails."""
     probe = factory(name, width, height, fps, config)
     probe.open()

@@ -63,7 +63,9 @@ def _auto(config: CaptureConfig) -> str:
             "no screen capture backend: x11grab and mss capture an X11 display and DISPLAY is not set "
             f"(a Wayland session needs XWayland); {x11.NO_DISPLAY_HINT}"
         )
-    x11.connect(config.display).close()  # "python-xlib is not installed" / "is the X server running?"
+    x11.connect(
+        config.display
+    ).close()  # "python-xlib is not installed" / "is the X server running?"
     from hindsight.recorder.video.x11grab_source import x11grab_available
 
     return "x11grab" if x11grab_available() else "mss"

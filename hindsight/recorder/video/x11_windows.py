@@ -26,6 +26,7 @@ __all__ = [
     "screen_geometry",
 ]
 
+
 @dataclass(frozen=True)
 class WindowInfo:
     """A viewable top-level window: its id, title, rectangle in root coordinates and

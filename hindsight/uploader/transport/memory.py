@@ -128,7 +128,9 @@ class MemoryTransport(Transport):
             self._enter("upload_part")
             self._upload(key, upload_id)
         if not 1 <= part_number <= 10000:
-            raise permanent_error(f"{self.describe()}: part number {part_number} is outside 1..10000")
+            raise permanent_error(
+                f"{self.describe()}: part number {part_number} is outside 1..10000"
+            )
         body = self._receive(data, limiter)  # outside the lock: parts arrive in parallel
         with self._lock:
             upload = self._upload(key, upload_id)  # it may have been aborted meanwhile
@@ -151,9 +153,13 @@ class MemoryTransport(Transport):
             upload = self._upload(key, upload_id)
             numbers = [p.part_number for p in parts]
             if not numbers:
-                raise permanent_error(f"{self.describe()}: completing {key} needs at least one part")
+                raise permanent_error(
+                    f"{self.describe()}: completing {key} needs at least one part"
+                )
             if numbers != sorted(set(numbers)):
-                raise permanent_error(f"{self.describe()}: parts of {key} must be in ascending order, once each")
+                raise permanent_error(
+                    f"{self.describe()}: parts of {key} must be in ascending order, once each"
+                )
             chunks = []
             for index, wanted in enumerate(parts):
                 held = upload.parts.get(wanted.part_number)
@@ -168,7 +174,9 @@ class MemoryTransport(Transport):
                         f"every part but the last needs at least {self.min_part_size_bytes} (EntityTooSmall)"
                     )
                 chunks.append(held.data)
-            self._objects[key] = _Object(b"".join(chunks), upload.content_type, dict(upload.metadata))
+            self._objects[key] = _Object(
+                b"".join(chunks), upload.content_type, dict(upload.metadata)
+            )
             del self._uploads[upload_id]
             self._completed[upload_id] = key
 
@@ -222,13 +230,15 @@ class MemoryTransport(Transport):
         for start in range(0, len(keys), DELETE_BATCH_MAX):
             with self._lock:
                 self._enter("delete_objects")
-                for key in keys[start:start + DELETE_BATCH_MAX]:
+                for key in keys[start : start + DELETE_BATCH_MAX]:
                     self._objects.pop(key, None)
 
     def list_multipart_uploads(self, prefix: str) -> list[tuple[str, str]]:
         with self._lock:
             self._enter("list_multipart_uploads")
-            return sorted((u.key, uid) for uid, u in self._uploads.items() if u.key.startswith(prefix))
+            return sorted(
+                (u.key, uid) for uid, u in self._uploads.items() if u.key.startswith(prefix)
+            )
 
     def close(self) -> None:
         # Nothing to release; the shared in-memory bucket outlives any one user.
@@ -243,14 +253,18 @@ class MemoryTransport(Transport):
         if queued:
             raise queued.popleft()
         if not self.exists:
-            raise BucketMissing(f"bucket {self.bucket!r} does not exist at {self.describe()}; "
-                                "create it or fix the bucket name")
+            raise BucketMissing(
+                f"bucket {self.bucket!r} does not exist at {self.describe()}; "
+                "create it or fix the bucket name"
+            )
 
     def _upload(self, key: str, upload_id: str) -> _Upload:
         upload = self._uploads.get(upload_id)
         if upload is None or upload.key != key:
-            raise UploadGone(f"{self.describe()} no longer knows multipart upload {upload_id} of {key}; "
-                             "it was completed, aborted or expired, so start the upload again")
+            raise UploadGone(
+                f"{self.describe()} no longer knows multipart upload {upload_id} of {key}; "
+                "it was completed, aborted or expired, so start the upload again"
+            )
         return upload
 
     def _receive(self, data: bytes | memoryview, limiter: RateLimiter | None) -> bytes:
@@ -262,8 +276,10 @@ class MemoryTransport(Transport):
 
     def _verify(self, key: str, body: bytes, expected: str) -> None:
         if sha256_b64(body) != expected:
-            raise ChecksumMismatch(f"{self.describe()} rejected {key}: the bytes received do not match "
-                                   "their SHA-256 checksum (BadDigest); send them again")
+            raise ChecksumMismatch(
+                f"{self.describe()} rejected {key}: the bytes received do not match "
+                "their SHA-256 checksum (BadDigest); send them again"
+            )
 
 
 def _lower(metadata: Mapping[str, str]) -> dict[str, str]:

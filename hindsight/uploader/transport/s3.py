@@ -40,15 +40,36 @@ from hindsight.uploader.transport.base import (
 
 __all__ = ["NO_CREDENTIALS_MESSAGE", "S3Transport"]
 
-NO_CREDENTIALS_MESSAGE = ("no credentials: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, an AWS profile, "
-                          "or store them with `hindsight upload --login`")
-_CREDENTIAL_CODES = {"InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "InvalidToken",
-                     "ExpiredToken", "TokenRefreshRequired", "AllAccessDisabled", "403"}
+NO_CREDENTIALS_MESSAGE = (
+    "no credentials: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, an AWS profile, "
+    "or store them with `hindsight upload --login`"
+)
+_CREDENTIAL_CODES = {
+    "InvalidAccessKeyId",
+    "SignatureDoesNotMatch",
+    "AccessDenied",
+    "InvalidToken",
+    "ExpiredToken",
+    "TokenRefreshRequired",
+    "AllAccessDisabled",
+    "403",
+}
 _CHECKSUM_CODES = {"BadDigest", "XAmzContentChecksumMismatch", "InvalidDigest", "InvalidChecksum"}
-_RETRYABLE_CODES = {"RequestTimeout", "SlowDown", "Throttling", "ThrottlingException",
-                    "InternalError", "ServiceUnavailable", "OperationAborted"}
-_UNREACHABLE = (bex.HTTPClientError, bex.ConnectionError, bex.ResponseStreamingError,
-                bex.IncompleteReadError)
+_RETRYABLE_CODES = {
+    "RequestTimeout",
+    "SlowDown",
+    "Throttling",
+    "ThrottlingException",
+    "InternalError",
+    "ServiceUnavailable",
+    "OperationAborted",
+}
+_UNREACHABLE = (
+    bex.HTTPClientError,
+    bex.ConnectionError,
+    bex.ResponseStreamingError,
+    bex.IncompleteReadError,
+)
 
 
 class S3Transport(Transport):
@@ -72,8 +93,10 @@ class S3Transport(Transport):
             region_name=target.region,
             signature_version="s3v4",
             # Path style for self-hosted servers (no wildcard DNS); AWS itself wants virtual hosts.
-            s3={"addressing_style": "path" if target.endpoint_url else "virtual",
-                "payload_signing_enabled": False},
+            s3={
+                "addressing_style": "path" if target.endpoint_url else "virtual",
+                "payload_signing_enabled": False,
+            },
             request_checksum_calculation="when_required",
             response_checksum_validation="when_required",
             retries={"max_attempts": 2, "mode": "standard"},
@@ -84,13 +107,18 @@ class S3Transport(Transport):
         )
         keys = {}
         if credentials is not None:
-            keys = {"aws_access_key_id": credentials.access_key_id,
-                    "aws_secret_access_key": credentials.secret_access_key,
-                    "aws_session_token": credentials.session_token}
+            keys = {
+                "aws_access_key_id": credentials.access_key_id,
+                "aws_secret_access_key": credentials.secret_access_key,
+                "aws_session_token": credentials.session_token,
+            }
         try:
-            session = boto3.Session(profile_name=None if credentials else target.profile,
-                                    region_name=target.region)
-            self._client = session.client("s3", endpoint_url=target.endpoint_url, config=config, **keys)
+            session = boto3.Session(
+                profile_name=None if credentials else target.profile, region_name=target.region
+            )
+            self._client = session.client(
+                "s3", endpoint_url=target.endpoint_url, config=config, **keys
+            )
         except bex.ProfileNotFound:
             raise UploadConfigError(
                 f"AWS profile {target.profile!r} is not in ~/.aws/config or ~/.aws/credentials; "
@@ -107,7 +135,10 @@ class S3Transport(Transport):
     def create_multipart(self, key: str, *, content_type: str, metadata: Mapping[str, str]) -> str:
         with self._calling("create_multipart", key):
             answer = self._client.create_multipart_upload(
-                Bucket=self.bucket, Key=key, ContentType=content_type, Metadata=dict(metadata),
+                Bucket=self.bucket,
+                Key=key,
+                ContentType=content_type,
+                Metadata=dict(metadata),
                 ChecksumAlgorithm="SHA256",
             )
         return answer["UploadId"]
@@ -125,8 +156,13 @@ class S3Transport(Transport):
         body = ThrottledReader(data, limiter)
         with self._calling("upload_part", key, upload_id):
             answer = self._client.upload_part(
-                Bucket=self.bucket, Key=key, UploadId=upload_id, PartNumber=part_number,
-                Body=body, ContentLength=len(body), ChecksumSHA256=sha256_b64,
+                Bucket=self.bucket,
+                Key=key,
+                UploadId=upload_id,
+                PartNumber=part_number,
+                Body=body,
+                ContentLength=len(body),
+                ChecksumSHA256=sha256_b64,
             )
         return answer["ETag"]
 
@@ -134,17 +170,24 @@ class S3Transport(Transport):
         parts: list[RemotePart] = []
         with self._calling("list_parts", key, upload_id):
             pages = self._client.get_paginator("list_parts").paginate(
-                Bucket=self.bucket, Key=key, UploadId=upload_id)
+                Bucket=self.bucket, Key=key, UploadId=upload_id
+            )
             for page in pages:
-                parts.extend(RemotePart(p["PartNumber"], p["ETag"], p["Size"]) for p in page.get("Parts", ()))
+                parts.extend(
+                    RemotePart(p["PartNumber"], p["ETag"], p["Size"]) for p in page.get("Parts", ())
+                )
         # Stable sort: SeaweedFS lists superseded copies of a re-sent part too, in no order.
         return sorted(parts, key=lambda p: p.part_number)
 
     def complete_multipart(self, key: str, upload_id: str, parts: Sequence[CompletedPart]) -> None:
-        listed = [{"PartNumber": p.part_number, "ETag": p.etag, "ChecksumSHA256": p.sha256_b64} for p in parts]
+        listed = [
+            {"PartNumber": p.part_number, "ETag": p.etag, "ChecksumSHA256": p.sha256_b64}
+            for p in parts
+        ]
         with self._calling("complete_multipart", key, upload_id):
             self._client.complete_multipart_upload(
-                Bucket=self.bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": listed})
+                Bucket=self.bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": listed}
+            )
 
     def abort_multipart(self, key: str, upload_id: str) -> None:
         try:
@@ -166,8 +209,13 @@ class S3Transport(Transport):
         body = ThrottledReader(data, limiter)
         with self._calling("put_object", key):
             self._client.put_object(
-                Bucket=self.bucket, Key=key, Body=body, ContentLength=len(body), ContentType=content_type,
-                Metadata=dict(metadata), ChecksumSHA256=sha256_b64,
+                Bucket=self.bucket,
+                Key=key,
+                Body=body,
+                ContentLength=len(body),
+                ContentType=content_type,
+                Metadata=dict(metadata),
+                ChecksumSHA256=sha256_b64,
             )
 
     def head_object(self, key: str) -> RemoteObject | None:
@@ -176,8 +224,12 @@ class S3Transport(Transport):
                 answer = self._client.head_object(Bucket=self.bucket, Key=key)
         except ObjectMissing:
             return None
-        return RemoteObject(key, answer["ContentLength"], answer.get("ContentType"),
-                            {k.lower(): v for k, v in answer.get("Metadata", {}).items()})
+        return RemoteObject(
+            key,
+            answer["ContentLength"],
+            answer.get("ContentType"),
+            {k.lower(): v for k, v in answer.get("Metadata", {}).items()},
+        )
 
     def get_object(self, key: str) -> bytes:
         with self._calling("get_object", key):
@@ -188,17 +240,21 @@ class S3Transport(Transport):
     def list_keys(self, prefix: str) -> list[str]:
         keys: list[str] = []
         with self._calling("list_keys", prefix):
-            for page in self._client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
+            for page in self._client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=prefix
+            ):
                 keys.extend(item["Key"] for item in page.get("Contents", ()))
         return sorted(keys)
 
     def delete_objects(self, keys: Sequence[str]) -> None:
         keys = list(keys)
         for start in range(0, len(keys), DELETE_BATCH_MAX):
-            batch = keys[start:start + DELETE_BATCH_MAX]
+            batch = keys[start : start + DELETE_BATCH_MAX]
             with self._calling("delete_objects", batch[0]):
                 answer = self._client.delete_objects(
-                    Bucket=self.bucket, Delete={"Objects": [{"Key": k} for k in batch], "Quiet": True})
+                    Bucket=self.bucket,
+                    Delete={"Objects": [{"Key": k} for k in batch], "Quiet": True},
+                )
             failed = [e for e in answer.get("Errors", ()) if e.get("Code") != "NoSuchKey"]
             if failed:
                 first = failed[0]
@@ -210,7 +266,9 @@ class S3Transport(Transport):
     def list_multipart_uploads(self, prefix: str) -> list[tuple[str, str]]:
         found: list[tuple[str, str]] = []
         with self._calling("list_multipart_uploads", prefix):
-            pages = self._client.get_paginator("list_multipart_uploads").paginate(Bucket=self.bucket, Prefix=prefix)
+            pages = self._client.get_paginator("list_multipart_uploads").paginate(
+                Bucket=self.bucket, Prefix=prefix
+            )
             for page in pages:
                 found.extend((u["Key"], u["UploadId"]) for u in page.get("Uploads", ()))
         return found
@@ -221,7 +279,9 @@ class S3Transport(Transport):
     # -- error mapping ----------------------------------------------------------------
 
     @contextmanager
-    def _calling(self, operation: str, key: str | None = None, upload_id: str | None = None) -> Iterator[None]:
+    def _calling(
+        self, operation: str, key: str | None = None, upload_id: str | None = None
+    ) -> Iterator[None]:
         try:
             yield
         except bex.ClientError as err:
@@ -234,15 +294,21 @@ class S3Transport(Transport):
                 "is running and the endpoint URL is right"
             ) from err
         except bex.FlexibleChecksumError:
-            raise ChecksumMismatch(f"{self.describe()}: {key} came back with a wrong checksum; "
-                                   "fetch it again") from None
+            raise ChecksumMismatch(
+                f"{self.describe()}: {key} came back with a wrong checksum; fetch it again"
+            ) from None
         except bex.ParamValidationError as err:
-            raise permanent_error(f"S3 {operation} on {self.describe()}: invalid request ({err})") from None
+            raise permanent_error(
+                f"S3 {operation} on {self.describe()}: invalid request ({err})"
+            ) from None
         except bex.BotoCoreError as err:
-            raise TransportError(f"S3 {operation} on {self.describe()} failed: {type(err).__name__}") from err
+            raise TransportError(
+                f"S3 {operation} on {self.describe()} failed: {type(err).__name__}"
+            ) from err
 
-    def _client_error(self, err: bex.ClientError, operation: str, key: str | None,
-                      upload_id: str | None) -> TransportError:
+    def _client_error(
+        self, err: bex.ClientError, operation: str, key: str | None, upload_id: str | None
+    ) -> TransportError:
         code = str(err.response.get("Error", {}).get("Code", ""))
         status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
         what = f"{operation} {key}" if key else operation
@@ -253,24 +319,40 @@ class S3Transport(Transport):
                 "check the access key, the secret (`hindsight upload --login`) and the bucket's permissions"
             )
         if code == "NoSuchBucket" or (operation == "check_bucket" and status == 404):
-            return BucketMissing(f"bucket {self.bucket!r} does not exist at {self._where}; "
-                                 "create it or fix the bucket name")
+            return BucketMissing(
+                f"bucket {self.bucket!r} does not exist at {self._where}; "
+                "create it or fix the bucket name"
+            )
         if code == "NoSuchUpload":
-            return UploadGone(f"{self._where} no longer knows multipart upload {upload_id} of {key}; it was "
-                              "completed, aborted or expired, so start the upload again")
+            return UploadGone(
+                f"{self._where} no longer knows multipart upload {upload_id} of {key}; it was "
+                "completed, aborted or expired, so start the upload again"
+            )
         if code in _CHECKSUM_CODES:
-            return ChecksumMismatch(f"{self.describe()} rejected {key}: the bytes received do not match "
-                                    f"their SHA-256 checksum ({code}); send them again")
+            return ChecksumMismatch(
+                f"{self.describe()} rejected {key}: the bytes received do not match "
+                f"their SHA-256 checksum ({code}); send them again"
+            )
         if code in ("NoSuchKey", "404", "NotFound") and operation in ("head_object", "get_object"):
             return ObjectMissing(f"{self.describe()}: object {key} does not exist")
-        if code in ("PermanentRedirect", "AuthorizationHeaderMalformed", "IllegalLocationConstraintException"):
-            return permanent_error(f"bucket {self.bucket!r} is in another region than {self.target.region} "
-                                   f"({code}); set the upload region to the bucket's")
+        if code in (
+            "PermanentRedirect",
+            "AuthorizationHeaderMalformed",
+            "IllegalLocationConstraintException",
+        ):
+            return permanent_error(
+                f"bucket {self.bucket!r} is in another region than {self.target.region} "
+                f"({code}); set the upload region to the bucket's"
+            )
         if code == "RequestTimeTooSkewed":
-            return permanent_error(f"{self._where} says this computer's clock is wrong ({code}); "
-                                   "set the clock right and try again")
+            return permanent_error(
+                f"{self._where} says this computer's clock is wrong ({code}); "
+                "set the clock right and try again"
+            )
         message = str(err.response.get("Error", {}).get("Message", "")).strip()
-        error = TransportError(f"S3 {what} on {self.describe()} failed: {code or status}"
-                               + (f" {message}" if message else ""))
+        error = TransportError(
+            f"S3 {what} on {self.describe()} failed: {code or status}"
+            + (f" {message}" if message else "")
+        )
         error.retryable = status >= 500 or status in (408, 429) or code in _RETRYABLE_CODES
         return error

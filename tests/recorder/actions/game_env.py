@@ -39,8 +39,18 @@ class GameEnv:
     def record(self, *args: str, verbose: int = 0, hotkey: bool = False) -> RecorderProcess:
         """``hindsight record`` of the game's window, returned once it has recognised the game."""
         no_hotkey = () if hotkey else ("--no-hotkey",)
-        rec = RecorderProcess("--display", self.name, "--region", "0,0,640,360", *no_hotkey,
-                              "--maps-dir", str(MAPS_DIR), *args, env=self.env, verbose=verbose)
+        rec = RecorderProcess(
+            "--display",
+            self.name,
+            "--region",
+            "0,0,640,360",
+            *no_hotkey,
+            "--maps-dir",
+            str(MAPS_DIR),
+            *args,
+            env=self.env,
+            verbose=verbose,
+        )
         try:
             rec.wait_line("recording ")
             deadline = time.monotonic() + 10
@@ -54,16 +64,39 @@ class GameEnv:
 
     def focus(self, window_id: int | None = None) -> None:
         wid = str(window_id or self.window_id)
-        cmd = ["xdotool", "windowactivate", "--sync", wid] if self.wm else ["xdotool", "windowfocus", "--sync", wid]
+        cmd = (
+            ["xdotool", "windowactivate", "--sync", wid]
+            if self.wm
+            else ["xdotool", "windowfocus", "--sync", wid]
+        )
         subprocess.run(cmd, env=self.env, check=True, timeout=10)
 
 
-def start_game(display_name: str, name: str = "hs-testgame", size: str = "640x360",
-               position: str = "0,0", title: str = GAME_TITLE) -> tuple[subprocess.Popen, int]:
+def start_game(
+    display_name: str,
+    name: str = "hs-testgame",
+    size: str = "640x360",
+    position: str = "0,0",
+    title: str = GAME_TITLE,
+) -> tuple[subprocess.Popen, int]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "hindsight.demo.game", "--display", display_name, "--name", name,
-         "--size", size, "--position", position, "--title", title],
-        stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "hindsight.demo.game",
+            "--display",
+            display_name,
+            "--name",
+            name,
+            "--size",
+            size,
+            "--position",
+            position,
+            "--title",
+            title,
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     line = proc.stdout.readline()
     if not line.startswith("ready "):

@@ -34,7 +34,13 @@ def flip_frames(video: Path) -> list[int]:
     with av.open(str(video)) as container:
         for frame in container.decode(video=0):
             y = frame.to_ndarray(format="gray")
-            levels.append(float(np.mean(y[y.shape[0] // 4 : -y.shape[0] // 4, y.shape[1] // 4 : -y.shape[1] // 4])))
+            levels.append(
+                float(
+                    np.mean(
+                        y[y.shape[0] // 4 : -y.shape[0] // 4, y.shape[1] // 4 : -y.shape[1] // 4]
+                    )
+                )
+            )
     bright = np.array(levels) > 128
     return [i for i in range(1, len(bright)) if bright[i] != bright[i - 1]]
 
@@ -63,7 +69,11 @@ def test_press_effect_lands_one_row_later(wm: str | None, isolated_user_dirs, ca
     clip = open_bundle(bundle)
     assert clip.actions_path is not None
     df = pd.read_parquet(clip.actions_path)
-    press_rows = [int(i) for i, n in zip(df[col.FRAME_INDEX], df[col.button_columns("jump")[1]]) for _ in range(int(n))]
+    press_rows = [
+        int(i)
+        for i, n in zip(df[col.FRAME_INDEX], df[col.button_columns("jump")[1]])
+        for _ in range(int(n))
+    ]
     flips = flip_frames(clip.video_path)
     assert len(press_rows) == presses, "every press is in the track exactly once"
     assert len(flips) == presses, "every press flipped the picture once"
@@ -71,11 +81,13 @@ def test_press_effect_lands_one_row_later(wm: str | None, isolated_user_dirs, ca
     histogram = dict(sorted(collections.Counter(diffs).items()))
     within = sum(0 <= d <= 2 for d in diffs) / len(diffs)
     with capsys.disabled():
-        print(f"\nalignment ({wm or 'no wm'}): {presses} presses, first-effect-frame minus press-row: "
-              f"{histogram}; within 0..2: {within:.2%}")
+        print(
+            f"\nalignment ({wm or 'no wm'}): {presses} presses, first-effect-frame minus press-row: "
+            f"{histogram}; within 0..2: {within:.2%}"
+        )
     assert collections.Counter(diffs).most_common(1)[0][0] == 1
     assert within >= 0.99
-    assert df[col.VALID][press_rows[0]:].all()  # the start may predate focus detection
+    assert df[col.VALID][press_rows[0] :].all()  # the start may predate focus detection
     manifest = clip.manifest
     assert manifest.track is not None and manifest.track.latency_bias_frames == 1
     assert manifest.game is not None and manifest.game.id == "test.hs-testgame"

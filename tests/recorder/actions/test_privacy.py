@@ -37,18 +37,26 @@ pytestmark = pytest.mark.x11
 SECRET = "correct horse battery staple 4711"
 SECRET_WORDS = ["correct", "horse", "battery", "staple", "4711"]
 # Keys no binding in the test map names, by their physical names and X keysym names.
-UNMAPPED = {"F5": "key:F5", "k": "key:K", "semicolon": "key:Semicolon", "9": "key:9", "Home": "key:Home"}
+UNMAPPED = {
+    "F5": "key:F5",
+    "k": "key:K",
+    "semicolon": "key:Semicolon",
+    "9": "key:9",
+    "Home": "key:Home",
+}
 
 
-def upload_everything_at_once(s3: SeaweedServer, dirs: dict[str, Path], bucket: str,
-                              monkeypatch: pytest.MonkeyPatch) -> None:
+def upload_everything_at_once(
+    s3: SeaweedServer, dirs: dict[str, Path], bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     s3.create_bucket(bucket)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", s3.access_key)
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", s3.secret_key)
     dirs["config"].mkdir(parents=True, exist_ok=True)
     (dirs["config"] / "settings.toml").write_text(
         f'[upload]\nbucket = "{bucket}"\nendpoint_url = "{s3.endpoint_url}"\npolicy = "instant"\n'
-        "include_events = true\n")
+        "include_events = true\n"
+    )
     assert run_cli("consent", "grant", "clips", "--yes").returncode == 0
     assert run_cli("consent", "grant", "dataset", "--yes").returncode == 0
 
@@ -69,7 +77,9 @@ def artifacts(*roots: Path) -> list[Path]:
 
 
 @pytest.mark.parametrize("wm", ["openbox", None], ids=["openbox", "no-wm"])
-def test_secret_and_unmapped_keys_leave_no_trace(wm: str | None, isolated_user_dirs, seaweed, monkeypatch) -> None:
+def test_secret_and_unmapped_keys_leave_no_trace(
+    wm: str | None, isolated_user_dirs, seaweed, monkeypatch
+) -> None:
     s3 = seaweed
     dirs = isolated_user_dirs
     bucket = f"hs-privacy-{wm or 'nowm'}"
@@ -117,7 +127,9 @@ def test_secret_and_unmapped_keys_leave_no_trace(wm: str | None, isolated_user_d
     assert df[look_dx].sum() == pytest.approx(40) and df[look_dy].sum() == pytest.approx(25)
     chat = df[df[col.CONTEXT] == "chat"]
     assert len(chat) > 10 and not chat[col.VALID].any()
-    assert not chat[[c for c in df.columns if col.is_action_column(c)]].astype(float).to_numpy().any()
+    assert (
+        not chat[[c for c in df.columns if col.is_action_column(c)]].astype(float).to_numpy().any()
+    )
     privacy = clip.manifest.privacy
     assert privacy.raw_inputs_stored is False
     assert privacy.contexts_redacted is not None and "chat" in privacy.contexts_redacted
@@ -132,9 +144,14 @@ def test_secret_and_unmapped_keys_leave_no_trace(wm: str | None, isolated_user_d
     output = ("".join(rec.stdout) + "".join(rec.stderr)).encode()
     assert any(p.name == "library.db" for p in files)
     assert {k.rsplit("/", 1)[-1] for k in uploaded} == {*BUNDLE_FILES, MANIFEST_FILE}
-    assert Manifest.from_json(uploaded[next(k for k in uploaded if k.endswith(MANIFEST_FILE))]).privacy.contributor
-    blobs = ({str(p): p.read_bytes() for p in files} | {"recorder output": output}
-             | {f"s3://{bucket}/{k}": v for k, v in uploaded.items()})
+    assert Manifest.from_json(
+        uploaded[next(k for k in uploaded if k.endswith(MANIFEST_FILE))]
+    ).privacy.contributor
+    blobs = (
+        {str(p): p.read_bytes() for p in files}
+        | {"recorder output": output}
+        | {f"s3://{bucket}/{k}": v for k, v in uploaded.items()}
+    )
     actionmap_text = (bundle / ACTION_MAP_FILE).read_bytes()
     for where, blob in blobs.items():
         lowered = blob.lower()
@@ -146,12 +163,24 @@ def test_secret_and_unmapped_keys_leave_no_trace(wm: str | None, isolated_user_d
             assert name.encode() not in blob, f"{name} in {where}"
             if blob != actionmap_text and not where.endswith((".mp4", ".parquet")):
                 # Key and keysym names in text artifacts (binary files hold random short byte runs).
-                assert f'"{keysym}"'.encode() not in blob and f"'{keysym}'".encode() not in blob, where
+                assert f'"{keysym}"'.encode() not in blob and f"'{keysym}'".encode() not in blob, (
+                    where
+                )
         assert b"keycode" not in lowered and b"scancode" not in lowered, where
     # The decoded tables hold action names and numbers only.
     for table in (df, events):
         for column in table.columns:
             if table[column].dtype == object or str(table[column].dtype) == "category":
                 assert set(map(str, table[column].unique())) <= {
-                    "gameplay", "chat", "unfocused", "move", "look", "jump", "attack", "throttle",
-                    "press", "release", "value"}, column
+                    "gameplay",
+                    "chat",
+                    "unfocused",
+                    "move",
+                    "look",
+                    "jump",
+                    "attack",
+                    "throttle",
+                    "press",
+                    "release",
+                    "value",
+                }, column

@@ -85,7 +85,14 @@ def test_marker_and_unfocused_rows_are_invalid_and_empty() -> None:
     c = ActionTrackContributor(tl).contribute(span(6, t0))
     df = table(c, ACTIONS_FILE)
     assert df[col.VALID].tolist() == [True, False, False, False, False, False]
-    assert df[col.CONTEXT].tolist() == ["gameplay", "chat", "chat", "gameplay", "unfocused", "unfocused"]
+    assert df[col.CONTEXT].tolist() == [
+        "gameplay",
+        "chat",
+        "chat",
+        "gameplay",
+        "unfocused",
+        "unfocused",
+    ]
     assert df[col.button_columns("jump")[0]].tolist() == [True, False, False, False, False, False]
     assert c.redaction is not None
     assert c.redaction.frames == 5

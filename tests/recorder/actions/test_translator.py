@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hindsight.actionmap.load import parse_map
+from hindsight.actionmap.names import EVDEV_KEYS
 from hindsight.recorder.actions.events import (
     PRESS,
     RELEASE,
@@ -17,11 +18,11 @@ from hindsight.recorder.actions.events import (
     ActionEvent,
     ContextEvent,
 )
-from hindsight.recorder.input.base import RawInput
-from hindsight.actionmap.names import EVDEV_KEYS
 from hindsight.recorder.actions.translator import ActionTranslator, apply_deadzone
+from hindsight.recorder.input.base import RawInput
 
-MAP = parse_map('''
+MAP = parse_map(
+    """
 schema = "hindsight.actionmap/1"
 id = "test.game"
 version = "1.0.0"
@@ -54,7 +55,9 @@ switch = [ { on = "key:Escape", to = "gameplay" } ]
 [sets.chat]
 record = "marker"
 switch = [ { on = ["key:Enter", "key:Escape"], to = "gameplay" } ]
-''', "test.toml")
+""",
+    "test.toml",
+)
 
 
 class Recorder:
@@ -66,8 +69,11 @@ class Recorder:
         self.events.append(event)
 
     def actions(self, name: str | None = None) -> list[tuple]:
-        return [(e.action, e.edge, e.x, e.y) for e in self.events
-                if isinstance(e, ActionEvent) and (name is None or e.action == name)]
+        return [
+            (e.action, e.edge, e.x, e.y)
+            for e in self.events
+            if isinstance(e, ActionEvent) and (name is None or e.action == name)
+        ]
 
 
 @pytest.fixture
@@ -187,7 +193,12 @@ def test_deadzone_is_radial_and_rescaled() -> None:
 
 
 INPUTS = [f"key:{n}" for n in EVDEV_KEYS.values()] + [
-    "mouse:left", "mouse:right", "mouse:delta", "pad:south", "pad:left_stick", "pad:right_trigger",
+    "mouse:left",
+    "mouse:right",
+    "mouse:delta",
+    "pad:south",
+    "pad:left_stick",
+    "pad:right_trigger",
     "pad:left_trigger",
 ]
 
@@ -207,7 +218,9 @@ def raw_inputs(draw):
 
 @settings(max_examples=300)
 @given(st.lists(raw_inputs(), max_size=200), st.lists(st.booleans(), max_size=5))
-def test_any_input_stream_keeps_the_invariants(stream: list[RawInput], focus_flips: list[bool]) -> None:
+def test_any_input_stream_keeps_the_invariants(
+    stream: list[RawInput], focus_flips: list[bool]
+) -> None:
     rec = Recorder()
     t = ActionTranslator(rec)
     t.set_game(MAP, 0)

@@ -12,6 +12,7 @@ down_revision = "0001"
 branch_labels = None
 depends_on = None
 
+
 def _clip_columns() -> tuple[sa.Column, ...]:
     return (
         sa.Column("lease_owner", sa.String(80), nullable=True),
@@ -32,7 +33,9 @@ def upgrade() -> None:
     op.create_table(
         "upload_files",
         sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
-        sa.Column("clip_id", sa.String(36), sa.ForeignKey("clips.id", ondelete="CASCADE"), nullable=False),
+        sa.Column(
+            "clip_id", sa.String(36), sa.ForeignKey("clips.id", ondelete="CASCADE"), nullable=False
+        ),
         sa.Column("position", sa.Integer(), nullable=False),
         sa.Column("name", sa.String(200), nullable=False),
         sa.Column("key", sa.Text(), nullable=False),
@@ -47,7 +50,12 @@ def upgrade() -> None:
     op.create_index("ix_upload_files_clip_id", "upload_files", ["clip_id"])
     op.create_table(
         "upload_parts",
-        sa.Column("file_id", sa.Integer(), sa.ForeignKey("upload_files.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column(
+            "file_id",
+            sa.Integer(),
+            sa.ForeignKey("upload_files.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
         sa.Column("part_number", sa.Integer(), primary_key=True),
         sa.Column("etag", sa.String(200), nullable=False),
         sa.Column("sha256_b64", sa.String(64), nullable=False),
