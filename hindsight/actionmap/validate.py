@@ -392,7 +392,7 @@ def _binding(raw: object, path: Path, kinds: Mapping[str, str]) -> Binding:
             path + ("action",),
             f"action {_q(action)} used but not declared in [actions]{_did_you_mean(action, kinds)}",
         )
-    akind = kinds[action]
+    akind = ActionKind(kinds[action])  # declared kinds were checked already
     if ("source" in table) == ("composite" in table):
         raise Invalid(path, "give exactly one of 'source' or 'composite'")
     sources: tuple[str, ...] = ()

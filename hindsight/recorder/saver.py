@@ -134,12 +134,14 @@ class ClipSaver:
             self.last_clip = clip
             self.last_error = None
             req._finish(clip, None)
-            self.last_save_ms = round((req.done_t_ns - req.t_req_ns) / 1e6, 1)
+            # _finish stamped done_t_ns; the frame of the request was covered before the write.
+            done_t_ns, covered_t_ns = req.done_t_ns or now_ns(), req.covered_t_ns or req.t_req_ns
+            self.last_save_ms = round((done_t_ns - req.t_req_ns) / 1e6, 1)
             log.info(
                 "clip saved %.0f ms after the request (%.0f ms waiting for the frame of the request, %.0f ms writing)",
                 self.last_save_ms,
-                (req.covered_t_ns - req.t_req_ns) / 1e6,
-                (req.done_t_ns - req.covered_t_ns) / 1e6,
+                (covered_t_ns - req.t_req_ns) / 1e6,
+                (done_t_ns - covered_t_ns) / 1e6,
             )
             self.clip_saved.emit(clip)
             # The clip's transient buffers go back to the system once everyone has heard of it.

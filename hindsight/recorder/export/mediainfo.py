@@ -31,7 +31,7 @@ def read_media_facts(path: Path, decode: bool = False) -> MediaFacts:
     """Demux (and optionally decode) the first video stream of ``path``."""
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
-        tb = stream.time_base
+        tb = stream.time_base or Fraction(1, 1000)  # MP4 streams always carry one
         pts: list[float] = []
         keyframes = 0
         first_key = None

@@ -18,6 +18,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import av
 
@@ -184,7 +185,7 @@ def _transcode_to(packets: Sequence[EncodedPacket], target: StreamParams) -> lis
     out: list[EncodedPacket] = []
     for group in _runs_by_params(packets):
         params = group[0].params
-        dec = av.codec.CodecContext.create(params.codec, "r")
+        dec = cast(av.VideoCodecContext, av.codec.CodecContext.create(params.codec, "r"))
         if params.extradata:
             dec.extradata = params.extradata
         frames = []
@@ -195,8 +196,9 @@ def _transcode_to(packets: Sequence[EncodedPacket], target: StreamParams) -> lis
             frames.extend(dec.decode(pkt))
         frames.extend(dec.decode(None))
         for frame in frames:
-            t_ns, dup = meta[frame.pts]
-            out.extend(encoder.encode(frame.reformat(format=encoder.pix_fmt), frame.pts, t_ns, dup))
+            pts = int(frame.pts or 0)  # every decoded frame carries its packet's pts
+            t_ns, dup = meta[pts]
+            out.extend(encoder.encode(frame.reformat(format=encoder.pix_fmt), pts, t_ns, dup))
     out.extend(encoder.flush())
     if len(out) != len(packets):
         raise ExportError(
