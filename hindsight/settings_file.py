@@ -1,4 +1,5 @@
-"""Reading ``settings.toml``: the file once, then one table checked against its known keys and types.
+"""Reading ``settings.toml``: the file once, then one table checked against its known keys and
+types.
 
 Each package owns its table (``[record]``, ``[upload]``, ``[library]``) and its error
 class; this module only reads and checks, so a typo is rejected with the file and the
@@ -20,7 +21,8 @@ KeyTypes = Mapping[str, type | tuple[type, ...]]
 
 
 def read_settings_file(path: Path, error: type[HindsightError]) -> dict[str, Any]:
-    """The whole file as a dict (empty when there is no file); unreadable or bad TOML raises ``error``."""
+    """The whole file as a dict (empty when there is no file); unreadable or bad TOML raises
+    ``error``."""
     if not path.exists():
         return {}
     try:

@@ -1,1 +1,2 @@
-"""The action-map language: model, input names, validation, loading, local overrides, the registry."""
+"""The action-map language: model, input names, validation, loading, local overrides, the
+registry."""

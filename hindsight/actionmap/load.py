@@ -162,7 +162,8 @@ _OVERRIDE_KEYS = ("schema", "extends", "match", "sets")
 
 
 def _merge_bindings(base: Sequence[Binding], new: Sequence[Binding]) -> tuple[Binding, ...]:
-    """Replace the base's bindings of every action ``new`` mentions, where the first of them stood."""
+    """Replace the base's bindings of every action ``new`` mentions, where the first of them
+    stood."""
     by_action: dict[str, list[Binding]] = {}
     for b in new:
         by_action.setdefault(b.action, []).append(b)
@@ -318,7 +319,8 @@ def dump_map(amap: ActionMap) -> str:
     lines: list[str] = []
     if amap.extends:
         lines.append(
-            f"# {amap.id} merged with a local override ({amap.source}); the override is never uploaded"
+            f"# {amap.id} merged with a local override ({amap.source}); the override is never "
+            "uploaded"
         )
     lines += [
         f"schema = {_value(amap.schema)}",

@@ -1,4 +1,5 @@
-"""Checking a parsed action-map document (the dict ``tomllib`` returns) and building the frozen model.
+"""Checking a parsed action-map document (the dict ``tomllib`` returns) and building the frozen
+model.
 
 Every check raises :class:`Invalid` with the key path of the offending value and one
 line saying what is wrong; :mod:`hindsight.actionmap.load` adds the file
@@ -62,7 +63,8 @@ Path = tuple[str | int, ...]
 TOP_KEYS = ("schema", "id", "version", "title", "match", "actions", "sets", "overlay")
 BINDING_KEYS = ("action", "source", "composite", "mode", "deadzone", "threshold")
 OVERLAY_TEMPLATES = ("keyboard_mouse", "controller")
-# The translator reports this context itself when the game's window has no focus (DESIGN 4.2 rule 4).
+# The translator reports this context itself when the game's window has no focus
+# (DESIGN 4.2 rule 4).
 RESERVED_SETS = ("unfocused",)
 DEFAULT_DEADZONE = Binding.__dataclass_fields__["deadzone"].default
 DEFAULT_THRESHOLD = Binding.__dataclass_fields__["threshold"].default
@@ -542,7 +544,8 @@ def _overlay(value: object, path: Path) -> Mapping[str, Any]:
 
 
 def build_map(doc: Mapping[str, Any]) -> ActionMap:
-    """A full map from its document; ``source``/``text``/``sha256`` are left for the loader to fill."""
+    """A full map from its document; ``source``/``text``/``sha256`` are left for the loader to
+    fill."""
     schema = check_schema(doc)
     if "extends" in doc:
         raise Invalid(

@@ -1,4 +1,5 @@
-"""The composition root: settings (and command-line overrides) -> a recorder service and its outputs.
+"""The composition root: settings (and command-line overrides) -> a recorder service and its
+outputs.
 
 ``hindsight record`` and ``hindsight demo`` both build their recorder here, so what
 is attached to a recorder (the clip library and uploader, the live overlay server)
@@ -24,7 +25,8 @@ __all__ = ["OVERLAY_DEFAULT_PORT", "RecorderPlan", "build_outputs", "compose_rec
 
 @dataclass(frozen=True)
 class RecorderPlan:
-    """What to build: where the settings come from, what overrides them and which outputs to attach."""
+    """What to build: where the settings come from, what overrides them and which outputs to
+    attach."""
 
     settings_file: Path | None = None  # None: the user's settings.toml
     # [record] settings given on the command line, by settings key; None means not given.
@@ -41,7 +43,8 @@ class RecorderPlan:
 def compose_recorder(
     plan: RecorderPlan, *, on_event: Callable[[str], None] = lambda line: None
 ) -> RecorderService:
-    """A recorder service (not started) with its outputs, as ``plan`` says; bad settings raise one line."""
+    """A recorder service (not started) with its outputs, as ``plan`` says; bad settings raise one
+    line."""
     settings = load_settings(plan.settings_file) if plan.record_settings else {}
     config = build_recorder_config(plan.overrides, settings)
     return RecorderService(

@@ -214,7 +214,7 @@ def _repair(settings_file: Path | None) -> int:
     if repair.set_aside is not None:
         print(f"set aside: {repair.set_aside}")
     print(
-        f"rebuilt {repair.database} with {len(repair.added)} clip(s) from {repair.clips_dir}; uploaded "
-        "clips are recognised on the next `hindsight upload` without sending them again"
+        f"rebuilt {repair.database} with {len(repair.added)} clip(s) from {repair.clips_dir}; "
+        "uploaded clips are recognised on the next `hindsight upload` without sending them again"
     )
     return 0

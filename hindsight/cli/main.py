@@ -21,7 +21,10 @@ __all__ = ["main", "build_parser"]
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hindsight",
-        description="Retroactive gameplay clip recorder: keeps the last seconds of the screen and saves them on a hotkey.",
+        description=(
+            "Retroactive gameplay clip recorder: keeps the last seconds of the screen "
+            "and saves them on a hotkey."
+        ),
     )
     parser.add_argument("--version", action="version", version=f"hindsight {__version__}")
     parser.add_argument(

@@ -233,7 +233,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``hindsight maps ...`` on its own; ``argv`` is what follows ``maps`` (a leading "maps" is allowed)."""
+    """``hindsight maps ...`` on its own; ``argv`` is what follows ``maps`` (a leading "maps" is
+    allowed)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["maps"]:
         argv = argv[1:]

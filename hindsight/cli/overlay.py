@@ -1,4 +1,5 @@
-"""The ``hindsight overlay`` commands: ``render`` (burn-in onto a clip copy) and ``live`` (overlay window).
+"""The ``hindsight overlay`` commands: ``render`` (burn-in onto a clip copy) and ``live`` (overlay
+window).
 
 Qt is imported only inside the commands, so ``hindsight --help`` and the other
 commands never load it.

@@ -1,4 +1,5 @@
-"""One-line progress bars on a terminal: redrawn in place at most 10 times a second, silent otherwise.
+"""One-line progress bars on a terminal: redrawn in place at most 10 times a second, silent
+otherwise.
 
 Shared by every long command (uploads, overlay burn-in); each says what its numbers
 mean through a ``describe(done, total, elapsed_s)`` function.
@@ -33,7 +34,8 @@ def describe_bytes(done: int, total: int, elapsed_s: float) -> str:
 
 
 class ProgressBar:
-    """``update(done)`` or ``advance(n)`` as work goes on (from any thread), ``finish()`` at the end."""
+    """``update(done)`` or ``advance(n)`` as work goes on (from any thread), ``finish()`` at the
+    end."""
 
     def __init__(
         self,

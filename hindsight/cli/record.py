@@ -80,7 +80,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         type=int,
         dest="clip_seconds",
         metavar="S",
-        help=f"seconds the hotkey saves (default {DEFAULTS.clip_seconds}, at most --buffer-seconds)",
+        help=(
+            f"seconds the hotkey saves (default {DEFAULTS.clip_seconds}, at most --buffer-seconds)"
+        ),
     )
     p.add_argument(
         "--game",
@@ -121,7 +123,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         type=int,
         default=LIVE_DEFAULT_PORT,
         metavar="N",
-        help=f"loopback port of the input overlay server for OBS (default {LIVE_DEFAULT_PORT}; 0: any free)",
+        help=(
+            "loopback port of the input overlay server for OBS "
+            f"(default {LIVE_DEFAULT_PORT}; 0: any free)"
+        ),
     )
     p.add_argument(
         "--no-overlay-server",
@@ -232,9 +237,9 @@ def _announce(service: RecorderService, args: argparse.Namespace) -> None:
         else "; input actions off"
     )
     print(
-        f"recording {status.capture.source} at {config.capture.fps} fps with {status.encoder.name} into a "
-        f"{config.ring.buffer_seconds} s buffer{inputs}; {hotkey}`hindsight clip` saves to {config.clips_dir}; "
-        "Ctrl+C stops",
+        f"recording {status.capture.source} at {config.capture.fps} fps with {status.encoder.name} "
+        f"into a {config.ring.buffer_seconds} s buffer{inputs}; "
+        f"{hotkey}`hindsight clip` saves to {config.clips_dir}; Ctrl+C stops",
         flush=True,
     )
     overlay = status.outputs.get("overlay")
@@ -273,10 +278,12 @@ def status_lines(status: RecorderStatus) -> list[str]:
         f"state      {status.state}" + (f" ({status.error})" if status.error else ""),
         f"source     {capture.source}",
         f"fps        {capture.fps_captured} captured of {capture.fps_target} target",
-        f"frames     {capture.frames} ({capture.dup_frames} duplicated, {capture.queue_drops} dropped before encode)",
+        f"frames     {capture.frames} ({capture.dup_frames} duplicated, "
+        f"{capture.queue_drops} dropped before encode)",
         f"encoder    {encoder.name}"
         + (f" ({encoder.fallbacks} fallbacks)" if encoder.fallbacks else ""),
-        f"buffer     {buffer.seconds:.1f} s of {buffer.max_seconds} s, {buffer.bytes / 2**20:.1f} MiB",
+        f"buffer     {buffer.seconds:.1f} s of {buffer.max_seconds} s, "
+        f"{buffer.bytes / 2**20:.1f} MiB",
         f"clips      {saves.saved} saved, {saves.failed} failed, in {saves.clips_dir}",
         f"last clip  {saves.last_clip or '-'}",
     ]
@@ -286,7 +293,8 @@ def status_lines(status: RecorderStatus) -> list[str]:
         counts = actions.inputs
         lines.append(f"game       {game} in context {actions.context}")
         lines.append(
-            f"inputs     {counts.translated} translated; dropped: {counts.unmapped_dropped} unmapped, "
+            f"inputs     {counts.translated} translated; "
+            f"dropped: {counts.unmapped_dropped} unmapped, "
             f"{counts.redacted_dropped} in text entry, {counts.unfocused_dropped} unfocused, "
             f"{counts.queue_dropped} queue full"
         )

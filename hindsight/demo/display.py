@@ -247,9 +247,10 @@ class MovingScene:
             return self
         ffplay = _require("ffplay", "ffmpeg")
         w, h = self.size
+        sep = ":" if "=" in self.pattern else "="
         cmd = [
             ffplay, "-loglevel", "error", "-f", "lavfi",
-            "-i", f"{self.pattern}{':' if '=' in self.pattern else '='}size={w}x{h}:rate={self.rate}",
+            "-i", f"{self.pattern}{sep}size={w}x{h}:rate={self.rate}",
             "-an", "-noborder", "-window_title", self.title,
         ]  # fmt: skip
         if self.fullscreen:

@@ -1,4 +1,5 @@
-"""A tiny X11 "game" for the demo and the end-to-end tests: a window whose colour flips on every key press.
+"""A tiny X11 "game" for the demo and the end-to-end tests: a window whose colour flips on every key
+press.
 
     python -m hindsight.demo.game --display :N [--name hs-demo-game] [--size 640x360]
 
@@ -76,7 +77,8 @@ def main() -> int:
 
 
 class DemoPlayer:
-    """Plays the demo game through real X input events (XTest), as a person at the keyboard would."""
+    """Plays the demo game through real X input events (XTest), as a person at the keyboard
+    would."""
 
     def __init__(self, display_name: str) -> None:
         from Xlib.ext import xtest

@@ -79,16 +79,18 @@ def _track_summary(clip_path: Path) -> str:
     )
     pressed = ", ".join(f"{name} x{count}" for name, count in taps.items() if count)
     return (
-        f"      {track.name}: {rows} rows (one per frame), {valid} valid; presses: {pressed or 'none'}; "
-        f"moving in {moved} frames\n"
-        f"      {chat} frames in chat were redacted: only the span is kept, not one key of what was typed\n"
+        f"      {track.name}: {rows} rows (one per frame), {valid} valid; "
+        f"presses: {pressed or 'none'}; moving in {moved} frames\n"
+        f"      {chat} frames in chat were redacted: only the span is kept, not one key of what "
+        "was typed\n"
     )
 
 
 def run_demo(
     clips_dir: Path | None, seconds: int, size: str, out: TextIO, fps: int = DEMO_FPS
 ) -> int:
-    """Record, play, save and read back one clip (added to the clip library as a recorder's would be)."""
+    """Record, play, save and read back one clip (added to the clip library as a recorder's would
+    be)."""
     if not 2 <= seconds <= 20:
         raise ConfigError(f"--seconds {seconds}: the demo saves 2..20 seconds")
     width, height = _parse_size(size)
@@ -132,14 +134,15 @@ def run_demo(
         status = service.status()
         maps = status.actions.maps if status.actions is not None else 0
         out.write(
-            f"[2/5] recording {status.capture.source} at {fps} fps with {status.encoder.name} into a replay "
-            f"buffer;\n      input becomes actions through {maps} game action maps\n"
+            f"[2/5] recording {status.capture.source} at {fps} fps with {status.encoder.name} into "
+            f"a replay buffer;\n      input becomes actions through {maps} game action maps\n"
         )
         out.flush()
         time.sleep(0.5)
         if player is not None:
             out.write(
-                f"[3/5] playing for {seconds} s: moving (WASD), looking (mouse), jumping, chatting\n"
+                f"[3/5] playing for {seconds} s: moving (WASD), looking (mouse), jumping, "
+                "chatting\n"
             )
             out.flush()
             player.play(seconds + 0.5)
@@ -160,10 +163,12 @@ def run_demo(
         f"[5/5] clip saved in {save_ms:.0f} ms{' for ' + game.title if game else ''}:\n"
         f"      {clip.path}\n"
         f"      {video.file}: {facts.width}x{facts.height} {facts.codec}, {facts.frames} frames, "
-        f"{facts.duration_s:.2f} s at {float(facts.fps):g} fps (CFR: {'yes' if facts.cfr else 'no'}), "
+        f"{facts.duration_s:.2f} s at {float(facts.fps):g} fps "
+        f"(CFR: {'yes' if facts.cfr else 'no'}), "
         f"first frame a keyframe: {'yes' if facts.first_is_keyframe else 'no'}\n"
         f"      encoder {video.encoder}, {video.dup_frames} duplicated frames in the clip; "
-        f"recorder captured {status.capture.frames_captured} frames, {status.capture.dup_frames} duplicated\n"
+        f"recorder captured {status.capture.frames_captured} frames, {status.capture.dup_frames} "
+        "duplicated\n"
         + _track_summary(clip.path)
         + f"      {MANIFEST_FILE} lists {', '.join(clip.manifest.files)} with their sha256\n"
         + "".join(

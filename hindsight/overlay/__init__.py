@@ -1,4 +1,5 @@
-"""Input overlays, drawn from actions: the Qt-free model, the Qt templates and window, the browser source, burn-in.
+"""Input overlays, drawn from actions: the Qt-free model, the Qt templates and window, the browser
+source, burn-in.
 
 - ``model/``: per-frame state, the key layout of a game's default bindings, the theme
   and style, and each template described once as a scene of primitives;

@@ -1,4 +1,5 @@
-"""Overlay burn-in: a new video beside a clip's original with the input overlay drawn on every frame.
+"""Overlay burn-in: a new video beside a clip's original with the input overlay drawn on every
+frame.
 
 Frame *t* gets the overlay of action-track row *t*. The video is decoded with PyAV,
 the overlay blended into each frame's rectangle (:mod:`.qt.compositor`), and the result

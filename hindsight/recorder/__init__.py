@@ -1,4 +1,5 @@
-"""The recorder: capture, encode, packet ring, clip export, the session, its CLI and control channel.
+"""The recorder: capture, encode, packet ring, clip export, the session, its CLI and control
+channel.
 
 The names below are the recorder's public surface; everything else is internal.
 """

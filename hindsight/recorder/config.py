@@ -63,7 +63,8 @@ class RecorderDefaults:
 
     @property
     def clips_dir(self) -> Path:
-        """The user's videos folder + Hindsight (``HINDSIGHT_CLIPS_DIR`` overrides it); read when asked."""
+        """The user's videos folder + Hindsight (``HINDSIGHT_CLIPS_DIR`` overrides it); read when
+        asked."""
         return default_clips_dir()
 
 
@@ -71,7 +72,8 @@ DEFAULTS = RecorderDefaults()
 
 
 def format_bitrate(bps: int) -> str:
-    """Bits per second in FFmpeg's short form (``12M``, ``6500k``), the inverse of :func:`parse_bitrate`."""
+    """Bits per second in FFmpeg's short form (``12M``, ``6500k``), the inverse of
+    :func:`parse_bitrate`."""
     for suffix, scale in (("G", 1_000_000_000), ("M", 1_000_000), ("k", 1_000)):
         if bps % scale == 0:
             return f"{bps // scale}{suffix}"
@@ -210,7 +212,8 @@ class RecorderConfig:
     def __post_init__(self) -> None:
         if not 1 <= self.default_clip_seconds <= self.ring.buffer_seconds:
             raise ConfigError(
-                f"clip seconds {self.default_clip_seconds}: must be 1..{self.ring.buffer_seconds} (the buffer length)"
+                f"clip seconds {self.default_clip_seconds}: must be 1..{self.ring.buffer_seconds} "
+                "(the buffer length)"
             )
         if not self.hotkey.strip():
             raise ConfigError("hotkey: must not be empty (e.g. F8 or ctrl+shift+s)")

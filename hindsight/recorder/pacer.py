@@ -18,7 +18,8 @@ __all__ = ["FramePacer", "SlotPlan"]
 
 @dataclass(frozen=True, slots=True)
 class SlotPlan:
-    """Where a grabbed frame goes: ``dups`` repeats of the previous frame, then the frame at ``index``."""
+    """Where a grabbed frame goes: ``dups`` repeats of the previous frame, then the frame at
+    ``index``."""
 
     index: int
     dups: int

@@ -138,7 +138,8 @@ class ClipSaver:
             done_t_ns, covered_t_ns = req.done_t_ns or now_ns(), req.covered_t_ns or req.t_req_ns
             self.last_save_ms = round((done_t_ns - req.t_req_ns) / 1e6, 1)
             log.info(
-                "clip saved %.0f ms after the request (%.0f ms waiting for the frame of the request, %.0f ms writing)",
+                "clip saved %.0f ms after the request (%.0f ms waiting for the frame of the "
+                "request, %.0f ms writing)",
                 self.last_save_ms,
                 (covered_t_ns - req.t_req_ns) / 1e6,
                 (done_t_ns - covered_t_ns) / 1e6,
@@ -150,7 +151,8 @@ class ClipSaver:
     def _serve(self, req: SaveRequest) -> SavedClip:
         if not self.ring.wait_covered(req.t_req_ns, self._wait_timeout_s):
             raise SaveTimeout(
-                f"no frame was captured within {self._wait_timeout_s:g} s of the save request; is capture stalled?"
+                f"no frame was captured within {self._wait_timeout_s:g} s of the save request; is "
+                "capture stalled?"
             )
         req.covered_t_ns = now_ns()
         packets = self.ring.snapshot(req.t_req_ns - req.seconds * NS_PER_S, req.t_req_ns)

@@ -35,7 +35,8 @@ log = logging.getLogger(__name__)
 
 
 class RecorderService:
-    """Session + control server + hotkey + outputs, with a clean stop on SIGINT/SIGTERM or ``stop``."""
+    """Session + control server + hotkey + outputs, with a clean stop on SIGINT/SIGTERM or
+    ``stop``."""
 
     def __init__(
         self,
@@ -86,7 +87,8 @@ class RecorderService:
         return self._actions
 
     def focused_game(self) -> FocusedGame | None:
-        """The matched game that has focus now, with its process id where the focus tracker knows it."""
+        """The matched game that has focus now, with its process id where the focus tracker knows
+        it."""
         capture = self._actions
         game = capture.game if capture is not None else None
         if capture is None or game is None:
@@ -140,7 +142,8 @@ class RecorderService:
         self._started.append(output)
 
     def install_signal_handlers(self) -> None:
-        """SIGINT/SIGTERM stop the service; install before ``start`` so an early Ctrl+C still stops cleanly."""
+        """SIGINT/SIGTERM stop the service; install before ``start`` so an early Ctrl+C still stops
+        cleanly."""
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: self._stop.set())
 
@@ -176,7 +179,8 @@ class RecorderService:
             return OutputStatus(f"status unavailable ({type(err).__name__}: {err})")
 
     def stop(self) -> None:
-        """Stop in the order that loses nothing: input, session (the save in flight), then outputs."""
+        """Stop in the order that loses nothing: input, session (the save in flight), then
+        outputs."""
         self._stop.set()
         if self._hotkey is not None:
             self._hotkey.stop()

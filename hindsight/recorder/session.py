@@ -114,7 +114,8 @@ class RecordingSession:
             clips_dir.mkdir(parents=True, exist_ok=True)
         except OSError as err:
             raise ExportError(
-                f"the clips folder {clips_dir} cannot be created ({err.strerror}); choose another with --clips-dir"
+                f"the clips folder {clips_dir} cannot be created ({err.strerror}); choose another "
+                "with --clips-dir"
             ) from None
         if not os.access(clips_dir, os.W_OK | os.X_OK):
             raise ExportError(
@@ -170,7 +171,8 @@ class RecordingSession:
         self._stopped.set()
 
     def wait(self, timeout_s: float | None = None) -> bool:
-        """Block until the session stops by itself (a fatal error) or ``timeout_s``; True if stopped."""
+        """Block until the session stops by itself (a fatal error) or ``timeout_s``; True if
+        stopped."""
         return self._stopping.wait(timeout_s)
 
     def __enter__(self) -> RecordingSession:
@@ -196,12 +198,14 @@ class RecordingSession:
         seconds = self.config.default_clip_seconds if seconds is None else seconds
         if not 1 <= seconds <= self.config.ring.buffer_seconds:
             raise ExportError(
-                f"--seconds {seconds}: must be 1..{self.config.ring.buffer_seconds} (the buffer length)"
+                f"--seconds {seconds}: must be 1..{self.config.ring.buffer_seconds} (the buffer "
+                "length)"
             )
         return self.saver.request(seconds, t_req_ns)
 
     def status(self) -> RecorderStatus:
-        """The session's part of the recorder's status (no actions, no outputs: the service adds those)."""
+        """The session's part of the recorder's status (no actions, no outputs: the service adds
+        those)."""
         ring = self.ring.stats() if self.ring else None
         elapsed_s = max((now_ns() - self._started_ns) / NS_PER_S, 1e-9) if self._started_ns else 0.0
         c = self.counters

@@ -139,7 +139,8 @@ class RecorderStatus:
     outputs: dict[str, OutputStatus] = field(default_factory=dict)  # by output name
 
     def to_json(self) -> dict[str, Any]:
-        """The one JSON form; an output's section is its details with its ``summary`` beside them."""
+        """The one JSON form; an output's section is its details with its ``summary`` beside
+        them."""
         data = dataclasses.asdict(self)
         data["state"] = str(self.state)
         data["outputs"] = {
@@ -149,7 +150,8 @@ class RecorderStatus:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> RecorderStatus:
-        """Read back :meth:`to_json` (keys it does not know, such as the reply's ``ok``, are ignored)."""
+        """Read back :meth:`to_json` (keys it does not know, such as the reply's ``ok``, are
+        ignored)."""
         try:
             actions = data.get("actions")
             return cls(

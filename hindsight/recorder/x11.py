@@ -70,7 +70,8 @@ def connect(requested: str | None, extension: str | None = None) -> Display:
         conn = xdisplay.Display(name)
     except (xerror.DisplayError, xerror.ConnectionClosedError, xerror.XauthError, OSError) as exc:
         raise X11Unavailable(
-            f"cannot connect to X display {name!r} ({exc}); is the X server running? {NO_DISPLAY_HINT}"
+            f"cannot connect to X display {name!r} ({exc}); is the X server running? "
+            f"{NO_DISPLAY_HINT}"
         ) from None
     if extension is not None and not conn.has_extension(extension):
         conn.close()

@@ -25,7 +25,8 @@ _RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kKmMgG]?)(i?)(?:[bB](?:ps|/s)?)?\s*
 
 
 def parse_rate(text: str | int | None) -> int | None:
-    """A bandwidth cap in bytes/s from ``4M``, ``500k``, ``2MiB`` or a plain number; 0/None = no cap.
+    """A bandwidth cap in bytes/s from ``4M``, ``500k``, ``2MiB`` or a plain number; 0/None = no
+    cap.
 
     Letters follow curl's ``--limit-rate``: ``4M`` is 4 MiB/s (bytes, not bits).
     """
@@ -70,7 +71,8 @@ class UploadTarget:
     def __post_init__(self) -> None:
         if not _BUCKET.match(self.bucket or ""):
             raise UploadConfigError(
-                f"bucket {self.bucket!r}: S3 bucket names are 3-63 characters of a-z, 0-9, '.' and '-'"
+                f"bucket {self.bucket!r}: S3 bucket names are 3-63 characters of a-z, 0-9, '.' and "
+                "'-'"
             )
         if self.endpoint_url is not None:
             parts = urlsplit(self.endpoint_url)

@@ -60,7 +60,8 @@ def keyring_user(target: UploadTarget) -> str:
 
 
 def resolve_credentials(target: UploadTarget) -> Credentials | None:
-    """Credentials for ``target``: AWS env vars / shared files / profile, else the keyring; None if neither."""
+    """Credentials for ``target``: AWS env vars / shared files / profile, else the keyring; None if
+    neither."""
     found = _from_aws_chain(target)
     if found is not None:
         return found

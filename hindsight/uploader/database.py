@@ -56,7 +56,8 @@ def sqlite_path(url: str | sa.URL) -> Path | None:
 
 
 def create_library_engine(url: str | None = None, *, migrate_schema: bool = True) -> Engine:
-    """An engine on the library at ``url`` (default: SQLite in the data folder), migrated to the head."""
+    """An engine on the library at ``url`` (default: SQLite in the data folder), migrated to the
+    head."""
     url = url or default_library_url()
     try:
         parsed = sa.make_url(url)
@@ -131,12 +132,14 @@ def explain_database_error(err: DatabaseError, where: str) -> LibraryError:
 def _corrupt_message(path: Path, detail: str) -> str:
     return (
         f"the clip library {path} is damaged ({detail}); your clips are safe in their folders. "
-        "Run `hindsight clips repair` to set the damaged file aside and rebuild the library from the clips folder"
+        "Run `hindsight clips repair` to set the damaged file aside and rebuild the library from "
+        "the clips folder"
     )
 
 
 def current_revision(engine: Engine) -> str | None:
-    """The schema's migration revision (None for an empty database); read without loading Alembic."""
+    """The schema's migration revision (None for an empty database); read without loading
+    Alembic."""
     with engine.connect() as conn:
         if not sa.inspect(conn).has_table("alembic_version"):
             return None

@@ -42,7 +42,8 @@ class DeleteOutcome:
 
 
 def place_target(place: RemotePlace, like: UploadTarget | None = None) -> UploadTarget:
-    """A target for the bucket a clip went to (region/profile from the current target when it is the same)."""
+    """A target for the bucket a clip went to (region/profile from the current target when it is the
+    same)."""
     if like is not None and like.bucket == place.bucket and like.endpoint_url == place.endpoint_url:
         return UploadTarget(
             bucket=place.bucket,
@@ -55,7 +56,8 @@ def place_target(place: RemotePlace, like: UploadTarget | None = None) -> Upload
 
 
 class PlaceTransports:
-    """The transport for each bucket clips went to, made once; ``current`` serves the current target's."""
+    """The transport for each bucket clips went to, made once; ``current`` serves the current
+    target's."""
 
     def __init__(
         self,
@@ -127,7 +129,8 @@ def delete_clip(
 def finish_pending_deletes(
     library: ClipLibrary, transport_for: Callable[[RemotePlace], Transport]
 ) -> int:
-    """Delete the uploaded copies a server outage left behind; returns how many clips were finished."""
+    """Delete the uploaded copies a server outage left behind; returns how many clips were
+    finished."""
     finished = 0
     for clip in library.clips((ClipState.DELETED,)):
         if not clip.remote_delete_pending or clip.remote is None:

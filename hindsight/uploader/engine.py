@@ -1,4 +1,5 @@
-"""Uploading one clip: its files in order, the video as a resumable multipart upload, the manifest last.
+"""Uploading one clip: its files in order, the video as a resumable multipart upload, the manifest
+last.
 
 Parts are read from a memory map (no copies), hashed once for their own checksum and
 once into the whole-file hash, and sent by a small thread pool under one shared
@@ -172,7 +173,8 @@ class ClipUploader:
         report = ClipReport(clip_id=clip.id, key_prefix=key_prefix)
         if not any(f.done or f.upload_id for f in files) and self._already_there(files[-1].spec):
             # The manifest goes last, so its presence means the whole clip is there: uploaded
-            # before, but this library never heard (a rebuilt library, a kill after the last request).
+            # before, but this library never heard (a rebuilt library, a kill after the last
+            # request).
             for progress in files:
                 self.progress.finish_file(progress.id)
                 report.files.append(
@@ -423,7 +425,8 @@ class ClipUploader:
             self.transport.abort_multipart(spec.key, upload_id)
             self.progress.reset_file(file_id)
             raise ClipChanged(
-                f"{spec.name} of clip {spec.key.rsplit('/', 2)[-2]} has changed since it was saved; "
+                f"{spec.name} of clip {spec.key.rsplit('/', 2)[-2]} has changed since it was "
+                "saved; "
                 "it is not uploaded"
             )
         return parts

@@ -43,7 +43,8 @@ def now_ms() -> int:
 
 @dataclass(frozen=True)
 class RemotePlace:
-    """Where a clip's objects are (kept per clip, so a changed setting never loses track of them)."""
+    """Where a clip's objects are (kept per clip, so a changed setting never loses track of
+    them)."""
 
     endpoint_url: str | None
     bucket: str
@@ -348,7 +349,8 @@ class ClipLibrary:
         )
 
     def expire_dead_leases(self, dead: Callable[[str], bool]) -> int:
-        """End the leases of uploaders known to have died (``dead(owner)``), so their clips resume now."""
+        """End the leases of uploaders known to have died (``dead(owner)``), so their clips resume
+        now."""
         rows = self._run(
             lambda s: [
                 (r.id, r.lease_owner)

@@ -71,7 +71,8 @@ class UploadProgress:
     def prepare(
         self, clip_id: str, specs: Sequence[FileSpec]
     ) -> tuple[list[FileProgress], list[tuple[str, str]]]:
-        """Rows for ``specs`` (kept where they still match); returns them and stale (key, upload_id)s."""
+        """Rows for ``specs`` (kept where they still match); returns them and stale (key,
+        upload_id)s."""
         stale: list[tuple[str, str]] = []
 
         def work(session: Session) -> list[FileProgress]:

@@ -1,4 +1,5 @@
-"""Uploader settings: the ``[upload]`` and ``[library]`` tables of ``settings.toml``, then CLI flags.
+"""Uploader settings: the ``[upload]`` and ``[library]`` tables of ``settings.toml``, then CLI
+flags.
 
 Credentials never live here: they come from the AWS chain (environment, profile) or
 the OS keyring. A key that looks like one (``aws_secret_access_key``...) is refused
@@ -51,7 +52,8 @@ def load_uploader_settings(path: Path | None = None) -> dict[str, dict[str, Any]
             if any(mark in key.lower() for mark in _SECRETS):
                 raise UploadConfigError(
                     f"{path}: {table}.{key}: credentials do not belong in the settings file; use "
-                    "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, an AWS profile, or `hindsight upload --login`"
+                    "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, an AWS profile, or `hindsight upload "
+                    "--login`"
                 )
     return {
         "upload": checked_table(data, "upload", UPLOAD_KEYS, path, UploadConfigError),
@@ -62,7 +64,8 @@ def load_uploader_settings(path: Path | None = None) -> dict[str, dict[str, Any]
 def build_upload_config(
     overrides: Mapping[str, Any], settings: Mapping[str, Any] | None = None
 ) -> UploadConfig:
-    """Merge ``[upload]`` settings and CLI ``overrides`` (None = not given) into a validated config."""
+    """Merge ``[upload]`` settings and CLI ``overrides`` (None = not given) into a validated
+    config."""
     merged = dict(settings if settings is not None else load_uploader_settings()["upload"])
     merged.update({k: v for k, v in overrides.items() if v is not None})
     # Only what was given is passed on: the defaults live in UploadTarget and UploadConfig.
@@ -94,7 +97,8 @@ def library_url(settings: Mapping[str, Any] | None = None) -> str | None:
 
 
 def clips_dir(path: Path | None = None) -> Path:
-    """Where the recorder writes clips: ``[record] clips_dir`` of the settings file, else the default."""
+    """Where the recorder writes clips: ``[record] clips_dir`` of the settings file, else the
+    default."""
     from hindsight.paths import default_clips_dir
 
     path = path or settings_path()

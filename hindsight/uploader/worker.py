@@ -65,13 +65,15 @@ _SWEEP_S = 60.0
 def backoff_delay_s(
     attempts: int, base_s: float, max_s: float, rng: random.Random | None = None
 ) -> float:
-    """Exponential backoff with jitter: uniform in [cap/2, cap], cap = min(max, base * 2**attempts)."""
+    """Exponential backoff with jitter: uniform in [cap/2, cap], cap = min(max, base *
+    2**attempts)."""
     cap = min(max_s, base_s * 2 ** min(attempts, 30))
     return (rng or random).uniform(cap / 2, cap)
 
 
 def process_alive(pid: int, started_ms: int | None) -> bool:
-    """Whether process ``pid`` still runs (and is the same process, when its start time is known)."""
+    """Whether process ``pid`` still runs (and is the same process, when its start time is
+    known)."""
     try:
         proc = psutil.Process(pid)
         if started_ms is not None and abs(proc.create_time() * 1000 - started_ms) > 1000:
@@ -104,7 +106,8 @@ def make_owner() -> str:
 
 
 def owner_dead(owner: str) -> bool:
-    """Whether a lease owner is a process of this machine that no longer runs (others: unknown, False)."""
+    """Whether a lease owner is a process of this machine that no longer runs (others: unknown,
+    False)."""
     host, _, rest = owner.partition(":")
     pid, _, rest = rest.partition(":")
     started, _, _ = rest.partition(":")
@@ -177,7 +180,8 @@ class UploadRunner:
         include_failed: bool = False,
         retry_for_s: float = 0.0,
     ) -> list[Outcome]:
-        """Upload due clips until none is left; transient failures are retried for ``retry_for_s``."""
+        """Upload due clips until none is left; transient failures are retried for
+        ``retry_for_s``."""
         self._require_consent()
         self.transport.check_bucket()
         outcomes: dict[str, Outcome] = {}

@@ -1,4 +1,5 @@
-"""What an overlay draws for a game: key caps, mouse parts and pad parts of each action's default binding.
+"""What an overlay draws for a game: key caps, mouse parts and pad parts of each action's default
+binding.
 
 The overlay shows actions, never the keys a player pressed: "jump" lights the key
 the game's *shipped* map binds to it (Space in CS2), whatever the player rebound.
@@ -150,7 +151,8 @@ _MOUSE_PARTS = ("left", "right", "middle", "x1", "x2", "wheel_up", "wheel_down")
 
 
 def _right(name: str) -> float:
-    """Right edge of a key in the cluster; the space bar counts only its left end (it is cut to fit)."""
+    """Right edge of a key in the cluster; the space bar counts only its left end (it is cut to
+    fit)."""
     _, x, w = _GEOMETRY[name]
     return x + (min(w, 2.25) if name == "Space" else w)
 
@@ -170,7 +172,8 @@ class ActionInfo:
 @dataclass(frozen=True)
 class Light:
     """An input part lights while, in set ``context``, ``action`` is lit (``axis`` None) or pushed
-    along ``axis`` ("x"/"y") with ``sign``; analog parts (sticks, triggers) take the value itself."""
+    along ``axis`` ("x"/"y") with ``sign``; analog parts (sticks, triggers) take the value
+    itself."""
 
     context: str
     action: str
@@ -193,7 +196,8 @@ class KeyCap:
 
 @dataclass(frozen=True)
 class InputPart:
-    """A mouse or pad part (``left``, ``wheel_up``, ``delta``; ``south``, ``left_stick``) and its lights."""
+    """A mouse or pad part (``left``, ``wheel_up``, ``delta``; ``south``, ``left_stick``) and its
+    lights."""
 
     name: str
     lights: tuple[Light, ...]
@@ -260,7 +264,8 @@ class OverlayLayout:
 
 
 def layout_from_json(data: dict) -> OverlayLayout:
-    """The inverse of :meth:`OverlayLayout.to_json` (what the live window reads from ``/layout``)."""
+    """The inverse of :meth:`OverlayLayout.to_json` (what the live window reads from
+    ``/layout``)."""
 
     def lights(items: list[dict]) -> tuple[Light, ...]:
         return tuple(
@@ -298,7 +303,8 @@ def layout_from_json(data: dict) -> OverlayLayout:
 
 
 def _defaults(amap: ActionMap, device_of: dict[str, str]) -> dict[str, list[tuple[str, Light]]]:
-    """input name -> lights, for each recorded set's default binding of each action per device class."""
+    """input name -> lights, for each recorded set's default binding of each action per device
+    class."""
     found: dict[str, list[tuple[str, Light]]] = {}
     for aset in amap.sets:
         if aset.record != "actions":
@@ -314,7 +320,8 @@ def _defaults(amap: ActionMap, device_of: dict[str, str]) -> dict[str, list[tupl
                 if binding.composite:
                     for direction, source in mine:
                         if direction is None:
-                            continue  # a plain source beside a composite: the composite's keys light
+                            # a plain source beside a composite: the composite's keys light
+                            continue
                         axis, sign = _DIRECTIONS[direction]
                         found.setdefault(source, []).append(
                             (source, Light(aset.name, binding.action, axis, sign))
@@ -349,7 +356,8 @@ def build_layout(amap: ActionMap) -> OverlayLayout:
         right = max(4.0, max(_right(k) for k in in_cluster))
         y0 = 1.0 if extra else 0.0
         for name, (row, x, w) in _GEOMETRY.items():
-            # Whole caps only, so the cluster's edge is a keyboard's ragged edge; the space bar is cut.
+            # Whole caps only, so the cluster's edge is a keyboard's ragged edge; the space bar is
+            # cut.
             if not top <= row <= 5 or x >= 15 or (_right(name) > right + 1e-6):
                 continue
             caps.append(

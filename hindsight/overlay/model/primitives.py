@@ -1,4 +1,5 @@
-"""The primitives a template is drawn from, in key units with the origin at the overlay picture's top-left.
+"""The primitives a template is drawn from, in key units with the origin at the overlay picture's
+top-left.
 
 Each is a frozen dataclass with the lights (actions) that drive it; ``drawn`` says
 in which pass a painter draws it (see :mod:`hindsight.overlay.model.scene`), and
@@ -35,7 +36,8 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Item:
-    """Base of the primitives: ``drawn`` says in which pass (static, lit, always); see the module docstring."""
+    """Base of the primitives: ``drawn`` says in which pass (static, lit, always); see the module
+    docstring."""
 
     kind: ClassVar[str] = ""
     drawn: ClassVar[str] = "static"
@@ -69,7 +71,8 @@ class Panel(Item):
 
 @dataclass(frozen=True)
 class Cap(Item):
-    """A key cap or pad button: idle (not bound, never lit), bound, or lit while any of its lights is."""
+    """A key cap or pad button: idle (not bound, never lit), bound, or lit while any of its lights
+    is."""
 
     kind: ClassVar[str] = "cap"
     drawn: ClassVar[str] = "lit"
@@ -88,7 +91,8 @@ class Cap(Item):
 
 @dataclass(frozen=True)
 class Body(Item):
-    """The pad's body: the union of rounded rectangles (x, y, w, h, radius, degrees turned about their centre)."""
+    """The pad's body: the union of rounded rectangles (x, y, w, h, radius, degrees turned about
+    their centre)."""
 
     kind: ClassVar[str] = "body"
     parts: tuple[tuple[float, float, float, float, float, float], ...]
@@ -108,7 +112,8 @@ class Well(Item):
 
 @dataclass(frozen=True)
 class Stick(Item):
-    """A stick's thumb: moves with its axis2d action, lit while its click is, ringed while pushed."""
+    """A stick's thumb: moves with its axis2d action, lit while its click is, ringed while
+    pushed."""
 
     kind: ClassVar[str] = "stick"
     drawn: ClassVar[str] = "always"
@@ -121,7 +126,8 @@ class Stick(Item):
 
 @dataclass(frozen=True)
 class Trigger(Item):
-    """A trigger that fills from the bottom with its axis1d action (fully while a button action is lit)."""
+    """A trigger that fills from the bottom with its axis1d action (fully while a button action is
+    lit)."""
 
     kind: ClassVar[str] = "trigger"
     drawn: ClassVar[str] = "lit"
@@ -149,7 +155,8 @@ class MouseBody(Item):
 
 @dataclass(frozen=True)
 class MouseButton(Item):
-    """A mouse button: the part of the mouse body (``body`` = x, y, w, h, radius) inside its rectangle."""
+    """A mouse button: the part of the mouse body (``body`` = x, y, w, h, radius) inside its
+    rectangle."""
 
     kind: ClassVar[str] = "mouse_button"
     drawn: ClassVar[str] = "lit"
@@ -182,7 +189,8 @@ class Fill(Item):
 
 @dataclass(frozen=True)
 class Chevron(Item):
-    """A scroll arrow: a triangle pointing up (``sign`` -1) or down (+1) with its tip at (cx, tip)."""
+    """A scroll arrow: a triangle pointing up (``sign`` -1) or down (+1) with its tip at
+    (cx, tip)."""
 
     kind: ClassVar[str] = "chevron"
     drawn: ClassVar[str] = "lit"
@@ -250,7 +258,8 @@ class Counter(Item):
 
 @dataclass(frozen=True)
 class HistoryRow(Item):
-    """Row ``index`` of the history (0 = newest): label, duration, and an accent bar while active."""
+    """Row ``index`` of the history (0 = newest): label, duration, and an accent bar while
+    active."""
 
     kind: ClassVar[str] = "history_row"
     drawn: ClassVar[str] = "always"

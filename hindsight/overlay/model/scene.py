@@ -91,7 +91,8 @@ def duration_text(entry: HistoryEntry) -> str:
 
 @dataclass(frozen=True)
 class Scene:
-    """One template laid out for one game: size (key units), primitives in paint order, named regions."""
+    """One template laid out for one game: size (key units), primitives in paint order, named
+    regions."""
 
     template: str
     w: float
@@ -147,7 +148,8 @@ class Scene:
         return tuple(self.state(item, frame) for item in self.items if item.drawn != "static")
 
     def lit_regions(self, frame: ActionFrame) -> set[str]:
-        """Names of the regions whose part shows lit in ``frame`` (what tests compare pictures against)."""
+        """Names of the regions whose part shows lit in ``frame`` (what tests compare pictures
+        against)."""
         out = set()
         for item in self.items:
             region = getattr(item, "region", "")

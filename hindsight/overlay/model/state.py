@@ -231,7 +231,8 @@ def _runs(codes: np.ndarray) -> list[tuple[int, int, int]]:
 def _button_segments(
     name: str, held: np.ndarray, presses: np.ndarray
 ) -> list[tuple[int, int, int, str, str]]:
-    """One entry per press: from its frame while held continues without a new press; extra taps in a frame."""
+    """One entry per press: from its frame while held continues without a new press; extra taps in a
+    frame."""
     out = []
     n = len(held)
     starts = [int(t) for t in np.flatnonzero(presses > 0)]
@@ -250,7 +251,8 @@ def _button_segments(
 
 
 class LiveActionState:
-    """Folds live action events into :class:`ActionFrame` s at any instant (times in ms, any clock)."""
+    """Folds live action events into :class:`ActionFrame` s at any instant (times in ms, any
+    clock)."""
 
     def __init__(self, actions: Sequence[ActionInfo], config: StateConfig = StateConfig()) -> None:
         self.config = config

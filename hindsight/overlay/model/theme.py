@@ -1,4 +1,5 @@
-"""How an overlay looks and sits: template names, colours, fonts, and the style (corner, margin, size, accent).
+"""How an overlay looks and sits: template names, colours, fonts, and the style (corner, margin,
+size, accent).
 
 Everything here is defined once and read by the Qt templates, burn-in, the CLI and
 the browser page (which receives the colours and fonts with its scene).
@@ -89,7 +90,8 @@ class OverlayStyle:
         return BASE_UNIT_PX * self.scale * height / 1080
 
     def place(self, size: tuple[int, int], frame: tuple[int, int]) -> tuple[int, int]:
-        """Top-left corner (even, so 4:2:0 chroma lines up) of an overlay of ``size`` on a ``frame``."""
+        """Top-left corner (even, so 4:2:0 chroma lines up) of an overlay of ``size`` on a
+        ``frame``."""
         w, h = size
         fw, fh = frame
         m = round(self.margin * fh)

@@ -1,1 +1,2 @@
-"""Overlays painted with Qt: a scene painter, the template (two passes), the burn-in compositor, the live window."""
+"""Overlays painted with Qt: a scene painter, the template (two passes), the burn-in compositor, the
+live window."""

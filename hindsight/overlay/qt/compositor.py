@@ -78,7 +78,8 @@ def render_image(template: Template, frame: ActionFrame) -> QImage:
 
 @dataclass(frozen=True)
 class YuvOverlay:
-    """One overlay picture as 4:2:0 planes: ``keep`` (256 - alpha, uint16) and premultiplied values (uint8)."""
+    """One overlay picture as 4:2:0 planes: ``keep`` (256 - alpha, uint16) and premultiplied values
+    (uint8)."""
 
     keep_y: np.ndarray
     add_y: np.ndarray
@@ -194,7 +195,8 @@ def plane_views(frame: av.VideoFrame) -> tuple[np.ndarray, np.ndarray, np.ndarra
 
 
 def copy_frame(src: av.VideoFrame) -> av.VideoFrame:
-    """A new yuv420p frame with ``src``'s picture: decoded frames may still be the decoder's references."""
+    """A new yuv420p frame with ``src``'s picture: decoded frames may still be the decoder's
+    references."""
     if src.format.name != "yuv420p":
         src = src.reformat(format="yuv420p")
     out = av.VideoFrame(src.width, src.height, "yuv420p")

@@ -1,4 +1,5 @@
-"""The live overlay window: frameless, translucent, click-through, always on top, fed by the recorder.
+"""The live overlay window: frameless, translucent, click-through, always on top, fed by the
+recorder.
 
 It draws the same templates as burn-in, from a :class:`LiveActionState` that the
 recorder's event stream (:class:`LiveFeed`) updates; a 60 Hz timer applies what
@@ -114,7 +115,8 @@ def run_live_window(
     geo = window.geometry()
     name = template or first_layout.template
     out.write(
-        f"overlay window {geo.width()}x{geo.height()} at {geo.x()},{geo.y()} ({name}); Ctrl+C closes\n"
+        f"overlay window {geo.width()}x{geo.height()} at {geo.x()},{geo.y()} ({name}); Ctrl+C "
+        "closes\n"
     )
     out.flush()
     if seconds is not None:

@@ -1,4 +1,5 @@
-"""Painting a scene's primitives with QPainter (the browser page's ``overlay.js`` paints the same ones on canvas).
+"""Painting a scene's primitives with QPainter (the browser page's ``overlay.js`` paints the same
+ones on canvas).
 
 Each primitive of :mod:`hindsight.overlay.model.scene` has one function here that
 draws it in a given state, at ``u`` pixels per key unit. Geometry, colours and

@@ -1,4 +1,5 @@
-"""A template drawn with Qt: a scene from :mod:`hindsight.overlay.model.templates` painted in two passes.
+"""A template drawn with Qt: a scene from :mod:`hindsight.overlay.model.templates` painted in two
+passes.
 
 The rest pass (:meth:`Template.paint_static`: panel, idle and bound parts) is
 painted once so burn-in can cache it; the live pass (:meth:`Template.paint_dynamic`)

@@ -93,7 +93,8 @@ class LiveFeed:
         self._thread.join(3)
 
     def poll(self) -> list[tuple[str, Any]]:
-        """Everything received since the last poll: ("layout", OverlayLayout), ("state"|"action"|"context", dict)."""
+        """Everything received since the last poll: ("layout", OverlayLayout),
+        ("state"|"action"|"context", dict)."""
         out = []
         while True:
             try:

@@ -1,4 +1,5 @@
-"""The live overlay server as an output of a running recorder (OBS browser source, `hindsight overlay live`).
+"""The live overlay server as an output of a running recorder (OBS browser
+source, `hindsight overlay live`).
 
 The composition root attaches it; the recorder itself knows nothing about drawing.
 On :meth:`LiveOverlayOutput.start` it serves the recorder's action events; a
@@ -19,7 +20,8 @@ __all__ = ["LiveOverlayOutput"]
 
 
 class LiveOverlayOutput:
-    """Serves the overlay on loopback ``port`` (0: any free one) with ``token`` (default: the user's own)."""
+    """Serves the overlay on loopback ``port`` (0: any free one) with ``token`` (default: the user's
+    own)."""
 
     name = "overlay"
 

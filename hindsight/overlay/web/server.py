@@ -1,4 +1,5 @@
-"""The live overlay server: the OBS browser source page, action events (SSE), the game's layout and scenes.
+"""The live overlay server: the OBS browser source page, action events (SSE), the game's layout and
+scenes.
 
 It binds 127.0.0.1 only and every request must carry the user's token
 (``?token=``), else 403. Routes:
@@ -71,7 +72,8 @@ def _static(name: str) -> bytes:
 
 
 def fallback_layout() -> OverlayLayout:
-    """Shown before any game had focus: the demo game's plain WASD + mouse, so OBS has something to place."""
+    """Shown before any game had focus: the demo game's plain WASD + mouse, so OBS has something to
+    place."""
     from hindsight.actionmap.load import load_map
     from hindsight.actionmap.registry import SHIPPED_DIR
 

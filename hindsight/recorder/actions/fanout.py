@@ -1,4 +1,5 @@
-"""Fan-out of translated action events to live subscribers (overlays), never blocking the translator.
+"""Fan-out of translated action events to live subscribers (overlays), never blocking the
+translator.
 
 Each subscriber gets its own bounded queue. Publishing is a non-blocking put per
 subscriber: when a queue is full the event is dropped for that subscriber and

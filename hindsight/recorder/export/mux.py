@@ -61,11 +61,13 @@ def fsync_path(path: Path) -> None:
 def raise_export_error(err: OSError, folder: Path) -> None:
     if err.errno in (errno.ENOSPC, errno.EDQUOT):
         raise DiskFullError(
-            f"the clips folder {folder} is full; free some space (recording continues and the next save will work)"
+            f"the clips folder {folder} is full; free some space (recording continues and the next "
+            "save will work)"
         ) from None
     if err.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         raise ExportError(
-            f"the clips folder {folder} is not writable ({err.strerror}); choose another with --clips-dir"
+            f"the clips folder {folder} is not writable ({err.strerror}); choose another with "
+            "--clips-dir"
         ) from None
     raise ExportError(f"could not write the clip in {folder}: {err.strerror or err}") from None
 
@@ -146,7 +148,8 @@ def _mux_file(packets: Sequence[EncodedPacket], params: StreamParams, tmp: Path)
 
 
 def _fsync_and_hash(path: Path) -> tuple[str, int]:
-    """fsync ``path`` while hashing it from the page cache on another thread (both release the GIL)."""
+    """fsync ``path`` while hashing it from the page cache on another thread (both release the
+    GIL)."""
     fd = os.open(path, os.O_RDONLY)
     try:
         size = os.fstat(fd).st_size
@@ -202,7 +205,8 @@ def _transcode_to(packets: Sequence[EncodedPacket], target: StreamParams) -> lis
     out.extend(encoder.flush())
     if len(out) != len(packets):
         raise ExportError(
-            f"internal: transcoding across an encoder change gave {len(out)} of {len(packets)} frames"
+            f"internal: transcoding across an encoder change gave {len(out)} of {len(packets)} "
+            "frames"
         )
     return out
 

@@ -109,13 +109,15 @@ class InputQueue:
             self._last_warn = now
             dropped = self.dropped
         log.warning(
-            "input queue full (%d waiting): %d input events dropped so far; the consumer is too slow",
+            "input queue full (%d waiting): %d input events dropped so far; the consumer is too "
+            "slow",
             self.maxsize,
             dropped,
         )
 
     def get(self, timeout: float | None = None) -> RawInput | None:
-        """The next input; None after ``timeout`` seconds without one, or once closed and drained."""
+        """The next input; None after ``timeout`` seconds without one, or once closed and
+        drained."""
         try:
             item = self._q.get(timeout=timeout)
         except queue.Empty:
@@ -141,7 +143,8 @@ class InputQueue:
         return n - 1 if self._closed and n else n
 
     def __repr__(self) -> str:
-        return f"<InputQueue {len(self)}/{self.maxsize} dropped={self.dropped}{' closed' if self._closed else ''}>"
+        closed = " closed" if self._closed else ""
+        return f"<InputQueue {len(self)}/{self.maxsize} dropped={self.dropped}{closed}>"
 
 
 #: where a source not started puts: closed, so nothing is kept

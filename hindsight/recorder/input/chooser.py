@@ -101,7 +101,8 @@ def _default_keyboard_mouse(display: str | None) -> str:
     if x11.display_name(display):
         return "x11"
     why = (
-        "DISPLAY is not set in this Wayland session (keyboard and mouse actions need XWayland or X11)"
+        "DISPLAY is not set in this Wayland session (keyboard and mouse actions need XWayland or "
+        "X11)"
         if os.environ.get("WAYLAND_DISPLAY")
         else "DISPLAY is not set (keyboard and mouse actions need an X11 session)"
     )
@@ -135,7 +136,8 @@ def create_input_sources(
 ) -> list[InputSource]:
     """The input sources for this machine, not started; InputError saying what to fix if none fits.
 
-    ``display`` is the X display for the X11 sources (None: :func:`hindsight.recorder.x11.display_name`).
+    ``display`` is the X display for the X11 sources
+    (None: :func:`hindsight.recorder.x11.display_name`).
     """
     override = os.environ.get(ENV_VAR)
     if override is not None:

@@ -36,7 +36,8 @@ __all__ = ["DEFAULT_ABS_RANGES", "EvdevPadMapper", "EvdevPadSource"]
 log = logging.getLogger("hindsight.recorder.input")
 
 BUTTONS: dict[str, str] = {
-    "BTN_SOUTH": "pad:south", "BTN_EAST": "pad:east", "BTN_NORTH": "pad:north", "BTN_WEST": "pad:west",
+    "BTN_SOUTH": "pad:south", "BTN_EAST": "pad:east",
+    "BTN_NORTH": "pad:north", "BTN_WEST": "pad:west",
     "BTN_TL": "pad:left_shoulder", "BTN_TR": "pad:right_shoulder",
     "BTN_SELECT": "pad:back", "BTN_START": "pad:start", "BTN_MODE": "pad:guide",
     "BTN_THUMBL": "pad:left_stick_click", "BTN_THUMBR": "pad:right_stick_click",
@@ -55,11 +56,14 @@ _TRIGGERS = ("pad:left_trigger", "pad:right_trigger")
 
 # used when the kernel cannot tell (xpad's ranges: sticks signed 16 bit, triggers 8 bit)
 DEFAULT_ABS_RANGES: dict[str, tuple[int, int]] = {
-    "ABS_X": (-32768, 32767), "ABS_Y": (-32768, 32767), "ABS_RX": (-32768, 32767), "ABS_RY": (-32768, 32767),
+    "ABS_X": (-32768, 32767), "ABS_Y": (-32768, 32767),
+    "ABS_RX": (-32768, 32767), "ABS_RY": (-32768, 32767),
     "ABS_Z": (0, 255), "ABS_RZ": (0, 255), "ABS_BRAKE": (0, 1023), "ABS_GAS": (0, 1023),
 }  # fmt: skip
-_ABS_CODES = {"ABS_X": 0x00, "ABS_Y": 0x01, "ABS_Z": 0x02, "ABS_RX": 0x03, "ABS_RY": 0x04, "ABS_RZ": 0x05,
-              "ABS_GAS": 0x09, "ABS_BRAKE": 0x0A}  # fmt: skip
+_ABS_CODES = {
+    "ABS_X": 0x00, "ABS_Y": 0x01, "ABS_Z": 0x02, "ABS_RX": 0x03, "ABS_RY": 0x04, "ABS_RZ": 0x05,
+    "ABS_GAS": 0x09, "ABS_BRAKE": 0x0A,
+}  # fmt: skip
 _EVIOCGABS = 0x80184540  # _IOR('E', 0x40 + code, struct input_absinfo)
 _ABSINFO = struct.Struct("=6i")  # value, minimum, maximum, fuzz, flat, resolution
 

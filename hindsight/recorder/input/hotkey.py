@@ -55,8 +55,9 @@ _BACKEND_CHOICES = ("auto", "input", "x11", "pynput", "none")
 _MODIFIERS = {"ctrl", "shift", "alt", "cmd", "super", "win", "alt_gr"}
 _NAMED = {
     *(f"f{i}" for i in range(1, 25)),
-    "esc", "tab", "space", "enter", "backspace", "delete", "insert", "home", "end", "page_up", "page_down",
-    "up", "down", "left", "right", "pause", "print_screen", "scroll_lock", "menu",
+    "esc", "tab", "space", "enter", "backspace", "delete", "insert", "home", "end",
+    "page_up", "page_down", "up", "down", "left", "right", "pause", "print_screen",
+    "scroll_lock", "menu",
 }  # fmt: skip
 _ALIASES = {
     "win": "cmd",
@@ -76,7 +77,8 @@ _MODIFIER_KEYS = {
 _NAMED_KEYS = {
     **{f"f{i}": f"key:F{i}" for i in range(1, 25)},
     "esc": "key:Escape", "tab": "key:Tab", "space": "key:Space", "enter": "key:Enter",
-    "backspace": "key:Backspace", "delete": "key:Delete", "insert": "key:Insert", "home": "key:Home",
+    "backspace": "key:Backspace", "delete": "key:Delete", "insert": "key:Insert",
+    "home": "key:Home",
     "end": "key:End", "page_up": "key:PageUp", "page_down": "key:PageDown", "up": "key:Up",
     "down": "key:Down", "left": "key:Left", "right": "key:Right", "pause": "key:Pause",
     "print_screen": "key:PrintScreen", "scroll_lock": "key:ScrollLock", "menu": "key:Menu",
@@ -100,8 +102,8 @@ def _parts(hotkey: str) -> list[str]:
             out.append(part)
         else:
             raise ConfigError(
-                f"hotkey {hotkey!r}: {part!r} is not a key name here (use modifiers ctrl/shift/alt/cmd, "
-                "then F1-F24, a letter, a digit or a named key)"
+                f"hotkey {hotkey!r}: {part!r} is not a key name here (use modifiers "
+                "ctrl/shift/alt/cmd, then F1-F24, a letter, a digit or a named key)"
             )
     return out
 
@@ -181,7 +183,8 @@ class HotkeyListener:
 
 
 class NullHotkeyListener(HotkeyListener):
-    """No global hotkey (headless use, or the user turned it off); ``hindsight clip`` still works."""
+    """No global hotkey (headless use, or the user turned it off); ``hindsight clip`` still
+    works."""
 
     name = "none"
 

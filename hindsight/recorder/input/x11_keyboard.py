@@ -100,7 +100,8 @@ class X11KeyboardSource(InputSource):
         if not recording.wait(_START_TIMEOUT_S):
             self.stop()
             raise self.error(
-                f"the keyboard listener on {name} did not start recording within {_START_TIMEOUT_S:g} s"
+                f"the keyboard listener on {name} did not start recording within "
+                f"{_START_TIMEOUT_S:g} s"
             )
 
     def _run(self, conn, context: int, recording: threading.Event) -> None:

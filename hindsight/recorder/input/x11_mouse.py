@@ -58,7 +58,8 @@ _HEADER_SIZE = 22  # python-xlib hands us the event from deviceid on (the first 
 
 
 def parse_raw_event(data: bytes) -> tuple[int, int, float | None, float | None]:
-    """``(sourceid, detail, x, y)`` of an XIRawEvent; x/y are the raw values of axes 0/1, None if absent."""
+    """``(sourceid, detail, x, y)`` of an XIRawEvent; x/y are the raw values of axes 0/1, None if
+    absent."""
     _dev, _time, detail, sourceid, mask_len, _flags = _HEADER.unpack_from(data, 0)
     if not mask_len:
         return sourceid, detail, None, None
@@ -111,7 +112,8 @@ class X11MouseSource(InputSource):
             )
             if reply.major_version < 2:
                 raise self.error(
-                    f"the X server on {name} has XInput {reply.major_version}.{reply.minor_version}; raw mouse input needs XInput 2"
+                    f"the X server on {name} has XInput "
+                    f"{reply.major_version}.{reply.minor_version}; raw mouse input needs XInput 2"
                 )
             conn.set_error_handler(lambda *_args: None)  # a vanished device is no reason to print
             conn.screen().root.xinput_select_events(

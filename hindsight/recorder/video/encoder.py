@@ -59,7 +59,8 @@ class VideoEncoder:
         if width % 2 or height % 2:
             raise EncoderError(f"encoder {name}: frame size {width}x{height} must be even")
         self.name = name
-        # The codec PyAV opens; `name` is what status and manifests show (the same, except in tests).
+        # The codec PyAV opens; `name` is what status and manifests show (the same, except in
+        # tests).
         self.codec_name = name
         self.width = width
         self.height = height

@@ -40,7 +40,8 @@ EncoderFactory = Callable[[str, int, int, int, EncoderConfig], VideoEncoder]
 def probe_encoder(
     factory: EncoderFactory, name: str, width: int, height: int, fps: int, config: EncoderConfig
 ) -> None:
-    """Open ``name`` and push one test frame through it; raises :class:`EncoderError` if it fails."""
+    """Open ``name`` and push one test frame through it; raises :class:`EncoderError` if it
+    fails."""
     probe = factory(name, width, height, fps, config)
     probe.open()
     try:
@@ -80,7 +81,8 @@ class EncoderChooser:
         return self.open_next()
 
     def open_next(self, failed: str | None = None, reason: str = "") -> VideoEncoder:
-        """Open the next working candidate after the current one (``failed`` died with ``reason``)."""
+        """Open the next working candidate after the current one (``failed`` died with
+        ``reason``)."""
         if failed is not None:
             self.rejected[failed] = reason or "failed while running"
         width, height, fps = self._size
@@ -102,6 +104,10 @@ class EncoderChooser:
     def _nothing_works_message(self) -> str:
         if self._forced:
             name = self._order[0]
-            return f"{self.rejected.get(name, f'encoder {name} failed')}; try --encoder auto or --encoder libx264"
+            reason = self.rejected.get(name, f"encoder {name} failed")
+            return f"{reason}; try --encoder auto or --encoder libx264"
         tried = ", ".join(self._order)
-        return f"no video encoder works on this machine (tried {tried}); install a PyAV build with libx264"
+        return (
+            f"no video encoder works on this machine (tried {tried}); "
+            "install a PyAV build with libx264"
+        )

@@ -110,7 +110,8 @@ class FakeSource(CaptureSource):
 
 
 def read_counter(image: av.VideoFrame | np.ndarray) -> int:
-    """The frame number a :class:`FakeSource` frame carries (any pixel format, after encoding too)."""
+    """The frame number a :class:`FakeSource` frame carries (any pixel format, after encoding
+    too)."""
     if isinstance(image, av.VideoFrame):
         image = image.to_ndarray(format="rgb24")
     luma = image[..., :3].mean(axis=-1) if image.ndim == 3 else image

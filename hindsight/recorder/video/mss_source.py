@@ -45,7 +45,8 @@ def _new_mss(display: str | None, with_cursor: bool = False):
         raise CaptureError(f"mss cannot open {where}: {exc}") from None
     except ImportError as exc:  # mss loads its platform module (mss.linux, ...) here
         raise CaptureError(
-            f"capture source mss cannot load its backend for this system ({exc.name or exc} is missing); "
+            f"capture source mss cannot load its backend for this system ({exc.name or exc} is "
+            "missing); "
             "reinstall python-mss (pip install mss)"
         ) from None
 

@@ -1,4 +1,5 @@
-"""Pick the capture source: the config's choice, the HINDSIGHT_CAPTURE override, or the best that works.
+"""Pick the capture source: the config's choice, the HINDSIGHT_CAPTURE override, or the best that
+works.
 
 ``auto`` prefers FFmpeg's native x11grab on an X display and falls back to mss,
 which works on every desktop mss supports. When nothing can capture, the error
@@ -60,7 +61,8 @@ def _auto(config: CaptureConfig) -> str:
         return "mss"
     if not x11.display_name(config.display):
         raise CaptureError(
-            "no screen capture backend: x11grab and mss capture an X11 display and DISPLAY is not set "
+            "no screen capture backend: x11grab and mss capture an X11 display and DISPLAY is not "
+            "set "
             f"(a Wayland session needs XWayland); {x11.NO_DISPLAY_HINT}"
         )
     x11.connect(

@@ -1,1 +1,2 @@
-"""Versioned schema migrations of the clip library (Alembic scripts, run by :mod:`hindsight.uploader.database`)."""
+"""Versioned schema migrations of the clip library (Alembic scripts, run by
+:mod:`hindsight.uploader.database`)."""

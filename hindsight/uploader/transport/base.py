@@ -96,7 +96,8 @@ class Transport(ABC):
 
     @abstractmethod
     def check_bucket(self) -> None:
-        """Raise BucketMissing, CredentialsRejected or ServerUnreachable unless the bucket is usable.
+        """Raise BucketMissing, CredentialsRejected or ServerUnreachable unless the bucket is
+        usable.
 
         Never creates the bucket (some servers create one on the first PUT).
         """

@@ -165,13 +165,16 @@ class MemoryTransport(Transport):
                 held = upload.parts.get(wanted.part_number)
                 if held is None or held.etag != wanted.etag or held.sha256_b64 != wanted.sha256_b64:
                     raise permanent_error(
-                        f"{self.describe()}: part {wanted.part_number} of {key} does not match an uploaded "
+                        f"{self.describe()}: part {wanted.part_number} of {key} does not match an "
+                        "uploaded "
                         "part (InvalidPart); upload that part again"
                     )
                 if index < len(parts) - 1 and len(held.data) < self.min_part_size_bytes:
                     raise permanent_error(
-                        f"{self.describe()}: part {wanted.part_number} of {key} is {len(held.data)} bytes; "
-                        f"every part but the last needs at least {self.min_part_size_bytes} (EntityTooSmall)"
+                        f"{self.describe()}: part {wanted.part_number} of {key} is "
+                        f"{len(held.data)} bytes; "
+                        f"every part but the last needs at least {self.min_part_size_bytes} "
+                        "(EntityTooSmall)"
                     )
                 chunks.append(held.data)
             self._objects[key] = _Object(

@@ -290,7 +290,8 @@ class S3Transport(Transport):
             raise CredentialsRejected(f"{self.describe()}: {NO_CREDENTIALS_MESSAGE}") from None
         except _UNREACHABLE as err:
             raise ServerUnreachable(
-                f"S3 endpoint {self._where} did not answer ({type(err).__name__}); check that the server "
+                f"S3 endpoint {self._where} did not answer ({type(err).__name__}); check that the "
+                "server "
                 "is running and the endpoint URL is right"
             ) from err
         except bex.FlexibleChecksumError:
@@ -315,8 +316,10 @@ class S3Transport(Transport):
         if code in _CREDENTIAL_CODES or status == 403:
             # Never quote the server's message: some echo the access key id.
             return CredentialsRejected(
-                f"{self._where} refused the credentials for bucket {self.bucket!r} ({code or status}); "
-                "check the access key, the secret (`hindsight upload --login`) and the bucket's permissions"
+                f"{self._where} refused the credentials for bucket {self.bucket!r} "
+                f"({code or status}); "
+                "check the access key, the secret (`hindsight upload --login`) and the bucket's "
+                "permissions"
             )
         if code == "NoSuchBucket" or (operation == "check_bucket" and status == 404):
             return BucketMissing(
