@@ -39,7 +39,9 @@ def isolated_user_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[
 
 @pytest.fixture(scope="session")
 def seaweed() -> Iterator:
-    """One real S3 server (SeaweedFS: master, volume, filer, S3) on loopback for the whole session."""
+    """One real S3 server (SeaweedFS: master, volume, filer, S3) on loopback for the
+    whole session.
+    """
     from tests.uploader.s3server import SeaweedServer
 
     with tempfile.TemporaryDirectory(prefix="hs-weed-") as root:

@@ -96,7 +96,7 @@ switch = [ { on = ["key:Enter", "key:Escape"], to = "gameplay" } ]
 
 [overlay]
 template = "keyboard_mouse"
-"""
+"""  # noqa: E501 - TOML inline tables are one line; error positions count lines of this text
 
 
 def _strip(m: ActionMap) -> ActionMap:
@@ -486,17 +486,20 @@ def _error(text: str) -> str:
         (
             '"key:Space"',
             '"key:Spcae"',
-            "cs2.toml: sets.gameplay.bind[3].source[0]: unknown input name 'key:Spcae' (did you mean 'key:Space'?)",
+            "cs2.toml: sets.gameplay.bind[3].source[0]: unknown input name 'key:Spcae' "
+            "(did you mean 'key:Space'?)",
         ),
         (
             '"pad:south"',
             '"pad:South"',
-            "cs2.toml: sets.gameplay.bind[3].source[1]: unknown input name 'pad:South' (did you mean 'pad:south'?)",
+            "cs2.toml: sets.gameplay.bind[3].source[1]: unknown input name 'pad:South' "
+            "(did you mean 'pad:south'?)",
         ),
         (
             'on = "key:Escape"',
             'on = "key:Esc"',
-            "cs2.toml: sets.menu.switch[0].on: unknown input name 'key:Esc' (did you mean 'key:Escape'?)",
+            "cs2.toml: sets.menu.switch[0].on: unknown input name 'key:Esc' "
+            "(did you mean 'key:Escape'?)",
         ),
         (
             'on = "key:Escape"',
@@ -506,33 +509,39 @@ def _error(text: str) -> str:
         (
             'action = "look"',
             'action = "lok"',
-            "cs2.toml: sets.gameplay.bind[2].action: action 'lok' used but not declared in [actions] (did you mean 'look'?)",
+            "cs2.toml: sets.gameplay.bind[2].action: action 'lok' used but not declared in "
+            "[actions] (did you mean 'look'?)",
         ),
         (
             'to = "chat"',
             'to = "chta"',
-            "cs2.toml: sets.gameplay.switch[0].to: switch to a missing set 'chta' (did you mean 'chat'?)",
+            "cs2.toml: sets.gameplay.switch[0].to: switch to a missing set 'chta' "
+            "(did you mean 'chat'?)",
         ),
         (
             'to = "chat"',
             'to = "lobby"',
-            "cs2.toml: sets.gameplay.switch[0].to: switch to a missing set 'lobby' (sets: gameplay, menu, chat)",
+            "cs2.toml: sets.gameplay.switch[0].to: switch to a missing set 'lobby' "
+            "(sets: gameplay, menu, chat)",
         ),
         (
             'version = "1.0.0"',
             'version = "1.0"',
-            "cs2.toml: version: '1.0' is not a semantic version (expected MAJOR.MINOR.PATCH, e.g. '1.0.0')",
+            "cs2.toml: version: '1.0' is not a semantic version "
+            "(expected MAJOR.MINOR.PATCH, e.g. '1.0.0')",
         ),
         (
             'version = "1.0.0"',
             'version = "01.0.0"',
-            "cs2.toml: version: '01.0.0' is not a semantic version (expected MAJOR.MINOR.PATCH, e.g. '1.0.0')",
+            "cs2.toml: version: '01.0.0' is not a semantic version "
+            "(expected MAJOR.MINOR.PATCH, e.g. '1.0.0')",
         ),
         ('version = "1.0.0"', "version = 1.0", "cs2.toml: version: expected a string, got a float"),
         (
             '"hindsight.actionmap/1"',
             '"hindsight.actionmap/2"',
-            "cs2.toml: schema: unsupported schema major 2 (this Hindsight reads 'hindsight.actionmap/1')",
+            "cs2.toml: schema: unsupported schema major 2 "
+            "(this Hindsight reads 'hindsight.actionmap/1')",
         ),
         (
             '"hindsight.actionmap/1"',
@@ -548,13 +557,15 @@ def _error(text: str) -> str:
         (
             'source = "mouse:delta"',
             'source = "key:Q"',
-            "cs2.toml: sets.gameplay.bind[2].source: cannot bind button input 'key:Q' to delta2d action 'look' "
+            "cs2.toml: sets.gameplay.bind[2].source: cannot bind button input 'key:Q' to delta2d "
+            "action 'look' "
             "(a delta2d action takes mouse:delta only)",
         ),
         (
             'source = "pad:left_stick"',
             'source = "mouse:delta"',
-            "cs2.toml: sets.gameplay.bind[1].source: cannot bind delta input 'mouse:delta' to axis2d action 'move' "
+            "cs2.toml: sets.gameplay.bind[1].source: cannot bind delta input 'mouse:delta' to "
+            "axis2d action 'move' "
             "(an axis2d action takes a stick, or a composite of buttons)",
         ),
         (
@@ -570,18 +581,21 @@ def _error(text: str) -> str:
         (
             'title = "Counter-Strike 2"',
             'title = "Counter-Strike 2"\ncolour = 1',
-            "cs2.toml: colour: unknown key 'colour' (allowed: schema, id, version, title, match, actions, sets, overlay)",
+            "cs2.toml: colour: unknown key 'colour' (allowed: schema, id, version, title, match, "
+            "actions, sets, overlay)",
         ),
         (
             'id = "valve.counter-strike-2"',
             'id = "Valve.CS2"',
-            "cs2.toml: id: bad id 'Valve.CS2': expected '<publisher>.<game>' in lowercase letters, digits and hyphens "
+            "cs2.toml: id: bad id 'Valve.CS2': expected '<publisher>.<game>' in lowercase "
+            "letters, digits and hyphens "
             "with exactly one dot, e.g. 'valve.counter-strike-2'",
         ),
         (
             'id = "valve.counter-strike-2"',
             'id = "valve.cs2.beta"',
-            "cs2.toml: id: bad id 'valve.cs2.beta': expected '<publisher>.<game>' in lowercase letters, digits and hyphens "
+            "cs2.toml: id: bad id 'valve.cs2.beta': expected '<publisher>.<game>' in lowercase "
+            "letters, digits and hyphens "
             "with exactly one dot, e.g. 'valve.counter-strike-2'",
         ),
         ('title = "Counter-Strike 2"\n', "", "cs2.toml: title: required key is missing"),
@@ -599,12 +613,14 @@ def _error(text: str) -> str:
         (
             'exe = ["cs2.exe", "cs2"]',
             'exe = ["C:\\\\Games\\\\cs2.exe"]',
-            "cs2.toml: match.exe[0]: 'C:\\\\Games\\\\cs2.exe' is a path; give the executable's file name only",
+            "cs2.toml: match.exe[0]: 'C:\\\\Games\\\\cs2.exe' is a path; give the executable's "
+            "file name only",
         ),
         (
             'kind = "button", label = "Jump"',
             'kind = "trigger", label = "Jump"',
-            "cs2.toml: actions.jump.kind: unknown kind 'trigger' (expected one of button, axis1d, axis2d, delta2d)",
+            "cs2.toml: actions.jump.kind: unknown kind 'trigger' "
+            "(expected one of button, axis1d, axis2d, delta2d)",
         ),
         (
             'kind = "button", label = "Jump"',
@@ -614,12 +630,14 @@ def _error(text: str) -> str:
         (
             "move = {",
             "Move = {",
-            "cs2.toml: actions.Move: bad action name 'Move': use lowercase letters, digits and '_', starting with a letter",
+            "cs2.toml: actions.Move: bad action name 'Move': use lowercase letters, digits and "
+            "'_', starting with a letter",
         ),
         (
             'mode = "press"',
             'mode = "tap"',
-            "cs2.toml: sets.gameplay.bind[4].mode: unknown mode 'tap' (expected one of hold, press, toggle)",
+            "cs2.toml: sets.gameplay.bind[4].mode: unknown mode 'tap' "
+            "(expected one of hold, press, toggle)",
         ),
         (
             'source = "pad:left_stick", deadzone = 0.2',
@@ -639,12 +657,14 @@ def _error(text: str) -> str:
         (
             'source = ["key:Space", "pad:south"]',
             'source = ["key:Space", "pad:south"], threshold = 0.5',
-            "cs2.toml: sets.gameplay.bind[3].threshold: threshold applies only to a trigger driving a button action",
+            "cs2.toml: sets.gameplay.bind[3].threshold: threshold applies only to a trigger "
+            "driving a button action",
         ),
         (
             'source = "pad:left_stick", deadzone = 0.2',
             'source = "pad:left_stick", mode = "toggle"',
-            "cs2.toml: sets.gameplay.bind[1].mode: mode is only for button actions; 'move' is an axis2d action",
+            "cs2.toml: sets.gameplay.bind[1].mode: mode is only for button actions; 'move' is an "
+            "axis2d action",
         ),
         (
             '{ action = "look", source = "mouse:delta" }',
@@ -654,12 +674,14 @@ def _error(text: str) -> str:
         (
             'source = ["key:Space", "pad:south"]',
             'composite = { up = "key:W" }',
-            "cs2.toml: sets.gameplay.bind[3].composite: a composite is only for axis1d and axis2d actions; 'jump' is a button action",
+            "cs2.toml: sets.gameplay.bind[3].composite: a composite is only for axis1d and axis2d "
+            "actions; 'jump' is a button action",
         ),
         (
             'up = "key:W"',
             'up = "pad:left_trigger"',
-            "cs2.toml: sets.gameplay.bind[0].composite.up: composite directions take button inputs; 'pad:left_trigger' is a trigger",
+            "cs2.toml: sets.gameplay.bind[0].composite.up: composite directions take button "
+            "inputs; 'pad:left_trigger' is a trigger",
         ),
         (
             'up = "key:W"',
@@ -675,32 +697,38 @@ def _error(text: str) -> str:
         (
             'on = "key:Escape"',
             'on = "pad:left_stick"',
-            "cs2.toml: sets.menu.switch[0].on: switches take button inputs; 'pad:left_stick' is a stick",
+            "cs2.toml: sets.menu.switch[0].on: switches take button inputs; 'pad:left_stick' is a "
+            "stick",
         ),
         (
             'record = "marker"',
             'record = "redacted"',
-            "cs2.toml: sets.chat.record: unknown record 'redacted' (expected one of actions, marker)",
+            "cs2.toml: sets.chat.record: unknown record 'redacted' "
+            "(expected one of actions, marker)",
         ),
         (
             "[sets.menu]",
             "[sets.unfocused]",
-            "cs2.toml: sets.unfocused: 'unfocused' is reserved for the context the recorder reports itself",
+            "cs2.toml: sets.unfocused: 'unfocused' is reserved for the context the recorder "
+            "reports itself",
         ),
         (
             'template = "keyboard_mouse"',
             'template = "gamepad"',
-            "cs2.toml: overlay.template: unknown template 'gamepad' (expected one of keyboard_mouse, controller)",
+            "cs2.toml: overlay.template: unknown template 'gamepad' "
+            "(expected one of keyboard_mouse, controller)",
         ),
         (
             'schema = "hindsight.actionmap/1"\n',
             'schema = "hindsight.actionmap/1"\nextends = "valve.counter-strike-2"\n',
-            "cs2.toml: extends: this is a local override; it is loaded on top of the map it extends, not alone",
+            "cs2.toml: extends: this is a local override; it is loaded on top of the map it "
+            "extends, not alone",
         ),
         (
             "[sets.chat]",
             "[sets.chat",
-            "cs2.toml: not valid TOML: Expected ']' at the end of a table declaration (at line 31, column 11)",
+            "cs2.toml: not valid TOML: Expected ']' at the end of a table declaration "
+            "(at line 31, column 11)",
         ),
     ],
 )
@@ -862,22 +890,26 @@ def test_override_switches_match_and_new_bindings() -> None:
         ),
         (
             OVERRIDE.replace("[sets.gameplay]", "[sets.lobby]"),
-            "o.toml: sets.lobby: set 'lobby' is not in 'valve.counter-strike-2' (sets: gameplay, menu, chat); "
+            "o.toml: sets.lobby: set 'lobby' is not in 'valve.counter-strike-2' "
+            "(sets: gameplay, menu, chat); "
             "an override cannot add sets",
         ),
         (
             OVERRIDE + '\n[actions]\nspray = { kind = "button", label = "Spray" }\n',
-            "o.toml: actions: an override only rebinds; it cannot change [actions] of the map it extends",
+            "o.toml: actions: an override only rebinds; it cannot change [actions] of the map it "
+            "extends",
         ),
         (
             OVERRIDE.replace('"mouse:wheel_down"', '"mouse:wheel_dwn"'),
-            "o.toml: sets.gameplay.bind[0].source: unknown input name 'mouse:wheel_dwn' (did you mean 'mouse:wheel_down'?)",
+            "o.toml: sets.gameplay.bind[0].source: unknown input name 'mouse:wheel_dwn' "
+            "(did you mean 'mouse:wheel_down'?)",
         ),
         (
             OVERRIDE.replace(
                 'action = "jump", source = "key:J"', 'action = "spray", source = "key:J"'
             ),
-            "o.toml: sets.gameplay.bind[1].action: action 'spray' used but not declared in [actions]",
+            "o.toml: sets.gameplay.bind[1].action: action 'spray' used but not declared in "
+            "[actions]",
         ),
         (
             OVERRIDE.replace("[sets.gameplay]", "[sets.chat]"),
@@ -888,7 +920,8 @@ def test_override_switches_match_and_new_bindings() -> None:
                 'extends = "valve.counter-strike-2"',
                 'extends = "valve.counter-strike-2"\nversion = "2.0.0"',
             ),
-            "o.toml: version: an override keeps the id, version and title of the map it extends; remove this key",
+            "o.toml: version: an override keeps the id, version and title of the map it extends; "
+            "remove this key",
         ),
         (
             OVERRIDE.replace('extends = "valve.counter-strike-2"\n', ""),

@@ -1,4 +1,6 @@
-"""Finding maps: load order, user replacements, local overrides, broken files, matching a process."""
+"""Finding maps: load order, user replacements, local overrides, broken files, matching
+a process.
+"""
 
 from __future__ import annotations
 
@@ -94,7 +96,7 @@ def test_override_changes_only_the_named_action(user_dir: Path) -> None:
         base.sha256,
     )
     old, new = base.initial_set.bindings, merged.initial_set.bindings
-    changed = [i for i, (a, b) in enumerate(zip(old, new)) if a != b]
+    changed = [i for i, (a, b) in enumerate(zip(old, new, strict=True)) if a != b]
     assert len(old) == len(new) and len(changed) == 1
     assert new[changed[0]] == Binding("jump", sources=("key:Space", "mouse:wheel_down"))
     assert merged.sets[1:] == base.sets[1:]
@@ -127,13 +129,13 @@ def test_broken_files_are_reported_and_the_rest_load(
     messages = sorted(str(e) for e in reg.errors)
     assert len(messages) == 4
     assert (
-        f"{user_dir / 'broken.toml'}: sets.gameplay.bind[6].source[0]: unknown input name 'key:Spcae'"
-        in messages[1]
-    )
+        f"{user_dir / 'broken.toml'}: sets.gameplay.bind[6].source[0]: "
+        "unknown input name 'key:Spcae'"
+    ) in messages[1]
     assert messages[2].startswith(f"{user_dir / 'not-toml.toml'}: not valid TOML")
-    assert (
-        messages[3]
-        == f"{user_dir / 'orphan.toml'}: extends: extends unknown map 'valve.dota-2' (see `hindsight maps list`)"
+    assert messages[3] == (
+        f"{user_dir / 'orphan.toml'}: extends: extends unknown map 'valve.dota-2' "
+        "(see `hindsight maps list`)"
     )
     assert "used but not declared" in messages[0]
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]

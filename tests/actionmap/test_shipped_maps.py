@@ -1,4 +1,6 @@
-"""Every map shipped in hindsight/action_maps loads, and follows the conventions map authors are asked to."""
+"""Every map shipped in hindsight/action_maps loads, and follows the conventions map
+authors are asked to.
+"""
 
 from __future__ import annotations
 

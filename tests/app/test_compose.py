@@ -1,4 +1,6 @@
-"""The composition root: a settings file becomes a recorder with the right outputs, and clips reach them."""
+"""The composition root: a settings file becomes a recorder with the right outputs, and
+clips reach them.
+"""
 
 from __future__ import annotations
 

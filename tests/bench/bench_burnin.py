@@ -1,4 +1,5 @@
-"""Burn-in benchmark: overlay burn-in speed as a multiple of real time, against FFmpeg's own re-encode.
+"""Burn-in benchmark: overlay burn-in speed as a multiple of real time, against FFmpeg's
+own re-encode.
 
     python -m tests.bench.bench_burnin [--seconds 60] [--sizes 1920x1080,1280x720]
 

@@ -43,7 +43,9 @@ def print_json(result: dict) -> None:
 
 
 class FfmpegPeer:
-    """``ffmpeg -f x11grab ... -c:v libx264 -preset ultrafast -tune zerolatency`` with progress counters."""
+    """``ffmpeg -f x11grab ... -c:v libx264 -preset ultrafast -tune zerolatency`` with
+    progress counters.
+    """
 
     def __init__(
         self, display: str, width: int, height: int, fps: int, seconds: float, out: Path

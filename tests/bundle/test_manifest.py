@@ -119,7 +119,7 @@ SAVED = """{
     }
   }
 }
-"""
+"""  # noqa: E501 - the exact bytes a saved clip holds, compared byte for byte
 
 
 def test_a_saved_manifest_reads_into_typed_sections_and_writes_back_byte_for_byte() -> None:

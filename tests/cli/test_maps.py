@@ -1,4 +1,6 @@
-"""``hindsight maps list / show / validate`` through cli_maps.main and a parser built with register()."""
+"""``hindsight maps list / show / validate`` through cli_maps.main and a parser built
+with register().
+"""
 
 from __future__ import annotations
 
@@ -43,7 +45,8 @@ def test_list_reports_broken_user_maps_on_stderr(capsys: pytest.CaptureFixture[s
     code, out, err = run(capsys, "list")
     assert code == 0 and len(out.splitlines()) == 1 + len(SHIPPED_IDS)
     assert err.splitlines() == [
-        f"hindsight: warning: skipped {user_maps_dir() / 'broken.toml'}: schema: expected a string, got an integer"
+        f"hindsight: warning: skipped {user_maps_dir() / 'broken.toml'}: schema: expected a "
+        "string, got an integer"
     ]
 
 
@@ -112,8 +115,8 @@ def test_validate_good_and_broken_files(capsys: pytest.CaptureFixture[str], tmp_
     assert code == 1
     assert out.splitlines() == [f"ok: {good} (valve.counter-strike-2@1.0.0, 23 actions, 4 sets)"]
     assert err.splitlines() == [
-        f"hindsight: error: {broken}: sets.gameplay.bind[6].source[0]: unknown input name 'key:Spcae' "
-        "(did you mean 'key:Space'?)",
+        f"hindsight: error: {broken}: sets.gameplay.bind[6].source[0]: unknown input name "
+        "'key:Spcae' (did you mean 'key:Space'?)",
         f"hindsight: error: {tmp_path / 'missing.toml'}: no such file",
     ]
 
@@ -134,9 +137,9 @@ def test_validate_an_override_against_the_map_it_extends(
     override.write_text(override.read_text().replace("riot.valorant", "riot.tft"))
     code, _, err = run(capsys, "validate", str(override))
     assert code == 1
-    assert (
-        err
-        == f"hindsight: error: {override}: extends: extends unknown map 'riot.tft' (see `hindsight maps list`)\n"
+    assert err == (
+        f"hindsight: error: {override}: extends: extends unknown map 'riot.tft' "
+        "(see `hindsight maps list`)\n"
     )
 
 

@@ -1,4 +1,6 @@
-"""The shared progress bar: drawn on a terminal only, rate-limited redraws, one line kept at the end."""
+"""The shared progress bar: drawn on a terminal only, rate-limited redraws, one line
+kept at the end.
+"""
 
 from __future__ import annotations
 

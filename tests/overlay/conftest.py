@@ -1,4 +1,6 @@
-"""Overlay tests draw with Qt offscreen (``ensure_qt`` asks for it): one application for the session."""
+"""Overlay tests draw with Qt offscreen (``ensure_qt`` asks for it): one application for
+the session.
+"""
 
 from __future__ import annotations
 

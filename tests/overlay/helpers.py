@@ -56,7 +56,9 @@ def synthetic_clip(
     jump_taps: list[int] = (),
     clip_id: str | None = None,
 ) -> Path:
-    """A clip bundle with an FFmpeg test picture (and a tone), a hand-made action track and a real manifest."""
+    """A clip bundle with an FFmpeg test picture (and a tone), a hand-made action track
+    and a real manifest.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     cmd = [
         "ffmpeg",

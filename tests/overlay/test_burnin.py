@@ -1,4 +1,6 @@
-"""Burn-in of a clip with a known action track: frames, timestamps, audio, the lit region, the original."""
+"""Burn-in of a clip with a known action track: frames, timestamps, audio, the lit
+region, the original.
+"""
 
 from __future__ import annotations
 

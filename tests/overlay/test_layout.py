@@ -1,4 +1,6 @@
-"""Which caps light for which action: the game's default binding from the shipped map, nothing else."""
+"""Which caps light for which action: the game's default binding from the shipped map,
+nothing else.
+"""
 
 from __future__ import annotations
 

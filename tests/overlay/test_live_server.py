@@ -1,4 +1,6 @@
-"""The live channel: token on every request, loopback only, action names and values only, never blocking."""
+"""The live channel: token on every request, loopback only, action names and values
+only, never blocking.
+"""
 
 from __future__ import annotations
 

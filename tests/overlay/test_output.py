@@ -1,4 +1,6 @@
-"""The live overlay server as a recorder output: started with the recorder's actions, or without input at all."""
+"""The live overlay server as a recorder output: started with the recorder's actions, or
+without input at all.
+"""
 
 from __future__ import annotations
 

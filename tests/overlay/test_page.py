@@ -1,4 +1,5 @@
-"""The browser source page and the Qt templates paint the same scene: the same parts light for the same state.
+"""The browser source page and the Qt templates paint the same scene: the same parts
+light for the same state.
 
 A live server with a real action capture (Counter-Strike 2 in focus) holds jump,
 move forward and attack; headless Chromium opens the page as OBS would, and its
@@ -83,7 +84,9 @@ def lit_in(rgb, regions, names) -> set[str]:
 
 
 def screenshot(url: str, tmp_path: Path, want: set[str], regions, names) -> tuple[set[str], object]:
-    """The page in headless Chromium; --screenshot fires at load, so a slow first event gets a few tries."""
+    """The page in headless Chromium; --screenshot fires at load, so a slow first event
+    gets a few tries.
+    """
     from PyQt6.QtGui import QImage
 
     got: set[str] = set()
@@ -182,7 +185,9 @@ def test_scene_route_serves_every_template_and_needs_the_token(holding: LiveServ
 def test_page_folds_live_events_into_its_history(
     holding: LiveServer, xvfb, tmp_path: Path, qt_app
 ) -> None:
-    """The page in a real Chromium window on Xvfb: presses after it connected show up as they happen."""
+    """The page in a real Chromium window on Xvfb: presses after it connected show up as
+    they happen.
+    """
     import os
 
     from tests.overlay.test_live_e2e import grab, wait_for

@@ -1,4 +1,6 @@
-"""Templates rendered offscreen: the right regions light up for given actions, the rest stays dark."""
+"""Templates rendered offscreen: the right regions light up for given actions, the rest
+stays dark.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +21,8 @@ def lit_regions(template, frame) -> set[str]:
     rgba = qimage_rgba(render_image(template, frame))
     rgb = rgba[..., :3]
 
-    # Key caps: a patch clear of the label; mouse parts: their middle (their corners are rounded off).
+    # Key caps: a patch clear of the label;
+    # mouse parts: their middle (their corners are rounded off).
     def box(name, rect):
         return probe_box(
             rect, (0.3, 0.45, 0.7, 0.8) if name.startswith("mouse:") else (0.08, 0.12, 0.3, 0.35)

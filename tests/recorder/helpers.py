@@ -68,7 +68,9 @@ def decoded_counters(video: Path) -> list[int]:
 
 
 def check_manifest_digests(bundle: Path) -> Manifest:
-    """The clip's manifest, once :meth:`Bundle.verify` found every file as it says (hashes, pin, rows)."""
+    """The clip's manifest, once :meth:`Bundle.verify` found every file as it says
+    (hashes, pin, rows).
+    """
     opened = open_bundle(bundle)
     assert opened.verify() == []
     return opened.manifest

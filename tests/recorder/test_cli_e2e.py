@@ -1,4 +1,6 @@
-"""The real CLI under Xvfb: record, clip, status, the F8 hotkey via xdotool, clean stops and kills."""
+"""The real CLI under Xvfb: record, clip, status, the F8 hotkey via xdotool, clean stops
+and kills.
+"""
 
 from __future__ import annotations
 

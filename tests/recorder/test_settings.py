@@ -96,7 +96,10 @@ def test_configs_validate_on_construction() -> None:
 def test_settings_file_then_flags(tmp_path: Path) -> None:
     path = tmp_path / "settings.toml"
     path.write_text(
-        '[record]\nfps = 30\nbitrate = "6M"\nbuffer_seconds = 20\nclip_seconds = 10\nclips_dir = "%s"\n'
+        (
+            '[record]\nfps = 30\nbitrate = "6M"\nbuffer_seconds = 20\nclip_seconds = 10\n'
+            'clips_dir = "%s"\n'
+        )
         % (tmp_path / "c")
     )
     settings = load_settings(path)

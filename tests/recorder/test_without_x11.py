@@ -1,4 +1,5 @@
-"""Every command starts on a machine without X11; ``record`` says in one line which backend is missing.
+"""Every command starts on a machine without X11; ``record`` says in one line which
+backend is missing.
 
 The real CLI runs in a subprocess whose ``sitecustomize`` hides every X11 module
 (python-xlib, pynput's xorg backend, mss's Linux backend) the way a Windows, macOS

@@ -1,4 +1,6 @@
-"""Uploader test fixtures: a fresh bucket per test on the session's SeaweedFS (tests/conftest.py), a server of its own."""
+"""Uploader test fixtures: a fresh bucket per test on the session's SeaweedFS
+(tests/conftest.py), a server of its own.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""A real S3 server for tests: SeaweedFS (`weed server -s3`) on loopback, free ports, own data dir."""
+"""A real S3 server for tests: SeaweedFS (`weed server -s3`) on loopback, free ports,
+own data dir.
+"""
 
 from __future__ import annotations
 
@@ -30,7 +32,9 @@ _PORT_NAMES = (
 
 
 def free_ports(count: int) -> list[int]:
-    """``count`` distinct loopback ports that were free a moment ago (held together while picked)."""
+    """``count`` distinct loopback ports that were free a moment ago (held together
+    while picked).
+    """
     socks = []
     try:
         for _ in range(count):
@@ -52,7 +56,9 @@ def _die_with_parent() -> None:
 
 
 class SeaweedServer:
-    """One `weed server` (master, volume, filer, S3) under ``root``; restartable on the same ports and data."""
+    """One `weed server` (master, volume, filer, S3) under ``root``; restartable on the
+    same ports and data.
+    """
 
     def __init__(self, root: Path, *, start_timeout_s: float = 30) -> None:
         if shutil.which("weed") is None:

@@ -1,4 +1,6 @@
-"""The real CLI against a real S3 server (SeaweedFS): consent, upload, kill and resume, outages, delete."""
+"""The real CLI against a real S3 server (SeaweedFS): consent, upload, kill and resume,
+outages, delete.
+"""
 
 from __future__ import annotations
 
@@ -331,7 +333,8 @@ def test_settings_supply_the_target_and_refuse_secrets(
     config = isolated_user_dirs["config"]
     config.mkdir(parents=True, exist_ok=True)
     (config / "settings.toml").write_text(
-        f'[upload]\nbucket = "{s3_target.bucket}"\nendpoint_url = "{s3_target.endpoint_url}"\nprefix = "p1"\n'
+        f'[upload]\nbucket = "{s3_target.bucket}"\n'
+        f'endpoint_url = "{s3_target.endpoint_url}"\nprefix = "p1"\n'
     )
     make_bundle(isolated_user_dirs["clips"], video_bytes=1000)
     grant()
@@ -353,7 +356,8 @@ def test_clips_show_and_open(isolated_user_dirs, tmp_path: Path) -> None:
     opener = tmp_path / "opener.py"
     marker = tmp_path / "opened"
     opener.write_text(
-        f"#!{sys.executable}\nimport sys, pathlib\npathlib.Path({str(marker)!r}).write_text(sys.argv[1])\n"
+        f"#!{sys.executable}\nimport sys, pathlib\n"
+        f"pathlib.Path({str(marker)!r}).write_text(sys.argv[1])\n"
     )
     opener.chmod(0o755)
     opened = run_cli(

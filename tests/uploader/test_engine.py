@@ -1,4 +1,6 @@
-"""Uploading one clip against the in-memory transport: order, resume, integrity, opt-ins, recovery."""
+"""Uploading one clip against the in-memory transport: order, resume, integrity,
+opt-ins, recovery.
+"""
 
 from __future__ import annotations
 
@@ -32,7 +34,9 @@ class CrashAt(Exception):
 
 
 class RecordingTransport(MemoryTransport):
-    """Remembers when each object became visible and which parts were sent; can die at the Nth part."""
+    """Remembers when each object became visible and which parts were sent; can die at
+    the Nth part.
+    """
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -114,7 +118,9 @@ def test_events_are_sent_only_on_their_own_opt_in(library: ClipLibrary, tmp_path
 def killed_mid_upload(
     library: ClipLibrary, tmp_path: Path, *, video_mib: int, die_at_part: int
 ) -> tuple[Path, ClipRecord, RecordingTransport]:
-    """A clip whose upload died before sending part ``die_at_part``; the same server, ready to resume."""
+    """A clip whose upload died before sending part ``die_at_part``; the same server,
+    ready to resume.
+    """
     folder = make_bundle(tmp_path / "clips", video_bytes=video_mib * MiB)
     clip = library.register(folder)
     transport = RecordingTransport("hs-test")

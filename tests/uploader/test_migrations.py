@@ -1,4 +1,6 @@
-"""The library schema: migrated from empty and from the previous version, matching the models, WAL, damage."""
+"""The library schema: migrated from empty and from the previous version, matching the
+models, WAL, damage.
+"""
 
 from __future__ import annotations
 
@@ -45,9 +47,10 @@ def test_previous_version_is_upgraded_keeping_its_rows(tmp_path: Path) -> None:
     with engine.begin() as conn:
         conn.execute(
             sa.text(
-                "INSERT INTO clips (id, path, game_id, game_title, created_utc, duration_ms, frames, bytes, "
-                "registered_ms, state, reason, attempts, next_retry_ms) VALUES (:id, '/x', 'g', 'G', "
-                "'2026-01-01T00:00:00.000000Z', 30000, 1800, 123, 1, 'failed', 'server down', 2, 5)"
+                "INSERT INTO clips (id, path, game_id, game_title, created_utc, duration_ms, "
+                "frames, bytes, registered_ms, state, reason, attempts, next_retry_ms) "
+                "VALUES (:id, '/x', 'g', 'G', '2026-01-01T00:00:00.000000Z', 30000, 1800, 123, 1, "
+                "'failed', 'server down', 2, 5)"
             ),
             {"id": clip_id},
         )

@@ -1,4 +1,6 @@
-"""What a command or the tray asks for, called directly: withdraw, choose, upload, delete, repair."""
+"""What a command or the tray asks for, called directly: withdraw, choose, upload,
+delete, repair.
+"""
 
 from __future__ import annotations
 
@@ -43,7 +45,10 @@ def library(tmp_path: Path):
 def settings_for(tmp_path: Path, target: UploadTarget | None = None) -> Path:
     """A settings file naming this test's library, clips folder and (optionally) bucket."""
     path = tmp_path / "settings.toml"
-    text = f'[library]\nurl = "sqlite:///{tmp_path / "lib.db"}"\n[record]\nclips_dir = "{tmp_path / "clips"}"\n'
+    text = (
+        f'[library]\nurl = "sqlite:///{tmp_path / "lib.db"}"\n'
+        f'[record]\nclips_dir = "{tmp_path / "clips"}"\n'
+    )
     if target is not None:
         text += (
             f'[upload]\nbucket = "{target.bucket}"\nendpoint_url = "{target.endpoint_url}"\n'

@@ -1,4 +1,6 @@
-"""The library attached to a running recorder: clips registered on save, uploaded by policy, never in the way."""
+"""The library attached to a running recorder: clips registered on save, uploaded by
+policy, never in the way.
+"""
 
 from __future__ import annotations
 

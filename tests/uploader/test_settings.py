@@ -1,4 +1,6 @@
-"""Upload settings and config: rates, targets, the key layout, secrets refused, one clear line each."""
+"""Upload settings and config: rates, targets, the key layout, secrets refused, one
+clear line each.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""The upload queue runner: consent, backoff and retries, target errors, withdrawal, the background loop."""
+"""The upload queue runner: consent, backoff and retries, target errors, withdrawal, the
+background loop.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Frame alignment, end to end: the first frame showing a key press's effect vs the row holding the press.
+"""Frame alignment, end to end: the first frame showing a key press's effect vs the row
+holding the press.
 
 The test game flips its colour on every key press. The real recorder records it at
 60 fps while presses come at random moments for 60 s; then, per press, the first
@@ -71,18 +72,19 @@ def test_press_effect_lands_one_row_later(wm: str | None, isolated_user_dirs, ca
     df = pd.read_parquet(clip.actions_path)
     press_rows = [
         int(i)
-        for i, n in zip(df[col.FRAME_INDEX], df[col.button_columns("jump")[1]])
+        for i, n in zip(df[col.FRAME_INDEX], df[col.button_columns("jump")[1]], strict=True)
         for _ in range(int(n))
     ]
     flips = flip_frames(clip.video_path)
     assert len(press_rows) == presses, "every press is in the track exactly once"
     assert len(flips) == presses, "every press flipped the picture once"
-    diffs = [f - r for f, r in zip(flips, press_rows)]
+    diffs = [f - r for f, r in zip(flips, press_rows, strict=True)]
     histogram = dict(sorted(collections.Counter(diffs).items()))
     within = sum(0 <= d <= 2 for d in diffs) / len(diffs)
     with capsys.disabled():
         print(
-            f"\nalignment ({wm or 'no wm'}): {presses} presses, first-effect-frame minus press-row: "
+            f"\nalignment ({wm or 'no wm'}): {presses} presses, "
+            "first-effect-frame minus press-row: "
             f"{histogram}; within 0..2: {within:.2%}"
         )
     assert collections.Counter(diffs).most_common(1)[0][0] == 1

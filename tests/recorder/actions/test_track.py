@@ -1,4 +1,6 @@
-"""The frame-aligned track: rows per frame, held/taps/axes/deltas per interval, validity by context."""
+"""The frame-aligned track: rows per frame, held/taps/axes/deltas per interval, validity
+by context.
+"""
 
 from __future__ import annotations
 

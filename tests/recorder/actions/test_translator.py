@@ -55,7 +55,7 @@ switch = [ { on = "key:Escape", to = "gameplay" } ]
 [sets.chat]
 record = "marker"
 switch = [ { on = ["key:Enter", "key:Escape"], to = "gameplay" } ]
-""",
+""",  # noqa: E501 - a TOML inline table is one line
     "test.toml",
 )
 
@@ -236,7 +236,8 @@ def test_any_input_stream_keeps_the_invariants(
         if isinstance(event, ContextEvent):
             context = event.context
             continue
-        # Only declared actions, only in recorded contexts (a release at a switch is stamped before it).
+        # Only declared actions, only in recorded contexts
+        # (a release at a switch is stamped before it).
         assert event.action in kinds
         assert context in ("gameplay", "menu")
         if kinds[event.action] == "button":
