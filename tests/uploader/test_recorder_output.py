@@ -20,6 +20,7 @@ from hindsight.bundle import (
     MANIFEST_FILE,
     VIDEO_FILE,
     ClipSpan,
+    Consent,
     Contribution,
     SavedClip,
     read_manifest,
@@ -146,8 +147,8 @@ class FakeRecorder:
 
 
 def saved(folder: Path) -> SavedClip:
-    manifest = json.loads((folder / "manifest.json").read_text())
-    return SavedClip(path=folder, clip_id=manifest["clip_id"], manifest=manifest)
+    manifest = read_manifest(folder)
+    return SavedClip(path=folder, clip_id=manifest.clip_id, manifest=manifest)
 
 
 def test_game_exit_policy_waits_for_the_game_process_to_end(tmp_path: Path, monkeypatch) -> None:
@@ -233,17 +234,16 @@ def test_privacy_facts_are_a_contribution_naming_consent_and_the_pseudonym(tmp_p
         [contributor] = output.contributors()
         before = contributor.contribute(span)
         assert isinstance(before, Contribution) and before.files == {}
-        assert before.manifest["privacy"] == {
-            "contributor": None,
-            "consent_version": {"clips": None, "dataset": None},
-        }
+        assert before.consent == Consent(
+            contributor=None, versions={"clips": None, "dataset": None}
+        )
         library.record_consent("clips", True)
         library.record_consent("dataset", True)
-        after = contributor.contribute(span).manifest["privacy"]
-        assert after == {
-            "contributor": library.contributor_id(),
-            "consent_version": {"clips": "clips-1", "dataset": "dataset-1"},
-        }
+        after = contributor.contribute(span).consent
+        assert after == Consent(
+            contributor=library.contributor_id(),
+            versions={"clips": "clips-1", "dataset": "dataset-1"},
+        )
         assert output.summary().endswith("uploads manual to no upload target")
     finally:
         output.stop()
