@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -91,7 +90,7 @@ def screenshot(url: str, tmp_path: Path, want: set[str], regions, names) -> tupl
 
     got: set[str] = set()
     page = None
-    for attempt in range(4):
+    for attempt in range(10):  # a loaded machine can be slow to deliver the first event
         png = tmp_path / f"page-{attempt}.png"
         subprocess.run(
             [
@@ -112,7 +111,6 @@ def screenshot(url: str, tmp_path: Path, want: set[str], regions, names) -> tupl
     return got, page
 
 
-@pytest.mark.skipif(shutil.which("chromium") is None, reason="needs chromium")
 @pytest.mark.parametrize("template", ["keyboard_mouse", "controller"])
 def test_page_and_qt_light_the_same_parts(
     holding: LiveServer, tmp_path: Path, qt_app, template: str
@@ -181,7 +179,6 @@ def test_scene_route_serves_every_template_and_needs_the_token(holding: LiveServ
 
 
 @pytest.mark.x11
-@pytest.mark.skipif(shutil.which("chromium") is None, reason="needs chromium")
 def test_page_folds_live_events_into_its_history(
     holding: LiveServer, xvfb, tmp_path: Path, qt_app
 ) -> None:
