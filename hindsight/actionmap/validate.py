@@ -7,6 +7,10 @@ name and turns it into an ``ActionMapError``. Unknown keys are checked before mi
 ones, so a typo (``soruce``) is reported as a typo and not as a missing key.
 :func:`build_map` checks a whole map; the override loader in ``actionmap`` reuses the
 per-part checks (``bind_list``, ``switch_list``, ``match_rule``...).
+
+Over 500 lines by design: one check per key of the map format, kept in one module so
+that every message is worded the same way and a map author's error reads alike
+wherever it is.
 """
 
 from __future__ import annotations

@@ -5,6 +5,9 @@ processes (claiming a clip for upload) are single conditional UPDATEs, so the
 recorder's background uploader and a ``hindsight upload`` in a terminal never take
 the same clip. Multipart progress (files, open upload ids, finished parts) lives in
 :mod:`hindsight.uploader.progress`.
+
+Over 500 lines: every state transition of a clip is here, beside the others it races
+with, so that the conditional UPDATEs can be read (and reviewed) together.
 """
 
 from __future__ import annotations

@@ -1,4 +1,8 @@
-"""Loading, validating and writing action maps: round trips, junk never crashes, exact errors."""
+"""Loading, validating and writing action maps: round trips, junk never crashes, exact errors.
+
+A table of every error a map author can make, each with its exact message: long by
+nature, and read one case at a time.
+"""
 
 from __future__ import annotations
 

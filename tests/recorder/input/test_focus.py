@@ -4,6 +4,8 @@ Windows are made by small python-xlib programs in subprocesses (so their pids ar
 not the test's), each named with prctl(PR_SET_NAME) and given a secret-looking
 title that must never come back out of the tracker. Every display is run both
 with openbox (EWMH, event-driven) and bare (XGetInputFocus, polled).
+Long because each case runs against both kinds of display; the cases share the
+window-making helpers at the top.
 """
 
 from __future__ import annotations
