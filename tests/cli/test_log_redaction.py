@@ -1,4 +1,4 @@
-"""No credential reaches a log: library debug output stays off at -vv, and a filter masks the rest."""
+"""No credential reaches a log: library debug output stays off at -vv; a filter masks the rest."""
 
 from __future__ import annotations
 
