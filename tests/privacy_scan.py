@@ -37,20 +37,22 @@ __all__ = [
 _MIN_MEDIA_NEEDLE = 6
 _MEDIA_SUFFIXES = (".mp4", ".parquet")
 
-# Field names that hold a key: split into words (snake, kebab, dotted or camelCase),
-# a field is key-ish if one word is here. "keyframes" and "codec" are not.
+# Field names that hold a key: split into words (snake, kebab, dotted or camelCase), a
+# field is key-ish if its last word is here ("keycode", "raw_key", "hotkey"), or one word
+# is and the last names its value ("key_name"). "keyframes", "codec", "keys_w" are not.
 _KEYISH_WORDS = frozenset(
     "key keys keysym keysyms sym syms keycode keycodes scancode scancodes code codes char chars "
-    "character characters text button buttons vk hotkey input inputs raw detail".split()
+    "character characters text button buttons vk hotkey detail".split()
 )
-# A field and its value: "name": value, name=value, 'name': value, name = value (TOML).
+_VALUE_WORDS = frozenset("name names value values id ids".split())
 # Searched as a lookahead so fields inside a matched value (a JSON string holding
 # "keysym=q") are found too.
 _FIELD = re.compile(
     r"""(?<![\w.\-])(?=(?P<field>[A-Za-z_][\w.\-]*)(?P<sep>["']?\s*[:=]\s*)"""
     r"""(?P<value>\[[^\]\n]{0,400}\]|"[^"\n]{0,80}"|'[^'\n]{0,80}'|[^\s,;}\])"']+))"""
 )
-_VALUE_TOKEN = re.compile(r"""["']([^"'\n]{1,40})["']|([^\s,\[\]"']+)""")
+# A value in a list; one followed by ":" is a field name of a nested object, not a value.
+_VALUE_TOKEN = re.compile(r"""["']([^"'\n]{1,40})["'](?!\s*:)|([^\s,\[\]"':{}]++)(?!\s*:)""")
 
 
 @dataclass(frozen=True)
@@ -116,9 +118,13 @@ def _context(text: str, start: int, end: int) -> str:
     return text[max(0, start - 30) : end + 30]
 
 
-def _field_words(name: str) -> set[str]:
-    spaced = re.sub(r"([a-z])([A-Z])", r"\1 \2", name)
-    return {w.lower() for w in re.split(r"[\s_.\-]+", spaced) if w}
+def _keyish(field_name: str) -> bool:
+    spaced = re.sub(r"([a-z])([A-Z])", r"\1 \2", field_name)
+    words = [w.lower() for w in re.split(r"[\s_.\-]+", spaced) if w]
+    return bool(words) and (
+        words[-1] in _KEYISH_WORDS
+        or (words[-1] in _VALUE_WORDS and any(w in _KEYISH_WORDS for w in words))
+    )
 
 
 def _find_keyish(text: str, key: KeySpelling) -> Iterable[tuple[str, int, int]]:
@@ -126,8 +132,8 @@ def _find_keyish(text: str, key: KeySpelling) -> Iterable[tuple[str, int, int]]:
     codes = {str(c) for c in key.codes}
     text = text.replace('\\"', '"')  # JSON inside a JSON string
     for match in _FIELD.finditer(text):
-        if not _field_words(match["field"]) & _KEYISH_WORDS:
-            continue
+        if not _keyish(match["field"]) or re.match(r"\[\s*\{", match["value"]):
+            continue  # a list of objects: their own fields are matched one by one
         if match["field"].lower() == "key" and match["sep"] == ":":
             continue  # an input name ("key:Q"), reported as one
         for token in _VALUE_TOKEN.finditer(match["value"]):

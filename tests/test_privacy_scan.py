@@ -49,6 +49,7 @@ def test_key_spellings_in_key_ish_fields_and_only_there() -> None:
         '{"scanCode": 35}',
         '"keys": ["w", "h"]',
         "raw_key = 'h'",
+        '{"key_name": "H"}',
     ):
         assert whats(scan_text("x", leak, NEEDLES)), leak
     for fine in (
@@ -58,6 +59,8 @@ def test_key_spellings_in_key_ish_fields_and_only_there() -> None:
         '"keys": ["w", "a"]',
         "key:Home",
         "the hash is h",
+        '{"keys_w": 43, "input_sources": ["h"]}',
+        '"keys": [{"label": "W", "x": 43, "h": 1}]',
     ):
         assert whats(scan_text("x", fine, NEEDLES)) == [], fine
 
