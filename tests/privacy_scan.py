@@ -127,10 +127,10 @@ def _keyish(field_name: str) -> bool:
     )
 
 
-def _find_keyish(text: str, key: KeySpelling) -> Iterable[tuple[str, int, int]]:
-    tokens = set(key.tokens)
-    codes = {str(c) for c in key.codes}
+def _keyish_values(text: str) -> list[tuple[str, str, int, int]]:
+    """(field, value token, start, end) of every value of a key-ish field in ``text``."""
     text = text.replace('\\"', '"')  # JSON inside a JSON string
+    found = []
     for match in _FIELD.finditer(text):
         if not _keyish(match["field"]) or re.match(r"\[\s*\{", match["value"]):
             continue  # a list of objects: their own fields are matched one by one
@@ -138,25 +138,41 @@ def _find_keyish(text: str, key: KeySpelling) -> Iterable[tuple[str, int, int]]:
             continue  # an input name ("key:Q"), reported as one
         for token in _VALUE_TOKEN.finditer(match["value"]):
             value = token[1] if token[1] is not None else token[2]
-            if value in tokens:
-                yield f"key {key.name} as {match['field']}={value}", *match.span("value")
-            elif value in codes:
-                yield f"key {key.name} as code {match['field']}={value}", *match.span("value")
+            found.append((match["field"], value, *match.span("value")))
+    return found
 
 
-def scan_text(where: str, text: str, needles: Needles, *, leaves: bool = False) -> list[Finding]:
-    """Findings in text (a log, JSON, a decoded table); ``leaves``: it leaves the machine."""
+def _find_keyish(
+    values: list[tuple[str, str, int, int]], key: KeySpelling
+) -> Iterable[tuple[str, int, int]]:
+    codes = {str(c) for c in key.codes}
+    for field_name, value, start, end in values:
+        if value in key.tokens:
+            yield f"key {key.name} as {field_name}={value}", start, end
+        elif value in codes:
+            yield f"key {key.name} as code {field_name}={value}", start, end
+
+
+def scan_text(
+    where: str, text: str, needles: Needles, *, leaves: bool = False, fields: bool = True
+) -> list[Finding]:
+    """Findings in text (a log, JSON, a decoded table); ``leaves``: it leaves the machine;
+    ``fields``: also look for key spellings as values of key-ish fields."""
     found: list[Finding] = []
     lowered = text.lower()
     for word in needles.words:
         at = lowered.find(word.lower())
         if at >= 0:
             found.append(Finding(where, f"secret {word!r}", _context(text, at, at + len(word))))
-    for key in needles.keys:
-        pattern = re.compile(rf"key:{re.escape(key.name)}(?![\w])", re.IGNORECASE)
-        for m in pattern.finditer(text):
+    keyish = _keyish_values(text) if needles.keys and fields else []
+    by_name = {k.name.lower(): k for k in needles.keys}
+    if by_name:
+        names = "|".join(re.escape(n) for n in sorted(by_name, key=len, reverse=True))
+        for m in re.finditer(rf"key:({names})(?![\w])", text, re.IGNORECASE):
+            key = by_name[m[1].lower()]
             found.append(Finding(where, f"input name {key.input_name}", _context(text, *m.span())))
-        for what, start, end in _find_keyish(text, key):
+    for key in needles.keys:
+        for what, start, end in _find_keyish(keyish, key):
             found.append(Finding(where, what, _context(text, start, end)))
     for x, y in needles.positions:
         pattern = re.compile(rf"(?<!\d){x}(?!\d)[^\d\n]{{1,16}}(?<!\d){y}(?!\d)")
@@ -192,12 +208,8 @@ def scan_blob(where: str, blob: bytes, needles: Needles, *, leaves: bool = False
             needles.positions,
             tuple(v for v in needles.identity if len(v) >= _MIN_MEDIA_NEEDLE),
         )
-        text = blob.decode("latin-1")
-        found = [
-            f
-            for f in scan_text(where, text, needles, leaves=leaves)
-            if not f.what.startswith("key ")  # key-ish fields: short tokens, chance hits
-        ]
+        # Key-ish fields hold short tokens, found in compressed bytes by chance.
+        found = scan_text(where, blob.decode("latin-1"), needles, leaves=leaves, fields=False)
     else:
         found = scan_text(where, blob.decode("latin-1"), needles, leaves=leaves)
     for x, y in needles.positions:
