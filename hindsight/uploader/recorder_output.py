@@ -128,6 +128,8 @@ class LibraryOutput:
             record = self.library.register(Path(clip.path), clip.manifest)
             with self._lock:
                 self._registered += 1
+            # A passing fault (a full disk) is over once a clip registers again.
+            self.error = None
             if self.runner is None or self.config is None:
                 return
             if not self.library.consent("clips").current:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import time
 from itertools import pairwise
@@ -168,11 +167,13 @@ def test_clips_dir_that_cannot_be_made_is_refused(tmp_path: Path) -> None:
 
 
 def _mount_tmpfs(path: Path, size: str, readonly: bool = False) -> None:
-    if os.geteuid() != 0:
-        pytest.skip("mounting a small tmpfs to simulate a full or read-only disk needs root")
+    # CI runs as root: a mount that fails is a failure, never a skip.
     path.mkdir(parents=True, exist_ok=True)
     opts = f"size={size}" + (",ro" if readonly else "")
-    subprocess.run(["mount", "-t", "tmpfs", "-o", opts, "tmpfs", str(path)], check=True)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", opts, "tmpfs", str(path)], capture_output=True, text=True
+    )
+    assert done.returncode == 0, f"cannot mount a tmpfs at {path} (needs root): {done.stderr}"
 
 
 def test_read_only_clips_dir_is_refused(tmp_path: Path) -> None:

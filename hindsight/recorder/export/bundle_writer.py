@@ -92,6 +92,7 @@ def write_bundle(
         partial.mkdir()
     except OSError as err:
         raise_export_error(err, clips_dir)
+    writing: str | None = VIDEO_FILE  # the file in the error if the disk fills up
     try:
         span = ClipSpan(
             clip_id=clip_id,
@@ -109,11 +110,14 @@ def write_bundle(
         files = {VIDEO_FILE: FileFacts(sha256=facts.sha256, bytes=facts.bytes)}
         for contribution in [*contributions, *([extra_manifest] if extra_manifest else [])]:
             for name, data in contribution.files.items():
+                writing = name
                 _write_file(partial / name, data)
                 files[name] = FileFacts(sha256=hashlib.sha256(data).hexdigest(), bytes=len(data))
             manifest = contribution.applied_to(manifest)
         manifest = replace(manifest, files=dict(sorted(files.items())))
+        writing = MANIFEST_FILE
         _write_file(partial / MANIFEST_FILE, manifest.to_json().encode())
+        writing = None
         fsync_path(partial)
         # A contributor that recognised the game names it; otherwise the clip is of the desktop.
         final = _rename_into_place(
@@ -122,7 +126,7 @@ def write_bundle(
         fsync_path(clips_dir)
     except OSError as err:
         shutil.rmtree(partial, ignore_errors=True)
-        raise_export_error(err, clips_dir)
+        raise_export_error(err, clips_dir, writing)
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         raise

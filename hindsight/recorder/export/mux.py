@@ -58,11 +58,17 @@ def fsync_path(path: Path) -> None:
         os.close(fd)
 
 
-def raise_export_error(err: OSError, folder: Path) -> None:
+def raise_export_error(err: OSError, folder: Path, writing: str | None = None) -> None:
+    """Turn an OS error of a save into the one-line error the user sees.
+
+    ``writing`` names the clip file being written when the error came, so a full disk
+    says which write it stopped.
+    """
     if err.errno in (errno.ENOSPC, errno.EDQUOT):
+        during = f" (while writing {writing})" if writing else ""
         raise DiskFullError(
-            f"the clips folder {folder} is full; free some space (recording continues and the next "
-            "save will work)"
+            f"the clips folder {folder} is full{during}; free some space (recording continues "
+            "and the next save will work)"
         ) from None
     if err.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         raise ExportError(
@@ -73,7 +79,11 @@ def raise_export_error(err: OSError, folder: Path) -> None:
 
 
 def write_mp4(packets: Sequence[EncodedPacket], path: Path) -> Mp4Facts:
-    """Remux ``packets`` (starting on a keyframe) into ``path`` atomically; returns the facts."""
+    """Remux ``packets`` (starting on a keyframe) into ``path`` atomically; returns the facts.
+
+    An :class:`OSError` (a full disk) is raised as it is, once the temp file is gone: the
+    caller knows which clips folder the user sees (``path`` is inside a hidden one).
+    """
     if not packets:
         raise ExportError("nothing to save: the buffer is empty")
     if not packets[0].keyframe:
@@ -87,9 +97,9 @@ def write_mp4(packets: Sequence[EncodedPacket], path: Path) -> Mp4Facts:
         _mux_file(packets, params, tmp)
         digest, size = _fsync_and_hash(tmp)
         os.replace(tmp, path)
-    except OSError as err:
+    except OSError:  # before FFmpegError: PyAV's errno errors are both
         tmp.unlink(missing_ok=True)
-        raise_export_error(err, path.parent)
+        raise
     except av.error.FFmpegError as err:
         tmp.unlink(missing_ok=True)
         raise ExportError(f"could not write {path.name}: {err}") from None
