@@ -20,6 +20,7 @@ from hindsight.bundle import (
     MANIFEST_FILE,
     VIDEO_FILE,
     ClipSpan,
+    Consent,
     Contribution,
     SavedClip,
     read_manifest,
@@ -146,8 +147,8 @@ class FakeRecorder:
 
 
 def saved(folder: Path) -> SavedClip:
-    manifest = json.loads((folder / "manifest.json").read_text())
-    return SavedClip(path=folder, clip_id=manifest["clip_id"], manifest=manifest)
+    manifest = read_manifest(folder)  # typed, as the recorder hands it to its outputs
+    return SavedClip(path=folder, clip_id=manifest.clip_id, manifest=manifest)
 
 
 def test_game_exit_policy_waits_for_the_game_process_to_end(tmp_path: Path, monkeypatch) -> None:
@@ -158,13 +159,30 @@ def test_game_exit_policy_waits_for_the_game_process_to_end(tmp_path: Path, monk
     config = UploadConfig(target=UploadTarget(bucket="hs-game-exit"), policy=UploadPolicy.GAME_EXIT)
     output = LibraryOutput(library=library, config=config)
     conforms: RecorderOutput = output  # noqa: F841  (mypy checks the structural match)
+    # Count the runner's loops: each checks for exited games, then claims what is due.
+    loops: list[int] = []
+    release_waits = library.release_waits
+
+    def counted(alive):  # type: ignore[no-untyped-def]
+        loops.append(1)
+        return release_waits(alive)
+
+    monkeypatch.setattr(library, "release_waits", counted)
     game = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
         output.start(FakeRecorder("valve.counter-strike-2", game.pid))
         output.clip_saved(saved(make_bundle(tmp_path / "clips", video_bytes=1000)))
         clip = library.clips()[0]
         assert clip.state == "queued" and clip.wait_pid == game.pid
-        time.sleep(6)  # the runner polls every 5 s at most: it saw the game and held the clip
+        # Two more loops: a whole one (check, claim) ran with the clip queued, so a runner
+        # that ignored the game would have claimed it by now.
+        seen = len(loops)
+        deadline = time.monotonic() + 15
+        while len(loops) < seen + 2 and time.monotonic() < deadline:
+            assert output.runner is not None
+            output.runner.wake()
+            time.sleep(0.05)
+        assert len(loops) >= seen + 2, "the runner did not look at the queue"
         assert library.get(clip.id).state == "queued"
         game.terminate()
         game.wait(10)
@@ -233,17 +251,16 @@ def test_privacy_facts_are_a_contribution_naming_consent_and_the_pseudonym(tmp_p
         [contributor] = output.contributors()
         before = contributor.contribute(span)
         assert isinstance(before, Contribution) and before.files == {}
-        assert before.manifest["privacy"] == {
-            "contributor": None,
-            "consent_version": {"clips": None, "dataset": None},
-        }
+        assert before.consent == Consent(
+            contributor=None, versions={"clips": None, "dataset": None}
+        )
         library.record_consent("clips", True)
         library.record_consent("dataset", True)
-        after = contributor.contribute(span).manifest["privacy"]
-        assert after == {
-            "contributor": library.contributor_id(),
-            "consent_version": {"clips": "clips-1", "dataset": "dataset-1"},
-        }
+        after = contributor.contribute(span).consent
+        assert after == Consent(
+            contributor=library.contributor_id(),
+            versions={"clips": "clips-1", "dataset": "dataset-1"},
+        )
         assert output.summary().endswith("uploads manual to no upload target")
     finally:
         output.stop()
