@@ -65,7 +65,7 @@ def main() -> None:
     parser.add_argument("--bitrate", default="12M")
     parser.add_argument("--interval", type=float, default=5, help="seconds between samples")
     parser.add_argument("--save-every", type=float, default=30, help="seconds between saves")
-    parser.add_argument("--clip-seconds", type=float, default=30)
+    parser.add_argument("--clip-seconds", type=int, default=30)
     args = parser.parse_args()
     bitrate = parse_bitrate(args.bitrate)
     budget_mb = (1.2 * bitrate / 8 * args.buffer_seconds) / MB + 150

@@ -235,9 +235,9 @@ class RecorderCli:
 
         return create_client(self.env["HINDSIGHT_CONTROL"]).request({"cmd": "status"}, timeout_s=10)
 
-    def save(self, seconds: float | None = None) -> Path:
+    def save(self, seconds: int | None = None) -> Path:
         """``hindsight clip`` against this recorder; returns the clip folder."""
-        extra = ["--seconds", str(seconds)] if seconds else []
+        extra = ["--seconds", str(int(seconds))] if seconds else []
         result = subprocess.run(
             [*HINDSIGHT, "clip", *extra], capture_output=True, text=True, env=self.env, timeout=120
         )
