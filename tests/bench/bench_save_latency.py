@@ -1,6 +1,7 @@
 """Save latency: F8 pressed -> the clip under its final name, ``hindsight record`` as users run it.
 
     python -m tests.bench.bench_save_latency [--saves 10] [--buffer-seconds 30] [--gap 3]
+                                             [--size 1920x1080] [--fps 60]
 
 On the reference scene (testsrc2 full screen at 1080p60 on Xvfb) the test game runs in
 a window on top and has the focus, so the recorder recognises it by its action map and
@@ -44,19 +45,8 @@ def wait_for_game(rec: RecorderCli, timeout_s: float = 15) -> str:
     raise RuntimeError("the recorder did not recognise the test game")
 
 
-def read_saved_line(rec: RecorderCli) -> Path:
-    """Block on the recorder's stdout until ``saved <folder>`` (no polling, no CPU taken)."""
-    assert rec.proc.stdout is not None and rec.proc.stderr is not None
-    line = rec.proc.stdout.readline()
-    while line and not line.startswith("saved "):  # e.g. the overlay URL line at start
-        line = rec.proc.stdout.readline()
-    if not line:
-        raise RuntimeError(f"the recorder exited: {rec.proc.stderr.read()}")
-    return Path(line[len("saved ") :].strip())
-
-
 def hotkey_latencies(
-    display: str, buffer_s: int, saves: int, gap_s: float
+    display: str, buffer_s: int, saves: int, gap_s: float, fps: int = 60
 ) -> tuple[list[float], list[float], list[float], Path, str]:
     """Per press: xdotool -> clip renamed; the same press heard by a bare listener; the
     recorder's own request -> renamed time. Also the last clip's video and the game id.
@@ -65,7 +55,7 @@ def hotkey_latencies(
         "--display",
         display,
         "--fps",
-        "60",
+        str(fps),
         "--buffer-seconds",
         str(buffer_s),
         "--clip-seconds",
@@ -99,7 +89,7 @@ def hotkey_latencies(
             heard.clear()
             t0 = time.monotonic()
             subprocess.run(["xdotool", "key", "F8"], env=env, check=True)
-            folder = read_saved_line(rec)
+            folder = Path(rec.wait_line("saved ", timeout_s=30)[len("saved ") :])
             saved.append((time.monotonic() - t0) * 1000)
             internal.append(rec.status()["saves"]["last_save_ms"])
             if heard:
@@ -113,6 +103,7 @@ def hotkey_latencies(
     finally:
         keys.close()
         listener.stop()
+        listener.join(5)
         rec.stop()
     return saved, delivered, internal, video, game_id
 
@@ -157,11 +148,14 @@ def main() -> None:
     parser.add_argument("--saves", type=int, default=10)
     parser.add_argument("--buffer-seconds", type=int, default=30)
     parser.add_argument("--gap", type=float, default=3.0, help="seconds between saves")
+    parser.add_argument("--size", default="1920x1080", help="screen and scene (smoke: smaller)")
+    parser.add_argument("--fps", type=int, default=60)
     args = parser.parse_args()
+    w, h = (int(v) for v in args.size.split("x"))
     with (
         isolated_user_dirs(),
-        VirtualDisplay(1920, 1080) as vd,
-        MovingScene(vd.name, rate=60),
+        VirtualDisplay(w, h) as vd,
+        MovingScene(vd.name, rate=args.fps),
     ):
         game, window_id = start_game(vd.name)  # on top of the scene, at 0,0
         try:
@@ -173,7 +167,7 @@ def main() -> None:
             )
             os.sync()  # no writeback left over from starting up
             hot, delivery, internal, video, game_id = hotkey_latencies(
-                vd.name, args.buffer_seconds, args.saves, args.gap
+                vd.name, args.buffer_seconds, args.saves, args.gap, args.fps
             )
         finally:
             game.kill()
@@ -183,7 +177,7 @@ def main() -> None:
     print_json(
         {
             "benchmark": "save_latency",
-            "scene": "testsrc2 1920x1080@60 full screen on Xvfb, test game window on top",
+            "scene": f"testsrc2 {w}x{h}@{args.fps} full screen on Xvfb, test game window on top",
             "recorder": "hindsight record: defaults (library, overlay server), hotkey F8",
             "game_id": game_id,
             "buffer_seconds": args.buffer_seconds,

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import queue
 import re
 import shutil
 import subprocess
@@ -229,6 +230,33 @@ class RecorderCli:
         if not line.startswith("recording "):
             raise RuntimeError(f"recorder did not start: {line}{self.proc.stderr.read()}")
         self.ps = psutil.Process(self.proc.pid)
+        # Later lines ("saved <folder>") and stderr, read as they come; waiting on them
+        # blocks without polling, so it takes no CPU the recorder would miss.
+        self.lines: queue.Queue[str | None] = queue.Queue()
+        self.stderr: list[str] = []
+        threading.Thread(target=self._pump_stdout, daemon=True).start()
+        threading.Thread(
+            target=lambda: self.stderr.extend(self.proc.stderr or ()), daemon=True
+        ).start()
+
+    def _pump_stdout(self) -> None:
+        for line in self.proc.stdout or ():
+            self.lines.put(line.rstrip("\n"))
+        self.lines.put(None)  # the recorder exited
+
+    def wait_line(self, prefix: str, timeout_s: float = 60) -> str:
+        """The next stdout line starting with ``prefix``; fails with the recorder's stderr."""
+        deadline = time.monotonic() + timeout_s
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                line = self.lines.get(timeout=left)
+            except queue.Empty:
+                break
+            if line is None:
+                raise RuntimeError(f"the recorder exited: {''.join(self.stderr)}")
+            if line.startswith(prefix):
+                return line
+        raise RuntimeError(f"no {prefix!r} line in {timeout_s} s: {''.join(self.stderr[-20:])}")
 
     def status(self) -> dict:
         from hindsight.recorder.control import create_client
