@@ -1,7 +1,7 @@
 """Memory of a recorder with a 60 s buffer at 12 Mbit/s on the reference scene, saving clips.
 
     python -m tests.bench.bench_memory [--minutes 10] [--buffer-seconds 60] [--bitrate 12M]
-                                       [--save-every 30]
+                                       [--save-every 30] [--size 1920x1080] [--fps 60]
 
 ``hindsight record`` (library and overlay server attached, as a user runs it) records
 the reference scene while a clip is saved every ``--save-every`` seconds with
@@ -66,18 +66,21 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=5, help="seconds between samples")
     parser.add_argument("--save-every", type=float, default=30, help="seconds between saves")
     parser.add_argument("--clip-seconds", type=int, default=30)
+    parser.add_argument("--size", default="1920x1080", help="screen and scene (smoke: smaller)")
+    parser.add_argument("--fps", type=int, default=60)
     args = parser.parse_args()
+    w, h = (int(v) for v in args.size.split("x"))
     bitrate = parse_bitrate(args.bitrate)
     budget_mb = (1.2 * bitrate / 8 * args.buffer_seconds) / MB + 150
     samples: list[tuple[float, dict[str, float]]] = []
     ring_mb: list[float] = []
     saves: list[str] = []
-    with isolated_user_dirs(), reference_scene() as display:
+    with isolated_user_dirs(), reference_scene(w, h, args.fps) as display:
         rec = RecorderCli(
             "--display",
             display,
             "--fps",
-            "60",
+            str(args.fps),
             "--buffer-seconds",
             str(args.buffer_seconds),
             "--bitrate",
@@ -108,7 +111,7 @@ def main() -> None:
     print_json(
         {
             "benchmark": "memory",
-            "scene": "testsrc2 1920x1080@60 full screen on Xvfb",
+            "scene": f"testsrc2 {w}x{h}@{args.fps} full screen on Xvfb",
             "recorder": "hindsight record, library and overlay server attached",
             "buffer_seconds": args.buffer_seconds,
             "bitrate_bps": bitrate,
