@@ -24,7 +24,7 @@ from hindsight.bundle import VIDEO_FILE
 from hindsight.demo.game import DemoPlayer
 from hindsight.overlay.burnin import DEFAULT_PRESET, burn_in
 from hindsight.recorder.control import create_client
-from tests.bench.common import RecorderCli, print_json, reference_scene
+from tests.bench.common import RecorderCli, isolated_user_dirs, print_json, reference_scene
 
 
 def record_clip(width: int, height: int, seconds: int, out_dir: Path) -> Path:
@@ -150,4 +150,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with isolated_user_dirs():  # never the user's own settings, maps or clips
+        main()

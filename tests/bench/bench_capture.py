@@ -2,9 +2,13 @@
 
     python -m tests.bench.bench_capture [--seconds 60] [--rounds 2]
 
-Each round measures FFmpeg's x11grab + libx264 (ultrafast, zerolatency) and then
-``hindsight record`` on the reference scene, each over the same steady-state window
-after a warm-up. Prints JSON: per-round figures and the ratios DESIGN section 9 asks for.
+Each round measures FFmpeg's x11grab + libx264 and then ``hindsight record`` on the
+reference scene, each over the same steady-state window after a warm-up. Both encode
+the same thing: libx264 ultrafast/zerolatency, 4:2:0 (``-pix_fmt yuv420p``), the same
+bitrate (``-b:v``, ``--bitrate``), a keyframe every second (``-g 60`` at 60 fps, the
+recorder's fixed GOP) and no B-frames (``-bf 0``). FFmpeg's duplicated and dropped
+frames are FFmpeg's own counts (its ``-progress`` output). Prints JSON: per-round
+figures and the ratios DESIGN section 10 asks for.
 """
 
 from __future__ import annotations
@@ -14,28 +18,61 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.bench.common import FfmpegPeer, RecorderCli, cpu_seconds, print_json, reference_scene
+from tests.bench.common import (
+    FfmpegPeer,
+    RecorderCli,
+    cpu_seconds,
+    isolated_user_dirs,
+    print_json,
+    progress_counters,
+    reference_scene,
+)
 
 
-def measure_ffmpeg(display: str, w: int, h: int, fps: int, warmup_s: float, seconds: float) -> dict:
+def measure_ffmpeg(
+    display: str, w: int, h: int, fps: int, warmup_s: float, seconds: float, bitrate: str
+) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
-        peer = FfmpegPeer(display, w, h, fps, warmup_s + seconds + 2, Path(tmp) / "peer.mp4")
+        peer = FfmpegPeer(
+            display, w, h, fps, warmup_s + seconds + 2, Path(tmp) / "peer.mp4", bitrate, gop=fps
+        )
         time.sleep(warmup_s)
         cpu0, c0 = cpu_seconds(peer.ps), peer.counters()
         time.sleep(seconds)
         cpu1, c1 = cpu_seconds(peer.ps), peer.counters()
-        peer.wait(60)
+        code = peer.wait(60)
+        time.sleep(0.2)  # the reader thread takes the last progress block
+        size_mb = (Path(tmp) / "peer.mp4").stat().st_size / 2**20 if code == 0 else None
+    if code != 0:
+        raise RuntimeError(f"ffmpeg exited {code}: {' '.join(peer.cmd)}")
+    total = progress_counters(peer.final or peer.progress)
     return {
+        "command": " ".join(peer.cmd),
         "cpu_s": round(cpu1 - cpu0, 3),
         "frames_out": c1["frame"] - c0["frame"],
         "dup_frames": c1["dup"] - c0["dup"],
         "drop_frames": c1["drop"] - c0["drop"],
+        "whole_run": {
+            "frames_out": total["frame"],
+            "dup_frames": total["dup"],
+            "drop_frames": total["drop"],
+            "file_mb": round(size_mb, 1) if size_mb is not None else None,
+        },
     }
 
 
-def measure_recorder(display: str, fps: int, warmup_s: float, seconds: float) -> dict:
+def measure_recorder(display: str, fps: int, warmup_s: float, seconds: float, bitrate: str) -> dict:
     rec = RecorderCli(
-        "--display", display, "--fps", str(fps), "--buffer-seconds", "30", "--bitrate", "12M"
+        "--display",
+        display,
+        "--fps",
+        str(fps),
+        "--buffer-seconds",
+        "30",
+        "--encoder",
+        "libx264",
+        "--bitrate",
+        bitrate,
     )
     try:
         time.sleep(warmup_s)
@@ -62,14 +99,15 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--size", default="1920x1080")
     parser.add_argument("--fps", type=int, default=60)
+    parser.add_argument("--bitrate", default="12M", help="both sides (FFmpeg's form)")
     args = parser.parse_args()
     w, h = (int(v) for v in args.size.split("x"))
     rounds = []
-    with reference_scene(w, h, args.fps) as display:
+    with isolated_user_dirs(), reference_scene(w, h, args.fps) as display:
         time.sleep(2)
         for _ in range(args.rounds):
-            peer = measure_ffmpeg(display, w, h, args.fps, args.warmup, args.seconds)
-            rec = measure_recorder(display, args.fps, args.warmup, args.seconds)
+            peer = measure_ffmpeg(display, w, h, args.fps, args.warmup, args.seconds, args.bitrate)
+            rec = measure_recorder(display, args.fps, args.warmup, args.seconds, args.bitrate)
             expected = round(args.fps * args.seconds)
             rounds.append(
                 {
@@ -90,6 +128,13 @@ def main() -> None:
             "benchmark": "capture",
             "scene": f"testsrc2 {w}x{h}@{args.fps} full screen on Xvfb",
             "seconds": args.seconds,
+            "encoding": {
+                "codec": "libx264 ultrafast zerolatency",
+                "pix_fmt": "yuv420p",
+                "bitrate": args.bitrate,
+                "gop_frames": args.fps,
+                "b_frames": 0,
+            },
             "rounds": rounds,
             "cpu_ratio_mean": round(cpu_ratio, 3),
             "real_frames_pct_min": real_pct,

@@ -25,7 +25,7 @@ from hindsight.recorder.input import InputQueue
 from hindsight.recorder.input.sdl_pad import SdlPadSource, load_sdl
 from hindsight.recorder.input.x11_keyboard import X11KeyboardSource
 from hindsight.recorder.input.x11_mouse import X11MouseSource
-from tests.bench.common import median, percentile, print_json, wait_until
+from tests.bench.common import isolated_user_dirs, median, percentile, print_json, wait_until
 
 TARGET_MEDIAN_US = 50.0
 
@@ -178,4 +178,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with isolated_user_dirs():  # never the user's own settings, maps or clips
+        main()

@@ -1,10 +1,17 @@
-"""Resident memory of a recorder with a 60 s buffer at 12 Mbit/s on the reference scene, over time.
+"""Memory of a recorder with a 60 s buffer at 12 Mbit/s on the reference scene, saving clips.
 
     python -m tests.bench.bench_memory [--minutes 10] [--buffer-seconds 60] [--bitrate 12M]
+                                       [--save-every 30] [--size 1920x1080] [--fps 60]
 
-Samples the recorder's RSS every few seconds. The target (DESIGN section 9) is at
-most 1.2 x (bitrate x seconds) + 150 MB, and flat: after the buffer has filled, RSS
-must not keep growing. The actual bytes the ring holds are reported beside it.
+``hindsight record`` (library and overlay server attached, as a user runs it) records
+the reference scene while a clip is saved every ``--save-every`` seconds with
+``hindsight clip``, as a player would. Every few seconds the recorder's memory is read
+from ``/proc/PID/smaps_rollup``: anonymous memory (``Anonymous``, the heap, the ring,
+the encoder) apart from file-backed memory (mapped libraries and files, ``Rss`` minus
+``Anonymous``), with ``Pss_Anon``/``Pss_File`` where the kernel has them. The target
+(DESIGN section 10) is at most 1.2 x (bitrate x seconds) + 150 MB, and flat: after the
+buffer has filled, memory must not keep growing. The bytes the ring holds are
+reported beside it.
 """
 
 from __future__ import annotations
@@ -13,11 +20,19 @@ import argparse
 import time
 
 from hindsight.recorder.config import parse_bitrate
-from tests.bench.common import RecorderCli, print_json, reference_scene
+from tests.bench.common import (
+    RecorderCli,
+    isolated_user_dirs,
+    print_json,
+    reference_scene,
+    smaps_rollup,
+)
+
+MB = 2**20
 
 
 def slope_mb_per_min(samples: list[tuple[float, float]]) -> float:
-    """Least-squares slope of RSS (MB) over time (minutes)."""
+    """Least-squares slope of memory (MB) over time (minutes)."""
     n = len(samples)
     if n < 2:
         return 0.0
@@ -28,23 +43,44 @@ def slope_mb_per_min(samples: list[tuple[float, float]]) -> float:
     return num / den
 
 
+def memory_sample(pid: int) -> dict[str, float]:
+    """Rss, anonymous and file-backed memory of ``pid`` in MB, from smaps_rollup."""
+    rollup = smaps_rollup(pid)
+    sample = {
+        "rss": rollup["Rss"] / MB,
+        "anonymous": rollup["Anonymous"] / MB,
+        "file_backed": (rollup["Rss"] - rollup["Anonymous"]) / MB,
+        "pss": rollup["Pss"] / MB,
+    }
+    for field in ("Pss_Anon", "Pss_File", "Pss_Shmem", "Swap"):
+        if field in rollup:
+            sample[field.lower()] = rollup[field] / MB
+    return sample
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--minutes", type=float, default=10)
     parser.add_argument("--buffer-seconds", type=int, default=60)
     parser.add_argument("--bitrate", default="12M")
-    parser.add_argument("--interval", type=float, default=5)
+    parser.add_argument("--interval", type=float, default=5, help="seconds between samples")
+    parser.add_argument("--save-every", type=float, default=30, help="seconds between saves")
+    parser.add_argument("--clip-seconds", type=int, default=30)
+    parser.add_argument("--size", default="1920x1080", help="screen and scene (smoke: smaller)")
+    parser.add_argument("--fps", type=int, default=60)
     args = parser.parse_args()
+    w, h = (int(v) for v in args.size.split("x"))
     bitrate = parse_bitrate(args.bitrate)
-    budget_mb = (1.2 * bitrate / 8 * args.buffer_seconds) / 2**20 + 150
-    samples: list[tuple[float, float]] = []
+    budget_mb = (1.2 * bitrate / 8 * args.buffer_seconds) / MB + 150
+    samples: list[tuple[float, dict[str, float]]] = []
     ring_mb: list[float] = []
-    with reference_scene() as display:
+    saves: list[str] = []
+    with isolated_user_dirs(), reference_scene(w, h, args.fps) as display:
         rec = RecorderCli(
             "--display",
             display,
             "--fps",
-            "60",
+            str(args.fps),
             "--buffer-seconds",
             str(args.buffer_seconds),
             "--bitrate",
@@ -52,36 +88,56 @@ def main() -> None:
         )
         try:
             t0 = time.monotonic()
+            next_save = t0 + args.save_every
             while (elapsed := time.monotonic() - t0) < args.minutes * 60:
-                rss_mb = rec.ps.memory_info().rss / 2**20
-                samples.append((elapsed / 60, rss_mb))
-                ring_mb.append(rec.status()["buffer"]["bytes"] / 2**20)
-                time.sleep(args.interval)
+                samples.append((elapsed / 60, memory_sample(rec.proc.pid)))
+                ring_mb.append(rec.status()["buffer"]["bytes"] / MB)
+                if time.monotonic() >= next_save:
+                    saves.append(str(rec.save(args.clip_seconds)))
+                    next_save += args.save_every
+                time.sleep(max(0.0, min(args.interval, next_save - time.monotonic())))
             status = rec.status()
         finally:
             rec.stop()
-    filled = [(t, m) for t, m in samples if t * 60 >= args.buffer_seconds + 10]
-    max_rss = max(m for _, m in samples)
+
+    def series(key: str, rows: list[tuple[float, dict[str, float]]]) -> list[tuple[float, float]]:
+        return [(t, s[key]) for t, s in rows if key in s]
+
+    filled = [(t, s) for t, s in samples if t * 60 >= args.buffer_seconds + 10]
     second_half = filled[len(filled) // 2 :]
+    max_rss = max(s["rss"] for _, s in samples)
+    end = samples[-1][1]
+    kinds = [k for k in end if k != "pss"]
     print_json(
         {
             "benchmark": "memory",
-            "scene": "testsrc2 1920x1080@60 full screen on Xvfb",
+            "scene": f"testsrc2 {w}x{h}@{args.fps} full screen on Xvfb",
+            "recorder": "hindsight record, library and overlay server attached",
             "buffer_seconds": args.buffer_seconds,
             "bitrate_bps": bitrate,
             "minutes": args.minutes,
+            "save_every_s": args.save_every,
+            "saves": len(saves),
             "budget_mb": round(budget_mb, 1),
             "max_rss_mb": round(max_rss, 1),
-            "rss_after_fill_mb": round(filled[0][1], 1) if filled else None,
-            "rss_end_mb": round(samples[-1][1], 1),
+            "max_mb": {k: round(max(v for _, v in series(k, samples)), 1) for k in kinds},
+            "after_fill_mb": {k: round(filled[0][1][k], 1) for k in kinds} if filled else None,
+            "end_mb": {k: round(end[k], 1) for k in kinds},
             "ring_mb_end": round(ring_mb[-1], 1),
             "ring_mb_max": round(max(ring_mb), 1),
-            "slope_after_fill_mb_per_min": round(slope_mb_per_min(filled), 3),
-            "slope_second_half_mb_per_min": round(slope_mb_per_min(second_half), 3),
+            "slope_after_fill_mb_per_min": {
+                k: round(slope_mb_per_min(series(k, filled)), 3) for k in kinds
+            },
+            "slope_second_half_mb_per_min": {
+                k: round(slope_mb_per_min(series(k, second_half)), 3) for k in kinds
+            },
             "dup_frames": status["capture"]["dup_frames"],
             "frames": status["capture"]["frames"],
-            "samples": [(round(t, 2), round(m, 1)) for t, m in samples],
-            "meets_target": max_rss <= budget_mb and abs(slope_mb_per_min(second_half)) < 1.0,
+            "samples": [
+                {"min": round(t, 2), **{k: round(v, 1) for k, v in s.items()}} for t, s in samples
+            ],
+            "meets_target": max_rss <= budget_mb
+            and abs(slope_mb_per_min(series("rss", second_half))) < 1.0,
         }
     )
 

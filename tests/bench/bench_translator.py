@@ -18,7 +18,7 @@ from hindsight.actionmap.registry import MapRegistry
 from hindsight.recorder.actions.timeline import ActionTimeline
 from hindsight.recorder.actions.translator import ActionTranslator
 from hindsight.recorder.input.base import RawInput
-from tests.bench.common import print_json
+from tests.bench.common import isolated_user_dirs, print_json
 
 
 def make_events(n: int, seed: int = 1) -> list[RawInput]:
@@ -86,4 +86,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with isolated_user_dirs():  # never the user's own settings, maps or clips
+        main()

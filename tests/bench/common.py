@@ -1,8 +1,13 @@
 """Shared pieces of the benchmarks: the reference scene, the FFmpeg peer, CPU and frame counting.
 
-The reference scene (DESIGN section 9) is ffplay's testsrc2 full screen at 1080p60 on
+The reference scene (DESIGN section 10) is ffplay's testsrc2 full screen at 1080p60 on
 an Xvfb display; the reference peer is FFmpeg's own x11grab + libx264 ultrafast on
-the same scene in the same run. Benchmarks print JSON; they are not timed tests.
+the same scene in the same run, encoding what the recorder encodes (4:2:0, same
+bitrate, same GOP, no B-frames). Benchmarks print JSON; they are not timed tests.
+
+Every benchmark runs inside :func:`isolated_user_dirs`: ``HOME``, the XDG folders and
+every ``HINDSIGHT_*`` folder point into one temp dir, so a benchmark never reads the
+user's settings nor writes into the user's clips, library or config.
 """
 
 from __future__ import annotations
@@ -10,9 +15,13 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import queue
+import re
+import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +31,47 @@ import psutil
 from hindsight.demo.display import MovingScene, VirtualDisplay
 
 HINDSIGHT = [sys.executable, "-m", "hindsight"]
+
+# The environment variables that name a user folder, each with its place in the temp dir.
+USER_DIR_VARS = {
+    "HOME": "home",
+    "XDG_CONFIG_HOME": "home/.config",
+    "XDG_DATA_HOME": "home/.local/share",
+    "XDG_STATE_HOME": "home/.local/state",
+    "XDG_CACHE_HOME": "home/.cache",
+    "HINDSIGHT_CONFIG_DIR": "hindsight/config",
+    "HINDSIGHT_DATA_DIR": "hindsight/data",
+    "HINDSIGHT_LOG_DIR": "hindsight/logs",
+    "HINDSIGHT_CLIPS_DIR": "hindsight/clips",
+}
+
+
+@contextlib.contextmanager
+def isolated_user_dirs() -> Iterator[dict[str, Path]]:
+    """Point HOME, XDG_* and every HINDSIGHT_* folder (and the control socket) into a temp dir.
+
+    Sets them in this process's environment, so every child (``hindsight record``,
+    ``hindsight upload``, a boto3 script) inherits them; restores the old values after.
+    Yields the folders by variable name.
+    """
+    root = Path(tempfile.mkdtemp(prefix="hs-bench-", dir="/tmp"))  # short: it holds a socket
+    os.chmod(root, 0o700)
+    dirs = {var: root / sub for var, sub in USER_DIR_VARS.items()}
+    dirs["HINDSIGHT_CONTROL"] = root / "control.sock"
+    for var, path in dirs.items():
+        if var != "HINDSIGHT_CONTROL":
+            path.mkdir(parents=True, exist_ok=True)
+    saved = {var: os.environ.get(var) for var in dirs}
+    os.environ.update({var: str(path) for var, path in dirs.items()})
+    try:
+        yield dirs
+    finally:
+        for var, old in saved.items():
+            if old is None:
+                os.environ.pop(var, None)
+            else:
+                os.environ[var] = old
+        shutil.rmtree(root, ignore_errors=True)
 
 
 @contextlib.contextmanager
@@ -43,73 +93,129 @@ def print_json(result: dict) -> None:
 
 
 class FfmpegPeer:
-    """``ffmpeg -f x11grab ... -c:v libx264 -preset ultrafast -tune zerolatency`` with
-    progress counters.
+    """``ffmpeg -f x11grab ... -c:v libx264`` encoding what the recorder encodes.
+
+    Same pixel format (4:2:0), bitrate, GOP and no B-frames, ``-preset ultrafast -tune
+    zerolatency``. Its frame, duplicated and dropped counts are FFmpeg's own, read from
+    its ``-progress`` output (``frame=``, ``dup_frames=``, ``drop_frames=``).
     """
 
     def __init__(
-        self, display: str, width: int, height: int, fps: int, seconds: float, out: Path
+        self,
+        display: str,
+        width: int,
+        height: int,
+        fps: int,
+        seconds: float,
+        out: Path,
+        bitrate: str = "12M",
+        gop: int | None = None,
     ) -> None:
-        self.cmd = [
-            "ffmpeg",
-            "-hide_banner",
-            "-loglevel",
-            "error",
-            "-nostdin",
-            "-y",
-            "-f",
-            "x11grab",
-            "-framerate",
-            str(fps),
-            "-video_size",
-            f"{width}x{height}",
-            "-i",
-            display,
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-tune",
-            "zerolatency",
-            "-t",
-            str(seconds),
-            "-progress",
-            "pipe:1",
-            str(out),
-        ]
+        self.cmd = peer_command(display, width, height, fps, seconds, out, bitrate, gop)
         self.proc = subprocess.Popen(self.cmd, stdout=subprocess.PIPE, text=True)
         self.ps = psutil.Process(self.proc.pid)
         self.progress: dict[str, str] = {}
-        import threading
-
+        self.final: dict[str, str] = {}
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self) -> None:
+        assert self.proc.stdout is not None
+        block: dict[str, str] = {}
         for line in self.proc.stdout:
             key, _, value = line.strip().partition("=")
-            self.progress[key] = value
+            block[key] = value
+            if key == "progress":  # the last key of each block
+                self.progress = block
+                if value == "end":
+                    self.final = block
+                block = {}
 
     def counters(self) -> dict[str, int]:
-        p = dict(self.progress)
-        return {
-            "frame": int(p.get("frame", 0)),
-            "dup": int(p.get("dup_frames", 0)),
-            "drop": int(p.get("drop_frames", 0)),
-        }
+        return progress_counters(self.progress)
 
     def wait(self, timeout_s: float) -> int:
         return self.proc.wait(timeout_s)
 
 
-class RecorderCli:
-    """``hindsight record`` in the background, with its control channel for status."""
+def peer_command(
+    display: str,
+    width: int,
+    height: int,
+    fps: int,
+    seconds: float,
+    out: Path,
+    bitrate: str = "12M",
+    gop: int | None = None,
+) -> list[str]:
+    """The reference peer of DESIGN section 10: the recorder's encoding settings in FFmpeg."""
+    return [
+        "ffmpeg",
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        "-nostdin",
+        "-y",
+        "-f",
+        "x11grab",
+        "-framerate",
+        str(fps),
+        "-video_size",
+        f"{width}x{height}",
+        "-i",
+        display,
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-tune",
+        "zerolatency",
+        "-pix_fmt",
+        "yuv420p",
+        "-b:v",
+        bitrate,
+        "-g",
+        str(gop if gop is not None else fps),  # the recorder's keyframe every 1 s
+        "-bf",
+        "0",
+        "-t",
+        str(seconds),
+        "-progress",
+        "pipe:1",
+        str(out),
+    ]
 
-    def __init__(self, *args: str) -> None:
-        self.tmp = Path(tempfile.mkdtemp(prefix="hs-bench-", dir="/tmp"))
-        env = os.environ.copy()
+
+def progress_counters(progress: dict[str, str]) -> dict[str, int]:
+    """``frame``, ``dup`` and ``drop`` from one block of FFmpeg's ``-progress`` output."""
+    return {
+        "frame": int(progress.get("frame", 0)),
+        "dup": int(progress.get("dup_frames", 0)),
+        "drop": int(progress.get("drop_frames", 0)),
+    }
+
+
+def stats_counters(stderr: str) -> dict[str, int]:
+    """The last ``frame= ... dup= ... drop=`` of FFmpeg's stderr stats line (0 when absent)."""
+    found: dict[str, int] = {"frame": 0, "dup": 0, "drop": 0}
+    for key in found:
+        values = re.findall(rf"\b{key}=\s*(\d+)", stderr)
+        if values:
+            found[key] = int(values[-1])
+    return found
+
+
+class RecorderCli:
+    """``hindsight record`` in the background, with its control channel for status.
+
+    Run inside :func:`isolated_user_dirs`: the recorder gets its own clips folder and
+    control socket in a temp dir, and the isolated settings, library and logs.
+    """
+
+    def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
+        self.tmp = Path(tempfile.mkdtemp(prefix="hs-rec-", dir="/tmp"))
+        env = {**os.environ, **(env or {})}
         env["HINDSIGHT_CONTROL"] = str(self.tmp / "control.sock")
-        env["HINDSIGHT_CONFIG_DIR"] = str(self.tmp / "config")
-        env["HINDSIGHT_HOTKEY_BACKEND"] = env.get("HINDSIGHT_HOTKEY_BACKEND", "none")
+        env.setdefault("HINDSIGHT_HOTKEY_BACKEND", "none")
         self.env = env
         self.clips_dir = self.tmp / "clips"
         self.proc = subprocess.Popen(
@@ -119,15 +225,53 @@ class RecorderCli:
             text=True,
             env=env,
         )
+        assert self.proc.stdout is not None and self.proc.stderr is not None
         line = self.proc.stdout.readline()
         if not line.startswith("recording "):
             raise RuntimeError(f"recorder did not start: {line}{self.proc.stderr.read()}")
         self.ps = psutil.Process(self.proc.pid)
+        # Later lines ("saved <folder>") and stderr, read as they come; waiting on them
+        # blocks without polling, so it takes no CPU the recorder would miss.
+        self.lines: queue.Queue[str | None] = queue.Queue()
+        self.stderr: list[str] = []
+        threading.Thread(target=self._pump_stdout, daemon=True).start()
+        threading.Thread(
+            target=lambda: self.stderr.extend(self.proc.stderr or ()), daemon=True
+        ).start()
+
+    def _pump_stdout(self) -> None:
+        for line in self.proc.stdout or ():
+            self.lines.put(line.rstrip("\n"))
+        self.lines.put(None)  # the recorder exited
+
+    def wait_line(self, prefix: str, timeout_s: float = 60) -> str:
+        """The next stdout line starting with ``prefix``; fails with the recorder's stderr."""
+        deadline = time.monotonic() + timeout_s
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                line = self.lines.get(timeout=left)
+            except queue.Empty:
+                break
+            if line is None:
+                raise RuntimeError(f"the recorder exited: {''.join(self.stderr)}")
+            if line.startswith(prefix):
+                return line
+        raise RuntimeError(f"no {prefix!r} line in {timeout_s} s: {''.join(self.stderr[-20:])}")
 
     def status(self) -> dict:
         from hindsight.recorder.control import create_client
 
         return create_client(self.env["HINDSIGHT_CONTROL"]).request({"cmd": "status"}, timeout_s=10)
+
+    def save(self, seconds: int | None = None) -> Path:
+        """``hindsight clip`` against this recorder; returns the clip folder."""
+        extra = ["--seconds", str(int(seconds))] if seconds else []
+        result = subprocess.run(
+            [*HINDSIGHT, "clip", *extra], capture_output=True, text=True, env=self.env, timeout=120
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"hindsight clip failed: {result.stderr}")
+        return Path(result.stdout.strip())
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -136,9 +280,17 @@ class RecorderCli:
                 self.proc.wait(30)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
-        import shutil
-
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def smaps_rollup(pid: int) -> dict[str, int]:
+    """``/proc/PID/smaps_rollup`` as bytes by field (Rss, Pss, Anonymous, Pss_Anon, ...)."""
+    out: dict[str, int] = {}
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        m = re.match(r"^(\w+):\s+(\d+) kB$", line)
+        if m:
+            out[m.group(1)] = int(m.group(2)) * 1024
+    return out
 
 
 def median(values: list[float]) -> float:

@@ -186,10 +186,8 @@ def test_fanout_never_blocks_and_counts_drops() -> None:
     fanout = EventFanout()
     slow = fanout.subscribe(max_events=4)
     fast = fanout.subscribe()
-    t0 = time.perf_counter()
-    for i in range(1000):
+    for i in range(1000):  # the slow subscriber never drains: a blocking publish would hang
         fanout.publish(ActionEvent(i, "jump", "press"))
-    assert time.perf_counter() - t0 < 0.5
     assert slow.dropped == 996 and fast.dropped == 0 and fanout.dropped == 996
     assert len(slow.drain()) == 4 and len(fast.drain()) == 1000
     fanout.unsubscribe(slow)

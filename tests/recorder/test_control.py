@@ -12,7 +12,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 
 import pytest
 
@@ -106,14 +105,11 @@ def test_slow_request_does_not_block_another(address):
         )
         worker.start()
         assert clip_started.wait(5)
-        t0 = time.monotonic()
         status = client.request({"cmd": "status"}, timeout_s=3)
-        elapsed = time.monotonic() - t0
         assert "clip" not in results  # status came back while the clip was still pending
         release.set()
         worker.join(5)
     assert status == {"ok": True, "fps": 60}
-    assert elapsed < 1.0
     assert results["clip"] == {"ok": True, "path": "slow"}
 
 

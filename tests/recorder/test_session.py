@@ -22,6 +22,7 @@ from tests.recorder.helpers import (
     fake_config,
     faulty_factory,
 )
+from tests.recorder.raw_inputs import raw_input_traces
 
 
 def wait_for(predicate, timeout_s: float = 10.0) -> None:
@@ -60,6 +61,7 @@ def test_clip_reads_back_as_the_manifest_says(session: RecordingSession) -> None
     assert 3.0 <= video.duration_s <= 4.1
     assert manifest.clip_id == clip.clip_id and manifest.privacy.raw_inputs_stored is False
     assert sorted(manifest.files) == [VIDEO_FILE]
+    assert raw_input_traces(clip.path) == []  # the folder holds what the flag says
     assert manifest.capture is not None and manifest.capture.source
     # The moment of the request is in the clip, the start is at or before t_req - 3 s.
     assert manifest.clock.last_frame_t_ns >= t_req

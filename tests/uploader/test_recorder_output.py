@@ -147,7 +147,7 @@ class FakeRecorder:
 
 
 def saved(folder: Path) -> SavedClip:
-    manifest = read_manifest(folder)
+    manifest = read_manifest(folder)  # typed, as the recorder hands it to its outputs
     return SavedClip(path=folder, clip_id=manifest.clip_id, manifest=manifest)
 
 
@@ -159,13 +159,30 @@ def test_game_exit_policy_waits_for_the_game_process_to_end(tmp_path: Path, monk
     config = UploadConfig(target=UploadTarget(bucket="hs-game-exit"), policy=UploadPolicy.GAME_EXIT)
     output = LibraryOutput(library=library, config=config)
     conforms: RecorderOutput = output  # noqa: F841  (mypy checks the structural match)
+    # Count the runner's loops: each checks for exited games, then claims what is due.
+    loops: list[int] = []
+    release_waits = library.release_waits
+
+    def counted(alive):  # type: ignore[no-untyped-def]
+        loops.append(1)
+        return release_waits(alive)
+
+    monkeypatch.setattr(library, "release_waits", counted)
     game = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
         output.start(FakeRecorder("valve.counter-strike-2", game.pid))
         output.clip_saved(saved(make_bundle(tmp_path / "clips", video_bytes=1000)))
         clip = library.clips()[0]
         assert clip.state == "queued" and clip.wait_pid == game.pid
-        time.sleep(6)  # the runner polls every 5 s at most: it saw the game and held the clip
+        # Two more loops: a whole one (check, claim) ran with the clip queued, so a runner
+        # that ignored the game would have claimed it by now.
+        seen = len(loops)
+        deadline = time.monotonic() + 15
+        while len(loops) < seen + 2 and time.monotonic() < deadline:
+            assert output.runner is not None
+            output.runner.wake()
+            time.sleep(0.05)
+        assert len(loops) >= seen + 2, "the runner did not look at the queue"
         assert library.get(clip.id).state == "queued"
         game.terminate()
         game.wait(10)

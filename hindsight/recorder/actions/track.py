@@ -38,7 +38,7 @@ from hindsight.recorder.actions.timeline import ActionTimeline, TimelineCut
 
 __all__ = ["LATENCY_BIAS_FRAMES", "ActionTrackContributor", "build_track", "warm_up"]
 
-# Measured by tests/recorder/actions/test_alignment.py: the first frame showing a press's
+# Measured by tests/bench/bench_alignment.py: the first frame showing a press's
 # effect is typically one row after the row holding the press (capture and render delay).
 LATENCY_BIAS_FRAMES = 1
 

@@ -30,6 +30,7 @@ from hindsight.bundle import (
 from hindsight.bundle import schema as col
 from tests.recorder.actions.game_env import GAME_TITLE, Keyboard, game_env
 from tests.recorder.cli_proc import run_cli
+from tests.recorder.raw_inputs import raw_input_traces
 from tests.uploader.s3server import SeaweedServer
 
 pytestmark = pytest.mark.x11
@@ -131,7 +132,9 @@ def test_secret_and_unmapped_keys_leave_no_trace(
         not chat[[c for c in df.columns if col.is_action_column(c)]].astype(float).to_numpy().any()
     )
     privacy = clip.manifest.privacy
+    # The flag is the writer's constant; what the folder holds is what proves it.
     assert privacy.raw_inputs_stored is False
+    assert raw_input_traces(bundle, {"move", "look", "jump", "attack", "throttle"}) == []
     assert privacy.contexts_redacted is not None and "chat" in privacy.contexts_redacted
     assert privacy.redacted_frames is not None and privacy.redacted_frames >= len(chat)
     events = pd.read_parquet(clip.events_path)

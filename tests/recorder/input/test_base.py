@@ -92,12 +92,11 @@ def test_full_queue_drops_counts_and_never_blocks(caplog):
     caplog.set_level(logging.WARNING, logger="hindsight.recorder.input")
     for i in range(8):
         assert q.put(RawInput(i, "key:Q"))
-    t0 = time.perf_counter()
+    # A blocking put would hang here (the suite's timeout fails it); how fast a put is
+    # is measured by tests/bench/bench_input_callback.py, not asserted here.
     results = [q.put(RawInput(100 + i, "key:Q")) for i in range(10_000)]
-    elapsed = time.perf_counter() - t0
     assert not any(results)
     assert q.dropped == 10_000
-    assert elapsed < 1.0  # 10k refused puts: no blocking, no per-drop logging
     warnings = [r for r in caplog.records if "dropped" in r.getMessage()]
     assert len(warnings) == 1  # at most once per 10 s
     assert "key" not in warnings[0].getMessage() and "Q" not in warnings[0].getMessage()

@@ -9,6 +9,8 @@ and axes produces the events a real pad would on the next pump.
 from __future__ import annotations
 
 import ctypes
+import os
+import sys
 import time
 from collections.abc import Iterator
 from types import SimpleNamespace
@@ -257,23 +259,41 @@ def test_fallback_runs_sdl_when_it_loads():
         source.stop()
 
 
-def test_fallback_goes_to_evdev_when_sdl_cannot_load(monkeypatch):
+def no_sdl(monkeypatch) -> None:
     monkeypatch.setattr(sdl_pad, "load_sdl", lambda: (_ for _ in ()).throw(ImportError("no SDL2")))
+
+
+def test_fallback_goes_to_evdev_when_sdl_cannot_load(monkeypatch):
+    # A Linux box with /dev/input and the inputs package, but no pad plugged in.
+    no_sdl(monkeypatch)
+    is_dir = os.path.isdir
+    monkeypatch.setattr("os.path.isdir", lambda path: path == "/dev/input" or is_dir(path))
+    monkeypatch.setitem(
+        sys.modules, "inputs", SimpleNamespace(devices=SimpleNamespace(gamepads=[]))
+    )
     source = FallbackPadSource()
     try:
         source.start(InputQueue())
-    except InputError as exc:  # no /dev/input in this sandbox: both fail, and it says so
-        assert str(exc).startswith(
-            "no controller input backend works: cannot start input source sdl"
-        )
-        assert "cannot start input source evdev" in str(exc)
-    else:
-        assert isinstance(source.active, EvdevPadSource)
+        assert isinstance(source.active, EvdevPadSource) and source.active.pads == 0
+        assert len(source.failures) == 1
         assert source.failures[0].startswith(
             "cannot start input source sdl: SDL2 could not be loaded"
         )
     finally:
         source.stop()
+
+
+def test_fallback_names_both_backends_when_neither_starts(monkeypatch):
+    no_sdl(monkeypatch)
+    is_dir = os.path.isdir
+    monkeypatch.setattr("os.path.isdir", lambda path: path != "/dev/input" and is_dir(path))
+    source = FallbackPadSource()
+    with pytest.raises(InputError) as caught:
+        source.start(InputQueue())
+    message = str(caught.value)
+    assert message.startswith("no controller input backend works: cannot start input source sdl")
+    assert "cannot start input source evdev: there is no /dev/input" in message
+    assert source.active is None
 
 
 # -- evdev mapping (synthetic inputs-style events; no device here) ------------------------------

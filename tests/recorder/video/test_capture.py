@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import statistics
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -298,29 +297,3 @@ def test_fake_fail_after_raises_like_a_dying_source():
 def test_fake_unknown_monitor_is_refused():
     with pytest.raises(CaptureError, match="unknown monitor 2: this display has 1 monitor"):
         FakeSource(CaptureConfig(source="fake", monitor=2)).open()
-
-
-# -- information: grab cost --------------------------------------------------
-
-
-def test_grab_time_x11grab_vs_mss(xvfb, moving_scene, capsys):
-    results = {}
-    for source in X11_SOURCES:
-        with open_source(xvfb, source) as src:
-            for _ in range(3):
-                src.grab()
-            times = []
-            for _ in range(60):
-                start = time.perf_counter()
-                frame = src.grab()
-                times.append(time.perf_counter() - start)
-                assert (frame.width, frame.height) == XVFB_SIZE
-                del frame  # like the session: convert, then let go
-                time.sleep(1 / 60)
-        results[source] = statistics.median(times) * 1000
-    with capsys.disabled():
-        print(
-            "\ngrab time per frame at 1280x720 (median of 60): "
-            + ", ".join(f"{name} {ms:.2f} ms" for name, ms in results.items())
-        )
-    assert all(ms > 0 for ms in results.values())
