@@ -16,12 +16,12 @@ import itertools
 import socket
 import threading
 import time
-from collections import deque
-from collections.abc import Callable
+from collections import Counter, deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from urllib.parse import parse_qs, unquote, urlsplit
 
-__all__ = ["S3Proxy", "Seen"]
+__all__ = ["S3Proxy", "Seen", "manifest_written_last", "writes_per_key"]
 
 _RECV = 256 * 1024
 
@@ -309,3 +309,24 @@ class S3Proxy:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def writes_per_key(seen: Iterable[Seen]) -> Counter[str]:
+    """How many times each key was written with success (PutObject, CompleteMultipartUpload)."""
+    return Counter(s.key for s in seen if s.writes_object and s.ok)
+
+
+def manifest_written_last(seen: Iterable[Seen], key_prefix: str, manifest_name: str) -> bool:
+    """Whether the clip under ``key_prefix`` had its manifest written exactly once, sent only
+    after the server had confirmed every other file of the clip, and nothing of the clip
+    was written after it."""
+    name = f"{key_prefix}/{manifest_name}"
+    attempts = [s for s in seen if s.writes_object and s.key.startswith(key_prefix + "/")]
+    manifest = [s for s in attempts if s.key == name and s.ok]
+    others = [s for s in attempts if s.key != name]
+    if len(manifest) != 1 or not any(o.ok for o in others):
+        return False
+    last = manifest[0]
+    return all(o.sent_seq < last.sent_seq for o in others) and all(
+        o.answered_seq is not None and o.answered_seq < last.sent_seq for o in others if o.ok
+    )
