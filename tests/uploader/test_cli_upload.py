@@ -213,8 +213,9 @@ def test_server_down_mid_upload_then_back_the_clip_ends_up_uploaded(
 
 
 def test_withdrawn_consent_stops_a_running_upload(
-    seaweed: SeaweedServer, s3_target, isolated_user_dirs
+    seaweed: SeaweedServer, proxied_target, s3_proxy: S3Proxy, isolated_user_dirs
 ) -> None:
+    s3_target = proxied_target
     folder = make_bundle(isolated_user_dirs["clips"], video_bytes=48 * MiB)
     grant()
     client = seaweed.client()
@@ -229,6 +230,9 @@ def test_withdrawn_consent_stops_a_running_upload(
     assert (
         objects(client, s3_target.bucket) == {} and open_multipart(client, s3_target.bucket) == []
     )
+    seen = s3_proxy.requests()
+    assert writes_per_key(seen) == {}  # nothing was ever visible: no file, no manifest
+    assert any(s.operation == "AbortMultipartUpload" and s.ok for s in seen)
     listing = json.loads(run_cli("clips", "list", "--json").stdout)
     assert [(c["state"], c["reason"]) for c in listing] == [("local", "consent withdrawn")]
     again = run_cli("upload", "--all", *target_args(s3_target))
