@@ -13,7 +13,7 @@ import pytest
 
 from hindsight.bundle import MANIFEST_FILE, VIDEO_FILE, read_manifest
 from hindsight.uploader.config import UploadTarget
-from tests.recorder.actions.game_env import game_env
+from tests.recorder.actions.game_env import MAPS_DIR, game_env
 from tests.recorder.cli_proc import RecorderProcess, run_cli
 from tests.uploader.bundles import make_bundle
 from tests.uploader.s3proxy import S3Proxy, Seen, manifest_written_last, writes_per_key
@@ -104,7 +104,11 @@ def recorder(xvfb_name: str, bitrate: str = "4M") -> RecorderProcess:
         bitrate,
         "--no-hotkey",
     )
-    rec.wait_line("recording ")
+    try:
+        rec.wait_line("recording ", timeout_s=90)
+    except BaseException:
+        rec.kill()
+        raise
     return rec
 
 
@@ -161,13 +165,20 @@ def test_consent_withdrawn_while_the_recorder_uploads_publishes_nothing(
     isolated_user_dirs,
 ) -> None:
     dirs = isolated_user_dirs
-    # 5 MiB parts under a 1 MiB/s cap: the recorder's clip takes seconds to go up.
-    write_settings(dirs["config"], proxied_target, policy="instant", max_rate="1M", part_size_mb=5)
+    # 5 MiB parts one at a time under a 512 KiB/s cap: each part takes 10 s to go up.
+    write_settings(
+        dirs["config"],
+        proxied_target,
+        policy="instant",
+        max_rate="512k",
+        part_size_mb=5,
+        concurrency=1,
+    )
     grant()
-    rec = recorder(xvfb.name, bitrate="20M")
+    rec = recorder(xvfb.name, bitrate="24M")
     try:
         time.sleep(5)
-        saved = run_cli("clip", "--seconds", "4", "--json")
+        saved = run_cli("clip", "--seconds", "6", "--json")
         assert saved.returncode == 0, saved.stderr
         clip = json.loads(saved.stdout)
         folder = Path(clip["path"])
@@ -205,8 +216,17 @@ def test_game_exit_policy_sends_nothing_until_the_game_process_exits(
     write_settings(isolated_user_dirs["config"], proxied_target, policy="game_exit")
     grant()
     with game_env(None) as env:
-        rec = env.record("--fps", "30", "--buffer-seconds", "6", "--bitrate", "2M")
+        rec = RecorderProcess(
+            *("--display", env.name, "--region", "0,0,640,360", "--no-hotkey"),
+            *("--maps-dir", str(MAPS_DIR), "--fps", "30", "--buffer-seconds", "6"),
+            env=env.env,
+        )
         try:
+            rec.wait_line("recording ", timeout_s=90)
+            deadline = time.monotonic() + 30
+            while json.loads(run_cli("status", "--json").stdout)["actions"]["game_id"] is None:
+                assert time.monotonic() < deadline, "the test game was not recognised"
+                time.sleep(0.2)
             time.sleep(2)
             saved = run_cli("clip", "--seconds", "1", "--json")
             assert saved.returncode == 0, saved.stderr
