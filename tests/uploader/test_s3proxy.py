@@ -78,18 +78,18 @@ def test_bodies_pass_unchanged_and_each_request_is_counted_with_its_answer(proxy
     part = bytes(range(256)) * (8 * MiB // 256) + b"tail"
     conn.request(
         "PUT",
-        "/hs-b/clips/g/c/video.mp4?partNumber=2&uploadId=u%2B1",
+        "/hs-b/clips/g/c/part-file.bin?partNumber=2&uploadId=u%2B1",
         body=part,
         headers={"Expect": "100-continue"},
     )
     answer = conn.getresponse().read().decode()
     assert answer == f"{hashlib.sha256(part).hexdigest()} 127.0.0.1:{port}"  # Host as sent
-    conn.request("PUT", "/hs-b/clips/g/c/manifest.json", body=iter([b"ab", b"cd"]))  # chunked
+    conn.request("PUT", "/hs-b/clips/g/c/whole-file.bin", body=iter([b"ab", b"cd"]))  # chunked
     assert conn.getresponse().read().decode().startswith(hashlib.sha256(b"abcd").hexdigest())
-    conn.request("HEAD", "/hs-b/clips/g/c/manifest.json")
+    conn.request("HEAD", "/hs-b/clips/g/c/whole-file.bin")
     head = conn.getresponse()
     assert head.status == 200 and head.read() == b""
-    conn.request("DELETE", "/hs-b/clips/g/c/video.mp4?uploadId=u%2B1")
+    conn.request("DELETE", "/hs-b/clips/g/c/part-file.bin?uploadId=u%2B1")
     deleted = conn.getresponse()
     assert deleted.status == 204 and deleted.read() == b""
     conn.request("POST", "/hs-b/missing?uploadId=x", body=b"<x/>")
@@ -97,10 +97,10 @@ def test_bodies_pass_unchanged_and_each_request_is_counted_with_its_answer(proxy
     conn.close()
     seen = proxy.requests()
     assert [(s.operation, s.key, s.status) for s in seen] == [
-        ("UploadPart", "clips/g/c/video.mp4", 200),
-        ("PutObject", "clips/g/c/manifest.json", 200),
-        ("HeadObject", "clips/g/c/manifest.json", 200),
-        ("AbortMultipartUpload", "clips/g/c/video.mp4", 204),
+        ("UploadPart", "clips/g/c/part-file.bin", 200),
+        ("PutObject", "clips/g/c/whole-file.bin", 200),
+        ("HeadObject", "clips/g/c/whole-file.bin", 200),
+        ("AbortMultipartUpload", "clips/g/c/part-file.bin", 204),
         ("CompleteMultipartUpload", "missing", 404),
     ]
     assert seen[0].part_number == 2 and seen[0].query["uploadId"] == "u+1"
