@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import os
 from collections.abc import Iterator
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from hindsight.uploader.config import UploadTarget
+from tests.uploader.s3proxy import S3Proxy
 from tests.uploader.s3server import SeaweedServer
 
 _bucket_numbers = itertools.count(1)
@@ -42,6 +44,20 @@ def s3_target(seaweed: SeaweedServer, monkeypatch: pytest.MonkeyPatch) -> Upload
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", seaweed.access_key)
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", seaweed.secret_key)
     return UploadTarget(bucket=bucket, prefix="clips", endpoint_url=seaweed.endpoint_url)
+
+
+@pytest.fixture
+def s3_proxy(seaweed: SeaweedServer) -> Iterator[S3Proxy]:
+    """A logging proxy in front of the session server: what the server was sent, counted."""
+    with S3Proxy.in_front_of(seaweed.endpoint_url) as proxy:
+        yield proxy
+    assert proxy.errors == []  # every request and answer was understood, so the counts are whole
+
+
+@pytest.fixture
+def proxied_target(s3_target: UploadTarget, s3_proxy: S3Proxy) -> UploadTarget:
+    """``s3_target`` reached through ``s3_proxy``."""
+    return dataclasses.replace(s3_target, endpoint_url=s3_proxy.endpoint_url)
 
 
 @pytest.fixture

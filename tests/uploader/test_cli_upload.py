@@ -24,6 +24,7 @@ from hindsight.bundle import (
 from hindsight.uploader.config import UploadTarget
 from tests.recorder.cli_proc import HINDSIGHT, run_cli
 from tests.uploader.bundles import make_bundle
+from tests.uploader.s3proxy import S3Proxy, manifest_written_last, writes_per_key
 from tests.uploader.s3server import SeaweedServer
 
 MiB = 2**20
@@ -91,8 +92,9 @@ def wait_for_parts(
 
 
 def test_no_consent_nothing_leaves_then_everything_arrives_intact(
-    seaweed: SeaweedServer, s3_target, isolated_user_dirs
+    seaweed: SeaweedServer, proxied_target, s3_proxy: S3Proxy, isolated_user_dirs
 ) -> None:
+    s3_target = proxied_target  # every request goes through the counting proxy
     clips = isolated_user_dirs["clips"]
     folders = [make_bundle(clips, video_bytes=size) for size in (9 * MiB + 17, 1000)]
     client = seaweed.client()
@@ -101,6 +103,7 @@ def test_no_consent_nothing_leaves_then_everything_arrives_intact(
         refused.returncode == 1 and "consent" in refused.stderr and refused.stderr.count("\n") == 1
     )
     assert objects(client, s3_target.bucket) == {}
+    assert s3_proxy.requests() == []  # not even a bucket check reached the server
 
     grant()
     result = run_cli("upload", "--all", "--json", *target_args(s3_target))
@@ -109,9 +112,16 @@ def test_no_consent_nothing_leaves_then_everything_arrives_intact(
     assert [c["ok"] for c in report["clips"]] == [True, True]
     stored = objects(client, s3_target.bucket)
     assert len(stored) == 2 * len(UPLOADED)  # one object per file, nothing else
+    seen = s3_proxy.requests()
+    assert (
+        set(writes_per_key(seen).values()) == {1} and writes_per_key(seen).keys() == stored.keys()
+    )
     for folder in folders:
         manifest = read_manifest(folder)
         prefix = f"clips/{manifest.game_id}/{manifest.clip_id}"
+        assert manifest_written_last(seen, prefix, MANIFEST_FILE), [
+            (s.operation, s.key, s.status) for s in seen
+        ]
         for name in UPLOADED:
             local = (folder / name).read_bytes()
             assert (
@@ -131,13 +141,16 @@ def test_no_consent_nothing_leaves_then_everything_arrives_intact(
     assert {c["state"] for c in listing} == {"uploaded"}
     table = run_cli("clips", "list").stdout
     assert "Counter-Strike 2" in table and "uploaded" in table and "SIZE" in table
+    before = len(s3_proxy.requests())
     again = run_cli("upload", "--all", *target_args(s3_target))
     assert again.returncode == 0 and len(objects(client, s3_target.bucket)) == 2 * len(UPLOADED)
+    assert writes_per_key(s3_proxy.requests()[before:]) == {}  # nothing was sent twice
 
 
 def test_sigkill_mid_upload_then_resume_sends_no_finished_part_again(
-    seaweed: SeaweedServer, s3_target, isolated_user_dirs
+    seaweed: SeaweedServer, proxied_target, s3_proxy: S3Proxy, isolated_user_dirs
 ) -> None:
+    s3_target = proxied_target
     folder = make_bundle(isolated_user_dirs["clips"], video_bytes=72 * MiB + 5)
     grant()
     client = seaweed.client()
@@ -151,6 +164,11 @@ def test_sigkill_mid_upload_then_resume_sends_no_finished_part_again(
     time.sleep(0.5)
     finished = {p["PartNumber"] for p in wait_for_parts(client, s3_target.bucket, key, at_least=3)}
     assert len(finished) < 10  # it really was killed mid-file (72 MiB = 10 parts of 8 MiB)
+    # What the server saw before the kill: the parts it confirmed, of one multipart upload.
+    before = s3_proxy.requests()
+    confirmed = {s.part_number for s in before if s.operation == "UploadPart" and s.ok}
+    [upload_id] = {s.query["uploadId"] for s in before if s.operation == "UploadPart"}
+    assert confirmed and confirmed <= finished
 
     result = run_cli("upload", "--json", *target_args(s3_target))
     assert result.returncode == 0, result.stderr
@@ -161,6 +179,16 @@ def test_sigkill_mid_upload_then_resume_sends_no_finished_part_again(
     stored = objects(client, s3_target.bucket)
     assert stored[key] == (folder / VIDEO_FILE).read_bytes()
     assert len(stored) == len(UPLOADED) and open_multipart(client, s3_target.bucket) == []
+    # The server's side of the resume: the same upload, no confirmed part sent again.
+    after = s3_proxy.requests()[len(before) :]
+    resent = [s.part_number for s in after if s.operation == "UploadPart"]
+    assert confirmed.isdisjoint(resent), (sorted(confirmed), resent)
+    assert set(resent) == set(video["parts_sent"])  # the uploader's report, as the server saw it
+    assert {s.query["uploadId"] for s in after if s.key == key and "uploadId" in s.query} == {
+        upload_id
+    }
+    assert writes_per_key(after)[key] == 1
+    assert manifest_written_last(after, key.rsplit("/", 1)[0], MANIFEST_FILE)
 
 
 def test_server_down_mid_upload_then_back_the_clip_ends_up_uploaded(
@@ -185,8 +213,9 @@ def test_server_down_mid_upload_then_back_the_clip_ends_up_uploaded(
 
 
 def test_withdrawn_consent_stops_a_running_upload(
-    seaweed: SeaweedServer, s3_target, isolated_user_dirs
+    seaweed: SeaweedServer, proxied_target, s3_proxy: S3Proxy, isolated_user_dirs
 ) -> None:
+    s3_target = proxied_target
     folder = make_bundle(isolated_user_dirs["clips"], video_bytes=48 * MiB)
     grant()
     client = seaweed.client()
@@ -201,6 +230,9 @@ def test_withdrawn_consent_stops_a_running_upload(
     assert (
         objects(client, s3_target.bucket) == {} and open_multipart(client, s3_target.bucket) == []
     )
+    seen = s3_proxy.requests()
+    assert writes_per_key(seen) == {}  # nothing was ever visible: no file, no manifest
+    assert any(s.operation == "AbortMultipartUpload" and s.ok for s in seen)
     listing = json.loads(run_cli("clips", "list", "--json").stdout)
     assert [(c["state"], c["reason"]) for c in listing] == [("local", "consent withdrawn")]
     again = run_cli("upload", "--all", *target_args(s3_target))
