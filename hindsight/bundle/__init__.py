@@ -13,6 +13,10 @@ from hindsight.bundle.clip import BundleContributor, ClipSpan, Contribution, Sav
 from hindsight.bundle.layout import (
     ACTION_MAP_FILE,
     ACTIONS_FILE,
+    AUDIO_TRACK_TITLES,
+    MIC_TRACK,
+    MIX_TRACK,
+    SYSTEM_TRACK,
     BUNDLE_FILES,
     EVENTS_FILE,
     FORMAT_NAME,
@@ -22,6 +26,9 @@ from hindsight.bundle.layout import (
 )
 from hindsight.bundle.manifest import (
     ActionMapPin,
+    AudioFacts,
+    AudioSourceFacts,
+    AudioTrackFacts,
     BundleError,
     CaptureFacts,
     ClockFacts,
@@ -40,6 +47,10 @@ from hindsight.bundle.reader import Bundle, file_sha256, open_bundle, read_manif
 __all__ = [
     "ACTION_MAP_FILE",
     "ACTIONS_FILE",
+    "AUDIO_TRACK_TITLES",
+    "MIC_TRACK",
+    "MIX_TRACK",
+    "SYSTEM_TRACK",
     "BUNDLE_FILES",
     "EVENTS_FILE",
     "FORMAT_NAME",
@@ -47,6 +58,9 @@ __all__ = [
     "MANIFEST_FILE",
     "VIDEO_FILE",
     "ActionMapPin",
+    "AudioFacts",
+    "AudioSourceFacts",
+    "AudioTrackFacts",
     "Bundle",
     "BundleContributor",
     "BundleError",

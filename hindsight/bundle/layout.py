@@ -14,6 +14,10 @@ __all__ = [
     "EVENTS_FILE",
     "ACTION_MAP_FILE",
     "BUNDLE_FILES",
+    "MIX_TRACK",
+    "SYSTEM_TRACK",
+    "MIC_TRACK",
+    "AUDIO_TRACK_TITLES",
 ]
 
 FORMAT_NAME = "hindsight.clip"
@@ -28,3 +32,11 @@ ACTION_MAP_FILE = "actionmap.toml"  # the exact map the track was translated wit
 
 # Every file a bundle of this version may hold besides the manifest, in upload order.
 BUNDLE_FILES = (VIDEO_FILE, ACTIONS_FILE, EVENTS_FILE, ACTION_MAP_FILE)
+
+# The audio tracks of video.mp4, in this order after the video: the mix is what players
+# play by default; the system and microphone tracks are the sources as recorded (the
+# microphone only when the user turned it on). The value is the title in the file.
+MIX_TRACK = "mix"
+SYSTEM_TRACK = "system"
+MIC_TRACK = "mic"
+AUDIO_TRACK_TITLES = {MIX_TRACK: "Mix", SYSTEM_TRACK: "System audio", MIC_TRACK: "Microphone"}

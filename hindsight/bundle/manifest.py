@@ -34,6 +34,9 @@ __all__ = [
     "GameInfo",
     "ActionMapPin",
     "VideoFacts",
+    "AudioTrackFacts",
+    "AudioSourceFacts",
+    "AudioFacts",
     "TrackFacts",
     "ClockFacts",
     "Redaction",
@@ -101,6 +104,45 @@ class VideoFacts:
     time_base: str = ""
     starts_on_keyframe: bool = True
     file: str = VIDEO_FILE
+    extra: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
+
+
+@dataclass(frozen=True, kw_only=True)
+class AudioTrackFacts:
+    """One audio track of the video file: its place among the audio streams and what it holds."""
+
+    index: int  # 1 = the first audio stream of the file
+    name: str  # MIX_TRACK, SYSTEM_TRACK or MIC_TRACK
+    title: str  # the stream's title in the file
+    sources: tuple[str, ...]  # the sources mixed into it ("system", "mic")
+    extra: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
+
+
+@dataclass(frozen=True, kw_only=True)
+class AudioSourceFacts:
+    """How one source fared over the clip: measured drift, silence put in for what was missing."""
+
+    kind: str  # "system" or "mic"
+    backend: str  # "pulse", "wasapi", "tone"
+    drift_ppm: float  # the device's sample clock against the recorder's clock
+    silence_s: float  # silence inside the clip where the device gave nothing (gaps, lost)
+    corrections: int  # drift and latency corrections inside the clip
+    extra: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
+
+
+@dataclass(frozen=True, kw_only=True)
+class AudioFacts:
+    """The sound of the clip. Every track starts with the first video frame (the file's edit list
+    hides the ``preroll_samples`` decoded before it, so the first sound is whole)."""
+
+    codec: str
+    sample_rate: int
+    channels: int
+    bit_rate: int
+    tracks: tuple[AudioTrackFacts, ...]
+    sources: tuple[AudioSourceFacts, ...]
+    preroll_samples: int
+    alignment: str = "first sample at the first video frame's clock time"
     extra: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
 
 
@@ -189,7 +231,7 @@ class Manifest:
     game: GameInfo | None = None
     action_map: ActionMapPin | None = None
     video: VideoFacts
-    audio: Any = None  # the audio section arrives with sound; kept as read until then
+    audio: AudioFacts | None = None  # null: a silent clip (and every clip before sound)
     track: TrackFacts | None = None
     clock: ClockFacts
     privacy: PrivacyFacts = field(default_factory=PrivacyFacts)

@@ -20,6 +20,9 @@ from hindsight.recorder.errors import ConfigError
 __all__ = [
     "CaptureConfig",
     "EncoderConfig",
+    "AudioConfig",
+    "AUDIO_BACKENDS",
+    "parse_audio_tracks",
     "RingConfig",
     "RecorderConfig",
     "parse_bitrate",
@@ -32,6 +35,7 @@ __all__ = [
 ]
 
 CAPTURE_SOURCES = ("auto", "x11grab", "mss", "fake")
+AUDIO_BACKENDS = ("auto", "pulse", "wasapi", "tone", "none")
 
 _SUFFIX = {"": 1, "k": 1_000, "m": 1_000_000, "g": 1_000_000_000}
 _MIB = 2**20
@@ -56,6 +60,11 @@ class RecorderDefaults:
     game: str = "auto"
     input_enabled: bool = True
     save_timeout_ms: int = 10_000
+    audio: str = "system"  # which sources: "system", "system,mic", "mic" or "none"
+    audio_backend: str = "auto"
+    audio_bitrate_bps: int = 160_000  # AAC-LC stereo, per track
+    audio_volume: float = 1.0  # system sound in the mix
+    mic_volume: float = 1.0  # microphone in the mix
 
     @property
     def max_buffer_bytes(self) -> int:
@@ -180,6 +189,56 @@ class EncoderConfig:
             raise ConfigError("encoder: must be 'auto' or an encoder name such as libx264")
 
 
+def parse_audio_tracks(text: str) -> tuple[bool, bool]:
+    """``system`` / ``system,mic`` / ``mic`` / ``none`` to (system on, mic on)."""
+    parts = {p.strip().lower() for p in str(text).split(",") if p.strip()}
+    if parts == {"none"}:
+        return False, False
+    if not parts or not parts <= {"system", "mic"}:
+        raise ConfigError(
+            f"audio {text!r}: expected system, system,mic, mic or none (the microphone is off "
+            "unless named)"
+        )
+    return "system" in parts, "mic" in parts
+
+
+@dataclass(frozen=True)
+class AudioConfig:
+    """Which sounds a clip keeps: the system output always by default, the microphone on request.
+
+    ``system_device`` / ``mic_device`` name a device as ``hindsight audio devices``
+    lists it; None is the default one. The volumes scale each source in the mix
+    track only; the system and microphone tracks keep what was recorded.
+    """
+
+    system: bool = parse_audio_tracks(DEFAULTS.audio)[0]
+    mic: bool = parse_audio_tracks(DEFAULTS.audio)[1]
+    system_device: str | None = None
+    mic_device: str | None = None
+    backend: str = DEFAULTS.audio_backend
+    bitrate_bps: int = DEFAULTS.audio_bitrate_bps
+    system_volume: float = DEFAULTS.audio_volume
+    mic_volume: float = DEFAULTS.mic_volume
+
+    def __post_init__(self) -> None:
+        if self.backend not in AUDIO_BACKENDS:
+            raise ConfigError(
+                f"audio backend {self.backend!r}: must be one of {', '.join(AUDIO_BACKENDS)}"
+            )
+        if not 32_000 <= self.bitrate_bps <= 512_000:
+            raise ConfigError(f"audio bitrate {self.bitrate_bps}: must be between 32k and 512k")
+        for name, volume in (("volume", self.system_volume), ("mic volume", self.mic_volume)):
+            if not 0.0 <= volume <= 4.0:
+                raise ConfigError(f"audio {name} {volume}: must be between 0.0 and 4.0")
+        for name, device in (("device", self.system_device), ("mic device", self.mic_device)):
+            if device is not None and not device.strip():
+                raise ConfigError(f"audio {name}: must not be empty (omit it for the default)")
+
+    @property
+    def enabled(self) -> bool:
+        return (self.system or self.mic) and self.backend != "none"
+
+
 @dataclass(frozen=True)
 class RingConfig:
     """How much the replay buffer keeps: seconds and a hard byte cap."""
@@ -201,6 +260,7 @@ class RecorderConfig:
     capture: CaptureConfig = field(default_factory=CaptureConfig)
     encoder: EncoderConfig = field(default_factory=EncoderConfig)
     ring: RingConfig = field(default_factory=RingConfig)
+    audio: AudioConfig = field(default_factory=AudioConfig)
     clips_dir: Path = field(default_factory=lambda: DEFAULTS.clips_dir)
     hotkey: str = DEFAULTS.hotkey
     default_clip_seconds: int = DEFAULTS.clip_seconds

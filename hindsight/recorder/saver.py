@@ -19,14 +19,20 @@ from hindsight.bundle import BundleContributor, Contribution, SavedClip
 from hindsight.clock import NS_PER_S, now_ns
 from hindsight.errors import HindsightError
 from hindsight.recorder.allocator import trim
+from hindsight.recorder.audio.capture import AudioCapture
 from hindsight.recorder.errors import ExportError, SaveTimeout
 from hindsight.recorder.export.bundle_writer import write_bundle
+from hindsight.recorder.export.mux import AudioStream
 from hindsight.recorder.ring import PacketRing
 from hindsight.signals import Signal
 
 __all__ = ["SaveRequest", "ClipSaver"]
 
 log = logging.getLogger(__name__)
+
+# How long a save waits for the sound of its last frame once the frame is there: the
+# audio encoder runs behind by its queue and an AAC frame (~50 ms), a lost device by more.
+_AUDIO_WAIT_S = 0.5
 
 
 class SaveRequest:
@@ -71,8 +77,10 @@ class ClipSaver:
         wait_timeout_ms: int = 10_000,
         contributors: Sequence[BundleContributor] = (),
         extra_manifest: Callable[[], Contribution | None] = lambda: None,
+        audio: AudioCapture | None = None,
     ) -> None:
         self.ring = ring
+        self.audio = audio
         self.clips_dir = clips_dir
         self.clip_saved = Signal("clip_saved")
         self.save_failed = Signal("save_failed")
@@ -158,9 +166,24 @@ class ClipSaver:
         packets = self.ring.snapshot(req.t_req_ns - req.seconds * NS_PER_S, req.t_req_ns)
         if not packets:
             raise ExportError("nothing to save: the buffer is empty")
+        streams: list[AudioStream] = []
+        facts = None
+        if self.audio is not None:
+            # Sound is cut on the picture's clock span: from the first frame's time to the
+            # end of the last frame's slot.
+            start_ns = packets[0].t_ns
+            end_ns = start_ns + len(packets) * NS_PER_S // packets[-1].params.fps
+            if not self.audio.wait_covered(end_ns, _AUDIO_WAIT_S):
+                log.info("the sound of the clip's last moment is late; its end is cut short")
+            cut = self.audio.cut(start_ns, end_ns)
+            if cut is not None:
+                streams = [AudioStream(t.title, p) for t, p in cut.tracks]
+                facts = cut.facts
         return write_bundle(
             self.clips_dir,
             packets,
             contributors=self._contributors,
             extra_manifest=self._extra_manifest(),
+            audio=streams,
+            audio_facts=facts,
         )

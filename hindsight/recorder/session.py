@@ -25,6 +25,7 @@ from av.video.reformatter import VideoReformatter
 from hindsight.bundle import BundleContributor, CaptureFacts, Contribution
 from hindsight.clock import NS_PER_S, now_ns, sleep_until_ns
 from hindsight.errors import HindsightError
+from hindsight.recorder.audio import AudioCapture, AudioError, choose_audio_backend
 from hindsight.recorder.config import RecorderConfig
 from hindsight.recorder.errors import CaptureError, EncoderError, ExportError
 from hindsight.recorder.export.bundle_writer import sweep_partial_bundles
@@ -104,6 +105,7 @@ class RecordingSession:
         self._size: tuple[int, int] | None = None
         self.ring: PacketRing | None = None
         self.saver: ClipSaver | None = None
+        self.audio: AudioCapture | None = None
 
     # ---- lifecycle -------------------------------------------------------------------
 
@@ -140,12 +142,18 @@ class RecordingSession:
             source.close()
             raise
         self.ring = PacketRing(self.config.ring.buffer_seconds, self.config.ring.max_buffer_bytes)
+        try:
+            self.audio = self._open_audio()
+        except BaseException:
+            source.close()
+            raise
         self.saver = ClipSaver(
             self.ring,
             clips_dir,
             wait_timeout_ms=self.config.save_timeout_ms,
             contributors=self._contributors,
             extra_manifest=self._manifest_facts,
+            audio=self.audio,
         )
         self._started_ns = now_ns()
         self._threads = [
@@ -164,6 +172,8 @@ class RecordingSession:
             t.join(10)
         if self.saver is not None:
             self.saver.close()
+        if self.audio is not None:
+            self.audio.stop()
         if self.ring is not None:
             self.ring.close()
         if self._source is not None:
@@ -250,7 +260,34 @@ class RecordingSession:
                 last_save_ms=saver.last_save_ms if saver else None,
                 last_error=saver.last_error if saver else None,
             ),
+            audio=self.audio.status() if self.audio is not None else None,
         )
+
+    def _open_audio(self) -> AudioCapture | None:
+        """The sound of this run, started; None when it is turned off.
+
+        No audio system is a warning, not a failure: the tracks are recorded as counted
+        silence, and the status says why.
+        """
+        config = self.config.audio
+        if not config.enabled:
+            return None
+        problem = None
+        try:
+            backend = choose_audio_backend(config)
+        except AudioError as err:
+            backend, problem = None, str(err)
+        if backend is None and problem is None:
+            return None  # HINDSIGHT_AUDIO_BACKEND=none
+        audio = AudioCapture(
+            config,
+            backend,
+            buffer_seconds=self.config.ring.buffer_seconds,
+            max_buffer_bytes=self.config.ring.max_buffer_bytes,
+            problem=problem,
+        )
+        audio.start()
+        return audio
 
     def _manifest_facts(self) -> Contribution:
         return Contribution(

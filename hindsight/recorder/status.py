@@ -20,6 +20,8 @@ from hindsight.recorder.errors import ControlError
 
 __all__ = [
     "ActionsStatus",
+    "AudioSourceStatus",
+    "AudioStatus",
     "BufferStatus",
     "CaptureStatus",
     "ClipReply",
@@ -118,6 +120,42 @@ class ActionsStatus:
 
 
 @dataclass(frozen=True)
+class AudioSourceStatus:
+    """One audio source: its device, its level and every fix the timeline made."""
+
+    kind: str  # "system" | "mic"
+    device: str | None  # what is being recorded, None while nothing is
+    state: str  # "recording" | "waiting" (no device yet, or lost: silence is recorded)
+    error: str | None  # why it is waiting
+    level_dbfs: float | None  # peak of the last half second; None while silent/unknown
+    drift_ppm: float
+    silence_s: float  # silence put in for gaps and a missing device
+    corrections: int  # drift and latency corrections
+    dropped_blocks: int  # blocks lost before the timeline (a full queue)
+
+
+@dataclass(frozen=True)
+class AudioStatus:
+    """The sound: the backend, its sources, the tracks written and how much the rings hold."""
+
+    backend: str
+    tracks: tuple[str, ...]  # the audio tracks of a clip, in file order
+    sources: tuple[AudioSourceStatus, ...]
+    buffer_seconds: float
+    buffer_bytes: int
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> AudioStatus:
+        return cls(
+            **{
+                **_fields(cls, data),
+                "tracks": tuple(data["tracks"]),
+                "sources": tuple(_known(AudioSourceStatus, s) for s in data["sources"]),
+            }
+        )
+
+
+@dataclass(frozen=True)
 class OutputStatus:
     """An attached output's one-line summary and its own section (opaque to the recorder)."""
 
@@ -136,6 +174,7 @@ class RecorderStatus:
     buffer: BufferStatus
     saves: SavesStatus
     actions: ActionsStatus | None = None  # None: input actions are off
+    audio: AudioStatus | None = None  # None: sound is off
     outputs: dict[str, OutputStatus] = field(default_factory=dict)  # by output name
 
     def to_json(self) -> dict[str, Any]:
@@ -154,6 +193,7 @@ class RecorderStatus:
         ignored)."""
         try:
             actions = data.get("actions")
+            audio = data.get("audio")
             return cls(
                 state=RecorderState(data["state"]),
                 error=data.get("error"),
@@ -172,6 +212,7 @@ class RecorderStatus:
                         "inputs": _known(InputCounts, actions["inputs"]),
                     }
                 ),
+                audio=None if audio is None else AudioStatus.from_json(audio),
                 outputs={
                     name: OutputStatus(
                         str(section.get("summary", "")),

@@ -30,6 +30,7 @@ from hindsight import __version__
 from hindsight.bundle import (
     MANIFEST_FILE,
     VIDEO_FILE,
+    AudioFacts,
     BundleContributor,
     ClipSpan,
     ClockFacts,
@@ -42,7 +43,13 @@ from hindsight.bundle import (
 )
 from hindsight.clock import wall_utc
 from hindsight.recorder.errors import ExportError
-from hindsight.recorder.export.mux import Mp4Facts, fsync_path, raise_export_error, write_mp4
+from hindsight.recorder.export.mux import (
+    AudioStream,
+    Mp4Facts,
+    fsync_path,
+    raise_export_error,
+    write_mp4,
+)
 from hindsight.recorder.packet import EncodedPacket
 
 __all__ = [
@@ -80,8 +87,14 @@ def write_bundle(
     *,
     contributors: Sequence[BundleContributor] = (),
     extra_manifest: Contribution | None = None,
+    audio: Sequence[AudioStream] = (),
+    audio_facts: AudioFacts | None = None,
 ) -> SavedClip:
-    """Write a complete bundle for ``packets`` under ``clips_dir``; atomic as a whole."""
+    """Write a complete bundle for ``packets`` under ``clips_dir``; atomic as a whole.
+
+    ``audio`` are the sound tracks cut on the same clock span, ``audio_facts`` their
+    manifest section.
+    """
     if not packets:
         raise ExportError("nothing to save: the buffer is empty")
     clip_id = str(uuid.uuid4())
@@ -104,9 +117,9 @@ def write_bundle(
         # muxing and hashing mostly release the GIL, so the two overlap.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="hindsight-contrib") as pool:
             pending = pool.submit(lambda: [c.contribute(span) for c in contributors])
-            facts = write_mp4(packets, partial / VIDEO_FILE)
+            facts = write_mp4(packets, partial / VIDEO_FILE, audio)
             contributions = pending.result()
-        manifest = _base_manifest(clip_id, created, facts)
+        manifest = replace(_base_manifest(clip_id, created, facts), audio=audio_facts)
         files = {VIDEO_FILE: FileFacts(sha256=facts.sha256, bytes=facts.bytes)}
         for contribution in [*contributions, *([extra_manifest] if extra_manifest else [])]:
             for name, data in contribution.files.items():

@@ -26,7 +26,20 @@ from hindsight.recorder.config import EncoderConfig
 from hindsight.recorder.errors import DiskFullError, ExportError
 from hindsight.recorder.packet import EncodedPacket, StreamParams
 
-__all__ = ["Mp4Facts", "write_mp4", "fsync_path", "raise_export_error"]
+__all__ = ["AudioStream", "Mp4Facts", "write_mp4", "fsync_path", "raise_export_error"]
+
+
+@dataclass(frozen=True)
+class AudioStream:
+    """One audio track to write beside the video, its packets covering the video's span.
+
+    Packets may start before the first video frame (pre-roll): they get negative
+    timestamps, which MP4 keeps with an edit list, so players decode them and start
+    the sound with the picture.
+    """
+
+    title: str
+    packets: Sequence[EncodedPacket]
 
 
 @dataclass(frozen=True)
@@ -78,7 +91,9 @@ def raise_export_error(err: OSError, folder: Path, writing: str | None = None) -
     raise ExportError(f"could not write the clip in {folder}: {err.strerror or err}") from None
 
 
-def write_mp4(packets: Sequence[EncodedPacket], path: Path) -> Mp4Facts:
+def write_mp4(
+    packets: Sequence[EncodedPacket], path: Path, audio: Sequence[AudioStream] = ()
+) -> Mp4Facts:
     """Remux ``packets`` (starting on a keyframe) into ``path`` atomically; returns the facts.
 
     An :class:`OSError` (a full disk) is raised as it is, once the temp file is gone: the
@@ -94,7 +109,7 @@ def write_mp4(packets: Sequence[EncodedPacket], path: Path) -> Mp4Facts:
     params = packets[-1].params
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        _mux_file(packets, params, tmp)
+        _mux_file(packets, params, tmp, audio)
         digest, size = _fsync_and_hash(tmp)
         os.replace(tmp, path)
     except OSError:  # before FFmpegError: PyAV's errno errors are both
@@ -128,14 +143,20 @@ def write_mp4(packets: Sequence[EncodedPacket], path: Path) -> Mp4Facts:
 _RAW_FORMATS = {"h264": "h264", "hevc": "hevc", "av1": "obu"}
 
 
-def _mux_file(packets: Sequence[EncodedPacket], params: StreamParams, tmp: Path) -> None:
+def _mux_file(
+    packets: Sequence[EncodedPacket],
+    params: StreamParams,
+    tmp: Path,
+    audio: Sequence[AudioStream] = (),
+) -> None:
     """Mux straight to ``tmp`` with room for the index reserved up front (faststart in one pass)."""
     raw_format = _RAW_FORMATS.get(params.codec)
     if raw_format is None:
         raise ExportError(f"cannot write {params.codec} video into MP4 yet")
     # Per sample at most: size (4) + sync flag (4) + 64-bit chunk offset (8); plus the fixed boxes.
     # A reserved index makes the muxer write moov before mdat without a second pass over the file.
-    options = {"moov_size": str(16 * len(packets) + 65536)}
+    samples = len(packets) + sum(len(a.packets) for a in audio)
+    options = {"moov_size": str(16 * samples + 65536 * (1 + len(audio)))}
     # PyAV opens an *encoder* for streams made with add_stream(), whose parameter sets
     # would not match our packets. A stream probed from our own first keyframe carries
     # exactly the encoder's parameters, so it serves as the template.
@@ -146,15 +167,54 @@ def _mux_file(packets: Sequence[EncodedPacket], params: StreamParams, tmp: Path)
             stream = out.add_stream_from_template(probe.streams.video[0])
             stream.time_base = params.time_base
             base_pts = packets[0].pts
+            # Every stream's packets with their time in the file (seconds), merged in time
+            # order: the muxer then interleaves without holding the whole clip in memory.
+            timed: list[tuple[float, int, av.Packet]] = []
             for p in packets:
-                pkt = av.Packet(p.data)
-                pkt.pts = p.pts - base_pts
-                pkt.dts = p.dts - base_pts
-                pkt.duration = p.duration
-                pkt.time_base = params.time_base
-                pkt.is_keyframe = p.keyframe
-                pkt.stream = stream
+                pkt = _packet(p, p.pts - base_pts, p.dts - base_pts, stream)
+                timed.append((float((p.dts - base_pts) * params.time_base), 0, pkt))
+            for n, track in enumerate(audio, 1):
+                timed.extend(_audio_packets(out, track, packets[0].t_ns, n))
+            timed.sort(key=lambda item: (item[0], item[1]))
+            for _, _, pkt in timed:
                 out.mux(pkt)
+
+
+def _packet(p: EncodedPacket, pts: int, dts: int, stream: av.stream.Stream) -> av.Packet:
+    pkt = av.Packet(p.data)
+    pkt.pts = pts
+    pkt.dts = dts
+    pkt.duration = p.duration
+    pkt.time_base = p.params.time_base
+    pkt.is_keyframe = p.keyframe
+    pkt.stream = stream
+    return pkt
+
+
+def _audio_packets(
+    out: av.container.OutputContainer, track: AudioStream, start_t_ns: int, order: int
+) -> list[tuple[float, int, av.Packet]]:
+    if not track.packets:
+        return []
+    params = track.packets[0].params
+    stream = out.add_stream(params.codec, rate=params.sample_rate, layout="stereo")
+    stream.codec_context.extradata = params.extradata
+    stream.time_base = params.time_base
+    stream.metadata["title"] = track.title
+    stream.metadata["handler_name"] = track.title
+    # The grid sample of the first video frame: packets' pts are grid samples and their
+    # t_ns follow from them exactly, so one packet's offset fixes the whole track.
+    first = track.packets[0]
+    rate = params.sample_rate
+    base = first.pts - round((first.t_ns - start_t_ns) * rate / 1_000_000_000)
+    return [
+        (
+            float((p.pts - base) * params.time_base),
+            order,
+            _packet(p, p.pts - base, p.dts - base, stream),
+        )
+        for p in track.packets
+    ]
 
 
 def _fsync_and_hash(path: Path) -> tuple[str, int]:
