@@ -37,9 +37,17 @@ import pytest
 
 from hindsight.bundle import MANIFEST_FILE, open_bundle
 from hindsight.recorder.status import ClipReply, RecorderStatus
-from tests.privacy_scan import Needles, key_spelling, scan_objects, scan_text, scan_tree
+from tests.privacy_scan import (
+    Finding,
+    Needles,
+    key_spelling,
+    scan_objects,
+    scan_text,
+    scan_tree,
+)
 from tests.recorder.actions.game_env import GAME_TITLE, MAPS_DIR, Keyboard, game_env, start_game
 from tests.recorder.cli_proc import RecorderProcess, run_cli
+from tests.uploader.s3proxy import S3Proxy, Seen
 from tests.uploader.s3server import SeaweedServer
 
 pytestmark = [pytest.mark.x11, pytest.mark.slow]
@@ -112,9 +120,15 @@ def isolate_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def upload_at_once(
-    s3: SeaweedServer, config: Path, bucket: str, record: str, monkeypatch: pytest.MonkeyPatch
+    s3: SeaweedServer,
+    config: Path,
+    bucket: str,
+    record: str,
+    monkeypatch: pytest.MonkeyPatch,
+    endpoint_url: str,
 ) -> None:
-    """An instant upload policy to ``bucket``, both consents given, the game's map installed."""
+    """An instant upload policy to ``bucket`` through ``endpoint_url``, both consents given, the
+    game's map installed."""
     for name in list(os.environ):
         if name.startswith("AWS_"):
             monkeypatch.delenv(name)
@@ -128,7 +142,7 @@ def upload_at_once(
     (config / "action_maps").mkdir(parents=True)
     shutil.copy(MAPS_DIR / f"{GAME_ID}.toml", config / "action_maps")
     (config / "settings.toml").write_text(
-        f'{record}\n[upload]\nbucket = "{bucket}"\nendpoint_url = "{s3.endpoint_url}"\n'
+        f'{record}\n[upload]\nbucket = "{bucket}"\nendpoint_url = "{endpoint_url}"\n'
         'policy = "instant"\n'
     )
     for purpose in ("clips", "dataset"):
@@ -209,7 +223,9 @@ def record_and_scan(
     bucket = f"hs-privacy-{os.getpid()}-{verbose}"
     with game_env(None) as env:
         record = f'[record]\ndisplay = "{env.name}"\n' + DESKTOP_RECORD if settings else ""
-        upload_at_once(s3, dirs["config"], bucket, record, monkeypatch)
+        # Every request the uploader sends passes a logging proxy: its headers are scanned too.
+        proxy = S3Proxy.in_front_of(s3.endpoint_url).start()
+        upload_at_once(s3, dirs["config"], bucket, record, monkeypatch, proxy.endpoint_url)
         spellings = needles(env.name, home, tmp_path, s3)
         other, other_window = start_game(
             env.name, name="hs-notes", size="400x300", position="800,400", title=OTHER_TITLE
@@ -231,6 +247,7 @@ def record_and_scan(
             rec.stop()
             other.kill()
             other.wait(10)
+            proxy.close()
     output = "".join(rec.stdout) + "".join(rec.stderr)
     status = RecorderStatus.from_json(json.loads(said["status --json"]))
     assert status.actions is not None and status.actions.game_id == GAME_ID
@@ -256,7 +273,28 @@ def record_and_scan(
     scratch = tmp_path.parent / f"{tmp_path.name}-objects"
     scratch.mkdir()
     found += scan_objects(objects, spellings, scratch)
+    found += scan_requests(proxy.requests(), spellings)
     assert found == [], "\n".join([*map(str, found[:30]), f"({len(found)} findings)"])
+
+
+def scan_requests(requests: list[Seen], spellings: Needles) -> list[Finding]:
+    """Every request line and header sent to the S3 server.
+
+    The Authorization header carries the access key id to the server it belongs to, so
+    it is scanned for the identity needles alone.
+    """
+    assert any(r.method == "PUT" for r in requests), "the uploads did not pass the proxy"
+    identity = Needles(identity=spellings.identity)
+    found: list[Finding] = []
+    for r in requests:
+        where = f"S3 request {r.method} {r.path}"
+        headers = {k: v for k, v in r.headers.items() if k != "authorization"}
+        text = "\n".join(
+            [f"{r.method} {r.path} {r.query}", *(f"{k}: {v}" for k, v in headers.items())]
+        )
+        found += scan_text(where, text, spellings)
+        found += scan_text(where, r.headers.get("authorization", ""), identity)
+    return found
 
 
 def wait_for_game(timeout_s: float = 15) -> None:

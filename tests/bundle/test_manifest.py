@@ -287,3 +287,58 @@ def test_reading_a_clip_loads_no_media_qt_database_or_cloud_library() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == ""
+
+
+def test_the_audio_section_reads_typed_and_writes_back_byte_for_byte() -> None:
+    raw = json.loads(SAVED)
+    raw["audio"] = {
+        "codec": "aac",
+        "sample_rate": 48000,
+        "channels": 2,
+        "bit_rate": 160000,
+        "tracks": [
+            {"index": 1, "name": "mix", "title": "Mix", "sources": ["system", "mic"]},
+            {"index": 2, "name": "system", "title": "System audio", "sources": ["system"]},
+            {"index": 3, "name": "mic", "title": "Microphone", "sources": ["mic"]},
+        ],
+        "sources": [
+            {
+                "kind": "system",
+                "backend": "pulse",
+                "drift_ppm": -3.5,
+                "silence_s": 0.0,
+                "corrections": 0,
+            },
+            {
+                "kind": "mic",
+                "backend": "pulse",
+                "drift_ppm": 41.0,
+                "silence_s": 1.25,
+                "corrections": 2,
+            },
+        ],
+        "preroll_samples": 2048,
+        "alignment": "first sample at the first video frame's clock time",
+    }
+    text = json.dumps(raw, indent=2) + "\n"
+    manifest = Manifest.from_json(text)
+    assert manifest.audio is not None
+    assert [t.name for t in manifest.audio.tracks] == ["mix", "system", "mic"]
+    assert manifest.audio.tracks[0].sources == ("system", "mic")
+    assert manifest.audio.sources[1].silence_s == 1.25
+    assert manifest.to_json() == text
+
+
+def test_a_bad_audio_value_names_its_key_path() -> None:
+    raw = json.loads(SAVED)
+    raw["audio"] = {
+        "codec": "aac",
+        "sample_rate": "48k",
+        "channels": 2,
+        "bit_rate": 1,
+        "tracks": [],
+        "sources": [],
+        "preroll_samples": 0,
+    }
+    with pytest.raises(BundleError, match=r"manifest\.audio\.sample_rate: expected int"):
+        Manifest.from_json(json.dumps(raw))

@@ -18,7 +18,7 @@ import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import parse_qs, unquote, urlsplit
 
 __all__ = ["S3Proxy", "Seen", "manifest_written_last", "writes_per_key"]
@@ -38,6 +38,7 @@ class Seen:
     status: int | None = None
     answered_seq: int | None = None
     answered_s: float | None = None
+    headers: dict[str, str] = field(default_factory=dict)  # as sent, names in lower case
 
     @property
     def bucket(self) -> str:
@@ -207,7 +208,7 @@ class _Connection:
         method, target, _ = start.split(" ", 2)
         parts = urlsplit(target)
         query = {k: v[0] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
-        seen = self.proxy._record(method, unquote(parts.path), query)
+        seen = self.proxy._record(method, unquote(parts.path), query, fields)
         self.waiting.append(seen)
         return _body_of(fields, default="none")
 
@@ -269,9 +270,11 @@ class S3Proxy:
             time.sleep(0.02)
         raise AssertionError(f"the server was sent no such request within {timeout_s} s")
 
-    def _record(self, method: str, path: str, query: dict[str, str]) -> Seen:
+    def _record(
+        self, method: str, path: str, query: dict[str, str], headers: dict[str, str]
+    ) -> Seen:
         with self._lock:
-            seen = Seen(method, path, query, next(self._seq), time.monotonic())
+            seen = Seen(method, path, query, next(self._seq), time.monotonic(), headers=headers)
             self._seen.append(seen)
             return seen
 

@@ -107,7 +107,9 @@ class AudioTimeline:
         if frames < 0:
             raise ValueError(f"a block has frames >= 0, got {frames}")
         self.blocks += 1
-        ideal = self.sample_at(t_ns)
+        # Samples still owed to a drop are cut from this block's front, so its first kept
+        # sample belongs that much later.
+        ideal = self.sample_at(t_ns) + self._owed_drop
         if self._first_t_ns is None:
             self._first_t_ns = t_ns
             if ideal >= self.position:

@@ -1,0 +1,200 @@
+"""The audio capture with the tone backend: tracks, the grid, the mix, a missing backend.
+
+The tone backend beeps on every whole second of the clock and stamps exactly, so a
+beep's place in a cut says, to the sample, whether the capture, the encoder and the
+mux put the sound where the clock says it belongs.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from hindsight.clock import NS_PER_S, now_ns
+from hindsight.recorder.audio import AudioCapture
+from hindsight.recorder.audio.encoder import AAC_FRAME, AudioEncoder
+from hindsight.recorder.audio.tone import ToneBackend, beep_onsets_ns
+from hindsight.recorder.config import AudioConfig
+from hindsight.recorder.export.mux import AudioStream, write_mp4
+from hindsight.recorder.packet import EncodedPacket, StreamParams
+from tests.recorder.audio.beeps import RATE, decode_track, onsets, track_titles
+
+MB = 2**20
+
+
+def _capture(config: AudioConfig, backend: ToneBackend | None = None, problem: str | None = None):
+    return AudioCapture(
+        config, backend, buffer_seconds=6, max_buffer_bytes=256 * MB, problem=problem
+    )
+
+
+def _fake_video(start_ns: int, seconds: float, fps: int = 30) -> list[EncodedPacket]:
+    """A real one-keyframe-per-second H.264 stream stamped from ``start_ns``."""
+    from fractions import Fraction
+
+    import av
+
+    ctx = av.codec.CodecContext.create("libx264", "w")
+    ctx.width, ctx.height, ctx.pix_fmt = 64, 64, "yuv420p"
+    ctx.time_base = Fraction(1, fps)
+    ctx.gop_size = fps
+    ctx.max_b_frames = 0
+    ctx.flags = int(ctx.flags) | int(av.codec.context.Flags.global_header)
+    ctx.options = {"x264-params": f"keyint={fps}:min-keyint={fps}:scenecut=0:bframes=0"}
+    ctx.open()
+    params = StreamParams(
+        kind="video",
+        codec="h264",
+        encoder="libx264",
+        time_base=Fraction(1, fps),
+        width=64,
+        height=64,
+        pix_fmt="yuv420p",
+        extradata=bytes(ctx.extradata),
+        fps=fps,
+    )
+    out = []
+    frame = av.VideoFrame.from_ndarray(np.zeros((64, 64, 3), np.uint8), format="rgb24")
+    for i in range(int(seconds * fps)):
+        f = frame.reformat(format="yuv420p")
+        f.pts = i
+        for pkt in ctx.encode(f):
+            out.append(
+                EncodedPacket(
+                    bytes(pkt),
+                    pkt.pts,
+                    pkt.dts,
+                    pkt.is_keyframe,
+                    start_ns + pkt.pts * NS_PER_S // fps,
+                    params,
+                )
+            )
+    for pkt in ctx.encode(None):
+        out.append(
+            EncodedPacket(
+                bytes(pkt),
+                pkt.pts,
+                pkt.dts,
+                pkt.is_keyframe,
+                start_ns + pkt.pts * NS_PER_S // fps,
+                params,
+            )
+        )
+    return out
+
+
+def _wait_covered(capture: AudioCapture, t_ns: int) -> None:
+    assert capture.wait_covered(t_ns, 5.0), "the audio encoder did not reach the moment"
+
+
+def test_encoder_numbers_packets_by_the_grid() -> None:
+    encoder = AudioEncoder("mix", origin_t_ns=10 * NS_PER_S, bitrate_bps=128_000)
+    encoder.open()
+    packets = encoder.encode(np.zeros((5 * AAC_FRAME + 100, 2), np.float32))
+    packets += encoder.flush()
+    pts = [p.pts for p in packets]
+    # FFmpeg's priming delay shifts the first packet back one frame; then one per whole
+    # frame (the 100 samples of a partial frame wait for more).
+    assert pts == list(range(-AAC_FRAME, 4 * AAC_FRAME + 1, AAC_FRAME))
+    assert encoder.position == 5 * AAC_FRAME + 100
+    for p in packets:
+        assert p.keyframe and p.params.sample_rate == RATE
+        assert p.t_ns == 10 * NS_PER_S + p.pts * NS_PER_S // RATE
+
+
+def test_beeps_land_on_the_sample_the_clock_says(tmp_path: Path) -> None:
+    capture = _capture(AudioConfig(backend="tone"), ToneBackend())
+    capture.start()
+    try:
+        time.sleep(3.2)
+        start = now_ns() - 3 * NS_PER_S + 300_000_000
+        video = _fake_video(start, 2.5)
+        end = start + len(video) * NS_PER_S // 30
+        _wait_covered(capture, end)
+        cut = capture.cut(start, end)
+    finally:
+        capture.stop()
+    assert cut is not None
+    assert [t.name for t, _ in cut.tracks] == ["mix", "system"]
+    path = tmp_path / "v.mp4"
+    write_mp4(video, path, [AudioStream(t.title, p) for t, p in cut.tracks])
+    assert track_titles(path) == ["Mix", "System audio"]
+    expected = [
+        round((b - start) * RATE / NS_PER_S) for b in beep_onsets_ns(start, end - 60_000_000)
+    ]
+    assert expected, "the cut must hold a beep"
+    for index in (0, 1):
+        sound = decode_track(path, index)
+        # The sound starts with the picture and ends with it (within one AAC frame).
+        assert abs(len(sound) - len(video) * RATE // 30) <= AAC_FRAME
+        found = [o for o in onsets(sound) if o > 100]
+        assert len(found) == len(expected)
+        for got, want in zip(found, expected, strict=True):
+            assert abs(got - want) <= 2, (got, want)
+    facts = cut.facts
+    assert facts.sample_rate == RATE and facts.codec == "aac"
+    assert [s.kind for s in facts.sources] == ["system"]
+    assert facts.sources[0].silence_s == 0.0
+
+
+def test_microphone_gets_its_own_track_and_joins_the_mix(tmp_path: Path) -> None:
+    config = AudioConfig(mic=True, backend="tone", mic_device="sine:440", mic_volume=0.5)
+    capture = _capture(config, ToneBackend())
+    capture.start()
+    try:
+        time.sleep(2.5)
+        start = now_ns() - 2 * NS_PER_S
+        video = _fake_video(start, 1.5)
+        end = start + len(video) * NS_PER_S // 30
+        _wait_covered(capture, end)
+        cut = capture.cut(start, end)
+        status = capture.status()
+    finally:
+        capture.stop()
+    assert cut is not None
+    assert [t.name for t, _ in cut.tracks] == ["mix", "system", "mic"]
+    # Three distinct encodings: the mix is not either source.
+    assert len({id(p) for _, p in cut.tracks}) == 3
+    path = tmp_path / "v.mp4"
+    write_mp4(video, path, [AudioStream(t.title, p) for t, p in cut.tracks])
+    assert track_titles(path) == ["Mix", "System audio", "Microphone"]
+    mix, system, mic = (decode_track(path, i) for i in range(3))
+    quiet = slice(RATE // 10 * 3, RATE // 10 * 4)  # somewhere between two beeps... maybe
+    spectrum = np.abs(np.fft.rfft(mic[:RATE]))
+    assert np.argmax(spectrum) == pytest.approx(440, abs=2)  # 1 s of samples: bins are 1 Hz
+    # The mix holds the mic at half volume: its 440 Hz is half the mic track's.
+    mix_440 = np.abs(np.fft.rfft(mix[:RATE]))[440]
+    assert mix_440 == pytest.approx(0.5 * spectrum[440], rel=0.1)
+    assert np.max(np.abs(system)) > 0.3  # the beeps
+    del quiet
+    assert [s.kind for s in status.sources] == ["system", "mic"]
+    assert status.tracks == ("mix", "system", "mic")
+
+
+def test_no_audio_system_records_counted_silence() -> None:
+    capture = _capture(AudioConfig(), None, problem="no PulseAudio server")
+    capture.start()
+    try:
+        time.sleep(1.5)
+        start = now_ns() - NS_PER_S
+        end = start + NS_PER_S // 2
+        _wait_covered(capture, end)
+        cut = capture.cut(start, end)
+        status = capture.status()
+    finally:
+        capture.stop()
+    assert cut is not None
+    (source,) = cut.facts.sources
+    assert source.backend == "none"
+    assert source.silence_s == pytest.approx(0.5, abs=0.05)
+    (feed,) = status.sources
+    assert feed.state == "waiting" and feed.error == "no PulseAudio server"
+    assert status.backend == "none"
+
+
+def test_audio_off_is_refused() -> None:
+    with pytest.raises(ValueError):
+        _capture(AudioConfig(system=False, mic=False))
