@@ -14,14 +14,14 @@ from hindsight.bundle.layout import (
     ACTION_MAP_FILE,
     ACTIONS_FILE,
     AUDIO_TRACK_TITLES,
-    MIC_TRACK,
-    MIX_TRACK,
-    SYSTEM_TRACK,
     BUNDLE_FILES,
     EVENTS_FILE,
     FORMAT_NAME,
     FORMAT_VERSION,
     MANIFEST_FILE,
+    MIC_TRACK,
+    MIX_TRACK,
+    SYSTEM_TRACK,
     VIDEO_FILE,
 )
 from hindsight.bundle.manifest import (
