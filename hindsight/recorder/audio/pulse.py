@@ -99,6 +99,7 @@ class PulseSource(AudioSource):
         self._recording: str | None = None  # the source name actually recorded
         self._next_timing_ns = 0
         self._cbs: tuple[Any, ...] = ()
+        self._default: str | None = None  # the default sink/source followed (device None)
         #: the latest latency (us) libpulse interpolated for the read index; may be negative
         self.reported_latency_us = 0
 
@@ -115,6 +116,8 @@ class PulseSource(AudioSource):
             self._conn = conn
             conn.lost = self._on_lost
             self._start_stream(conn, device.name)
+            if self.device is None:
+                self._follow_default(conn)
         except BaseException:
             self.close()
             conn.close()
@@ -169,6 +172,40 @@ class PulseSource(AudioSource):
                 raise AudioError(f"PulseAudio did not start recording {source!r}")
             changed.wait(0.05)
             changed.clear()
+
+    def _follow_default(self, conn: ffi.Connection) -> None:
+        """Recording "the default": when the user picks another default output or input
+        (a headset plugged in), the source is lost so the caller reopens it on the new one.
+        """
+        sink, source = conn.defaults()
+        self._default = sink if self.kind is AudioKind.SYSTEM else source
+
+        def on_info(_c: Any, info: Any, _u: Any) -> None:
+            if not info or self._default is None:
+                return
+            i = info.contents
+            now = i.default_sink_name if self.kind is AudioKind.SYSTEM else i.default_source_name
+            now_name = (now or b"").decode(errors="replace")
+            if now_name != self._default:
+                self._on_lost(f"the default is now {now_name or 'nothing'}")
+
+        def on_event(ctx: Any, event: int, _index: int, _u: Any) -> None:
+            if event & ffi.SUBSCRIPTION_EVENT_FACILITY_MASK == ffi.SUBSCRIPTION_EVENT_SERVER:
+                op = _lib.pa_context_get_server_info(ctx, info_cb, None)
+                if op:
+                    _lib.pa_operation_unref(op)
+
+        info_cb = ffi.SERVER_INFO_CB(on_info)
+        event_cb = ffi.SUBSCRIBE_CB(on_event)
+        self._cbs += (info_cb, event_cb)  # libpulse keeps only the C pointers
+        _lib.pa_threaded_mainloop_lock(conn.mainloop)
+        try:
+            _lib.pa_context_set_subscribe_callback(conn.context, event_cb, None)
+            op = _lib.pa_context_subscribe(conn.context, ffi.SUBSCRIPTION_MASK_SERVER, None, None)
+            if op:
+                _lib.pa_operation_unref(op)
+        finally:
+            _lib.pa_threaded_mainloop_unlock(conn.mainloop)
 
     def close(self) -> None:
         conn, self._conn = self._conn, None

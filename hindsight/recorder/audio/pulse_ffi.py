@@ -49,6 +49,10 @@ __all__ = [
     "STREAM_REQUEST_CB",
     "SERVER_INFO_CB",
     "SOURCE_INFO_CB",
+    "SUBSCRIBE_CB",
+    "SUBSCRIPTION_MASK_SERVER",
+    "SUBSCRIPTION_EVENT_FACILITY_MASK",
+    "SUBSCRIPTION_EVENT_SERVER",
     "SAMPLE_FLOAT32LE",
     "CONTEXT_NOAUTOSPAWN",
     "CONTEXT_READY",
@@ -76,6 +80,10 @@ STREAM_AUTO_TIMING_UPDATE = 0x0008
 STREAM_DONT_MOVE = 0x0200  # a device that goes away fails the stream instead of moving it
 STREAM_ADJUST_LATENCY = 0x2000
 INVALID_INDEX = 0xFFFFFFFF
+# pa_subscription_mask_t / pa_subscription_event_type_t: the server's defaults changed
+SUBSCRIPTION_MASK_SERVER = 0x0080
+SUBSCRIPTION_EVENT_FACILITY_MASK = 0x000F
+SUBSCRIPTION_EVENT_SERVER = 0x0007
 CONNECT_TIMEOUT_S = 2.0  # a server that does not answer by then is as good as absent
 _CHANNELS_MAX = 32
 
@@ -157,6 +165,7 @@ STREAM_STATE_CB = CFUNCTYPE(None, c_void_p, c_void_p)
 STREAM_REQUEST_CB = CFUNCTYPE(None, c_void_p, c_size_t, c_void_p)
 SERVER_INFO_CB = CFUNCTYPE(None, c_void_p, POINTER(ServerInfo), c_void_p)
 SOURCE_INFO_CB = CFUNCTYPE(None, c_void_p, POINTER(SourceInfo), c_int, c_void_p)
+SUBSCRIBE_CB = CFUNCTYPE(None, c_void_p, c_uint32, c_uint32, c_void_p)
 
 # name -> (restype, argtypes)
 _SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
@@ -176,6 +185,8 @@ _SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
     "pa_context_set_state_callback": (None, [c_void_p, CONTEXT_STATE_CB, c_void_p]),
     "pa_context_get_server_info": (c_void_p, [c_void_p, SERVER_INFO_CB, c_void_p]),
     "pa_context_get_source_info_list": (c_void_p, [c_void_p, SOURCE_INFO_CB, c_void_p]),
+    "pa_context_set_subscribe_callback": (None, [c_void_p, SUBSCRIBE_CB, c_void_p]),
+    "pa_context_subscribe": (c_void_p, [c_void_p, c_uint32, c_void_p, c_void_p]),
     "pa_operation_unref": (None, [c_void_p]),
     "pa_strerror": (c_char_p, [c_int]),
     "pa_stream_new": (c_void_p, [c_void_p, c_char_p, POINTER(SampleSpec), c_void_p]),

@@ -94,3 +94,26 @@ def test_no_server_is_one_line_fast(monkeypatch: pytest.MonkeyPatch, tmp_path: P
         assert "\n" not in line
         assert line.startswith("no PulseAudio/PipeWire server (PULSE_SERVER=unix:")
         assert "--audio none" in line
+
+
+def test_a_new_default_output_moves_the_default_source_only(server: PulseServer) -> None:
+    import os
+    import subprocess
+
+    from tests.audio_server import MIC_SINK
+
+    default = PulseSource(AudioKind.SYSTEM)
+    named = PulseSource(AudioKind.SYSTEM, f"{SYSTEM_SINK}.monitor")
+    default.open()
+    named.open()
+    try:
+        env = dict(os.environ, **server.env)
+        subprocess.run(["pactl", "set-default-sink", MIC_SINK], env=env, check=True, timeout=10)
+        lost = _read_until_lost(default)
+        assert f"the default is now {MIC_SINK}" in str(lost)
+        named.read(0.2)  # the source recorded by name is not lost
+        default.open()
+        assert f"{MIC_SINK}.monitor" in default.describe()
+    finally:
+        default.close()
+        named.close()
