@@ -14,7 +14,7 @@ of what is heard (``sink_usec``). From that, the sample at the chunk's
 transport_usec - sink_usec)``: arrival minus the chunk's duration minus the source's
 latency, measured by the server rather than guessed. A monitor renders ahead, so
 that is often *later* than the chunk's arrival minus its duration (up to the sink's
-whole latency, ~0.4 s for an idle null sink). Until timing info comes, arrival minus
+whole latency, up to ~2 s for an idle null sink). Until timing info comes, arrival minus
 the latency libpulse reports for the read index stands in.
 """
 
