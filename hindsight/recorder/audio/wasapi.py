@@ -19,6 +19,7 @@ from __future__ import annotations
 import queue
 import sys
 import threading
+import warnings
 from typing import Any
 
 import numpy as np
@@ -46,6 +47,12 @@ except ImportError:
     ) from None
 
 __all__ = ["WasapiBackend", "WasapiSource", "as_stereo", "stamp_ns"]
+
+# soundcard warns on every glitch in the capture ("data discontinuity in recording");
+# the stamps already show a glitch to the timeline, so the log is spared the flood.
+_GLITCH = getattr(soundcard, "SoundcardRuntimeWarning", None)
+if isinstance(_GLITCH, type) and issubclass(_GLITCH, Warning):
+    warnings.filterwarnings("ignore", category=_GLITCH)
 
 _BLOCK_FRAMES = SAMPLE_RATE // 100  # 10 ms, like the other backends
 _QUEUE_BLOCKS = 400
