@@ -109,9 +109,11 @@ def test_click_is_stamped_when_it_was_played(server: PulseServer) -> None:
     # far less than the idle sink's ~0.4-2 s a wrong sign of sink_usec would add.
     assert -1.0 <= late_ms <= 300.0, late_ms
     # Stamps from the raw timing info agree with libpulse's interpolated latency (which
-    # is right whenever the sink's latency is not larger than the stream's).
+    # is right whenever the sink's latency is not larger than the stream's; it wavers by
+    # a millisecond or so on a busy machine, and while pacat starts it is far off). A
+    # wrong sign on the sink's ~4-20 ms latency would be twice that away.
     diffs = [abs(a - b) / 1e6 for a, b in checks[5:]]
-    assert diffs and float(np.median(diffs)) < 1.0, np.median(diffs)
+    assert diffs and float(np.median(diffs)) < 2.5, np.median(diffs)
 
 
 def test_microphone_records_what_is_spoken(server: PulseServer) -> None:
