@@ -37,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
         "-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)"
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    from hindsight.cli import autostart as cli_autostart
     from hindsight.cli import clips as cli_clips
     from hindsight.cli import consent as cli_consent
     from hindsight.cli import demo as demo_cli
@@ -52,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_clips.register(sub)
     uploader_cli.register(sub)
     cli_consent.register(sub)
+    cli_autostart.register(sub)
     return parser
 
 

@@ -31,32 +31,30 @@ source URL that `hindsight record` prints instead.
 
 
 def _style_args(p: argparse.ArgumentParser) -> None:
+    # No argparse defaults: an option left out comes from [overlay] in settings.toml, then
+    # from DEFAULT_STYLE (see hindsight.overlay.settings).
     d = DEFAULT_STYLE
     p.add_argument(
         "--template",
         choices=TEMPLATE_NAMES,
-        help="what to draw (default: the game's own choice from its action map)",
+        help="what to draw (default: [overlay] template, else the game's own choice)",
     )
-    p.add_argument(
-        "--position", choices=POSITIONS, default=d.position, help=f"corner (default {d.position})"
-    )
+    p.add_argument("--position", choices=POSITIONS, help=f"corner (default {d.position})")
     p.add_argument(
         "--margin",
         type=float,
-        default=d.margin,
         help=f"distance from the edges as a fraction of the height (default {d.margin})",
     )
+    p.add_argument("--opacity", type=float, help=f"0.05..1 (default {d.opacity:g})")
     p.add_argument(
-        "--opacity", type=float, default=d.opacity, help=f"0.05..1 (default {d.opacity:g})"
+        "--scale", type=float, help=f"size relative to the default (default {d.scale:g})"
     )
+    p.add_argument("--accent", help=f"colour of lit keys, e.g. #ff5c8a (default {d.accent})")
     p.add_argument(
-        "--scale",
-        type=float,
-        default=d.scale,
-        help=f"size relative to the default (default {d.scale:g})",
-    )
-    p.add_argument(
-        "--accent", default=d.accent, help=f"colour of lit keys, e.g. #ff5c8a (default {d.accent})"
+        "--settings",
+        type=Path,
+        metavar="FILE",
+        help="settings file whose [overlay] table gives the defaults, instead of the user's",
     )
 
 
@@ -98,15 +96,17 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _style(args: argparse.Namespace):
-    from hindsight.overlay.model.theme import OverlayStyle
+    from hindsight.overlay.settings import load_overlay_settings, overlay_style
 
-    return OverlayStyle(
-        position=args.position,
-        margin=args.margin,
-        opacity=args.opacity,
-        scale=args.scale,
-        accent=args.accent.lower(),
-    )
+    settings = load_overlay_settings(args.settings)
+    flags = {k: getattr(args, k) for k in ("position", "margin", "opacity", "scale", "accent")}
+    return overlay_style({**settings, **{k: v for k, v in flags.items() if v is not None}})
+
+
+def _template(args: argparse.Namespace) -> str | None:
+    from hindsight.overlay.settings import load_overlay_settings
+
+    return args.template or load_overlay_settings(args.settings).get("template")
 
 
 def cmd_render(args: argparse.Namespace) -> int:
@@ -128,7 +128,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     try:
         result = burn_in(
             _clip_folder(args.clip),
-            template=args.template,
+            template=_template(args),
             out=args.output,
             style=style,
             encoder=args.encoder,
@@ -169,7 +169,7 @@ def cmd_live(args: argparse.Namespace) -> int:
 
     return run_live_window(
         style=_style(args),
-        template=args.template,
+        template=_template(args),
         display=args.display,
         seconds=args.seconds,
         out=sys.stdout,

@@ -1,0 +1,262 @@
+"""What the settings window shows and how a change is judged: fields from each package's table.
+
+The fields come from the packages' own known-key tables (``RECORD_KEYS``,
+``AUDIO_KEYS``, ``UPLOAD_KEYS``, ``OVERLAY_KEYS``), so a key added there appears in the
+window with no change here; this module only adds a label, the built-in default
+(read from the packages' defaults, never restated) and, where there is one, the
+list of choices. A change is judged by the very functions the command line runs on
+the settings file, on a copy of the edited file, so the window refuses exactly what
+``hindsight record`` / ``upload`` / ``overlay`` would refuse, with the same line.
+Qt-free.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import MISSING, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import tomlkit
+
+from hindsight.app.settings_writer import set_value
+from hindsight.errors import HindsightError
+from hindsight.overlay.model.theme import DEFAULT_STYLE, POSITIONS, TEMPLATE_NAMES
+from hindsight.overlay.settings import OVERLAY_KEYS, load_overlay_settings
+from hindsight.recorder import settings as record_settings
+from hindsight.recorder.config import AUDIO_BACKENDS, CAPTURE_SOURCES, DEFAULTS, format_bitrate
+from hindsight.uploader.config import UploadConfig, UploadPolicy, UploadTarget
+from hindsight.uploader.settings import UPLOAD_KEYS, build_upload_config, load_uploader_settings
+
+__all__ = [
+    "Change",
+    "SettingField",
+    "TABLES",
+    "RESTART_TABLES",
+    "setting_fields",
+    "check_text",
+    "apply_changes",
+    "field_errors",
+]
+
+Change = tuple[str, str]  # (table, key)
+
+# Tables the recorder reads once, when it starts (the upload runner lives in it too);
+# [overlay] is read each time an overlay window opens or a clip is rendered.
+RESTART_TABLES = frozenset({"record", "audio", "upload"})
+
+_LABELS = {
+    "record.monitor": "Monitor",
+    "record.region": "Region (X,Y,W,H)",
+    "record.window": "Window title",
+    "record.display": "X11 display",
+    "record.fps": "Frames per second",
+    "record.buffer_seconds": "Replay buffer (seconds)",
+    "record.max_buffer_mb": "Buffer memory cap (MiB)",
+    "record.bitrate": "Video bitrate",
+    "record.encoder": "Encoder",
+    "record.keyframe_interval_ms": "Keyframe interval (ms)",
+    "record.preset": "Encoder preset",
+    "record.clip_seconds": "Clip length (seconds)",
+    "record.hotkey": "Save hotkey",
+    "record.clips_dir": "Clips folder",
+    "record.capture_source": "Capture method",
+    "record.draw_cursor": "Show the mouse cursor",
+    "record.game": "Game",
+    "record.input": "Record actions (action track)",
+    "record.maps_dirs": "Extra action map folders",
+    "audio.tracks": "Sound tracks",
+    "audio.device": "System sound device",
+    "audio.mic_device": "Microphone device",
+    "audio.volume": "System volume in the mix",
+    "audio.mic_volume": "Microphone volume in the mix",
+    "audio.bitrate": "Audio bitrate",
+    "audio.backend": "Sound system",
+    "upload.bucket": "Bucket",
+    "upload.prefix": "Folder in the bucket",
+    "upload.endpoint_url": "Server (empty: AWS S3)",
+    "upload.region": "Region",
+    "upload.profile": "AWS profile",
+    "upload.policy": "When to upload",
+    "upload.max_rate": "Bandwidth cap (bytes/s)",
+    "upload.part_size_mb": "Part size (MiB)",
+    "upload.concurrency": "Parallel parts",
+    "upload.include_events": "Also share the event stream",
+    "overlay.template": "Template",
+    "overlay.position": "Corner",
+    "overlay.margin": "Margin (fraction of height)",
+    "overlay.opacity": "Opacity",
+    "overlay.scale": "Scale",
+    "overlay.accent": "Accent colour",
+}
+
+_CHOICES: dict[str, tuple[str, ...]] = {
+    "record.capture_source": CAPTURE_SOURCES,
+    "audio.tracks": ("system", "system,mic", "mic", "none"),
+    "audio.backend": AUDIO_BACKENDS,
+    "upload.policy": tuple(p.value for p in UploadPolicy),
+    "overlay.position": POSITIONS,
+    "overlay.template": TEMPLATE_NAMES,
+}
+
+
+@dataclass(frozen=True)
+class SettingField:
+    """One key of one table as the window shows it."""
+
+    table: str
+    key: str
+    types: type | tuple[type, ...]
+    label: str
+    default: Any  # the built-in value, None when the setting has none (off / automatic)
+    choices: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return f"{self.table}.{self.key}"
+
+    @property
+    def restart(self) -> bool:
+        """True when a running recorder must restart for a change to take effect."""
+        return self.table in RESTART_TABLES
+
+
+def _tables() -> dict[str, Mapping[str, type | tuple[type, ...]]]:
+    # [audio] arrives with the recorder's sound settings; until then it is simply absent.
+    audio = getattr(record_settings, "AUDIO_KEYS", None)
+    tables: dict[str, Mapping[str, type | tuple[type, ...]]] = {
+        "record": record_settings.RECORD_KEYS
+    }
+    if audio:
+        tables["audio"] = audio
+    tables["upload"] = UPLOAD_KEYS
+    tables["overlay"] = OVERLAY_KEYS
+    return tables
+
+
+TABLES = _tables()
+
+
+def _dataclass_defaults(cls: type) -> dict[str, Any]:
+    return {f.name: f.default for f in fields(cls)}
+
+
+def _default(table: str, key: str) -> Any:  # noqa: ANN401
+    """The built-in value of a setting, read from the package that owns it."""
+    if table == "record":
+        special = {
+            "bitrate": format_bitrate(DEFAULTS.bitrate_bps),
+            "input": DEFAULTS.input_enabled,
+            "clips_dir": str(DEFAULTS.clips_dir),
+        }
+        return special[key] if key in special else getattr(DEFAULTS, key, None)
+    if table == "audio":
+        names = {
+            "tracks": "audio",
+            "volume": "audio_volume",
+            "mic_volume": "mic_volume",
+            "backend": "audio_backend",
+        }
+        if key == "bitrate":
+            return format_bitrate(DEFAULTS.audio_bitrate_bps)
+        return getattr(DEFAULTS, names[key], None) if key in names else None
+    if table == "upload":
+        config = _dataclass_defaults(UploadConfig)
+        target = _dataclass_defaults(UploadTarget)
+        if key == "part_size_mb":
+            return config["part_size_bytes"] // 2**20
+        if key == "policy":
+            return str(config["policy"])
+        value = config.get(key, target.get(key))
+        return None if value is MISSING else value
+    if table == "overlay":
+        return getattr(DEFAULT_STYLE, key, None)
+    return None
+
+
+def setting_fields() -> list[SettingField]:
+    """Every settable key of every table, in the tables' own order."""
+    out = []
+    for table, known in TABLES.items():
+        for key, types in known.items():
+            name = f"{table}.{key}"
+            out.append(
+                SettingField(
+                    table=table,
+                    key=key,
+                    types=types,
+                    label=_LABELS.get(name, key.replace("_", " ").capitalize()),
+                    default=_default(table, key),
+                    choices=tuple(_CHOICES.get(name, ())),
+                )
+            )
+    return out
+
+
+def _check_record(path: Path) -> None:
+    # What `hindsight record --settings FILE` runs before it starts anything.
+    record_settings.build_recorder_config({}, record_settings.load_settings(path))
+
+
+def _check_upload(path: Path) -> None:
+    # What `hindsight upload --settings FILE` runs (policy.upload_config).
+    build_upload_config({}, load_uploader_settings(path)["upload"])
+
+
+def _check_overlay(path: Path) -> None:
+    # What `hindsight overlay live|render --settings FILE` runs.
+    load_overlay_settings(path)
+
+
+CHECKS: tuple[Callable[[Path], None], ...] = (_check_record, _check_upload, _check_overlay)
+
+
+def check_text(text: str, path: Path) -> str | None:
+    """The command line's one-line complaint about a settings file holding ``text`` at ``path``,
+    or None when every command would accept it."""
+    with tempfile.TemporaryDirectory(prefix="hindsight-settings-") as tmp:
+        copy = Path(tmp) / path.name
+        copy.write_text(text, "utf-8")
+        for check in CHECKS:
+            try:
+                check(copy)
+            except HindsightError as err:
+                # The message names the copy; the user knows the file by its real path.
+                return str(err).replace(str(copy), str(path))
+    return None
+
+
+def apply_changes(text: str, changes: Mapping[Change, Any]) -> str:
+    """``text`` with each (table, key) set to its value (None removes the key)."""
+    doc = tomlkit.parse(text)
+    for (table, key), value in changes.items():
+        set_value(doc, table, key, value)
+    return tomlkit.dumps(doc)
+
+
+def field_errors(
+    text: str, changes: Mapping[Change, Any], path: Path
+) -> tuple[dict[Change, str], str | None]:
+    """Which changed fields the command line would refuse, each with its line, and a line for
+    what no single field explains (a file already broken, or two fields that clash).
+
+    A field is at fault when its change alone makes a good file bad, or, for a clash,
+    when taking its change back makes the whole edit good.
+    """
+    whole = check_text(apply_changes(text, changes), path)
+    if whole is None:
+        return {}, None
+    base_error = check_text(text, path)
+    errors: dict[Change, str] = {}
+    for change, value in changes.items():
+        error = check_text(apply_changes(text, {change: value}), path)
+        if error is not None and error != base_error:
+            errors[change] = error
+    if errors:
+        return errors, None
+    for change in changes:
+        rest = {c: v for c, v in changes.items() if c != change}
+        if check_text(apply_changes(text, rest), path) is None:
+            errors[change] = whole
+    return errors, (None if errors else whole)
