@@ -26,6 +26,7 @@ from hindsight.overlay.model.theme import DEFAULT_STYLE, POSITIONS, TEMPLATE_NAM
 from hindsight.overlay.settings import OVERLAY_KEYS, load_overlay_settings
 from hindsight.recorder import settings as record_settings
 from hindsight.recorder.config import AUDIO_BACKENDS, CAPTURE_SOURCES, DEFAULTS, format_bitrate
+from hindsight.recorder.input.hotkey import parse_hotkey
 from hindsight.uploader.config import UploadConfig, UploadPolicy, UploadTarget
 from hindsight.uploader.settings import UPLOAD_KEYS, build_upload_config, load_uploader_settings
 
@@ -36,6 +37,7 @@ __all__ = [
     "RESTART_TABLES",
     "setting_fields",
     "check_text",
+    "CHOICE_LABELS",
     "apply_changes",
     "field_errors",
 ]
@@ -46,50 +48,70 @@ Change = tuple[str, str]  # (table, key)
 # [overlay] is read each time an overlay window opens or a clip is rendered.
 RESTART_TABLES = frozenset({"record", "audio", "upload"})
 
+# Labels, in the order the window lists them (the common ones first); a key missing here
+# is listed after these under its own name.
 _LABELS = {
+    "record.hotkey": "Save hotkey",
+    "record.clip_seconds": "Clip length (seconds)",
+    "record.buffer_seconds": "Replay buffer (seconds)",
+    "record.clips_dir": "Clips folder",
+    "record.fps": "Frames per second",
+    "record.bitrate": "Video bitrate",
+    "record.encoder": "Encoder",
     "record.monitor": "Monitor",
     "record.region": "Region (X,Y,W,H)",
     "record.window": "Window title",
-    "record.display": "X11 display",
-    "record.fps": "Frames per second",
-    "record.buffer_seconds": "Replay buffer (seconds)",
+    "record.draw_cursor": "Show the mouse cursor",
+    "record.input": "Record actions (action track)",
+    "record.game": "Game",
     "record.max_buffer_mb": "Buffer memory cap (MiB)",
-    "record.bitrate": "Video bitrate",
-    "record.encoder": "Encoder",
     "record.keyframe_interval_ms": "Keyframe interval (ms)",
     "record.preset": "Encoder preset",
-    "record.clip_seconds": "Clip length (seconds)",
-    "record.hotkey": "Save hotkey",
-    "record.clips_dir": "Clips folder",
     "record.capture_source": "Capture method",
-    "record.draw_cursor": "Show the mouse cursor",
-    "record.game": "Game",
-    "record.input": "Record actions (action track)",
+    "record.display": "X11 display",
     "record.maps_dirs": "Extra action map folders",
     "audio.tracks": "Sound tracks",
-    "audio.device": "System sound device",
-    "audio.mic_device": "Microphone device",
     "audio.volume": "System volume in the mix",
     "audio.mic_volume": "Microphone volume in the mix",
+    "audio.device": "System sound device",
+    "audio.mic_device": "Microphone device",
     "audio.bitrate": "Audio bitrate",
     "audio.backend": "Sound system",
+    "upload.policy": "When to upload",
     "upload.bucket": "Bucket",
     "upload.prefix": "Folder in the bucket",
     "upload.endpoint_url": "Server (empty: AWS S3)",
+    "upload.max_rate": "Bandwidth cap (bytes/s)",
+    "upload.include_events": "Also share the event stream",
     "upload.region": "Region",
     "upload.profile": "AWS profile",
-    "upload.policy": "When to upload",
-    "upload.max_rate": "Bandwidth cap (bytes/s)",
     "upload.part_size_mb": "Part size (MiB)",
     "upload.concurrency": "Parallel parts",
-    "upload.include_events": "Also share the event stream",
     "overlay.template": "Template",
     "overlay.position": "Corner",
-    "overlay.margin": "Margin (fraction of height)",
-    "overlay.opacity": "Opacity",
     "overlay.scale": "Scale",
+    "overlay.opacity": "Opacity",
     "overlay.accent": "Accent colour",
+    "overlay.margin": "Margin (fraction of height)",
 }
+# Settings most players never touch: listed under "Advanced".
+_ADVANCED = frozenset(
+    {
+        "record.game",
+        "record.max_buffer_mb",
+        "record.keyframe_interval_ms",
+        "record.preset",
+        "record.capture_source",
+        "record.display",
+        "record.maps_dirs",
+        "audio.bitrate",
+        "audio.backend",
+        "upload.region",
+        "upload.profile",
+        "upload.part_size_mb",
+        "upload.concurrency",
+    }
+)
 
 _CHOICES: dict[str, tuple[str, ...]] = {
     "record.capture_source": CAPTURE_SOURCES,
@@ -98,6 +120,19 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "upload.policy": tuple(p.value for p in UploadPolicy),
     "overlay.position": POSITIONS,
     "overlay.template": TEMPLATE_NAMES,
+}
+
+# How a choice reads in the window, where the stored word would not say it.
+CHOICE_LABELS = {
+    "instant": "Right after each save",
+    "game_exit": "When the game closes",
+    "manual": "Only when I say so",
+    "system": "Game sound",
+    "system,mic": "Game sound and microphone",
+    "mic": "Microphone only",
+    "none": "No sound",
+    "keyboard_mouse": "Keyboard and mouse",
+    "apm": "Actions per minute",
 }
 
 
@@ -111,6 +146,7 @@ class SettingField:
     label: str
     default: Any  # the built-in value, None when the setting has none (off / automatic)
     choices: tuple[str, ...] = ()
+    advanced: bool = False
 
     @property
     def name(self) -> str:
@@ -176,7 +212,7 @@ def _default(table: str, key: str) -> Any:  # noqa: ANN401
 
 
 def setting_fields() -> list[SettingField]:
-    """Every settable key of every table, in the tables' own order."""
+    """Every settable key of every table, the common ones of each table first."""
     out = []
     for table, known in TABLES.items():
         for key, types in known.items():
@@ -189,14 +225,23 @@ def setting_fields() -> list[SettingField]:
                     label=_LABELS.get(name, key.replace("_", " ").capitalize()),
                     default=_default(table, key),
                     choices=tuple(_CHOICES.get(name, ())),
+                    advanced=name in _ADVANCED,
                 )
             )
-    return out
+    order = {name: i for i, name in enumerate(_LABELS)}
+    tables = list(TABLES)
+    # Tables in their order; in a table, common before advanced, then the labels' order.
+    return sorted(
+        out,
+        key=lambda f: (tables.index(f.table), f.advanced, order.get(f.name, len(order))),
+    )
 
 
 def _check_record(path: Path) -> None:
-    # What `hindsight record --settings FILE` runs before it starts anything.
-    record_settings.build_recorder_config({}, record_settings.load_settings(path))
+    # What `hindsight record --settings FILE` runs before it starts anything, then the
+    # hotkey parser the recorder runs when it installs the hotkey.
+    config = record_settings.build_recorder_config({}, record_settings.load_settings(path))
+    parse_hotkey(config.hotkey)
 
 
 def _check_upload(path: Path) -> None:

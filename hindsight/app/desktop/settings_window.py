@@ -1,0 +1,363 @@
+"""The settings window: every key of ``[record]``, ``[audio]``, ``[upload]`` and ``[overlay]``,
+edited in ``settings.toml`` itself.
+
+The fields come from :mod:`hindsight.app.settings_schema` (the packages' own key
+tables), so a new key shows up here without a change. Each edit is judged by the
+command line's own checks; a refused value shows the command line's line under its
+field and Save stays off. Saving edits the user's file in place (comments and order
+kept) and then says which changes wait for the recorder to restart:
+``restart_needed(names)`` is for the app to act on, ``saved(names)`` lists everything
+that changed. "Start with the computer" applies at once.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from PyQt6.QtCore import Qt, QTimer, pyqtSignal
+from PyQt6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QPushButton,
+    QScrollArea,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from hindsight.app.desktop.autostart import AutostartError, autostart
+from hindsight.app.desktop.hotkey_edit import HotkeyEdit
+from hindsight.app.desktop.settings_style import STYLE_SHEET
+from hindsight.app.settings_schema import (
+    CHOICE_LABELS,
+    Change,
+    SettingField,
+    field_errors,
+    setting_fields,
+)
+from hindsight.app.settings_writer import load_document, set_value, write_document
+from hindsight.errors import HindsightError
+from hindsight.paths import settings_path as user_settings_path
+
+__all__ = ["SettingsWindow"]
+
+_PAGES = {
+    "record": ("Recording", "What is captured and how much the replay buffer keeps."),
+    "audio": ("Sound", "Which sounds a clip keeps. The microphone is off unless you add it."),
+    "upload": ("Uploads", "Where clips go when you share them. Credentials never live here."),
+    "overlay": ("Overlay", "How the input overlay looks, live and burned into clips."),
+}
+
+
+class _Field:
+    """One setting's editor, the value it started with and the line that says what is wrong."""
+
+    def __init__(self, spec: SettingField, current: Any) -> None:  # noqa: ANN401
+        self.spec = spec
+        self.error = QLabel()
+        self.error.setObjectName("error")
+        self.error.setWordWrap(True)
+        self.error.hide()
+        self.editor: QWidget
+        if spec.types is bool:
+            box = QCheckBox()
+            box.setChecked(bool(spec.default if current is None else current))
+            self.editor = box
+        elif spec.choices:
+            combo = QComboBox()
+            if spec.default is None:
+                combo.addItem("Automatic", None)
+            for choice in spec.choices:
+                combo.addItem(CHOICE_LABELS.get(choice, choice.replace("_", " ")), choice)
+            shown = current if current is not None else spec.default
+            if shown is not None and combo.findData(shown) < 0:
+                combo.addItem(str(shown), shown)  # a value the file holds that is not a choice
+            combo.setCurrentIndex(combo.findData(shown))
+            self.editor = combo
+        elif spec.name == "record.hotkey":
+            self.editor = HotkeyEdit()
+            self.editor.setText("" if current is None else str(current))
+            self.editor.setPlaceholderText(f"{spec.default} (click, then press the keys)")
+        else:
+            line = QLineEdit()
+            if isinstance(current, list):
+                line.setText(os.pathsep.join(str(v) for v in current))
+            elif current is not None:
+                line.setText(str(current))
+            line.setPlaceholderText(
+                f"default: {spec.default}" if spec.default is not None else "not set"
+            )
+            self.editor = line
+        self.initial = self.value()
+
+    def connect(self, callback: Any) -> None:  # noqa: ANN401
+        editor = self.editor
+        if isinstance(editor, QCheckBox):
+            editor.toggled.connect(callback)
+        elif isinstance(editor, QComboBox):
+            editor.currentIndexChanged.connect(callback)
+        elif isinstance(editor, HotkeyEdit):
+            editor.hotkey_changed.connect(callback)
+        elif isinstance(editor, QLineEdit):
+            editor.textChanged.connect(callback)
+
+    def value(self) -> Any:  # noqa: ANN401
+        """The value to write (None: leave it out of the file, so the default applies)."""
+        editor = self.editor
+        if isinstance(editor, QCheckBox):
+            return editor.isChecked()
+        if isinstance(editor, QComboBox):
+            return editor.currentData()
+        assert isinstance(editor, QLineEdit)
+        return _typed(editor.text().strip(), self.spec.types)
+
+    def show_error(self, message: str | None) -> None:
+        self.error.setText(message or "")
+        self.error.setVisible(bool(message))
+        self.editor.setProperty("invalid", bool(message))
+        self.editor.style().unpolish(self.editor)  # type: ignore[union-attr]
+        self.editor.style().polish(self.editor)  # type: ignore[union-attr]
+
+
+def _typed(text: str, types: type | tuple[type, ...]) -> Any:  # noqa: ANN401
+    """Text as the TOML value the table expects; text that is not one is written as text, so
+    the command line's own type check names it."""
+    if not text:
+        return None
+    wanted = types if isinstance(types, tuple) else (types,)
+    if list in wanted:
+        return [part.strip() for part in text.split(os.pathsep) if part.strip()]
+    if str in wanted:
+        return text
+    for kind in (int, float):
+        if kind in wanted:
+            try:
+                return kind(text)
+            except ValueError:
+                continue
+    return text
+
+
+class SettingsWindow(QWidget):
+    """Edits the user's settings file (or ``settings_path``); see the module's docstring."""
+
+    restart_needed = pyqtSignal(list)
+    saved = pyqtSignal(list)
+
+    def __init__(self, parent: QWidget | None = None, *, settings_path: Path | None = None) -> None:
+        super().__init__(parent)
+        self.path = Path(settings_path or user_settings_path()).absolute()
+        self.setWindowTitle("Hindsight Settings")
+        self.setObjectName("root")
+        self.setStyleSheet(STYLE_SHEET)
+        self.resize(820, 600)
+        self.fields: dict[str, _Field] = {}
+        self._timer = QTimer(self, singleShot=True, interval=120)
+        self._timer.timeout.connect(self.validate)
+
+        self.nav = QListWidget(objectName="nav")
+        self.nav.setFixedWidth(190)
+        self.pages = QStackedWidget()
+        self.nav.currentRowChanged.connect(self.pages.setCurrentIndex)
+        self.banner = QLabel(objectName="banner", wordWrap=True)
+        self.banner.hide()
+        self.status = QLabel(objectName="status", wordWrap=True)
+        self.save_button = QPushButton("Save", objectName="primary")
+        self.save_button.clicked.connect(self.save)
+        close = QPushButton("Close")
+        close.clicked.connect(self.close)
+
+        content = QVBoxLayout()
+        content.setContentsMargins(24, 20, 24, 16)
+        content.addWidget(self.banner)
+        content.addWidget(self.pages, 1)
+        bar = QHBoxLayout()
+        bar.addWidget(self.status, 1)
+        bar.addWidget(close)
+        bar.addWidget(self.save_button)
+        content.addLayout(bar)
+        root = QHBoxLayout(self)
+        root.setContentsMargins(0, 0, 0, 0)
+        root.setSpacing(0)
+        root.addWidget(self.nav)
+        root.addLayout(content, 1)
+        self._build_pages()
+        self.nav.setCurrentRow(0)
+        self.validate()
+
+    # -- building ------------------------------------------------------------------------
+
+    def _build_pages(self) -> None:
+        self._text = self._read_text()
+        try:
+            doc: Any = load_document(self.path)
+        except HindsightError as err:
+            doc = {}  # shown in the banner by validate(); the fields show the defaults
+            self.banner.setText(str(err))
+        by_table: dict[str, list[SettingField]] = {}
+        for spec in setting_fields():
+            by_table.setdefault(spec.table, []).append(spec)
+        for table, specs in by_table.items():
+            title, subtitle = _PAGES.get(table, (table.capitalize(), ""))
+            form = self._page(title, subtitle)
+            section = doc.get(table) if hasattr(doc, "get") else None
+            advanced_shown = False
+            for spec in specs:
+                if spec.advanced and not advanced_shown:
+                    advanced_shown = True
+                    form.addRow(QLabel("Advanced", objectName="section"))
+                current = section.get(spec.key) if isinstance(section, dict) else None
+                field = _Field(spec, _plain(current))
+                field.connect(self._changed)
+                self.fields[spec.name] = field
+                form.addRow(_label(spec), _with_error(field))
+        form = self._page("General", "How Hindsight starts.")
+        self.autostart_box = QCheckBox("Start Hindsight when I log in")
+        self.autostart_error = QLabel(objectName="error", wordWrap=True)
+        self.autostart_error.hide()
+        try:
+            self.autostart_box.setChecked(autostart().enabled())
+        except AutostartError as err:
+            self.autostart_box.setEnabled(False)
+            self._show_autostart_error(str(err))
+        self.autostart_box.toggled.connect(self._toggle_autostart)
+        box = QVBoxLayout()
+        box.addWidget(self.autostart_box)
+        box.addWidget(self.autostart_error)
+        hint = QLabel(f"Settings file: {self.path}", objectName="hint", wordWrap=True)
+        box.addWidget(hint)
+        holder = QWidget()
+        holder.setLayout(box)
+        form.addRow(holder)
+
+    def _page(self, title: str, subtitle: str) -> QFormLayout:
+        self.nav.addItem(title)
+        page = QWidget(objectName="page")
+        column = QVBoxLayout(page)
+        column.setContentsMargins(0, 0, 12, 0)
+        heading = QLabel(title, objectName="title")
+        column.addWidget(heading)
+        if subtitle:
+            column.addWidget(QLabel(subtitle, objectName="subtitle", wordWrap=True))
+        card = QFrame(objectName="card")
+        form = QFormLayout(card)
+        form.setContentsMargins(18, 16, 18, 16)
+        form.setHorizontalSpacing(18)
+        form.setVerticalSpacing(12)
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        column.addSpacing(8)
+        column.addWidget(card)
+        column.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(page)
+        self.pages.addWidget(scroll)
+        return form
+
+    # -- judging and saving -------------------------------------------------------------------
+
+    def _read_text(self) -> str:
+        try:
+            return self.path.read_text("utf-8")
+        except FileNotFoundError:
+            return ""
+
+    def changes(self) -> dict[Change, Any]:
+        """The edits not saved yet, by (table, key); None removes a key."""
+        return {
+            (f.spec.table, f.spec.key): f.value()
+            for f in self.fields.values()
+            if f.value() != f.initial
+        }
+
+    def _changed(self, *_: object) -> None:
+        self._timer.start()
+
+    def validate(self) -> bool:
+        """Show what the command line would refuse; True when the edits can be saved."""
+        self._timer.stop()
+        changes = self.changes()
+        errors, general = field_errors(self._text, changes, self.path)
+        for field in self.fields.values():
+            field.show_error(errors.get((field.spec.table, field.spec.key)))
+        self.banner.setText(general or "")
+        self.banner.setVisible(bool(general))
+        ok = not errors and not general
+        self.save_button.setEnabled(ok and bool(changes))
+        return ok
+
+    def save(self) -> bool:
+        """Write the edits into the file; False (and nothing written) when one is refused."""
+        changes = self.changes()
+        if not changes or not self.validate():
+            return False
+        try:
+            doc = load_document(self.path)
+            for (table, key), value in changes.items():
+                set_value(doc, table, key, value)
+            write_document(doc, self.path)
+        except HindsightError as err:
+            self.banner.setText(str(err))
+            self.banner.show()
+            return False
+        names = [f"{table}.{key}" for table, key in changes]
+        restart = [n for n in names if self.fields[n].spec.restart]
+        self._text = self._read_text()
+        for field in self.fields.values():
+            field.initial = field.value()
+        self.save_button.setEnabled(False)
+        self.status.setText(_saved_line(restart, self.fields))
+        self.saved.emit(names)
+        if restart:
+            self.restart_needed.emit(restart)
+        return True
+
+    def _toggle_autostart(self, on: bool) -> None:
+        try:
+            entry = autostart()
+            entry.enable() if on else entry.disable()
+        except AutostartError as err:
+            self._show_autostart_error(str(err))
+            return
+        self.autostart_error.hide()
+        self.status.setText("Hindsight will start when you log in." if on else "Autostart off.")
+
+    def _show_autostart_error(self, message: str) -> None:
+        self.autostart_error.setText(message)
+        self.autostart_error.show()
+
+
+def _saved_line(restart: list[str], fields: dict[str, _Field]) -> str:
+    if not restart:
+        return "Saved. The changes apply now."
+    labels = ", ".join(fields[n].spec.label for n in restart)
+    return f"Saved. The recorder restarts to apply: {labels}."
+
+
+def _plain(value: Any) -> Any:  # noqa: ANN401
+    """A tomlkit item as the plain Python value it holds."""
+    return value.unwrap() if hasattr(value, "unwrap") else value
+
+
+def _label(spec: SettingField) -> QLabel:
+    label = QLabel(spec.label)
+    label.setToolTip(f"[{spec.table}] {spec.key}")
+    return label
+
+
+def _with_error(field: _Field) -> QWidget:
+    holder = QWidget()
+    column = QVBoxLayout(holder)
+    column.setContentsMargins(0, 0, 0, 0)
+    column.setSpacing(3)
+    column.addWidget(field.editor)
+    column.addWidget(field.error)
+    return holder
