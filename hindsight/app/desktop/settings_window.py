@@ -160,6 +160,7 @@ class SettingsWindow(QWidget):
         self.setStyleSheet(STYLE_SHEET)
         self.resize(820, 600)
         self.fields: dict[str, _Field] = {}
+        self._pages_of: dict[str, int] = {}
         self._timer = QTimer(self, singleShot=True, interval=120)
         self._timer.timeout.connect(self.validate)
 
@@ -218,6 +219,7 @@ class SettingsWindow(QWidget):
                 field = _Field(spec, _plain(current))
                 field.connect(self._changed)
                 self.fields[spec.name] = field
+                self._pages_of[spec.name] = self.pages.count() - 1
                 form.addRow(_label(spec), _with_error(field))
         form = self._page("General", "How Hindsight starts.")
         self.autostart_box = QCheckBox("Start Hindsight when I log in")
@@ -229,9 +231,13 @@ class SettingsWindow(QWidget):
             self.autostart_box.setEnabled(False)
             self._show_autostart_error(str(err))
         self.autostart_box.toggled.connect(self._toggle_autostart)
+        sharing = QPushButton("Sharing and consent\u2026")
+        sharing.clicked.connect(self.open_consent)
         box = QVBoxLayout()
         box.addWidget(self.autostart_box)
         box.addWidget(self.autostart_error)
+        box.addSpacing(8)
+        box.addWidget(sharing, 0, Qt.AlignmentFlag.AlignLeft)
         hint = QLabel(f"Settings file: {self.path}", objectName="hint", wordWrap=True)
         box.addWidget(hint)
         holder = QWidget()
@@ -297,7 +303,13 @@ class SettingsWindow(QWidget):
     def save(self) -> bool:
         """Write the edits into the file; False (and nothing written) when one is refused."""
         changes = self.changes()
-        if not changes or not self.validate():
+        if not changes:
+            return False
+        if not self.validate():
+            # Show the page of the first refused field, where its message is.
+            wrong = [n for n, f in self.fields.items() if not f.error.isHidden()]
+            if wrong:
+                self.nav.setCurrentRow(self._pages_of[wrong[0]])
             return False
         try:
             doc = load_document(self.path)
@@ -319,6 +331,18 @@ class SettingsWindow(QWidget):
         if restart:
             self.restart_needed.emit(restart)
         return True
+
+    def page_title(self, name: str) -> str:
+        """The title of the page that shows setting ``name`` (``record.fps``)."""
+        item = self.nav.item(self._pages_of[name])
+        return item.text() if item is not None else ""
+
+    def open_consent(self) -> None:
+        """The consent dialog, for changing what was agreed to on the first run."""
+        from hindsight.app.desktop.consent_dialog import ConsentDialog
+
+        dialog = ConsentDialog(self, settings_path=self.path)
+        dialog.open()
 
     def _toggle_autostart(self, on: bool) -> None:
         try:

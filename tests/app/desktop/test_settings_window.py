@@ -1,0 +1,184 @@
+"""The settings window, used as a player would: type into fields, press keys, save, and the real
+command line agrees with what the window said."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PyQt6.QtCore import Qt  # noqa: E402
+from PyQt6.QtTest import QTest  # noqa: E402
+
+from hindsight.app.desktop.settings_window import SettingsWindow  # noqa: E402
+from hindsight.recorder.input.hotkey import parse_hotkey  # noqa: E402
+from hindsight.recorder.settings import build_recorder_config, load_settings  # noqa: E402
+from tests.recorder.cli_proc import run_cli  # noqa: E402
+
+USER_FILE = """\
+# My Hindsight settings: I keep the buffer short.
+[record]
+fps = 60            # my monitor does 60
+buffer_seconds = 30 # how far back a save can reach
+# I never change this one
+bitrate = "12M"
+hotkey = "F8"
+
+# sharing: later
+[upload]
+policy = "manual"   # until I trust it
+"""
+
+
+@pytest.fixture
+def settings_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    path = tmp_path / "settings.toml"
+    path.write_text(USER_FILE)
+    return path
+
+
+def _window(qtbot, path: Path) -> SettingsWindow:
+    window = SettingsWindow(settings_path=path)
+    qtbot.addWidget(window)
+    window.show()
+    return window
+
+
+def _type(qtbot, window: SettingsWindow, name: str, text: str) -> None:
+    editor = window.fields[name].editor
+    editor.clear()
+    QTest.keyClicks(editor, text)
+    qtbot.waitUntil(lambda: not window._timer.isActive())
+
+
+def _comments(text: str) -> list[str]:
+    return [line.split("#", 1)[1] for line in text.splitlines() if "#" in line]
+
+
+def test_a_change_lands_in_the_file_with_the_users_comments_and_order(qtbot, settings_file):
+    window = _window(qtbot, settings_file)
+    restarts = []
+    window.restart_needed.connect(restarts.append)
+    _type(qtbot, window, "record.fps", "30")
+    _type(qtbot, window, "record.clip_seconds", "20")
+    window.fields["overlay.position"].editor.setCurrentIndex(
+        window.fields["overlay.position"].editor.findData("top-right")
+    )
+    assert window.save_button.isEnabled()
+    window.save_button.click()
+
+    text = settings_file.read_text()
+    data = tomllib.loads(text)
+    assert data["record"]["fps"] == 30
+    assert data["record"]["clip_seconds"] == 20
+    assert data["overlay"]["position"] == "top-right"
+    assert _comments(text) == _comments(USER_FILE)
+    assert list(data["record"]) == ["fps", "buffer_seconds", "bitrate", "hotkey", "clip_seconds"]
+    assert text.startswith(USER_FILE.replace("fps = 60 ", "fps = 30 ").split("hotkey")[0])
+    # The recorder reads [record] at start; the overlay reads its table each time it opens.
+    assert restarts == [["record.clip_seconds", "record.fps"]]  # in the window's order
+    assert "restarts to apply: Clip length (seconds), Frames per second" in window.status.text()
+    assert build_recorder_config({}, load_settings(settings_file)).capture.fps == 30
+
+
+@pytest.mark.parametrize(
+    ("field", "text", "command"),
+    [
+        ("record.fps", "500", ["record"]),
+        ("record.fps", "sixty", ["record"]),
+        ("record.bitrate", "12 megabits", ["record"]),
+        ("record.clip_seconds", "45", ["record"]),
+        ("upload.max_rate", "fast", ["upload", "--all"]),
+        ("upload.bucket", "My_Bucket", ["upload", "--all"]),
+        ("overlay.opacity", "7", ["overlay", "render", "no-such-clip"]),
+        ("overlay.accent", "green", ["overlay", "render", "no-such-clip"]),
+    ],
+)
+def test_an_invalid_value_is_refused_with_the_command_lines_message(
+    qtbot, settings_file, field, text, command
+):
+    window = _window(qtbot, settings_file)
+    _type(qtbot, window, field, text)
+    message = window.fields[field].error.text()
+    assert message and not window.fields[field].error.isHidden()
+    assert not window.save_button.isEnabled()
+    assert window.save() is False
+    assert settings_file.read_text() == USER_FILE
+    assert window.nav.currentItem().text() == window.page_title(field)  # shows the field
+
+    # The same value, written into the file by hand, and the real command line reading it.
+    table, key = field.split(".")
+    value = window.fields[field].value()
+    bad = settings_file.with_name("bad.toml")
+    from hindsight.app.settings_schema import apply_changes
+
+    bad.write_text(apply_changes(USER_FILE, {(table, key): value}))
+    result = run_cli(*command, "--settings", str(bad))
+    assert result.returncode != 0
+    expected = message.replace(str(settings_file), str(bad))
+    assert result.stderr.strip() == f"hindsight: error: {expected}"
+
+
+def test_clearing_a_field_removes_the_key_so_the_default_applies(qtbot, settings_file):
+    window = _window(qtbot, settings_file)
+    _type(qtbot, window, "record.bitrate", "")
+    assert window.save()
+    data = tomllib.loads(settings_file.read_text())
+    assert "bitrate" not in data["record"]
+    assert "# I never change this one" in settings_file.read_text()
+
+
+@pytest.mark.parametrize(
+    ("key", "modifiers", "expected"),
+    [
+        (
+            Qt.Key.Key_S,
+            Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+            "ctrl+shift+s",
+        ),
+        (Qt.Key.Key_F9, Qt.KeyboardModifier.NoModifier, "F9"),
+        (
+            Qt.Key.Key_Exclam,
+            Qt.KeyboardModifier.AltModifier | Qt.KeyboardModifier.ShiftModifier,
+            "shift+alt+1",
+        ),
+        (Qt.Key.Key_PageDown, Qt.KeyboardModifier.ControlModifier, "ctrl+page_down"),
+    ],
+)
+def test_the_hotkey_field_captures_a_combination_the_recorder_parses(
+    qtbot, settings_file, key, modifiers, expected
+):
+    window = _window(qtbot, settings_file)
+    editor = window.fields["record.hotkey"].editor
+    editor.setFocus()
+    QTest.keyClick(editor, key, modifiers)
+    qtbot.waitUntil(lambda: not window._timer.isActive())
+    assert editor.text() == expected
+    assert window.save()
+    config = build_recorder_config({}, load_settings(settings_file))
+    assert config.hotkey == expected
+    parse_hotkey(config.hotkey)  # what the recorder runs when it installs the hotkey
+
+
+def test_a_key_the_recorder_cannot_use_is_refused_with_its_message(qtbot, settings_file):
+    window = _window(qtbot, settings_file)
+    editor = window.fields["record.hotkey"].editor
+    editor.setFocus()
+    QTest.keyClick(editor, Qt.Key.Key_Slash, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: not window._timer.isActive())
+    assert "'/' is not a key name here" in window.fields["record.hotkey"].error.text()
+    assert not window.save()
+
+
+def test_the_autostart_toggle_writes_and_removes_the_entry(qtbot, settings_file, tmp_path):
+    window = _window(qtbot, settings_file)
+    entry = tmp_path / "xdg" / "autostart" / "hindsight.desktop"
+    window.autostart_box.setChecked(True)
+    assert entry.exists()
+    window.autostart_box.setChecked(False)
+    assert not entry.exists()
