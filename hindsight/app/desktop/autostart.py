@@ -10,11 +10,12 @@ the same code. Qt-free, for the settings window and ``hindsight autostart`` alik
 
 from __future__ import annotations
 
+import importlib
 import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from hindsight.errors import HindsightError
 
@@ -131,7 +132,7 @@ class WindowsRunKey:
         return f"HKEY_CURRENT_USER\\{self._KEY}\\{_APP_NAME}"
 
     def enabled(self) -> bool:
-        import winreg  # type: ignore[import-not-found]
+        winreg = _winreg()
 
         try:
             with winreg.OpenKey(winreg.HKEY_CURRENT_USER, self._KEY) as key:
@@ -141,7 +142,7 @@ class WindowsRunKey:
         return True
 
     def enable(self) -> None:
-        import winreg
+        winreg = _winreg()
 
         command = subprocess.list2cmdline(launch_command())
         try:
@@ -153,7 +154,7 @@ class WindowsRunKey:
             raise AutostartError(f"{self.where()}: cannot be written: {err.strerror}") from None
 
     def disable(self) -> None:
-        import winreg
+        winreg = _winreg()
 
         try:
             with winreg.OpenKey(
@@ -164,6 +165,11 @@ class WindowsRunKey:
             pass
         except OSError as err:
             raise AutostartError(f"{self.where()}: cannot be removed: {err.strerror}") from None
+
+
+def _winreg() -> Any:  # noqa: ANN401
+    # Imported by name: the module exists only on Windows, and the type checker runs on Linux.
+    return importlib.import_module("winreg")
 
 
 def autostart() -> Autostart:

@@ -27,7 +27,7 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from hindsight.app.desktop.settings_style import STYLE_SHEET
+from hindsight.app.desktop.settings_style import STYLE_SHEET, named, text
 from hindsight.app.settings_schema import CHOICE_LABELS, check_text, setting_fields
 from hindsight.app.settings_writer import load_document, set_value, write_document
 from hindsight.errors import HindsightError
@@ -60,13 +60,12 @@ class ConsentDialog(QDialog):
         column = QVBoxLayout(self)
         column.setContentsMargins(28, 24, 28, 20)
         column.setSpacing(12)
-        column.addWidget(QLabel("Your clips stay yours", objectName="title"))
+        column.addWidget(text("Your clips stay yours", "title", wrap=False))
         column.addWidget(
-            QLabel(
+            text(
                 "Hindsight keeps every clip on this computer. Nothing is uploaded unless you "
                 "tick a box below, and you can change your mind at any time in Settings.",
-                objectName="subtitle",
-                wordWrap=True,
+                "subtitle",
             )
         )
         for purpose in PURPOSES:
@@ -81,7 +80,7 @@ class ConsentDialog(QDialog):
         row.addWidget(QLabel("Upload shared clips:"))
         row.addWidget(self.policy, 1)
         column.addLayout(row)
-        self.error = QLabel(objectName="error", wordWrap=True)
+        self.error = text("", "error")
         self.error.hide()
         column.addWidget(self.error)
 
@@ -89,7 +88,7 @@ class ConsentDialog(QDialog):
         buttons.addStretch(1)
         later = QPushButton("Not now")
         later.clicked.connect(self.decline)
-        self.ok = QPushButton("Save my choice", objectName="primary")
+        self.ok = named(QPushButton("Save my choice"), "primary")
         self.ok.clicked.connect(self.record)
         buttons.addWidget(later)
         buttons.addWidget(self.ok)
@@ -113,17 +112,17 @@ class ConsentDialog(QDialog):
         finally:
             library.close()
 
-    def _card(self, text: ConsentText) -> QFrame:
-        card = QFrame(objectName="card")
+    def _card(self, consent: ConsentText) -> QFrame:
+        card = named(QFrame(), "card")
         inner = QVBoxLayout(card)
         inner.setContentsMargins(16, 14, 16, 14)
-        title, _, rest = text.body.partition("\n\n")
+        title, _, rest = consent.body.partition("\n\n")
         box = QCheckBox(title.strip())
         box.setStyleSheet("font-weight: 600; font-size: 14px;")
-        self.boxes[text.purpose] = box
+        self.boxes[consent.purpose] = box
         head = QHBoxLayout()
         head.addWidget(box, 1)
-        head.addWidget(QLabel(f"text version {text.version}", objectName="hint"))
+        head.addWidget(text(f"text version {consent.version}", "hint", wrap=False))
         inner.addLayout(head)
         body = QTextBrowser()
         body.setMarkdown(rest.strip())

@@ -3,9 +3,29 @@ accent."""
 
 from __future__ import annotations
 
+from typing import TypeVar
+
+from PyQt6.QtWidgets import QLabel, QWidget
+
 from hindsight.overlay.model.theme import DEFAULT_STYLE
 
-__all__ = ["ACCENT", "ERROR", "STYLE_SHEET"]
+__all__ = ["ACCENT", "ERROR", "STYLE_SHEET", "named", "text"]
+
+W = TypeVar("W", bound=QWidget)
+
+
+def named(widget: W, name: str) -> W:
+    """``widget`` with the object name the style sheet styles it by."""
+    widget.setObjectName(name)
+    return widget
+
+
+def text(words: str, name: str, *, wrap: bool = True) -> QLabel:
+    """A label of one of the style sheet's kinds (title, hint, error...)."""
+    label = named(QLabel(words), name)
+    label.setWordWrap(wrap)
+    return label
+
 
 ACCENT = DEFAULT_STYLE.accent  # the same green the overlays light keys with
 ERROR = "#ff6b81"

@@ -35,7 +35,7 @@ from PyQt6.QtWidgets import (
 
 from hindsight.app.desktop.autostart import AutostartError, autostart
 from hindsight.app.desktop.hotkey_edit import HotkeyEdit
-from hindsight.app.desktop.settings_style import STYLE_SHEET
+from hindsight.app.desktop.settings_style import STYLE_SHEET, named, text
 from hindsight.app.settings_schema import (
     CHOICE_LABELS,
     Change,
@@ -161,17 +161,19 @@ class SettingsWindow(QWidget):
         self.resize(820, 600)
         self.fields: dict[str, _Field] = {}
         self._pages_of: dict[str, int] = {}
-        self._timer = QTimer(self, singleShot=True, interval=120)
+        self._timer = QTimer(self)  # edits are judged once typing pauses
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(120)
         self._timer.timeout.connect(self.validate)
 
-        self.nav = QListWidget(objectName="nav")
+        self.nav = named(QListWidget(), "nav")
         self.nav.setFixedWidth(190)
         self.pages = QStackedWidget()
         self.nav.currentRowChanged.connect(self.pages.setCurrentIndex)
-        self.banner = QLabel(objectName="banner", wordWrap=True)
+        self.banner = text("", "banner")
         self.banner.hide()
-        self.status = QLabel(objectName="status", wordWrap=True)
-        self.save_button = QPushButton("Save", objectName="primary")
+        self.status = text("", "status")
+        self.save_button = named(QPushButton("Save"), "primary")
         self.save_button.clicked.connect(self.save)
         close = QPushButton("Close")
         close.clicked.connect(self.close)
@@ -214,7 +216,7 @@ class SettingsWindow(QWidget):
             for spec in specs:
                 if spec.advanced and not advanced_shown:
                     advanced_shown = True
-                    form.addRow(QLabel("Advanced", objectName="section"))
+                    form.addRow(text("Advanced", "section", wrap=False))
                 current = section.get(spec.key) if isinstance(section, dict) else None
                 field = _Field(spec, _plain(current))
                 field.connect(self._changed)
@@ -223,7 +225,7 @@ class SettingsWindow(QWidget):
                 form.addRow(_label(spec), _with_error(field))
         form = self._page("General", "How Hindsight starts.")
         self.autostart_box = QCheckBox("Start Hindsight when I log in")
-        self.autostart_error = QLabel(objectName="error", wordWrap=True)
+        self.autostart_error = text("", "error")
         self.autostart_error.hide()
         try:
             self.autostart_box.setChecked(autostart().enabled())
@@ -238,7 +240,7 @@ class SettingsWindow(QWidget):
         box.addWidget(self.autostart_error)
         box.addSpacing(8)
         box.addWidget(sharing, 0, Qt.AlignmentFlag.AlignLeft)
-        hint = QLabel(f"Settings file: {self.path}", objectName="hint", wordWrap=True)
+        hint = text(f"Settings file: {self.path}", "hint")
         box.addWidget(hint)
         holder = QWidget()
         holder.setLayout(box)
@@ -246,14 +248,14 @@ class SettingsWindow(QWidget):
 
     def _page(self, title: str, subtitle: str) -> QFormLayout:
         self.nav.addItem(title)
-        page = QWidget(objectName="page")
+        page = named(QWidget(), "page")
         column = QVBoxLayout(page)
         column.setContentsMargins(0, 0, 12, 0)
-        heading = QLabel(title, objectName="title")
+        heading = text(title, "title", wrap=False)
         column.addWidget(heading)
         if subtitle:
-            column.addWidget(QLabel(subtitle, objectName="subtitle", wordWrap=True))
-        card = QFrame(objectName="card")
+            column.addWidget(text(subtitle, "subtitle"))
+        card = named(QFrame(), "card")
         form = QFormLayout(card)
         form.setContentsMargins(18, 16, 18, 16)
         form.setHorizontalSpacing(18)
