@@ -1,13 +1,18 @@
-"""``hindsight audio devices`` through the real command: the table, --json, no audio system."""
+"""``hindsight audio devices`` through the real command: the table, --json, no audio system, a
+real PulseAudio server."""
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 from hindsight.cli.record import audio_lines, sound_summary
 from hindsight.recorder.status import AudioSourceStatus, AudioStatus
+from tests.audio_server import MIC_SOURCE, SYSTEM_SINK, PulseServer
 from tests.recorder.cli_proc import run_cli
 
 
@@ -125,3 +130,32 @@ def test_status_lines_per_source() -> None:
     assert lines[2].startswith("  mic      waiting (no microphone); level silent, drift +0.0 ppm")
     assert audio_lines(None) == ["sound      off (video-only clips)"]
     assert sound_summary(None) == "off (video-only clips)"
+
+
+@pytest.fixture(scope="module")
+def pulse() -> Iterator[PulseServer]:
+    with PulseServer() as server:
+        yield server
+
+
+def test_devices_of_a_real_pulseaudio_server(pulse: PulseServer) -> None:
+    env = _env(**pulse.env)
+    result = run_cli("audio", "devices", env=env)
+    assert result.returncode == 0, result.stderr
+    rows = [line.split()[:3] for line in result.stdout.splitlines()[1:-1]]
+    assert ["system", "*", f"{SYSTEM_SINK}.monitor"] in rows
+    assert ["mic", "*", MIC_SOURCE] in rows
+    data = json.loads(run_cli("audio", "devices", "--json", env=env).stdout)
+    assert data["backend"] == "pulse"
+    by_name = {d["name"]: d for d in data["devices"]}
+    system = by_name[f"{SYSTEM_SINK}.monitor"]
+    assert system["kind"] == "system" and system["default"]
+    assert "Hindsight-null-sink" in system["description"]
+    mic = by_name[MIC_SOURCE]
+    assert mic == {
+        "name": MIC_SOURCE,
+        "kind": "mic",
+        "description": "Hindsight-test-mic",
+        "default": True,
+    }
+    assert sum(d["default"] for d in data["devices"] if d["kind"] == "system") == 1
