@@ -21,11 +21,9 @@ the latency libpulse reports for the read index stands in.
 from __future__ import annotations
 
 import ctypes
-import os
 import queue
 import threading
 import time
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -51,18 +49,8 @@ _lib = ffi.load()  # OSError without libpulse: the chooser says what to install
 _FRAME_BYTES = 4 * CHANNELS
 _FRAGMENT_FRAMES = SAMPLE_RATE // 100  # 10 ms: blocks small enough for a tight timeline
 _QUEUE_BLOCKS = 400  # ~4 s of 10 ms blocks before the reader is too slow and we drop
-_CONNECT_TIMEOUT_S = 2.0
 _TIMING_EVERY_NS = 100_000_000  # ask for fresh timing this often: the sink's latency moves
 _LOST = object()
-
-
-def _no_server_line() -> str:
-    where = os.environ.get("PULSE_SERVER")
-    at = f"PULSE_SERVER={where}" if where else "the user's session socket"
-    return (
-        f"no PulseAudio/PipeWire server ({at}): start it (pulseaudio --start, or "
-        "pipewire-pulse) or run with --audio none"
-    )
 
 
 def _wall_minus_clock_ns() -> int:
@@ -70,151 +58,15 @@ def _wall_minus_clock_ns() -> int:
     return time.time_ns() - now_ns()
 
 
-class _Connection:
-    """A threaded main loop and a READY context; every libpulse call holds its lock."""
-
-    def __init__(self) -> None:
-        self.mainloop = _lib.pa_threaded_mainloop_new()
-        if not self.mainloop:
-            raise AudioError("libpulse could not make a main loop")
-        self.context = _lib.pa_context_new(
-            _lib.pa_threaded_mainloop_get_api(self.mainloop), b"Hindsight"
-        )
-        self._changed = threading.Event()
-        # Kept referenced: libpulse holds only the C pointer.
-        self._state_cb = ffi.CONTEXT_STATE_CB(lambda _c, _u: self._changed.set())
-        self._callbacks: list[Any] = []
-        self.lost: Callable[[str], None] | None = None
-        _lib.pa_context_set_state_callback(self.context, self._state_cb, None)
-        self._started = False
-
-    def connect(self) -> None:
-        if _lib.pa_context_connect(self.context, None, ffi.CONTEXT_NOAUTOSPAWN, None) < 0:
-            raise AudioError(_no_server_line())
-        if _lib.pa_threaded_mainloop_start(self.mainloop) < 0:
-            raise AudioError("libpulse could not start its thread")
-        self._started = True
-        deadline = time.monotonic() + _CONNECT_TIMEOUT_S
-        while True:
-            state = self.call(_lib.pa_context_get_state, self.context)
-            if state == ffi.CONTEXT_READY:
-                break
-            if state in (ffi.CONTEXT_FAILED, ffi.CONTEXT_TERMINATED):
-                raise AudioError(_no_server_line())
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise AudioError(_no_server_line() + " (it did not answer)")
-            self._changed.wait(min(left, 0.05))
-            self._changed.clear()
-        # From now on a context that fails means the server has gone.
-        self._state_cb = ffi.CONTEXT_STATE_CB(self._on_state)
-        self.call(_lib.pa_context_set_state_callback, self.context, self._state_cb, None)
-
-    def _on_state(self, _ctx: Any, _u: Any) -> None:
-        state = _lib.pa_context_get_state(self.context)
-        if state in (ffi.CONTEXT_FAILED, ffi.CONTEXT_TERMINATED) and self.lost is not None:
-            self.lost("the PulseAudio/PipeWire server went away")
-
-    def call(self, func: Callable[..., Any], *args: Any) -> Any:
-        _lib.pa_threaded_mainloop_lock(self.mainloop)
-        try:
-            return func(*args)
-        finally:
-            _lib.pa_threaded_mainloop_unlock(self.mainloop)
-
-    def _collect(self, start: Callable[[Any], Any], make_cb: Callable[..., Any]) -> list[Any]:
-        """Run one introspection operation; its callback appends to the list it returns."""
-        done = threading.Event()
-        out: list[Any] = []
-        cb = make_cb(out, done)
-        self._callbacks.append(cb)
-        op = self.call(start, cb)
-        if not op:
-            raise AudioError("the PulseAudio/PipeWire server refused to list its devices")
-        try:
-            if not done.wait(_CONNECT_TIMEOUT_S):
-                raise AudioError("the PulseAudio/PipeWire server did not list its devices")
-        finally:
-            self.call(_lib.pa_operation_unref, op)
-            self._callbacks.remove(cb)
-        return out
-
-    def defaults(self) -> tuple[str, str]:
-        """(default sink, default source) names."""
-
-        def make(out: list[Any], done: threading.Event) -> Any:
-            def on_info(_c: Any, info: Any, _u: Any) -> None:
-                if info:
-                    i = info.contents
-                    out.append((i.default_sink_name or b"", i.default_source_name or b""))
-                done.set()
-
-            return ffi.SERVER_INFO_CB(on_info)
-
-        got = self._collect(
-            lambda cb: _lib.pa_context_get_server_info(self.context, cb, None), make
-        )
-        sink, source = got[0] if got else (b"", b"")
-        return sink.decode(errors="replace"), source.decode(errors="replace")
-
-    def sources(self) -> list[tuple[str, str, str | None]]:
-        """Every source as (name, description, name of the sink it monitors or None)."""
-
-        def make(out: list[Any], done: threading.Event) -> Any:
-            def on_source(_c: Any, info: Any, eol: int, _u: Any) -> None:
-                if eol or not info:
-                    done.set()
-                    return
-                i = info.contents
-                monitors = None
-                if i.monitor_of_sink != ffi.INVALID_INDEX and i.monitor_of_sink_name:
-                    monitors = i.monitor_of_sink_name.decode(errors="replace")
-                desc = (i.description or b"").decode(errors="replace")
-                out.append((i.name.decode(errors="replace"), desc, monitors))
-
-            return ffi.SOURCE_INFO_CB(on_source)
-
-        return self._collect(
-            lambda cb: _lib.pa_context_get_source_info_list(self.context, cb, None), make
-        )
-
-    def devices(self) -> list[AudioDevice]:
-        sink, source = self.defaults()
-        out = []
-        for name, desc, monitors in self.sources():
-            if monitors is not None:
-                out.append(
-                    AudioDevice(name, f"Monitor of {desc}", AudioKind.SYSTEM, monitors == sink)
-                )
-            else:
-                out.append(AudioDevice(name, desc, AudioKind.MIC, name == source))
-        return out
-
-    def close(self) -> None:
-        if self.context:
-            if self._started:
-                _lib.pa_threaded_mainloop_lock(self.mainloop)
-            self.lost = None
-            _lib.pa_context_disconnect(self.context)
-            _lib.pa_context_unref(self.context)
-            self.context = None
-            if self._started:
-                _lib.pa_threaded_mainloop_unlock(self.mainloop)
-        if self.mainloop:
-            if self._started:
-                _lib.pa_threaded_mainloop_stop(self.mainloop)
-            _lib.pa_threaded_mainloop_free(self.mainloop)
-            self.mainloop = None
-
-
-def _connected() -> _Connection:
-    conn = _Connection()
-    try:
-        conn.connect()
-    except BaseException:
-        conn.close()
-        raise
-    return conn
+def _devices(conn: ffi.Connection) -> list[AudioDevice]:
+    sink, source = conn.defaults()
+    out = []
+    for name, desc, monitors in conn.sources():
+        if monitors is not None:
+            out.append(AudioDevice(name, desc, AudioKind.SYSTEM, monitors == sink))
+        else:
+            out.append(AudioDevice(name, desc, AudioKind.MIC, name == source))
+    return out
 
 
 def _pick(devices: list[AudioDevice], kind: AudioKind, name: str | None) -> AudioDevice:
@@ -240,13 +92,12 @@ class PulseSource(AudioSource):
 
     def __init__(self, kind: AudioKind, device: str | None = None) -> None:
         super().__init__(kind, device)
-        self._conn: _Connection | None = None
+        self._conn: ffi.Connection | None = None
         self._stream: Any = None
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._lost: str | None = None
         self._recording: str | None = None  # the source name actually recorded
         self._next_timing_ns = 0
-        self._wall_offset_ns = 0
         self._cbs: tuple[Any, ...] = ()
         #: the latest latency (us) libpulse interpolated for the read index; may be negative
         self.reported_latency_us = 0
@@ -257,9 +108,9 @@ class PulseSource(AudioSource):
         self.close()
         self._queue = queue.SimpleQueue()
         self._lost = None
-        conn = _connected()
+        conn = ffi.connected()
         try:
-            device = _pick(conn.devices(), self.kind, self.device)
+            device = _pick(_devices(conn), self.kind, self.device)
             self._recording = device.name
             self._conn = conn
             conn.lost = self._on_lost
@@ -269,7 +120,7 @@ class PulseSource(AudioSource):
             conn.close()
             raise
 
-    def _start_stream(self, conn: _Connection, source: str) -> None:
+    def _start_stream(self, conn: ffi.Connection, source: str) -> None:
         spec = ffi.SampleSpec(ffi.SAMPLE_FLOAT32LE, SAMPLE_RATE, CHANNELS)
         attr = ffi.BufferAttr(
             maxlength=0xFFFFFFFF,
@@ -293,7 +144,6 @@ class PulseSource(AudioSource):
             | ffi.STREAM_AUTO_TIMING_UPDATE
             | ffi.STREAM_DONT_MOVE
         )
-        self._wall_offset_ns = _wall_minus_clock_ns()
         _lib.pa_threaded_mainloop_lock(conn.mainloop)
         try:
             stream = _lib.pa_stream_new(conn.context, f"Hindsight {self.kind}".encode(), spec, None)
@@ -306,7 +156,7 @@ class PulseSource(AudioSource):
                 raise AudioError(f"PulseAudio would not record {source!r}")
         finally:
             _lib.pa_threaded_mainloop_unlock(conn.mainloop)
-        deadline = time.monotonic() + _CONNECT_TIMEOUT_S
+        deadline = time.monotonic() + ffi.CONNECT_TIMEOUT_S
         while True:
             state = conn.call(_lib.pa_stream_get_state, self._stream)
             if state == ffi.STREAM_READY:
@@ -406,7 +256,7 @@ class PulseSource(AudioSource):
             ti = info.contents
             if not ti.read_index_corrupt and not ti.write_index_corrupt:
                 at_ns = ti.timestamp.tv_sec * NS_PER_S + ti.timestamp.tv_usec * 1000
-                at_ns -= self._wall_offset_ns
+                at_ns -= _wall_minus_clock_ns()  # read each time: NTP may slew the wall clock
                 heard_us = ti.transport_usec + ti.source_usec - ti.sink_usec  # signed in Python
                 ahead_bytes = ti.read_index - ti.write_index
                 ahead_ns = ahead_bytes * NS_PER_S // (SAMPLE_RATE * _FRAME_BYTES)
@@ -423,9 +273,9 @@ class PulseBackend(AudioBackend):
     name = "pulse"
 
     def devices(self) -> list[AudioDevice]:
-        conn = _connected()
+        conn = ffi.connected()
         try:
-            return conn.devices()
+            return _devices(conn)
         finally:
             conn.close()
 

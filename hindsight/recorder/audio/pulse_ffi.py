@@ -2,13 +2,20 @@
 
 Only :mod:`hindsight.recorder.audio.pulse` imports this: a threaded main loop, a
 context, one record stream (peek/drop, timing info, latency) and the two
-introspection calls that list sources and name the defaults. Loading fails with
-OSError where libpulse.so.0 is absent, which the chooser turns into one line.
+introspection calls that list sources and name the defaults, plus
+:class:`Connection`, a connected context that waits with timeouts (never in
+``pa_threaded_mainloop_wait``) so a server that hangs cannot hang the recorder.
+Loading fails with OSError where libpulse.so.0 is absent, which the chooser turns
+into one line.
 """
 
 from __future__ import annotations
 
 import ctypes
+import os
+import threading
+import time
+from collections.abc import Callable
 from ctypes import (
     CFUNCTYPE,
     POINTER,
@@ -25,8 +32,13 @@ from ctypes import (
 )
 from typing import Any
 
+from hindsight.recorder.audio.source import AudioError
+
 __all__ = [
     "load",
+    "connected",
+    "Connection",
+    "CONNECT_TIMEOUT_S",
     "SampleSpec",
     "BufferAttr",
     "TimingInfo",
@@ -64,6 +76,7 @@ STREAM_AUTO_TIMING_UPDATE = 0x0008
 STREAM_DONT_MOVE = 0x0200  # a device that goes away fails the stream instead of moving it
 STREAM_ADJUST_LATENCY = 0x2000
 INVALID_INDEX = 0xFFFFFFFF
+CONNECT_TIMEOUT_S = 2.0  # a server that does not answer by then is as good as absent
 _CHANNELS_MAX = 32
 
 
@@ -180,17 +193,165 @@ _SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
     "pa_stream_get_device_name": (c_char_p, [c_void_p]),
 }
 
-_lib: ctypes.CDLL | None = None
+_loaded: ctypes.CDLL | None = None
 
 
 def load() -> ctypes.CDLL:
     """libpulse with every function above typed; raises OSError when it is not installed."""
-    global _lib
-    if _lib is None:
+    global _loaded
+    if _loaded is None:
         lib = ctypes.CDLL("libpulse.so.0")
         for name, (restype, argtypes) in _SIGNATURES.items():
             func = getattr(lib, name)
             func.restype = restype
             func.argtypes = argtypes
-        _lib = lib
-    return _lib
+        _loaded = lib
+    return _loaded
+
+
+def _lib() -> ctypes.CDLL:
+    return _loaded or load()
+
+
+def _no_server_line() -> str:
+    where = os.environ.get("PULSE_SERVER")
+    at = f"PULSE_SERVER={where}" if where else "the user's session socket"
+    return (
+        f"no PulseAudio/PipeWire server ({at}): start it (pulseaudio --start, or "
+        "pipewire-pulse) or run with --audio none"
+    )
+
+
+class Connection:
+    """A threaded main loop and a READY context; every libpulse call holds its lock."""
+
+    def __init__(self) -> None:
+        self.mainloop = _lib().pa_threaded_mainloop_new()
+        if not self.mainloop:
+            raise AudioError("libpulse could not make a main loop")
+        self.context = _lib().pa_context_new(
+            _lib().pa_threaded_mainloop_get_api(self.mainloop), b"Hindsight"
+        )
+        self._changed = threading.Event()
+        # Kept referenced: libpulse holds only the C pointer.
+        self._state_cb = CONTEXT_STATE_CB(lambda _c, _u: self._changed.set())
+        self._callbacks: list[Any] = []
+        self.lost: Callable[[str], None] | None = None
+        _lib().pa_context_set_state_callback(self.context, self._state_cb, None)
+        self._started = False
+
+    def connect(self) -> None:
+        if _lib().pa_context_connect(self.context, None, CONTEXT_NOAUTOSPAWN, None) < 0:
+            raise AudioError(_no_server_line())
+        if _lib().pa_threaded_mainloop_start(self.mainloop) < 0:
+            raise AudioError("libpulse could not start its thread")
+        self._started = True
+        deadline = time.monotonic() + CONNECT_TIMEOUT_S
+        while True:
+            state = self.call(_lib().pa_context_get_state, self.context)
+            if state == CONTEXT_READY:
+                break
+            if state in (CONTEXT_FAILED, CONTEXT_TERMINATED):
+                raise AudioError(_no_server_line())
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AudioError(_no_server_line() + " (it did not answer)")
+            self._changed.wait(min(left, 0.05))
+            self._changed.clear()
+        # From now on a context that fails means the server has gone.
+        self._state_cb = CONTEXT_STATE_CB(self._on_state)
+        self.call(_lib().pa_context_set_state_callback, self.context, self._state_cb, None)
+
+    def _on_state(self, _ctx: Any, _u: Any) -> None:
+        state = _lib().pa_context_get_state(self.context)
+        if state in (CONTEXT_FAILED, CONTEXT_TERMINATED) and self.lost is not None:
+            self.lost("the PulseAudio/PipeWire server went away")
+
+    def call(self, func: Callable[..., Any], *args: Any) -> Any:
+        _lib().pa_threaded_mainloop_lock(self.mainloop)
+        try:
+            return func(*args)
+        finally:
+            _lib().pa_threaded_mainloop_unlock(self.mainloop)
+
+    def _collect(self, start: Callable[[Any], Any], make_cb: Callable[..., Any]) -> list[Any]:
+        """Run one introspection operation; its callback appends to the list it returns."""
+        done = threading.Event()
+        out: list[Any] = []
+        cb = make_cb(out, done)
+        self._callbacks.append(cb)
+        op = self.call(start, cb)
+        if not op:
+            raise AudioError("the PulseAudio/PipeWire server refused to list its devices")
+        try:
+            if not done.wait(CONNECT_TIMEOUT_S):
+                raise AudioError("the PulseAudio/PipeWire server did not list its devices")
+        finally:
+            self.call(_lib().pa_operation_unref, op)
+            self._callbacks.remove(cb)
+        return out
+
+    def defaults(self) -> tuple[str, str]:
+        """(default sink, default source) names."""
+
+        def make(out: list[Any], done: threading.Event) -> Any:
+            def on_info(_c: Any, info: Any, _u: Any) -> None:
+                if info:
+                    i = info.contents
+                    out.append((i.default_sink_name or b"", i.default_source_name or b""))
+                done.set()
+
+            return SERVER_INFO_CB(on_info)
+
+        got = self._collect(
+            lambda cb: _lib().pa_context_get_server_info(self.context, cb, None), make
+        )
+        sink, source = got[0] if got else (b"", b"")
+        return sink.decode(errors="replace"), source.decode(errors="replace")
+
+    def sources(self) -> list[tuple[str, str, str | None]]:
+        """Every source as (name, description, name of the sink it monitors or None)."""
+
+        def make(out: list[Any], done: threading.Event) -> Any:
+            def on_source(_c: Any, info: Any, eol: int, _u: Any) -> None:
+                if eol or not info:
+                    done.set()
+                    return
+                i = info.contents
+                monitors = None
+                if i.monitor_of_sink != INVALID_INDEX and i.monitor_of_sink_name:
+                    monitors = i.monitor_of_sink_name.decode(errors="replace")
+                desc = (i.description or b"").decode(errors="replace")
+                out.append((i.name.decode(errors="replace"), desc, monitors))
+
+            return SOURCE_INFO_CB(on_source)
+
+        return self._collect(
+            lambda cb: _lib().pa_context_get_source_info_list(self.context, cb, None), make
+        )
+
+    def close(self) -> None:
+        if self.context:
+            if self._started:
+                _lib().pa_threaded_mainloop_lock(self.mainloop)
+            self.lost = None
+            _lib().pa_context_disconnect(self.context)
+            _lib().pa_context_unref(self.context)
+            self.context = None
+            if self._started:
+                _lib().pa_threaded_mainloop_unlock(self.mainloop)
+        if self.mainloop:
+            if self._started:
+                _lib().pa_threaded_mainloop_stop(self.mainloop)
+            _lib().pa_threaded_mainloop_free(self.mainloop)
+            self.mainloop = None
+
+
+def connected() -> Connection:
+    conn = Connection()
+    try:
+        conn.connect()
+    except BaseException:
+        conn.close()
+        raise
+    return conn
