@@ -136,7 +136,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     sound = p.add_argument_group(
         "sound",
-        "a clip's audio tracks: 1 mix, 2 system sound, 3 microphone (only when named); "
+        "a clip's audio tracks: 1 Mix, 2 System audio, 3 Microphone (only when named);\n"
         "the [audio] table of settings.toml sets the same",
     )
     sound.add_argument(
@@ -188,7 +188,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_clip)
 
     p = sub.add_parser(
-        "status", help="show the running recorder: fps, drops, buffer, encoder, last clip"
+        "status", help="show the running recorder: fps, drops, buffer, encoder, sound, last clip"
     )
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_status)

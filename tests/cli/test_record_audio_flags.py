@@ -228,3 +228,31 @@ def test_real_pulseaudio_system_and_mic(
         assert np.abs(tail).max() > 0.1
         peak_hz = np.argmax(np.abs(np.fft.rfft(tail))) * 48_000 / len(tail)
         assert abs(peak_hz - hz) < 5
+
+
+def test_audio_device_flag_picks_the_pulseaudio_source(
+    xvfb,
+    moving_scene,
+    isolated_user_dirs,
+    pulse: PulseServer,  # noqa: F811
+) -> None:
+    env = _env(**pulse.env)
+    listed = json.loads(run_cli("audio", "devices", "--json", env=env).stdout)
+    other = f"{MIC_SINK}.monitor"
+    assert other in [d["name"] for d in listed["devices"] if d["kind"] == "system"]
+    rec = _record(xvfb.name, "--audio-device", other, env=env)
+    feed = threading.Thread(target=lambda: pulse.play(sine(4, 660), MIC_SINK).wait())
+    try:
+        rec.wait_line("sound: ")
+        feed.start()
+        time.sleep(2.5)
+        status = RecorderStatus.from_json(json.loads(run_cli("status", "--json", env=env).stdout))
+        human = run_cli("status", env=env).stdout
+    finally:
+        rec.kill()
+        feed.join(10)
+    assert status.audio is not None
+    (system,) = status.audio.sources
+    assert system.device == f"pulse system ({other})" and system.state == "recording"
+    assert system.level_dbfs is not None and system.level_dbfs > -12
+    assert f"  system   pulse system ({other}); level " in human
