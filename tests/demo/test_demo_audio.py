@@ -21,17 +21,22 @@ from hindsight.bundle import Manifest
 from hindsight.demo.sound import DEMO_SINK, DemoSound
 from tests.recorder.cli_proc import run_cli
 from tests.recorder.helpers import check_manifest_digests
+from tests.x11 import xvfb  # noqa: F401
 
 pytestmark = [pytest.mark.x11, pytest.mark.slow]
 
 SECONDS = 5
 
 
-def _run_demo(tmp_path: Path, path: str | None = None) -> tuple[str, Path, Manifest]:
+def _run_demo(
+    tmp_path: Path, path: str | None = None, display: str | None = None
+) -> tuple[str, Path, Manifest]:
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "PULSE_SERVER")}
     env.pop("HINDSIGHT_AUDIO_BACKEND", None)
     if path is not None:
         env["PATH"] = path
+    if display is not None:
+        env["DISPLAY"] = display
     clips = tmp_path / "demo"
     result = run_cli(
         "demo", "--seconds", str(SECONDS), "--clips-dir", str(clips), env=env, timeout_s=120
@@ -137,6 +142,20 @@ def test_demo_without_pulseaudio_uses_the_tone(tmp_path: Path) -> None:
     onsets = _beep_onsets(video)
     assert SECONDS - 1 <= len(onsets) <= SECONDS + 1
     assert np.diff(onsets) == pytest.approx([1.0] * (len(onsets) - 1), abs=0.01)
+
+
+def test_demo_on_a_screen_beeps_every_second(tmp_path: Path, xvfb) -> None:  # noqa: F811
+    out, folder, manifest = _run_demo(tmp_path, display=xvfb.name)
+    assert "no input is injected" in out
+    assert (
+        "      sound: a private PulseAudio server with a null sink, recorded as system sound; "
+        "a beep plays into it every second\n" in out
+    )
+    video = folder / manifest.video.file
+    _check_tracks(video, manifest)
+    onsets = _beep_onsets(video)
+    assert SECONDS - 1 <= len(onsets) <= SECONDS + 1
+    assert np.diff(onsets) == pytest.approx([1.0] * (len(onsets) - 1), abs=0.05)
 
 
 def test_demo_sound_leaves_nothing_behind() -> None:
