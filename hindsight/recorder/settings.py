@@ -112,6 +112,7 @@ mic_volume = {DEFAULTS.mic_volume}           # microphone in the mix track (0.0.
 bitrate = "{format_bitrate(DEFAULTS.audio_bitrate_bps)}"         # per AAC track
 # device = "NAME"          # what to record as system sound; `hindsight audio devices` lists names
 # mic_device = "NAME"      # the microphone, when tracks names mic
+# backend = "{DEFAULTS.audio_backend}"        # or pulse, wasapi, tone (a test beep), none
 """
 
 
@@ -157,13 +158,13 @@ def _number(value: Any) -> float:  # noqa: ANN401
 
 def audio_config(merged: Mapping[str, Any]) -> AudioConfig:
     """The sound part of a merged settings mapping (settings keys, see :data:`AUDIO_SETTINGS`)."""
-    system, mic = parse_audio_tracks(merged.get("audio") or DEFAULTS.audio)
+    system, mic = parse_audio_tracks(merged.get("audio", DEFAULTS.audio))
     return AudioConfig(
         system=system,
         mic=mic,
         system_device=merged.get("audio_device"),
         mic_device=merged.get("mic_device"),
-        backend=merged.get("audio_backend") or DEFAULTS.audio_backend,
+        backend=merged.get("audio_backend", DEFAULTS.audio_backend),
         bitrate_bps=parse_audio_bitrate(merged.get("audio_bitrate", DEFAULTS.audio_bitrate_bps)),
         system_volume=_number(merged.get("audio_volume", DEFAULTS.audio_volume)),
         mic_volume=_number(merged.get("mic_volume", DEFAULTS.mic_volume)),

@@ -154,3 +154,8 @@ def test_any_table_loads_valid_or_fails_in_one_line(table: dict[str, object]) ->
     if "tracks" in table:
         parts = {p.strip().lower() for p in str(table["tracks"]).split(",")}
         assert audio.system == ("system" in parts) and audio.mic == ("mic" in parts)
+
+
+def test_empty_tracks_flag_is_an_error_not_the_default() -> None:
+    with pytest.raises(ConfigError, match="audio '': expected system"):
+        build_recorder_config({"audio": ""}, {})
