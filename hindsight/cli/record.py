@@ -357,7 +357,7 @@ def audio_lines(audio: AudioStatus | None) -> list[str]:
         lines.append(
             f"  {source.kind:<8} {where}; level {level}, drift {source.drift_ppm:+.1f} ppm, "
             f"{source.silence_s:.2f} s of gaps filled with silence, "
-            f"{source.dropped_blocks} blocks dropped, {source.corrections} corrections"
+            f"{source.dropped_blocks} blocks dropped"
         )
     return lines
 

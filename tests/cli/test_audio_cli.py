@@ -3,6 +3,7 @@ real PulseAudio server."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from collections.abc import Iterator
@@ -90,12 +91,19 @@ def test_bad_settings_value_is_one_line(tmp_path: Path) -> None:
     ]
 
 
+def _source(**values: object) -> AudioSourceStatus:
+    """A source status with ``values``; every other field a zero."""
+    return AudioSourceStatus(
+        **{f.name: values.get(f.name, 0) for f in dataclasses.fields(AudioSourceStatus)}
+    )
+
+
 def test_status_lines_per_source() -> None:
     audio = AudioStatus(
         backend="pulse",
         tracks=("mix", "system", "mic"),
         sources=(
-            AudioSourceStatus(
+            _source(
                 kind="system",
                 device="pulse system (hs_null.monitor)",
                 state="recording",
@@ -103,10 +111,9 @@ def test_status_lines_per_source() -> None:
                 level_dbfs=-6.02,
                 drift_ppm=12.5,
                 silence_s=0.25,
-                corrections=1,
                 dropped_blocks=3,
             ),
-            AudioSourceStatus(
+            _source(
                 kind="mic",
                 device=None,
                 state="waiting",
@@ -114,7 +121,6 @@ def test_status_lines_per_source() -> None:
                 level_dbfs=None,
                 drift_ppm=0.0,
                 silence_s=4.0,
-                corrections=0,
                 dropped_blocks=0,
             ),
         ),
@@ -125,9 +131,12 @@ def test_status_lines_per_source() -> None:
     assert lines[0] == "sound      tracks mix, system, mic via pulse; buffer 12.0 s, 3.0 MiB"
     assert lines[1] == (
         "  system   pulse system (hs_null.monitor); level -6.0 dBFS, drift +12.5 ppm, "
-        "0.25 s of gaps filled with silence, 3 blocks dropped, 1 corrections"
+        "0.25 s of gaps filled with silence, 3 blocks dropped"
     )
-    assert lines[2].startswith("  mic      waiting (no microphone); level silent, drift +0.0 ppm")
+    assert lines[2] == (
+        "  mic      waiting (no microphone); level silent, drift +0.0 ppm, "
+        "4.00 s of gaps filled with silence, 0 blocks dropped"
+    )
     assert audio_lines(None) == ["sound      off (video-only clips)"]
     assert sound_summary(None) == "off (video-only clips)"
 
