@@ -16,7 +16,7 @@ same clock moments. Here both are found again in a file read with PyAV:
 
 Each flash is paired with the nearest beep; the offset is audio minus video in ms
 (positive: the sound comes late). :func:`summarize` gives median, spread (p90 - p10)
-and drift (least-squares slope over the clip, ms per minute).
+and drift (the offset's slope over the clip, ms per minute, robust to a stray pair).
 """
 
 from __future__ import annotations
@@ -242,7 +242,7 @@ class SyncSummary:
     p90_ms: float
     min_ms: float
     max_ms: float
-    drift_ms_per_min: float  # least-squares slope of the offset over the clip
+    drift_ms_per_min: float  # slope of the offset over the clip (Theil-Sen)
     offsets_ms: tuple[float, ...]
 
     def as_dict(self, with_offsets: bool = False) -> dict:
@@ -260,7 +260,11 @@ def summarize(pairs: list[tuple[float, float]]) -> SyncSummary:
     p10, p50, p90 = (float(np.percentile(off, q)) for q in (10, 50, 90))
     drift = 0.0
     if len(pairs) >= 3 and float(np.ptp(t)) > 1.0:
-        drift = float(np.polyfit(t / 60.0, off, 1)[0])
+        # Theil-Sen: the median of the slopes between every two pairs, so one stray pair
+        # (a frame grabbed late) does not tilt the whole line
+        i, j = np.triu_indices(len(t), k=1)
+        far = np.abs(t[j] - t[i]) > 0.5
+        drift = float(np.median((off[j] - off[i])[far] / (t[j] - t[i])[far])) * 60
     return SyncSummary(
         pairs=len(pairs),
         median_ms=round(p50, 3),

@@ -182,3 +182,13 @@ def test_a_cut_beep_is_not_an_onset_and_lengths_are_measured(tmp_path: Path) -> 
 def test_pairing_uses_each_onset_once_and_skips_strays() -> None:
     pairs = pair([1.0, 2.0, 3.0], [1.01, 2.5, 3.02, 3.03])
     assert pairs == [(1.0, 1.01), (3.0, 3.02)]
+
+
+def test_one_stray_pair_does_not_tilt_the_drift() -> None:
+    times = [float(t) for t in range(30)]
+    pairs = [(t, t + 0.002) for t in times]
+    pairs[-1] = (29.0, 29.0 - 0.070)  # one flash grabbed late, say
+    summary = summarize(pairs)
+    assert summary.median_ms == pytest.approx(2.0, abs=1e-6)
+    assert abs(summary.drift_ms_per_min) < 0.01
+    assert summary.min_ms == pytest.approx(-70.0)
