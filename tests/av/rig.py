@@ -76,6 +76,9 @@ class Stimulus:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(10)
+        for pipe in (self.proc.stdout, self.proc.stderr):
+            if pipe is not None:
+                pipe.close()
 
 
 class FfmpegReference:
@@ -123,6 +126,8 @@ class FfmpegReference:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(10)
+        if self.proc.stderr is not None:
+            self.proc.stderr.close()
 
 
 @dataclass(frozen=True)

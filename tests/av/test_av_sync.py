@@ -9,7 +9,10 @@ in the saved ``video.mp4``. Midway, a short clip is saved at a random moment: th
 first beep after its start must be whole and on time.
 
 Bounds (audio minus video): ``|median| <= 15 ms`` and ``spread (p90 - p10) <= 10 ms``.
-The measured figures are attached to the test report (``record_property``) and printed.
+Measured here (640x360 at 30 fps, 2 busy cores) the median is within a few ms and the
+spread 3-4 ms; the bounds leave room for a loaded machine, not for a lost frame or a
+stale latency. The figures are attached to the test report (``record_property``) and
+printed, FFmpeg's beside ours.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from tests.av.measure import BEEP, beep_lengths, flash_onsets, measure_clip, pai
 from tests.av.rig import FfmpegReference, Stimulus, clock_check, pulse_env
 from tests.recorder.cli_proc import RecorderProcess, run_cli
 
-pytestmark = pytest.mark.x11
+pytestmark = [pytest.mark.x11, pytest.mark.slow]
 
 SIZE = (640, 360)
 FPS = 30
