@@ -32,7 +32,13 @@ class Stimulus:
     """``python -m tests.av.stimulus`` in the background; :meth:`wait` returns its log."""
 
     def __init__(
-        self, display: str, seconds: float, log: Path, env: dict[str, str], seed: int = 1
+        self,
+        display: str,
+        seconds: float,
+        log: Path,
+        env: dict[str, str],
+        seed: int = 1,
+        buffer_ms: int | None = None,
     ) -> None:
         self.log = log
         self.proc = subprocess.Popen(
@@ -50,6 +56,7 @@ class Stimulus:
                 str(seed),
                 "--lead",
                 "1.5",
+                *(["--buffer-ms", str(buffer_ms)] if buffer_ms else []),
             ],
             env=env,
             stdout=subprocess.PIPE,

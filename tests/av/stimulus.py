@@ -79,7 +79,9 @@ _PA_SAMPLE_FLOAT32LE = 5
 class PulsePlayer:
     """One playback stream; :meth:`run` feeds it until stopped, beeps at scheduled times."""
 
-    def __init__(self, onsets_ns: list[int], sink: str | None = None) -> None:
+    def __init__(
+        self, onsets_ns: list[int], sink: str | None = None, target_ms: int = TARGET_MS
+    ) -> None:
         self._lib = ctypes.CDLL("libpulse-simple.so.0")
         self._lib.pa_simple_new.restype = ctypes.c_void_p
         self._lib.pa_simple_write.argtypes = [
@@ -93,7 +95,7 @@ class PulsePlayer:
         self._lib.pa_simple_free.argtypes = [ctypes.c_void_p]
         spec = _SampleSpec(_PA_SAMPLE_FLOAT32LE, RATE, CHANNELS)
         frame_bytes = 4 * CHANNELS
-        tlength = TARGET_MS * RATE // 1000 * frame_bytes
+        tlength = target_ms * RATE // 1000 * frame_bytes
         attr = _BufferAttr(2**22, tlength, 0xFFFFFFFF, CHUNK * frame_bytes, 0xFFFFFFFF)
         err = ctypes.c_int(0)
         self._pa = self._lib.pa_simple_new(
@@ -242,6 +244,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--sink", default=None, help="PulseAudio sink (default: the default)")
     parser.add_argument("--lead", type=float, default=1.0, help="seconds before the first onset")
+    parser.add_argument(
+        "--buffer-ms", type=int, default=TARGET_MS, help="what the playback stream keeps queued"
+    )
     args = parser.parse_args(argv)
 
     with contextlib.suppress(OSError):
@@ -253,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
     screen = Screen(args.display)
     start_ns = now_ns() + int(args.lead * NS_PER_S)
     onsets = schedule(start_ns, args.seconds, args.seed)
-    player = PulsePlayer(onsets, args.sink)
+    player = PulsePlayer(onsets, args.sink, args.buffer_ms)
     feeder = threading.Thread(target=player.run, name="stimulus-sound", daemon=True)
     feeder.start()
     if not player.playing.wait(10):
