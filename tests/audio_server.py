@@ -15,6 +15,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -35,6 +36,7 @@ class PulseServer:
         self.socket = self.root / "native"
         self._proc: subprocess.Popen[bytes] | None = None
         self._sink_module: str | None = None
+        self._log: BinaryIO | None = None
 
     @property
     def address(self) -> str:
@@ -63,6 +65,7 @@ class PulseServer:
         env = dict(os.environ, HOME=str(self.root), XDG_RUNTIME_DIR=str(self.root))
         env.update(self.env)
         env.pop("PULSE_SERVER")  # the daemon must not look for itself
+        self._log = open(self.root / "pulseaudio.log", "wb")  # noqa: SIM115 (closed in stop)
         self._proc = subprocess.Popen(
             [
                 "pulseaudio",
@@ -77,7 +80,7 @@ class PulseServer:
             ],
             env=env,
             stdout=subprocess.DEVNULL,
-            stderr=open(self.root / "pulseaudio.log", "wb"),  # noqa: SIM115
+            stderr=self._log,
         )
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
@@ -100,6 +103,9 @@ class PulseServer:
                 self._proc.kill()
                 self._proc.wait()
             self._proc = None
+        if self._log is not None:
+            self._log.close()
+            self._log = None
         if self._own_root:
             shutil.rmtree(self.root, ignore_errors=True)
 

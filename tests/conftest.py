@@ -37,6 +37,29 @@ def isolated_user_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[
     sock_dir.rmdir()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def audio_server() -> Iterator:
+    """One real PulseAudio server (a null sink as the default output, a test mic) for the
+    whole session, so the default recorder records real sound in every test. Tests that
+    unload its sink or kill it start their own :class:`~tests.audio_server.PulseServer`.
+    """
+    from tests.audio_server import PulseServer
+
+    server = PulseServer()
+    server.start()
+    saved = {name: os.environ.get(name) for name in server.env}
+    os.environ.update(server.env)
+    try:
+        yield server
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        server.stop()
+
+
 @pytest.fixture(scope="session")
 def seaweed() -> Iterator:
     """One real S3 server (SeaweedFS: master, volume, filer, S3) on loopback for the

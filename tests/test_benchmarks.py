@@ -64,6 +64,23 @@ def test_the_ffmpeg_peer_encodes_what_the_recorder_encodes() -> None:
         assert re.search(rf"(^| ){re.escape(option)}( |$)", cmd), option
 
 
+def test_the_ffmpeg_peer_records_sound_as_the_recorder_does() -> None:
+    cmd = " ".join(
+        peer_command(":9", 1920, 1080, 60, 60, Path("out.mp4"), audio_source="hs_null.monitor")
+    )
+    for option in (
+        "-f pulse",
+        "-i hs_null.monitor",
+        "-c:a aac",
+        f"-b:a {DEFAULTS.audio_bitrate_bps}",
+        "-ar 48000",
+        "-ac 2",
+    ):
+        assert re.search(rf"(^| ){re.escape(option)}( |$)", cmd), option
+    silent = " ".join(peer_command(":9", 1920, 1080, 60, 60, Path("out.mp4")))
+    assert "-c:a" not in silent and "pulse" not in silent
+
+
 def test_ffmpeg_counts_are_read_as_ffmpeg_reports_them() -> None:
     block = {"frame": "3600", "dup_frames": "12", "drop_frames": "3", "progress": "end"}
     assert progress_counters(block) == {"frame": 3600, "dup": 12, "drop": 3}

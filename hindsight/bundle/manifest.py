@@ -126,7 +126,7 @@ class AudioSourceFacts:
     backend: str  # "pulse", "wasapi", "tone"
     drift_ppm: float  # the device's sample clock against the recorder's clock
     silence_s: float  # silence inside the clip where the device gave nothing (gaps, lost)
-    corrections: int  # drift and latency corrections inside the clip
+    resyncs: int  # drift and latency resyncs inside the clip
     extra: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
 
 

@@ -1,8 +1,8 @@
 """A running recorder: the session, its control channel, its save hotkey and its outputs.
 
 This is what ``hindsight record`` and ``hindsight demo`` run, built by the composition
-root (``hindsight.app.compose``). It answers ``clip``, ``status`` and ``stop`` on the
-control channel, turns hotkey presses into save requests, hands every saved clip to
+root (``hindsight.app.compose``). It answers ``clip``, ``status``, ``events`` and
+``stop`` on the control channel, turns hotkey presses into save requests, hands every saved clip to
 the attached outputs (see :mod:`hindsight.recorder.outputs`) and stops cleanly on a
 signal. It is the :class:`~hindsight.recorder.outputs.RunningRecorder` its outputs see.
 """
@@ -23,6 +23,7 @@ from hindsight.recorder.actions.capture import ActionCapture
 from hindsight.recorder.config import RecorderConfig
 from hindsight.recorder.control import ControlServer, create_server
 from hindsight.recorder.errors import ConfigError
+from hindsight.recorder.events import EventLog
 from hindsight.recorder.input.hotkey import HotkeyListener, create_hotkey
 from hindsight.recorder.outputs import FocusedGame, RecorderOutput
 from hindsight.recorder.saver import SaveRequest
@@ -71,6 +72,7 @@ class RecorderService:
         self._control_address = control_address
         self._on_event = on_event
         self._stop = threading.Event()
+        self.events = EventLog()
         self._server: ControlServer | None = None
         self._hotkey: HotkeyListener | None = None
         self._started: list[RecorderOutput] = []
@@ -129,6 +131,7 @@ class RecorderService:
         except BaseException:
             self.stop()
             raise
+        self.events.record("state_changed", state="recording")
 
     def _start_output(self, output: RecorderOutput) -> None:
         try:
@@ -182,6 +185,8 @@ class RecorderService:
         """Stop in the order that loses nothing: input, session (the save in flight), then
         outputs."""
         self._stop.set()
+        if self.events.last_seq:
+            self.events.record("state_changed", state="stopping")
         if self._hotkey is not None:
             self._hotkey.stop()
             self._hotkey = None
@@ -213,6 +218,12 @@ class RecorderService:
     def _on_clip_saved(self, clip: SavedClip) -> None:
         # On the saver thread, after the rename; outputs only hand work off from here.
         self._on_event(f"saved {clip.path}")
+        self.events.record(
+            "clip_saved",
+            path=str(clip.path),
+            clip_id=clip.clip_id,
+            duration_s=clip.manifest.video.duration_s,
+        )
         for output in self._started:
             try:
                 output.clip_saved(clip)
@@ -223,6 +234,7 @@ class RecorderService:
 
     def _on_save_failed(self, request: object, err: BaseException) -> None:
         self._on_event(f"save failed: {err}")
+        self.events.record("save_failed", reason=str(err).splitlines()[0] if str(err) else "")
 
     def _handle(self, message: dict[str, Any]) -> dict[str, Any]:
         cmd = message.get("cmd")
@@ -235,6 +247,11 @@ class RecorderService:
             request = self.session.save(seconds)
             clip = request.wait(self.config.save_timeout_ms / 1000 + 60)
             return ClipReply.from_clip(clip, request.merged).to_json()
+        if cmd == "events":
+            after = message.get("after", 0)
+            if not isinstance(after, int) or isinstance(after, bool) or after < 0:
+                raise ConfigError(f"events after {after!r}: must be a whole number >= 0")
+            return self.events.since(after).to_json()
         if cmd == "stop":
             self._stop.set()
             return {"stopping": True}

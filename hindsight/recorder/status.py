@@ -130,7 +130,7 @@ class AudioSourceStatus:
     level_dbfs: float | None  # peak of the last half second; None while silent/unknown
     drift_ppm: float
     silence_s: float  # silence put in for gaps and a missing device
-    corrections: int  # drift and latency corrections
+    resyncs: int  # drift and latency resyncs
     dropped_blocks: int  # blocks lost before the timeline (a full queue)
 
 

@@ -1,6 +1,6 @@
 """Capture benchmark: frames delivered and CPU time of the recorder vs FFmpeg, same scene, same run.
 
-    python -m tests.bench.bench_capture [--seconds 60] [--rounds 2]
+    python -m tests.bench.bench_capture [--seconds 60] [--rounds 2] [--audio]
 
 Each round measures FFmpeg's x11grab + libx264 and then ``hindsight record`` on the
 reference scene, each over the same steady-state window after a warm-up. Both encode
@@ -9,15 +9,27 @@ bitrate (``-b:v``, ``--bitrate``), a keyframe every second (``-g 60`` at 60 fps,
 recorder's fixed GOP) and no B-frames (``-bf 0``). FFmpeg's duplicated and dropped
 frames are FFmpeg's own counts (its ``-progress`` output). Prints JSON: per-round
 figures and the ratios DESIGN section 10 asks for.
+
+Without ``--audio`` both sides record picture only (the recorder with sound off).
+With ``--audio`` a private PulseAudio server plays a tone into its default sink the
+whole time, and both sides also record that sink's monitor as one AAC track: FFmpeg
+with ``-f pulse``, the recorder with its default sound (system audio; with one
+source the mix and system tracks are one encode).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
+import subprocess
 import tempfile
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
+from tests.audio_server import RATE, SYSTEM_SINK, PulseServer, sine
 from tests.bench.common import (
     FfmpegPeer,
     RecorderCli,
@@ -29,12 +41,63 @@ from tests.bench.common import (
 )
 
 
+@contextlib.contextmanager
+def playing_tone(server: PulseServer) -> Iterator[None]:
+    """A 440 Hz tone into the server's default sink until the block ends."""
+    second = sine(1.0).astype("<f4").tobytes()
+    proc = subprocess.Popen(
+        [
+            "pacat",
+            "--playback",
+            f"--device={SYSTEM_SINK}",
+            "--format=float32le",
+            f"--rate={RATE}",
+            "--channels=2",
+            "--raw",
+        ],
+        stdin=subprocess.PIPE,
+        env={**os.environ, **server.env},
+    )
+    stop = threading.Event()
+
+    def feed() -> None:
+        assert proc.stdin is not None
+        with contextlib.suppress(BrokenPipeError, ValueError):
+            while not stop.is_set():
+                proc.stdin.write(second)  # blocks in real time: pacat plays as fast as that
+                proc.stdin.flush()
+
+    thread = threading.Thread(target=feed, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        proc.kill()
+        proc.wait()
+
+
 def measure_ffmpeg(
-    display: str, w: int, h: int, fps: int, warmup_s: float, seconds: float, bitrate: str
+    display: str,
+    w: int,
+    h: int,
+    fps: int,
+    warmup_s: float,
+    seconds: float,
+    bitrate: str,
+    audio_source: str | None,
 ) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         peer = FfmpegPeer(
-            display, w, h, fps, warmup_s + seconds + 2, Path(tmp) / "peer.mp4", bitrate, gop=fps
+            display,
+            w,
+            h,
+            fps,
+            warmup_s + seconds + 2,
+            Path(tmp) / "peer.mp4",
+            bitrate,
+            gop=fps,
+            audio_source=audio_source,
         )
         time.sleep(warmup_s)
         cpu0, c0 = cpu_seconds(peer.ps), peer.counters()
@@ -61,7 +124,9 @@ def measure_ffmpeg(
     }
 
 
-def measure_recorder(display: str, fps: int, warmup_s: float, seconds: float, bitrate: str) -> dict:
+def measure_recorder(
+    display: str, fps: int, warmup_s: float, seconds: float, bitrate: str, audio: bool
+) -> dict:
     rec = RecorderCli(
         "--display",
         display,
@@ -73,6 +138,7 @@ def measure_recorder(display: str, fps: int, warmup_s: float, seconds: float, bi
         "libx264",
         "--bitrate",
         bitrate,
+        env=None if audio else {"HINDSIGHT_AUDIO_BACKEND": "none"},
     )
     try:
         time.sleep(warmup_s)
@@ -89,6 +155,7 @@ def measure_recorder(display: str, fps: int, warmup_s: float, seconds: float, bi
         "dup_frames": s1["capture"]["dup_frames"] - s0["capture"]["dup_frames"],
         "queue_drops": s1["capture"]["queue_drops"] - s0["capture"]["queue_drops"],
         "encoder": s1["encoder"]["name"],
+        "audio": s1.get("audio"),
     }
 
 
@@ -100,14 +167,27 @@ def main() -> None:
     parser.add_argument("--size", default="1920x1080")
     parser.add_argument("--fps", type=int, default=60)
     parser.add_argument("--bitrate", default="12M", help="both sides (FFmpeg's form)")
+    parser.add_argument("--audio", action="store_true", help="both sides also record sound")
     args = parser.parse_args()
     w, h = (int(v) for v in args.size.split("x"))
     rounds = []
-    with isolated_user_dirs(), reference_scene(w, h, args.fps) as display:
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(isolated_user_dirs())
+        display = stack.enter_context(reference_scene(w, h, args.fps))
+        audio_source = None
+        if args.audio:
+            server = stack.enter_context(PulseServer())
+            stack.enter_context(_environ(server.env))
+            stack.enter_context(playing_tone(server))
+            audio_source = f"{SYSTEM_SINK}.monitor"
         time.sleep(2)
         for _ in range(args.rounds):
-            peer = measure_ffmpeg(display, w, h, args.fps, args.warmup, args.seconds, args.bitrate)
-            rec = measure_recorder(display, args.fps, args.warmup, args.seconds, args.bitrate)
+            peer = measure_ffmpeg(
+                display, w, h, args.fps, args.warmup, args.seconds, args.bitrate, audio_source
+            )
+            rec = measure_recorder(
+                display, args.fps, args.warmup, args.seconds, args.bitrate, args.audio
+            )
             expected = round(args.fps * args.seconds)
             rounds.append(
                 {
@@ -127,6 +207,7 @@ def main() -> None:
         {
             "benchmark": "capture",
             "scene": f"testsrc2 {w}x{h}@{args.fps} full screen on Xvfb",
+            "audio": "a tone on a PulseAudio null sink, one AAC track" if args.audio else None,
             "seconds": args.seconds,
             "encoding": {
                 "codec": "libx264 ultrafast zerolatency",
@@ -142,6 +223,20 @@ def main() -> None:
             "meets_targets": cpu_ratio <= 1.25 and real_pct >= 99.0,
         }
     )
+
+
+@contextlib.contextmanager
+def _environ(values: dict[str, str]) -> Iterator[None]:
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ from pathlib import Path
 import psutil
 
 from hindsight.demo.display import MovingScene, VirtualDisplay
+from hindsight.recorder.config import DEFAULTS
 
 HINDSIGHT = [sys.executable, "-m", "hindsight"]
 
@@ -110,8 +111,11 @@ class FfmpegPeer:
         out: Path,
         bitrate: str = "12M",
         gop: int | None = None,
+        audio_source: str | None = None,
     ) -> None:
-        self.cmd = peer_command(display, width, height, fps, seconds, out, bitrate, gop)
+        self.cmd = peer_command(
+            display, width, height, fps, seconds, out, bitrate, gop, audio_source
+        )
         self.proc = subprocess.Popen(self.cmd, stdout=subprocess.PIPE, text=True)
         self.ps = psutil.Process(self.proc.pid)
         self.progress: dict[str, str] = {}
@@ -146,8 +150,24 @@ def peer_command(
     out: Path,
     bitrate: str = "12M",
     gop: int | None = None,
+    audio_source: str | None = None,
 ) -> list[str]:
-    """The reference peer of DESIGN section 10: the recorder's encoding settings in FFmpeg."""
+    """The reference peer of DESIGN section 10: the recorder's encoding settings in FFmpeg.
+
+    With ``audio_source`` (a PulseAudio source, e.g. a sink's ``.monitor``) it also records
+    that as the recorder records system audio: 48 kHz stereo AAC-LC at the recorder's
+    audio bitrate, one track.
+    """
+    audio_in = (
+        ["-f", "pulse", "-sample_rate", "48000", "-channels", "2", "-i", audio_source]
+        if audio_source
+        else []
+    )
+    audio_out = (
+        ["-c:a", "aac", "-b:a", str(DEFAULTS.audio_bitrate_bps), "-ar", "48000", "-ac", "2"]
+        if audio_source
+        else []
+    )
     return [
         "ffmpeg",
         "-hide_banner",
@@ -163,6 +183,7 @@ def peer_command(
         f"{width}x{height}",
         "-i",
         display,
+        *audio_in,
         "-c:v",
         "libx264",
         "-preset",
@@ -177,6 +198,7 @@ def peer_command(
         str(gop if gop is not None else fps),  # the recorder's keyframe every 1 s
         "-bf",
         "0",
+        *audio_out,
         "-t",
         str(seconds),
         "-progress",

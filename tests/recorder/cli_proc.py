@@ -42,12 +42,16 @@ class RecorderProcess:
         self.lines: queue.Queue[str] = queue.Queue()
         self.stdout: list[str] = []
         self.stderr: list[str] = []
-        threading.Thread(
-            target=self._pump, args=(self.proc.stdout, self.stdout, True), daemon=True
-        ).start()
-        threading.Thread(
-            target=self._pump, args=(self.proc.stderr, self.stderr, False), daemon=True
-        ).start()
+        self._pumps = [
+            threading.Thread(
+                target=self._pump, args=(self.proc.stdout, self.stdout, True), daemon=True
+            ),
+            threading.Thread(
+                target=self._pump, args=(self.proc.stderr, self.stderr, False), daemon=True
+            ),
+        ]
+        for pump in self._pumps:
+            pump.start()
 
     def _pump(self, stream, sink: list[str], to_queue: bool) -> None:
         for line in stream:
@@ -75,12 +79,23 @@ class RecorderProcess:
     def stop(self, sig: int = signal.SIGTERM, timeout_s: float = 30) -> int:
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
-        return self.proc.wait(timeout_s)
+        code = self.proc.wait(timeout_s)
+        self._close_pipes()
+        return code
 
     def kill(self) -> None:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(10)
+        self._close_pipes()
+
+    def _close_pipes(self) -> None:
+        # The pumps end at EOF once the process is gone; then the pipes can be closed.
+        for pump in self._pumps:
+            pump.join(5)
+        for stream in (self.proc.stdout, self.proc.stderr):
+            if stream is not None and not any(p.is_alive() for p in self._pumps):
+                stream.close()
 
 
 def clip_folders(clips_dir: Path) -> list[Path]:

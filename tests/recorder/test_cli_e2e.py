@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from hindsight.bundle import open_bundle
+from hindsight.recorder.control import ControlError, create_client
 from hindsight.recorder.export.mediainfo import read_media_facts
 from hindsight.recorder.status import RecorderStatus
 from tests.recorder.cli_proc import RecorderProcess, clip_folders, run_cli
@@ -82,6 +83,22 @@ def test_clip_status_hotkey_and_clean_stop(
     assert hotkey_clip != bundle and hotkey_clip.is_dir()
     assert 3.0 <= open_bundle(hotkey_clip).manifest.video.duration_s <= 4.1
 
+    # What the desktop app hears: numbered events, asked for after the last one seen.
+    client = create_client(str(isolated_user_dirs["control"]))
+    page = client.request({"cmd": "events", "after": 0}, timeout_s=10)
+    kinds = [(e["kind"], e.get("state") or e.get("path")) for e in page["events"]]
+    assert kinds == [
+        ("state_changed", "recording"),
+        ("clip_saved", str(bundle)),
+        ("clip_saved", str(hotkey_clip)),
+    ]
+    assert [e["seq"] for e in page["events"]] == [1, 2, 3] and page["missed"] == 0
+    assert page["events"][1]["duration_s"] == open_bundle(bundle).manifest.video.duration_s
+    later = client.request({"cmd": "events", "after": page["last_seq"]}, timeout_s=10)
+    assert later["events"] == [] and later["last_seq"] == 3
+    bad = run_cli_json_error(client, {"cmd": "events", "after": "x"})
+    assert "events after 'x'" in bad
+
     assert recorder.stop(signal.SIGTERM) == 0
     assert "stopped" in "".join(recorder.stdout)
     assert not isolated_user_dirs["control"].exists()  # the control socket is cleaned up
@@ -89,6 +106,13 @@ def test_clip_status_hotkey_and_clean_stop(
     assert after.returncode == 1 and after.stderr.strip() == (
         "hindsight: error: no recorder is running (start one with `hindsight record`)"
     )
+
+
+def run_cli_json_error(client, request: dict) -> str:
+    with pytest.raises(ControlError) as err:
+        client.request(request, timeout_s=10)
+    assert err.value.error_type == "ConfigError"
+    return str(err.value)
 
 
 def test_ctrl_c_stops_cleanly(recorder: RecorderProcess) -> None:

@@ -106,7 +106,7 @@ class _Feed:
         self.dropped_blocks = 0  # of sources closed before; the open one counts its own
         # Grid spans of silence put in, kept as long as the ring can need them.
         self.silence: deque[tuple[int, int]] = deque()
-        self.corrections: deque[int] = deque()  # grid positions of corrections
+        self.resyncs: deque[int] = deque()  # grid positions of resyncs
 
     def push(self, pcm: npt.NDArray[np.float32]) -> None:
         with self.lock:
@@ -144,16 +144,16 @@ class _Feed:
         with self.lock:
             while self.silence and self.silence[0][1] <= sample:
                 self.silence.popleft()
-            while self.corrections and self.corrections[0] < sample:
-                self.corrections.popleft()
+            while self.resyncs and self.resyncs[0] < sample:
+                self.resyncs.popleft()
 
     def silence_between(self, start: int, end: int) -> int:
         with self.lock:
             return sum(max(0, min(e, end) - max(s, start)) for s, e in self.silence)
 
-    def corrections_between(self, start: int, end: int) -> int:
+    def resyncs_between(self, start: int, end: int) -> int:
         with self.lock:
-            return sum(start <= c < end for c in self.corrections)
+            return sum(start <= c < end for c in self.resyncs)
 
 
 class AudioCapture:
@@ -246,8 +246,12 @@ class AudioCapture:
         try:
             source.open()
         except AudioError as err:
-            if feed.error != str(err):
+            # One line per outage: a lost device was already reported when it went, and
+            # retries that fail again (maybe with another reason) say nothing new.
+            if feed.error is None:
                 log.warning("audio: %s; recording silence until it is back", err)
+            else:
+                log.debug("audio: %s still unavailable: %s", feed.kind, err)
             feed.error = str(err)
             return
         if feed.error is not None:
@@ -298,11 +302,11 @@ class AudioCapture:
 
     def _place(self, feed: _Feed, t_ns: int, pcm: npt.NDArray[np.float32]) -> None:
         timeline = feed.timeline
-        corrections = timeline.corrections
+        resyncs = timeline.resyncs
         placement = timeline.place(t_ns, len(pcm))
-        if timeline.corrections != corrections:
+        if timeline.resyncs != resyncs:
             with feed.lock:
-                feed.corrections.append(feed.end)
+                feed.resyncs.append(feed.end)
         feed.push_silence(placement.silence)
         kept = pcm[placement.skip :]
         if len(kept):
@@ -388,7 +392,7 @@ class AudioCapture:
                 backend=self.backend.name if self.backend else "none",
                 drift_ppm=feed.timeline.drift_ppm,
                 silence_s=round(feed.silence_between(start, end) / SAMPLE_RATE, 3),
-                corrections=feed.corrections_between(start, end),
+                resyncs=feed.resyncs_between(start, end),
             )
             for feed in self._feeds
         )
@@ -424,7 +428,7 @@ class AudioCapture:
                     level_dbfs=round(20 * float(np.log10(feed.peak)), 1) if fresh else None,
                     drift_ppm=feed.timeline.drift_ppm,
                     silence_s=round(feed.timeline.gap_samples / SAMPLE_RATE, 3),
-                    corrections=feed.timeline.corrections,
+                    resyncs=feed.timeline.resyncs,
                     dropped_blocks=feed.dropped_blocks
                     + (feed.source.dropped_blocks if feed.source is not None else 0),
                 )

@@ -17,11 +17,16 @@ chop the sound. The sample counter keeps the sound continuous; stamps are only
   then removed once, so the anchor rests on many stamps, not on the first;
 * afterwards an error past ``correct_ns`` (drift between the device's sample clock
   and ours, or a latency change) is removed by inserting silence or dropping
-  samples, and counted;
+  samples, and counted. The median of 32 blocks moves by well under a millisecond
+  with jitter alone, so a few milliseconds is already a real change: a sink's
+  latency that steps by 10 ms (it left idle) must not stay in the clip as an offset;
 * a jump past ``gap_ns`` (a device that stalled or came back) is filled with silence
   at once and counted as a gap;
 * when no block comes at all, :meth:`AudioTimeline.fill_until` writes silence up to a
   time, so the track keeps pace with the video through a lost device.
+
+After a gap or a fill the source settles again: a device that comes back (or a new
+one) has its own latency, and its first stamp is as jittery as any.
 """
 
 from __future__ import annotations
@@ -40,7 +45,7 @@ __all__ = ["TimelineConfig", "Placement", "AudioTimeline"]
 class TimelineConfig:
     rate: int = SAMPLE_RATE
     settle_ns: int = 500_000_000  # the first half second measures the anchor
-    correct_ns: int = 20_000_000  # drift and latency changes are corrected past this
+    correct_ns: int = 5_000_000  # drift and latency changes are corrected past this
     gap_ns: int = 100_000_000  # a jump past this is a gap, filled at once
     window_blocks: int = 32  # the median error is taken over this many blocks
 
@@ -75,17 +80,19 @@ class AudioTimeline:
         #: silence for gaps: the device stalled, went away, or sent nothing
         self.gap_samples = 0
         self.gaps = 0
-        #: drift and latency corrections: silence inserted, samples dropped, how often
+        #: drift and latency resyncs: silence inserted, samples dropped, how often
         self.inserted_samples = 0
         self.dropped_samples = 0
-        self.corrections = 0
+        self.resyncs = 0
         self._rate = self.config.rate
         self._errors: deque[int] = deque(maxlen=self.config.window_blocks)
         self._first_t_ns: int | None = None
         self._settled = False
         self._owed_drop = 0  # samples still to drop, a correction larger than the block
         # For drift: position, gap, inserted and dropped samples when the source settled.
-        self._base = (0, 0, 0, 0)
+        self._base: tuple[int, int, int, int] | None = None
+        # inserted and dropped samples when settling began: what settling fixes is not drift
+        self._anchor_counts = (0, 0)
 
     # ---- the grid ----------------------------------------------------------------------
 
@@ -113,7 +120,10 @@ class AudioTimeline:
         if self._first_t_ns is None:
             self._first_t_ns = t_ns
             if ideal >= self.position:
-                self.lead_samples += ideal - self.position
+                if self.blocks == 1:
+                    self.lead_samples += ideal - self.position
+                else:  # a source back after a fill: the rest of its silence
+                    self.gap_samples += ideal - self.position
                 return self._emit(ideal - self.position, 0, frames)
             # Stamped before the grid's present (the grid started earlier or was filled
             # with silence meanwhile): the overlap is already on the track.
@@ -122,26 +132,37 @@ class AudioTimeline:
         if error > self._samples(self.config.gap_ns):
             self.gaps += 1
             self.gap_samples += error
-            self._errors.clear()
+            self._resettle(t_ns)
             return self._emit(error, 0, frames)
         if error < -self._samples(self.config.gap_ns):
             # The stamps jumped back for good (the server's latency shrank): follow them.
             self._errors.clear()
-            self.corrections += 1
+            self.resyncs += 1
             return self._drop(-error, frames)
         self._errors.append(error)
         if not self._settled:
             if t_ns - self._first_t_ns < self.config.settle_ns:
                 return self._emit(0, 0, frames)
+            inserted, dropped = self._anchor_counts
             placement = self._correct(median_low(self._errors), frames)
-            # Drift is measured from here on: what settling fixed was the anchor, not drift.
+            # Drift is measured from the first settling on; what any settling fixed was
+            # the anchor, not drift.
+            if self._base is None:
+                self._base = (
+                    self.position,
+                    self.gap_samples,
+                    self.inserted_samples,
+                    self.dropped_samples,
+                )
+            else:
+                position, gaps, base_inserted, base_dropped = self._base
+                self._base = (
+                    position,
+                    gaps,
+                    base_inserted + self.inserted_samples - inserted,
+                    base_dropped + self.dropped_samples - dropped,
+                )
             self._settled = True
-            self._base = (
-                self.position,
-                self.gap_samples,
-                self.inserted_samples,
-                self.dropped_samples,
-            )
             return placement
         if len(self._errors) == self._errors.maxlen:
             median = median_low(self._errors)
@@ -153,7 +174,7 @@ class AudioTimeline:
         self._errors.clear()
         if error == 0:
             return self._emit(0, 0, frames)
-        self.corrections += 1
+        self.resyncs += 1
         if error > 0:
             self.inserted_samples += error
             return self._emit(error, 0, frames)
@@ -168,8 +189,15 @@ class AudioTimeline:
         self.position = target
         self.gap_samples += count
         self.gaps += 1
-        self._errors.clear()
+        self._resettle(None)
         return count
+
+    def _resettle(self, first_t_ns: int | None) -> None:
+        # None: the next block is placed like a source's first one (overlap dropped).
+        self._errors.clear()
+        self._first_t_ns = first_t_ns
+        self._settled = False
+        self._anchor_counts = (self.inserted_samples, self.dropped_samples)
 
     def _drop(self, count: int, frames: int) -> Placement:
         self.dropped_samples += count
@@ -201,9 +229,11 @@ class AudioTimeline:
         samples dropped too many, and the error still left counts as well. Gaps are not
         drift and are left out.
         """
+        if self._base is None:
+            return 0.0
         position, gaps, inserted, dropped = self._base
         elapsed = (self.position - position) - (self.gap_samples - gaps)
-        if not self._settled or elapsed <= 0:
+        if elapsed <= 0:
             return 0.0
         remaining = median_low(self._errors) if self._errors else 0
         surplus = (self.dropped_samples - dropped) - (self.inserted_samples - inserted) - remaining

@@ -81,7 +81,7 @@ def test_jitter_alone_never_corrects_after_settling(
     timeline = AudioTimeline(0)
     _, _ = _run(timeline, 20, start_ns=start_ms * MS, jitter_ns=jitter_ms * MS, seed=seed)
     # The one settling correction at most; jitter is never "drift".
-    assert timeline.corrections <= 1
+    assert timeline.resyncs <= 1
     assert timeline.gaps == 0
     assert timeline.lead_samples == pytest.approx(start_ms * RATE / 1000, abs=jitter_ms * 48 + 1)
 
@@ -105,11 +105,11 @@ def test_drift_is_corrected_and_measured(ppm: float) -> None:
     config = TimelineConfig()
     timeline = AudioTimeline(0, config)
     _run(timeline, 300, ppm=ppm, jitter_ns=3 * MS, seed=3)
-    # 300 s at 300 ppm is 90 ms: without corrections the sound would be that far off.
+    # 300 s at 300 ppm is 90 ms: without resyncs the sound would be that far off.
     error_ns = abs(timeline.error_ns)
     assert error_ns <= config.correct_ns + 3 * MS
-    expected_corrections = abs(ppm) * 300 / 1e6 * NS_PER_S / config.correct_ns
-    assert timeline.corrections >= int(expected_corrections)
+    expected_resyncs = abs(ppm) * 300 / 1e6 * NS_PER_S / config.correct_ns
+    assert timeline.resyncs >= int(expected_resyncs)
     assert timeline.drift_ppm == pytest.approx(ppm, abs=max(15.0, abs(ppm) * 0.1))
     assert timeline.gaps == 0
 
@@ -158,3 +158,53 @@ def test_config_is_validated() -> None:
         TimelineConfig(correct_ns=200 * MS, gap_ns=100 * MS)
     with pytest.raises(ValueError):
         TimelineConfig(rate=0)
+
+
+@pytest.mark.parametrize("step_ms", [-12, -7, 7, 12])
+def test_a_latency_step_after_settling_is_removed(step_ms: int) -> None:
+    """A sink that leaves idle changes its latency by a few ms: the clip must not keep it."""
+    timeline = AudioTimeline(0)
+    _run(timeline, 3, jitter_ns=2 * MS, seed=1)
+    assert timeline.resyncs <= 1
+    before = timeline.resyncs
+    # From now on every stamp is step_ms later than where the samples truly are.
+    t0 = timeline.t_ns_of(timeline.position)
+    _run(timeline, 3, start_ns=t0 + step_ms * MS, jitter_ns=2 * MS, seed=2)
+    assert timeline.resyncs > before
+    assert abs(timeline.error_ns) <= 2 * MS
+
+
+def test_jitter_with_late_outliers_is_not_a_latency_step() -> None:
+    """One block in ten arrives 30 ms late (a busy machine): the median ignores it."""
+    timeline = AudioTimeline(0)
+    rng = random.Random(5)
+    for i in range(6000):  # 60 s
+        late = 30 * MS if rng.random() < 0.1 else rng.randint(0, 2 * MS)
+        timeline.place(i * BLOCK * NS_PER_S // RATE + late, BLOCK)
+    assert timeline.resyncs <= 1
+    assert timeline.drift_ppm == pytest.approx(0, abs=5)
+
+
+def test_after_a_gap_the_source_settles_again_on_the_median() -> None:
+    """The block that ends a gap is stamped 9 ms late; the ones after it are not."""
+    timeline = AudioTimeline(0)
+    emitted, _ = _run(timeline, 2, jitter_ns=MS, seed=4)
+    t_resume = timeline.t_ns_of(timeline.position) + 500 * MS
+    timeline.place(t_resume + 9 * MS, BLOCK)
+    assert timeline.gaps == 1
+    _run(timeline, 20, start_ns=t_resume + BLOCK * NS_PER_S // RATE, jitter_ns=MS, seed=6)
+    assert abs(timeline.error_ns) <= MS + MS // 2
+    # The re-anchoring (9 ms, 190 ppm of this run) is not drift; a few samples of
+    # jitter left over are.
+    assert timeline.drift_ppm == pytest.approx(0, abs=10)
+
+
+def test_a_source_back_after_a_fill_is_placed_on_time() -> None:
+    timeline = AudioTimeline(0)
+    _run(timeline, 2)
+    timeline.fill_until(5 * NS_PER_S)  # the device was lost for 3 s
+    gaps_before = timeline.gap_samples
+    placement = timeline.place(5 * NS_PER_S + 40 * MS, BLOCK)
+    assert placement.silence == pytest.approx(0.04 * RATE, abs=1)
+    assert timeline.gap_samples == gaps_before + placement.silence
+    assert timeline.lead_samples == 0
