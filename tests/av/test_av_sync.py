@@ -43,15 +43,13 @@ SPREAD_MS = 10.0
 
 
 @pytest.fixture
-def rig(isolated_user_dirs):
-    pulse = PulseServer()
-    pulse.start()
+def rig(audio_server: PulseServer, isolated_user_dirs):
+    """The session's PulseAudio server and a small display of our own (full-screen flashes)."""
     display = VirtualDisplay(*SIZE).start()
     try:
-        yield pulse_env(dict(os.environ), pulse.env, display.name), display.name
+        yield pulse_env(dict(os.environ), audio_server.env, display.name), display.name
     finally:
         display.stop()
-        pulse.stop()
 
 
 def _clip(env: dict[str, str], seconds: int) -> Path:
