@@ -8,7 +8,7 @@ with the recorder's own PulseAudio source and places the blocks on an
 :class:`~hindsight.recorder.audio.timeline.AudioTimeline`, as the recorder does. For
 each beep it prints, in ms against the play time the stimulus's playback stream
 reported: the error of the block's own stamp (``stamp``) and of its place on the
-timeline's grid (``grid``), with the timeline's corrections and its current error.
+timeline's grid (``grid``), with the timeline's resyncs and its current error.
 No encoder, no video: this isolates the sound's stamps from everything else.
 
 ``--buffer-ms`` is how much the stimulus's stream keeps queued; the sink's latency
@@ -47,7 +47,7 @@ def probe(seconds: float, buffer_ms: int, seed: int) -> dict:
         source.open()
         origin = now_ns()
         timeline = AudioTimeline(origin)
-        # (stamp, mono pcm, grid sample of the block's first sample, corrections, error)
+        # (stamp, mono pcm, grid sample of the block's first sample, resyncs, error)
         blocks: list[tuple[int, np.ndarray, int, int, int]] = []
         stop = threading.Event()
 
@@ -64,7 +64,7 @@ def probe(seconds: float, buffer_ms: int, seed: int) -> dict:
                         block.t_ns,
                         block.pcm[:, 0].copy(),
                         position - placed.skip,
-                        timeline.corrections,
+                        timeline.resyncs,
                         timeline.error_ns,
                     )
                 )
@@ -82,7 +82,7 @@ def probe(seconds: float, buffer_ms: int, seed: int) -> dict:
     played = np.asarray([e["beep_played_ns"] for e in log["events"] if e["beep_played_ns"]])
     rows = []
     last_loud = -(10**18)
-    for t_ns, pcm, grid, corrections, error_ns in blocks:
+    for t_ns, pcm, grid, resyncs, error_ns in blocks:
         for j in np.flatnonzero(np.abs(pcm) > 0.2):
             t = t_ns + int(j) * NS_PER_S // RATE
             if t - last_loud > 300_000_000 and len(played):
@@ -93,7 +93,7 @@ def probe(seconds: float, buffer_ms: int, seed: int) -> dict:
                         "at_s": round((played[i] - played[0]) / 1e9, 2),
                         "stamp_ms": round((t - played[i]) / 1e6, 2),
                         "grid_ms": round((g - played[i]) / 1e6, 2),
-                        "corrections": corrections,
+                        "resyncs": resyncs,
                         "timeline_error_ms": round(error_ns / 1e6, 2),
                     }
                 )
