@@ -122,6 +122,20 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "overlay.template": TEMPLATE_NAMES,
 }
 
+# What leaving a setting without a built-in value empty means.
+_UNSET = {
+    "record.region": "the whole monitor",
+    "record.window": "none: the monitor is recorded",
+    "record.display": "$DISPLAY",
+    "record.maps_dirs": "only the shipped maps and your config folder's",
+    "audio.device": "the default output",
+    "audio.mic_device": "the default microphone",
+    "upload.bucket": "none: nothing is uploaded",
+    "upload.endpoint_url": "AWS S3",
+    "upload.profile": "the default AWS credentials",
+    "upload.max_rate": "no cap",
+}
+
 # How a choice reads in the window, where the stored word would not say it.
 CHOICE_LABELS = {
     "instant": "Right after each save",
@@ -147,6 +161,7 @@ class SettingField:
     default: Any  # the built-in value, None when the setting has none (off / automatic)
     choices: tuple[str, ...] = ()
     advanced: bool = False
+    unset: str = "not set"  # what an empty field means when there is no default
 
     @property
     def name(self) -> str:
@@ -226,6 +241,7 @@ def setting_fields() -> list[SettingField]:
                     default=_default(table, key),
                     choices=tuple(_CHOICES.get(name, ())),
                     advanced=name in _ADVANCED,
+                    unset=_UNSET.get(name, "not set"),
                 )
             )
     order = {name: i for i, name in enumerate(_LABELS)}

@@ -93,7 +93,7 @@ class _Field:
             elif current is not None:
                 line.setText(str(current))
             line.setPlaceholderText(
-                f"default: {spec.default}" if spec.default is not None else "not set"
+                f"default: {spec.default}" if spec.default is not None else spec.unset
             )
             self.editor = line
         self.initial = self.value()

@@ -93,6 +93,8 @@ def test_a_change_lands_in_the_file_with_the_users_comments_and_order(qtbot, set
         ("record.fps", "sixty", ["record"]),
         ("record.bitrate", "12 megabits", ["record"]),
         ("record.clip_seconds", "45", ["record"]),
+        ("audio.volume", "9", ["record"]),
+        ("audio.bitrate", "1k", ["record"]),
         ("upload.max_rate", "fast", ["upload", "--all"]),
         ("upload.bucket", "My_Bucket", ["upload", "--all"]),
         ("overlay.opacity", "7", ["overlay", "render", "no-such-clip"]),
