@@ -3,6 +3,7 @@ accent."""
 
 from __future__ import annotations
 
+from importlib import resources
 from typing import TypeVar
 
 from PyQt6.QtWidgets import QLabel, QWidget
@@ -29,6 +30,8 @@ def text(words: str, name: str, *, wrap: bool = True) -> QLabel:
 
 ACCENT = DEFAULT_STYLE.accent  # the same green the overlays light keys with
 ERROR = "#ff6b81"
+# Style sheets take a file path; inside a frozen app the package's files are on disk too.
+_CHECK = str(resources.files("hindsight.app.desktop").joinpath("check.svg")).replace("\\", "/")
 
 STYLE_SHEET = f"""
 QWidget {{ background: transparent; color: #e8ecf5; font-size: 13px; }}
@@ -66,7 +69,10 @@ QCheckBox {{ spacing: 8px; background: transparent; }}
 QCheckBox::indicator {{
     width: 18px; height: 18px; border-radius: 5px; border: 1px solid #3a4152; background: #0f1117;
 }}
-QCheckBox::indicator:checked {{ background: {ACCENT}; border-color: {ACCENT}; }}
+QCheckBox::indicator:checked {{
+    background: {ACCENT}; border-color: {ACCENT}; image: url("{_CHECK}");
+}}
+QCheckBox::indicator:disabled {{ border-color: #262b38; background: #14161d; }}
 QPushButton {{
     background: #232836; border: none; border-radius: 7px; padding: 8px 18px; font-weight: 500;
 }}
