@@ -1,45 +1,32 @@
-"""What the settings window shows and how a change is judged: fields from each package's table.
+"""What the settings window shows: one field per key of each package's settings table.
 
 The fields come from the packages' own known-key tables (``RECORD_KEYS``,
 ``AUDIO_KEYS``, ``UPLOAD_KEYS``, ``OVERLAY_KEYS``), so a key added there appears in the
 window with no change here; this module only adds a label, the built-in default
 (read from the packages' defaults, never restated) and, where there is one, the
-list of choices. A change is judged by the very functions the command line runs on
-the settings file, on a copy of the edited file, so the window refuses exactly what
-``hindsight record`` / ``upload`` / ``overlay`` would refuse, with the same line.
-Qt-free.
+list of choices. Judging a value is :mod:`hindsight.app.settings_check`'s job. Qt-free.
 """
 
 from __future__ import annotations
 
-import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, fields
-from pathlib import Path
 from typing import Any
 
-import tomlkit
-
-from hindsight.app.settings_writer import set_value
-from hindsight.errors import HindsightError
 from hindsight.overlay.model.theme import DEFAULT_STYLE, POSITIONS, TEMPLATE_NAMES
-from hindsight.overlay.settings import OVERLAY_KEYS, load_overlay_settings
+from hindsight.overlay.settings import OVERLAY_KEYS
 from hindsight.recorder import settings as record_settings
 from hindsight.recorder.config import AUDIO_BACKENDS, CAPTURE_SOURCES, DEFAULTS, format_bitrate
-from hindsight.recorder.input.hotkey import parse_hotkey
 from hindsight.uploader.config import UploadConfig, UploadPolicy, UploadTarget
-from hindsight.uploader.settings import UPLOAD_KEYS, build_upload_config, load_uploader_settings
+from hindsight.uploader.settings import UPLOAD_KEYS
 
 __all__ = [
     "Change",
+    "CHOICE_LABELS",
+    "RESTART_TABLES",
     "SettingField",
     "TABLES",
-    "RESTART_TABLES",
     "setting_fields",
-    "check_text",
-    "CHOICE_LABELS",
-    "apply_changes",
-    "field_errors",
 ]
 
 Change = tuple[str, str]  # (table, key)
@@ -251,73 +238,3 @@ def setting_fields() -> list[SettingField]:
         out,
         key=lambda f: (tables.index(f.table), f.advanced, order.get(f.name, len(order))),
     )
-
-
-def _check_record(path: Path) -> None:
-    # What `hindsight record --settings FILE` runs before it starts anything, then the
-    # hotkey parser the recorder runs when it installs the hotkey.
-    config = record_settings.build_recorder_config({}, record_settings.load_settings(path))
-    parse_hotkey(config.hotkey)
-
-
-def _check_upload(path: Path) -> None:
-    # What `hindsight upload --settings FILE` runs (policy.upload_config).
-    build_upload_config({}, load_uploader_settings(path)["upload"])
-
-
-def _check_overlay(path: Path) -> None:
-    # What `hindsight overlay live|render --settings FILE` runs.
-    load_overlay_settings(path)
-
-
-CHECKS: tuple[Callable[[Path], None], ...] = (_check_record, _check_upload, _check_overlay)
-
-
-def check_text(text: str, path: Path) -> str | None:
-    """The command line's one-line complaint about a settings file holding ``text`` at ``path``,
-    or None when every command would accept it."""
-    with tempfile.TemporaryDirectory(prefix="hindsight-settings-") as tmp:
-        copy = Path(tmp) / path.name
-        copy.write_text(text, "utf-8")
-        for check in CHECKS:
-            try:
-                check(copy)
-            except HindsightError as err:
-                # The message names the copy; the user knows the file by its real path.
-                return str(err).replace(str(copy), str(path))
-    return None
-
-
-def apply_changes(text: str, changes: Mapping[Change, Any]) -> str:
-    """``text`` with each (table, key) set to its value (None removes the key)."""
-    doc = tomlkit.parse(text)
-    for (table, key), value in changes.items():
-        set_value(doc, table, key, value)
-    return tomlkit.dumps(doc)
-
-
-def field_errors(
-    text: str, changes: Mapping[Change, Any], path: Path
-) -> tuple[dict[Change, str], str | None]:
-    """Which changed fields the command line would refuse, each with its line, and a line for
-    what no single field explains (a file already broken, or two fields that clash).
-
-    A field is at fault when its change alone makes a good file bad, or, for a clash,
-    when taking its change back makes the whole edit good.
-    """
-    whole = check_text(apply_changes(text, changes), path)
-    if whole is None:
-        return {}, None
-    base_error = check_text(text, path)
-    errors: dict[Change, str] = {}
-    for change, value in changes.items():
-        error = check_text(apply_changes(text, {change: value}), path)
-        if error is not None and error != base_error:
-            errors[change] = error
-    if errors:
-        return errors, None
-    for change in changes:
-        rest = {c: v for c, v in changes.items() if c != change}
-        if check_text(apply_changes(text, rest), path) is None:
-            errors[change] = whole
-    return errors, (None if errors else whole)

@@ -28,7 +28,8 @@ from PyQt6.QtWidgets import (
 )
 
 from hindsight.app.desktop.settings_style import STYLE_SHEET, named, text
-from hindsight.app.settings_schema import CHOICE_LABELS, check_text, setting_fields
+from hindsight.app.settings_check import check_text
+from hindsight.app.settings_schema import CHOICE_LABELS, setting_fields
 from hindsight.app.settings_writer import load_document, set_value, write_document
 from hindsight.errors import HindsightError
 from hindsight.paths import settings_path as user_settings_path

@@ -12,19 +12,16 @@ that changed. "Start with the computer" applies at once.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 from PyQt6.QtCore import Qt, QTimer, pyqtSignal
 from PyQt6.QtWidgets import (
     QCheckBox,
-    QComboBox,
     QFormLayout,
     QFrame,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QListWidget,
     QPushButton,
     QScrollArea,
@@ -34,15 +31,10 @@ from PyQt6.QtWidgets import (
 )
 
 from hindsight.app.desktop.autostart import AutostartError, autostart
-from hindsight.app.desktop.hotkey_edit import HotkeyEdit
+from hindsight.app.desktop.setting_editor import SettingEditor, plain
 from hindsight.app.desktop.settings_style import STYLE_SHEET, named, text
-from hindsight.app.settings_schema import (
-    CHOICE_LABELS,
-    Change,
-    SettingField,
-    field_errors,
-    setting_fields,
-)
+from hindsight.app.settings_check import field_errors
+from hindsight.app.settings_schema import Change, SettingField, setting_fields
 from hindsight.app.settings_writer import load_document, set_value, write_document
 from hindsight.errors import HindsightError
 from hindsight.paths import settings_path as user_settings_path
@@ -55,95 +47,6 @@ _PAGES = {
     "upload": ("Uploads", "Where clips go when you share them. Credentials never live here."),
     "overlay": ("Overlay", "How the input overlay looks, live and burned into clips."),
 }
-
-
-class _Field:
-    """One setting's editor, the value it started with and the line that says what is wrong."""
-
-    def __init__(self, spec: SettingField, current: Any) -> None:  # noqa: ANN401
-        self.spec = spec
-        self.error = QLabel()
-        self.error.setObjectName("error")
-        self.error.setWordWrap(True)
-        self.error.hide()
-        self.editor: QWidget
-        if spec.types is bool:
-            box = QCheckBox()
-            box.setChecked(bool(spec.default if current is None else current))
-            self.editor = box
-        elif spec.choices:
-            combo = QComboBox()
-            if spec.default is None:
-                combo.addItem("Automatic", None)
-            for choice in spec.choices:
-                combo.addItem(CHOICE_LABELS.get(choice, choice.replace("_", " ")), choice)
-            shown = current if current is not None else spec.default
-            if shown is not None and combo.findData(shown) < 0:
-                combo.addItem(str(shown), shown)  # a value the file holds that is not a choice
-            combo.setCurrentIndex(combo.findData(shown))
-            self.editor = combo
-        elif spec.name == "record.hotkey":
-            self.editor = HotkeyEdit()
-            self.editor.setText("" if current is None else str(current))
-            self.editor.setPlaceholderText(f"{spec.default} (click, then press the keys)")
-        else:
-            line = QLineEdit()
-            if isinstance(current, list):
-                line.setText(os.pathsep.join(str(v) for v in current))
-            elif current is not None:
-                line.setText(str(current))
-            line.setPlaceholderText(
-                f"default: {spec.default}" if spec.default is not None else spec.unset
-            )
-            self.editor = line
-        self.initial = self.value()
-
-    def connect(self, callback: Any) -> None:  # noqa: ANN401
-        editor = self.editor
-        if isinstance(editor, QCheckBox):
-            editor.toggled.connect(callback)
-        elif isinstance(editor, QComboBox):
-            editor.currentIndexChanged.connect(callback)
-        elif isinstance(editor, HotkeyEdit):
-            editor.hotkey_changed.connect(callback)
-        elif isinstance(editor, QLineEdit):
-            editor.textChanged.connect(callback)
-
-    def value(self) -> Any:  # noqa: ANN401
-        """The value to write (None: leave it out of the file, so the default applies)."""
-        editor = self.editor
-        if isinstance(editor, QCheckBox):
-            return editor.isChecked()
-        if isinstance(editor, QComboBox):
-            return editor.currentData()
-        assert isinstance(editor, QLineEdit)
-        return _typed(editor.text().strip(), self.spec.types)
-
-    def show_error(self, message: str | None) -> None:
-        self.error.setText(message or "")
-        self.error.setVisible(bool(message))
-        self.editor.setProperty("invalid", bool(message))
-        self.editor.style().unpolish(self.editor)  # type: ignore[union-attr]
-        self.editor.style().polish(self.editor)  # type: ignore[union-attr]
-
-
-def _typed(text: str, types: type | tuple[type, ...]) -> Any:  # noqa: ANN401
-    """Text as the TOML value the table expects; text that is not one is written as text, so
-    the command line's own type check names it."""
-    if not text:
-        return None
-    wanted = types if isinstance(types, tuple) else (types,)
-    if list in wanted:
-        return [part.strip() for part in text.split(os.pathsep) if part.strip()]
-    if str in wanted:
-        return text
-    for kind in (int, float):
-        if kind in wanted:
-            try:
-                return kind(text)
-            except ValueError:
-                continue
-    return text
 
 
 class SettingsWindow(QWidget):
@@ -159,7 +62,7 @@ class SettingsWindow(QWidget):
         self.setObjectName("root")
         self.setStyleSheet(STYLE_SHEET)
         self.resize(820, 600)
-        self.fields: dict[str, _Field] = {}
+        self.fields: dict[str, SettingEditor] = {}
         self._pages_of: dict[str, int] = {}
         self._timer = QTimer(self)  # edits are judged once typing pauses
         self._timer.setSingleShot(True)
@@ -218,7 +121,7 @@ class SettingsWindow(QWidget):
                     advanced_shown = True
                     form.addRow(text("Advanced", "section", wrap=False))
                 current = section.get(spec.key) if isinstance(section, dict) else None
-                field = _Field(spec, _plain(current))
+                field = SettingEditor(spec, plain(current))
                 field.connect(self._changed)
                 self.fields[spec.name] = field
                 self._pages_of[spec.name] = self.pages.count() - 1
@@ -361,16 +264,11 @@ class SettingsWindow(QWidget):
         self.autostart_error.show()
 
 
-def _saved_line(restart: list[str], fields: dict[str, _Field]) -> str:
+def _saved_line(restart: list[str], fields: dict[str, SettingEditor]) -> str:
     if not restart:
         return "Saved. The changes apply now."
     labels = ", ".join(fields[n].spec.label for n in restart)
     return f"Saved. The recorder restarts to apply: {labels}."
-
-
-def _plain(value: Any) -> Any:  # noqa: ANN401
-    """A tomlkit item as the plain Python value it holds."""
-    return value.unwrap() if hasattr(value, "unwrap") else value
 
 
 def _label(spec: SettingField) -> QLabel:
@@ -379,7 +277,7 @@ def _label(spec: SettingField) -> QLabel:
     return label
 
 
-def _with_error(field: _Field) -> QWidget:
+def _with_error(field: SettingEditor) -> QWidget:
     holder = QWidget()
     column = QVBoxLayout(holder)
     column.setContentsMargins(0, 0, 0, 0)

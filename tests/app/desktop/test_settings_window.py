@@ -15,6 +15,7 @@ from PyQt6.QtCore import Qt  # noqa: E402
 from PyQt6.QtTest import QTest  # noqa: E402
 
 from hindsight.app.desktop.settings_window import SettingsWindow  # noqa: E402
+from hindsight.app.settings_check import apply_changes  # noqa: E402
 from hindsight.recorder.input.hotkey import parse_hotkey  # noqa: E402
 from hindsight.recorder.settings import build_recorder_config, load_settings  # noqa: E402
 from tests.recorder.cli_proc import run_cli  # noqa: E402
@@ -117,8 +118,6 @@ def test_an_invalid_value_is_refused_with_the_command_lines_message(
     table, key = field.split(".")
     value = window.fields[field].value()
     bad = settings_file.with_name("bad.toml")
-    from hindsight.app.settings_schema import apply_changes
-
     bad.write_text(apply_changes(USER_FILE, {(table, key): value}))
     result = run_cli(*command, "--settings", str(bad))
     assert result.returncode != 0
