@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import tomlkit
+from tomlkit.exceptions import TOMLKitError
 
 from hindsight.app.settings_schema import Change
 from hindsight.app.settings_writer import set_value
@@ -78,7 +79,11 @@ def field_errors(
     A field is at fault when its change alone makes a good file bad, or, for a clash,
     when taking its change back makes the whole edit good.
     """
-    whole = check_text(apply_changes(text, changes), path)
+    try:
+        whole = check_text(apply_changes(text, changes), path)
+    except TOMLKitError:
+        # Not TOML at all: nothing can be edited in it; the command line's line says where.
+        return {}, check_text(text, path)
     if whole is None:
         return {}, None
     base_error = check_text(text, path)

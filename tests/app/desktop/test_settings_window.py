@@ -183,3 +183,19 @@ def test_the_autostart_toggle_writes_and_removes_the_entry(qtbot, settings_file,
     assert entry.exists()
     window.autostart_box.setChecked(False)
     assert not entry.exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "command"),
+    [("[record\nfps = 60\n", ["record"]), ("[record]\nfsp = 60\n", ["record"])],
+)
+def test_a_broken_file_is_named_in_one_line_and_nothing_is_saved(
+    qtbot, settings_file, text, command
+):
+    settings_file.write_text(text)
+    window = _window(qtbot, settings_file)
+    assert not window.banner.isHidden()
+    cli = run_cli(*command, "--settings", str(settings_file)).stderr.strip()
+    assert cli == f"hindsight: error: {window.banner.text()}"
+    _type(qtbot, window, "record.fps", "30")
+    assert not window.save() and settings_file.read_text() == text
