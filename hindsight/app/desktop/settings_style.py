@@ -31,7 +31,9 @@ def text(words: str, name: str, *, wrap: bool = True) -> QLabel:
 ACCENT = DEFAULT_STYLE.accent  # the same green the overlays light keys with
 ERROR = "#ff6b81"
 # Style sheets take a file path; inside a frozen app the package's files are on disk too.
-_CHECK = str(resources.files("hindsight.app.desktop").joinpath("check.svg")).replace("\\", "/")
+_CHECK = str(resources.files("hindsight.app.desktop").joinpath("assets", "check.svg")).replace(
+    "\\", "/"
+)
 
 STYLE_SHEET = f"""
 QWidget {{ background: transparent; color: #e8ecf5; font-size: 13px; }}
