@@ -47,6 +47,8 @@ _PAGES = {
     "upload": ("Uploads", "Where clips go when you share them. Credentials never live here."),
     "overlay": ("Overlay", "How the input overlay looks, live and burned into clips."),
 }
+_RESTART_NOTE = "Saved changes here take effect when the recorder restarts."
+_AT_ONCE_NOTE = "Saved changes here take effect the next time an overlay opens."
 
 
 class SettingsWindow(QWidget):
@@ -113,8 +115,9 @@ class SettingsWindow(QWidget):
             by_table.setdefault(spec.table, []).append(spec)
         for table, specs in by_table.items():
             title, subtitle = _PAGES.get(table, (table.capitalize(), ""))
-            form = self._page(title, subtitle)
-            section = doc.get(table) if hasattr(doc, "get") else None
+            when = _RESTART_NOTE if specs[0].restart else _AT_ONCE_NOTE
+            form = self._page(title, f"{subtitle} {when}".strip())
+            section = doc.get(table)
             advanced_shown = False
             for spec in specs:
                 if spec.advanced and not advanced_shown:
