@@ -94,6 +94,10 @@ class HotkeyEdit(QLineEdit):
         self.setCursor(Qt.CursorShape.PointingHandCursor)
 
     def event(self, event: QEvent | None) -> bool:  # noqa: D401
+        # Keys pressed here are the hotkey, not the window's shortcuts (Ctrl+S saves elsewhere).
+        if event is not None and event.type() == QEvent.Type.ShortcutOverride:
+            event.accept()
+            return True
         # Tab and Backtab are keys a player may want; take them before focus moves on.
         if event is not None and event.type() == QEvent.Type.KeyPress:
             self.keyPressEvent(event)  # type: ignore[arg-type]

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from PyQt6.QtCore import Qt, QTimer, pyqtSignal
+from PyQt6.QtGui import QKeySequence, QShortcut
 from PyQt6.QtWidgets import (
     QCheckBox,
     QFormLayout,
@@ -80,6 +81,8 @@ class SettingsWindow(QWidget):
         self.status = text("", "status")
         self.save_button = named(QPushButton("Save"), "primary")
         self.save_button.clicked.connect(self.save)
+        self.save_button.setToolTip("Save (Ctrl+S)")
+        QShortcut(QKeySequence.StandardKey.Save, self).activated.connect(self.save)
         close = QPushButton("Close")
         close.clicked.connect(self.close)
 

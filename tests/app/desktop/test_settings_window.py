@@ -125,6 +125,19 @@ def test_an_invalid_value_is_refused_with_the_command_lines_message(
     assert result.stderr.strip() == f"hindsight: error: {expected}"
 
 
+def test_ctrl_s_saves_except_in_the_hotkey_field_where_it_is_the_combination(qtbot, settings_file):
+    window = _window(qtbot, settings_file)
+    hotkey = window.fields["record.hotkey"].editor
+    hotkey.setFocus()
+    QTest.keyClick(hotkey, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: not window._timer.isActive())
+    assert hotkey.text() == "ctrl+s" and settings_file.read_text() == USER_FILE
+    fps = window.fields["record.fps"].editor
+    fps.setFocus()
+    QTest.keyClick(fps, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    assert tomllib.loads(settings_file.read_text())["record"]["hotkey"] == "ctrl+s"
+
+
 def test_clearing_a_field_removes_the_key_so_the_default_applies(qtbot, settings_file):
     window = _window(qtbot, settings_file)
     _type(qtbot, window, "record.bitrate", "")
