@@ -30,10 +30,11 @@ from hindsight.bundle import open_bundle
 from hindsight.demo.display import VirtualDisplay
 from tests.x11 import moving_scene, xvfb  # noqa: F401
 
-pytestmark = [pytest.mark.slow, pytest.mark.x11]
-
 ROOT = Path(__file__).resolve().parents[2]
 BUILD_TIMEOUT_S = 40 * 60  # two busy cores: a build takes 4-8 minutes, a cold one longer
+
+# The first test here waits for the session's build, inside the per-test time limit.
+pytestmark = [pytest.mark.slow, pytest.mark.x11, pytest.mark.timeout(BUILD_TIMEOUT_S + 300)]
 
 
 @pytest.fixture(scope="session")
@@ -135,7 +136,7 @@ def test_shipped_action_maps_and_consent_texts_load(
     assert heading in consent.stdout
 
 
-def test_demo_saves_a_clip_that_plays(
+def test_demo_saves_a_clip_that_plays_and_takes_an_overlay(
     frozen_app: Path, clean_env: dict[str, str], cwd: Path, tmp_path: Path
 ) -> None:
     clips = tmp_path / "clips"
@@ -159,6 +160,15 @@ def test_demo_saves_a_clip_that_plays(
     assert frames == manifest.video.frames and 80 <= frames <= 130  # 3 s at 30 fps
     # the clip library was created and migrated (Alembic's scripts inside the app)
     assert (Path(clean_env["XDG_DATA_HOME"]) / "hindsight" / "library.db").is_file()
+
+    # Qt inside the app: the overlay burned into a copy of the clip, frame for frame
+    burned = run_app(
+        frozen_app, "overlay", "render", str(folder), "--template", "keyboard_mouse",
+        env=clean_env, cwd=cwd, timeout_s=180,
+    )  # fmt: skip
+    assert burned.returncode == 0, burned.stderr
+    with av.open(burned.stdout.strip().splitlines()[-1]) as container:
+        assert sum(1 for _ in container.decode(video=0)) == frames
 
 
 class _Lines:
