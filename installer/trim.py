@@ -109,7 +109,7 @@ def prune_binaries(binaries: Iterable[Entry], drop: Callable[[str], bool]) -> li
 def strip_debug_info(binaries: Iterable[Entry], names: set[str], workdir: Path) -> list[Entry]:
     """Copies of the named binaries without debug sections (libpython: 23 MB -> 6 MB).
 
-    Only binaries built without debug stripping are named: libraries from wheels have been
+    Only the interpreter's own binaries are named: libraries from wheels have been
     rewritten by auditwheel, and ``strip`` can break those.
     """
     strip = shutil.which("strip")
