@@ -1,8 +1,8 @@
 """A running recorder: the session, its control channel, its save hotkey and its outputs.
 
 This is what ``hindsight record`` and ``hindsight demo`` run, built by the composition
-root (``hindsight.app.compose``). It answers ``clip``, ``status``, ``events`` and
-``stop`` on the control channel, turns hotkey presses into save requests, hands every saved clip to
+root (``hindsight.app.compose``). It answers ``clip``, ``status``, ``events``,
+``pause``, ``resume`` and ``stop`` on the control channel, turns hotkey presses into save requests, hands every saved clip to
 the attached outputs (see :mod:`hindsight.recorder.outputs`) and stops cleanly on a
 signal. It is the :class:`~hindsight.recorder.outputs.RunningRecorder` its outputs see.
 """
@@ -72,6 +72,7 @@ class RecorderService:
         self._control_address = control_address
         self._on_event = on_event
         self._stop = threading.Event()
+        self._pause_lock = threading.Lock()
         self.events = EventLog()
         self._server: ControlServer | None = None
         self._hotkey: HotkeyListener | None = None
@@ -165,6 +166,34 @@ class RecorderService:
         """Ask for the last ``seconds`` (the configured clip length if None); returns at once."""
         return self.session.save(seconds)
 
+    @property
+    def paused(self) -> bool:
+        return self.session.paused
+
+    def pause(self) -> bool:
+        """Record nothing (no grab, no input translation, no sound) and drop the buffer.
+
+        The hotkey's hook stays, so a press while paused is refused in one line instead
+        of being ignored. Returns False if already paused.
+        """
+        with self._pause_lock:
+            if not self.session.pause():
+                return False
+            if self._actions is not None:
+                self._actions.pause()
+        self.events.record("state_changed", state="paused")
+        return True
+
+    def resume(self) -> bool:
+        """Record again from now (the buffer fills from empty); False if not paused."""
+        with self._pause_lock:
+            if not self.session.resume():
+                return False
+            if self._actions is not None:
+                self._actions.resume()
+        self.events.record("state_changed", state="recording")
+        return True
+
     def status(self) -> RecorderStatus:
         actions = self._actions
         return dataclasses.replace(
@@ -214,6 +243,8 @@ class RecorderService:
             self.session.save()
         except Exception as err:
             log.warning("hotkey save refused: %s", err)
+            # The desktop app hears it too: a press that saves nothing is never silent.
+            self.events.record("save_failed", reason=str(err).splitlines()[0])
 
     def _on_clip_saved(self, clip: SavedClip) -> None:
         # On the saver thread, after the rename; outputs only hand work off from here.
@@ -252,6 +283,9 @@ class RecorderService:
             if not isinstance(after, int) or isinstance(after, bool) or after < 0:
                 raise ConfigError(f"events after {after!r}: must be a whole number >= 0")
             return self.events.since(after).to_json()
+        if cmd in ("pause", "resume"):
+            changed = self.pause() if cmd == "pause" else self.resume()
+            return {"paused": self.paused, "changed": changed}
         if cmd == "stop":
             self._stop.set()
             return {"stopping": True}

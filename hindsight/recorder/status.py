@@ -36,6 +36,7 @@ __all__ = [
 
 class RecorderState(StrEnum):
     RECORDING = "recording"
+    PAUSED = "paused"  # records nothing, the buffer is empty
     STOPPED = "stopped"
     FAILED = "failed"
 
