@@ -15,12 +15,19 @@ from pathlib import Path
 from typing import Any
 
 from hindsight.overlay.web.server import DEFAULT_PORT as OVERLAY_DEFAULT_PORT
+from hindsight.recorder.audio import AudioBackend, AudioError, choose_audio_backend
 from hindsight.recorder.config import RecorderConfig
 from hindsight.recorder.outputs import RecorderOutput
 from hindsight.recorder.service import RecorderService
 from hindsight.recorder.settings import build_recorder_config, load_settings
 
-__all__ = ["OVERLAY_DEFAULT_PORT", "RecorderPlan", "build_outputs", "compose_recorder"]
+__all__ = [
+    "OVERLAY_DEFAULT_PORT",
+    "RecorderPlan",
+    "build_outputs",
+    "compose_audio_backend",
+    "compose_recorder",
+]
 
 
 @dataclass(frozen=True)
@@ -69,3 +76,18 @@ def build_outputs(plan: RecorderPlan, config: RecorderConfig) -> list[RecorderOu
 
         outputs.append(LiveOverlayOutput(plan.overlay_port))
     return outputs
+
+
+def compose_audio_backend(
+    settings_file: Path | None = None, overrides: Mapping[str, Any] | None = None
+) -> AudioBackend:
+    """The audio backend a recorder built from these settings would record with.
+
+    Raises :class:`AudioError` with one line when sound is turned off (backend ``none``)
+    or the backend cannot load.
+    """
+    config = build_recorder_config(overrides or {}, load_settings(settings_file)).audio
+    backend = choose_audio_backend(config)
+    if backend is None:
+        raise AudioError("sound is turned off (audio backend none): there is nothing to list")
+    return backend

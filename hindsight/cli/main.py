@@ -37,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
         "-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)"
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    from hindsight.cli import audio as cli_audio
     from hindsight.cli import clips as cli_clips
     from hindsight.cli import consent as cli_consent
     from hindsight.cli import demo as demo_cli
@@ -47,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     recorder_cli.register(sub)
     demo_cli.register(sub)
+    cli_audio.register(sub)
     cli_maps.register(sub)
     overlay_cli.register(sub)
     cli_clips.register(sub)

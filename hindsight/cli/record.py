@@ -12,7 +12,7 @@ from hindsight.overlay.web.server import DEFAULT_PORT as LIVE_DEFAULT_PORT
 from hindsight.recorder.config import CAPTURE_SOURCES, DEFAULTS, format_bitrate
 from hindsight.recorder.control import create_client
 from hindsight.recorder.errors import ControlError, RecorderNotRunning
-from hindsight.recorder.status import ClipReply, RecorderStatus
+from hindsight.recorder.status import AudioStatus, ClipReply, RecorderStatus
 
 if TYPE_CHECKING:
     from hindsight.recorder.service import RecorderService
@@ -134,6 +134,30 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="serve no input overlay (no OBS browser source, no `hindsight overlay live`)",
     )
+    sound = p.add_argument_group(
+        "sound",
+        "a clip's audio tracks: 1 Mix, 2 System audio, 3 Microphone (only when named);\n"
+        "the [audio] table of settings.toml sets the same",
+    )
+    sound.add_argument(
+        "--audio",
+        metavar="TRACKS",
+        help="what to record: system, system,mic, mic or none "
+        f"(default {DEFAULTS.audio}; the microphone only when named)",
+    )
+    sound.add_argument(
+        "--audio-device",
+        dest="audio_device",
+        metavar="NAME",
+        help="the output whose sound to record (default: the default output); "
+        "`hindsight audio devices` lists names",
+    )
+    sound.add_argument(
+        "--mic-device",
+        dest="mic_device",
+        metavar="NAME",
+        help="the microphone to record with --audio ...,mic (default: the default input)",
+    )
     p.add_argument(
         "--capture-source",
         dest="capture_source",
@@ -164,7 +188,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_clip)
 
     p = sub.add_parser(
-        "status", help="show the running recorder: fps, drops, buffer, encoder, last clip"
+        "status", help="show the running recorder: fps, drops, buffer, encoder, sound, last clip"
     )
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_status)
@@ -187,6 +211,9 @@ def _record_overrides(args: argparse.Namespace) -> dict[str, Any]:
         "hotkey",
         "capture_source",
         "maps_dirs",
+        "audio",
+        "audio_device",
+        "mic_device",
     )
     out = {k: getattr(args, k) for k in keys}
     if args.no_input:
@@ -242,6 +269,7 @@ def _announce(service: RecorderService, args: argparse.Namespace) -> None:
         f"{hotkey}`hindsight clip` saves to {config.clips_dir}; Ctrl+C stops",
         flush=True,
     )
+    print(f"sound: {sound_summary(status.audio)}", flush=True)
     overlay = status.outputs.get("overlay")
     if overlay is not None and overlay.details.get("url"):
         print(
@@ -300,10 +328,37 @@ def status_lines(status: RecorderStatus) -> list[str]:
         )
     else:
         lines.append("inputs     off (video only)")
+    lines.extend(audio_lines(status.audio))
     if saves.last_error:
         lines.append(f"last error {saves.last_error}")
     for name, output in status.outputs.items():
         lines.append(f"{name:<10} {output.summary}")
+    return lines
+
+
+def sound_summary(audio: AudioStatus | None) -> str:
+    """One line on a run's sound: its tracks and backend, or that it is off."""
+    if audio is None:
+        return "off (video-only clips)"
+    return f"tracks {', '.join(audio.tracks)} via {audio.backend}"
+
+
+def audio_lines(audio: AudioStatus | None) -> list[str]:
+    """The sound part of ``hindsight status``: the tracks, then one line per source."""
+    if audio is None:
+        return ["sound      off (video-only clips)"]
+    lines = [
+        f"sound      {sound_summary(audio)}; buffer {audio.buffer_seconds:.1f} s, "
+        f"{audio.buffer_bytes / 2**20:.1f} MiB"
+    ]
+    for source in audio.sources:
+        level = "silent" if source.level_dbfs is None else f"{source.level_dbfs:+.1f} dBFS"
+        where = source.device if source.device else f"waiting ({source.error or 'no device'})"
+        lines.append(
+            f"  {source.kind:<8} {where}; level {level}, drift {source.drift_ppm:+.1f} ppm, "
+            f"{source.silence_s:.2f} s of gaps filled with silence, "
+            f"{source.dropped_blocks} blocks dropped"
+        )
     return lines
 
 

@@ -7,8 +7,9 @@ It names its process (``/proc/self/comm``) so an action map can match it like a 
 game's executable, sets ``_NET_WM_PID``, and prints ``ready <window id>`` once mapped.
 Every KeyPress (not autorepeat) toggles the whole window between two colours and
 flushes at once, so the first captured frame that shows the press's effect can be
-found in the video. :class:`DemoPlayer` plays it with real X input events for
-``hindsight demo``.
+found in the video; with ``--beep-sink`` it also plays a short beep into that
+PulseAudio sink, so the sound of a press can be found in the clip's audio.
+:class:`DemoPlayer` plays it with real X input events for ``hindsight demo``.
 """
 
 from __future__ import annotations
@@ -36,7 +37,11 @@ def main() -> int:
     parser.add_argument("--title", default="Hindsight Demo Game")
     parser.add_argument("--size", default="640x360")
     parser.add_argument("--position", default="0,0")
+    parser.add_argument(
+        "--beep-sink", help="play a beep into this PulseAudio sink on every flash (with pacat)"
+    )
     args = parser.parse_args()
+    beeper = _Beeper(args.beep_sink) if args.beep_sink else None
     set_process_name(args.name)
     w, h = (int(v) for v in args.size.split("x"))
     px, py = (int(v) for v in args.position.split(","))
@@ -74,6 +79,34 @@ def main() -> int:
             state ^= 1
             win.fill_rectangle(gcs[state], 0, 0, w, h)
             d.flush()
+            if beeper is not None:
+                beeper.beep()
+
+
+class _Beeper:
+    """A ``pacat`` kept open into a sink; each beep is written when its flash is drawn."""
+
+    def __init__(self, sink: str) -> None:
+        import subprocess
+
+        from hindsight.demo.sound import beep_pcm, pacat_command
+
+        self._beep = beep_pcm()
+        self._proc: subprocess.Popen[bytes] | None = subprocess.Popen(
+            pacat_command(sink),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    def beep(self) -> None:
+        if self._proc is None or self._proc.stdin is None:
+            return
+        try:
+            self._proc.stdin.write(self._beep)
+            self._proc.stdin.flush()
+        except OSError:  # the sound server went away: the game goes on silently
+            self._proc = None
 
 
 class DemoPlayer:

@@ -2,7 +2,10 @@
 
 Where there is no display it starts a virtual one (Xvfb) with a moving scene and
 the demo game, and plays that game with real X input events: the clip then carries
-an action track (with a chat span redacted). On an existing display it records the
+an action track (with a chat span redacted). The game beeps on every flash into a
+private PulseAudio server's null sink, which the recorder records as system sound
+(the tone backend's beeps stand in where PulseAudio is missing), so the clip has
+sound in time with the picture. On an existing display it records the
 screen as it is and never injects input. Either way it saves a clip the way the
 hotkey would, reads it back from disk and prints where it is and what it holds.
 The recorder is the one ``hindsight record`` runs, built by the composition root,
@@ -18,13 +21,16 @@ import time
 from pathlib import Path
 from typing import TextIO
 
+import av
+import numpy as np
 import pyarrow.parquet as pq
 
 from hindsight.app.compose import RecorderPlan, compose_recorder
-from hindsight.bundle import MANIFEST_FILE, open_bundle
+from hindsight.bundle import MANIFEST_FILE, SavedClip, open_bundle
 from hindsight.bundle import schema as col
 from hindsight.demo import DEMO_FPS
 from hindsight.demo.display import MovingScene, ensure_display
+from hindsight.demo.sound import DemoSound
 from hindsight.recorder.errors import CaptureError, ConfigError
 from hindsight.recorder.export.mediainfo import read_media_facts
 
@@ -41,8 +47,11 @@ def _parse_size(text: str) -> tuple[int, int]:
     return w, h
 
 
-def _start_game(display: str, width: int, height: int) -> tuple[subprocess.Popen, int]:
+def _start_game(
+    display: str, width: int, height: int, beep_sink: str | None = None
+) -> tuple[subprocess.Popen, int]:
     x, y = (width - 640) // 2, (height - 360) // 2
+    beeps = ["--beep-sink", beep_sink] if beep_sink else []
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -52,6 +61,7 @@ def _start_game(display: str, width: int, height: int) -> tuple[subprocess.Popen
             display,
             "--position",
             f"{x},{y}",
+            *beeps,
         ],
         stdout=subprocess.PIPE,
         text=True,
@@ -86,6 +96,32 @@ def _track_summary(clip_path: Path) -> str:
     )
 
 
+def _sound_summary(clip: SavedClip) -> str:
+    """What the clip's sound holds: its tracks, and the beeps heard in the mix."""
+    audio = clip.manifest.audio
+    if audio is None:
+        return "      sound: none in this clip (video only)\n"
+    with av.open(str(clip.video_path)) as container:
+        stream = container.streams.audio[0]  # the mix
+        mono = np.concatenate([f.to_ndarray()[0] for f in container.decode(stream)])
+    loud = np.abs(mono) > 0.05
+    # A beep starts where the sound rises after at least 0.15 s of quiet.
+    rises = np.flatnonzero(loud[1:] & ~loud[:-1]) + 1
+    loud_at = np.flatnonzero(loud)
+    beeps = sum(
+        1
+        for r in rises
+        if not len(loud_at[loud_at < r]) or r - loud_at[loud_at < r][-1] > 0.15 * audio.sample_rate
+    ) + int(bool(loud[0]))
+    titles = ", ".join(t.title for t in audio.tracks)
+    silence = sum(s.silence_s for s in audio.sources)
+    return (
+        f"      sound: {len(audio.tracks)} audio tracks ({titles}), {audio.codec.upper()} "
+        f"{audio.sample_rate // 1000} kHz, {audio.channels} channels; {beeps} beeps heard in "
+        f"the mix; {silence:.2f} s of gaps filled with silence\n"
+    )
+
+
 def run_demo(
     clips_dir: Path | None, seconds: int, size: str, out: TextIO, fps: int = DEMO_FPS
 ) -> int:
@@ -96,15 +132,17 @@ def run_demo(
     width, height = _parse_size(size)
     with contextlib.ExitStack() as stack:
         display, virtual = ensure_display(None, size=(width, height))
-        player = None
         if virtual is not None:
             stack.callback(virtual.stop)
+        sound = stack.enter_context(DemoSound())
+        player = None
+        if virtual is not None:
             out.write(
                 f"[1/5] no screen here: started a virtual display {display} ({width}x{height})\n"
             )
             scene = MovingScene(display, rate=fps).start()
             stack.callback(scene.stop)
-            game, window_id = _start_game(display, width, height)
+            game, window_id = _start_game(display, width, height, sound.sink)
             stack.callback(game.wait, 10)
             stack.callback(game.kill)  # callbacks run last first: kill, then wait
             from hindsight.demo.game import DemoPlayer
@@ -113,8 +151,12 @@ def run_demo(
             stack.callback(player.close)
             player.focus(window_id)
             out.write("      playing a moving test scene with the demo game on top\n")
+            plays = "; the game beeps into it on every flash"
         else:
             out.write(f"[1/5] recording the screen of display {display} (no input is injected)\n")
+            sound.start_metronome()
+            plays = "; a beep plays into it every second"
+        out.write(f"      sound: {sound.summary}{plays if sound.sink else ''}\n")
         plan = RecorderPlan(
             overrides={
                 "display": display,
@@ -122,6 +164,7 @@ def run_demo(
                 "buffer_seconds": max(10, seconds + 2),
                 "clip_seconds": seconds,
                 "clips_dir": str(clips_dir) if clips_dir else None,
+                **sound.overrides,
             },
             record_settings=False,
             hotkey=False,
@@ -135,7 +178,12 @@ def run_demo(
         maps = status.actions.maps if status.actions is not None else 0
         out.write(
             f"[2/5] recording {status.capture.source} at {fps} fps with {status.encoder.name} into "
-            f"a replay buffer;\n      input becomes actions through {maps} game action maps\n"
+            f"a replay buffer;\n      input becomes actions through {maps} game action maps; "
+            + (
+                f"sound tracks {', '.join(status.audio.tracks)} from {status.audio.backend}\n"
+                if status.audio is not None
+                else "no sound\n"
+            )
         )
         out.flush()
         time.sleep(0.5)
@@ -170,6 +218,7 @@ def run_demo(
         f"recorder captured {status.capture.frames_captured} frames, {status.capture.dup_frames} "
         "duplicated\n"
         + _track_summary(clip.path)
+        + _sound_summary(clip)
         + f"      {MANIFEST_FILE} lists {', '.join(clip.manifest.files)} with their sha256\n"
         + "".join(
             f"      clip {name}: {output.summary}; `hindsight clips list` shows it\n"

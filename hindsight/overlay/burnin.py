@@ -242,7 +242,12 @@ class _Writer:
         self._vout.time_base = self.vin.time_base
         probe.close()
         for stream in self.audio_in:
-            self._aout[stream.index] = out.add_stream_from_template(stream)
+            copy = out.add_stream_from_template(stream)
+            # The template carries the codec, not the track's title (Mix, System audio, ...).
+            title = _track_title(stream)
+            if title:
+                copy.metadata["title"] = copy.metadata["handler_name"] = title
+            self._aout[stream.index] = copy
         self._out = out
         for pkt in self._pending_audio:
             self.audio(pkt)
@@ -281,3 +286,10 @@ class _Writer:
             except Exception:
                 pass
             self._out = None
+
+
+def _track_title(stream: av.audio.stream.AudioStream) -> str | None:
+    """An audio track's title as MP4 keeps it: a udta name, else the handler name."""
+    meta = stream.metadata
+    title = meta.get("title") or meta.get("name") or meta.get("handler_name")
+    return None if not title or title == "SoundHandler" else str(title)

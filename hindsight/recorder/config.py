@@ -23,6 +23,7 @@ __all__ = [
     "AudioConfig",
     "AUDIO_BACKENDS",
     "parse_audio_tracks",
+    "parse_audio_bitrate",
     "RingConfig",
     "RecorderConfig",
     "parse_bitrate",
@@ -39,6 +40,7 @@ AUDIO_BACKENDS = ("auto", "pulse", "wasapi", "tone", "none")
 
 _SUFFIX = {"": 1, "k": 1_000, "m": 1_000_000, "g": 1_000_000_000}
 _MIB = 2**20
+_AUDIO_BITRATE = (32_000, 512_000)  # bits per second, per AAC track
 
 
 @dataclass(frozen=True)
@@ -89,20 +91,31 @@ def format_bitrate(bps: int) -> str:
     return str(bps)
 
 
-def parse_bitrate(text: str | int) -> int:
-    """``12M`` / ``2500k`` / ``8000000`` (FFmpeg's form) to bits per second."""
+def _parse_rate(text: str | int, what: str, example: str, low: int, high: int) -> int:
     if isinstance(text, int) and not isinstance(text, bool):
         value = text
     else:
         m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kKmMgG]?)\s*", str(text))
         if not m:
             raise ConfigError(
-                f"bitrate {text!r}: expected a number with an optional k/M/G suffix, e.g. 12M"
+                f"{what} {text!r}: expected a number with an optional k/M/G suffix, e.g. {example}"
             )
         value = int(float(m.group(1)) * _SUFFIX[m.group(2).lower()])
-    if not 100_000 <= value <= 1_000_000_000:
-        raise ConfigError(f"bitrate {text!r}: must be between 100k and 1000M")
+    if not low <= value <= high:
+        raise ConfigError(
+            f"{what} {text!r}: must be between {format_bitrate(low)} and {format_bitrate(high)}"
+        )
     return value
+
+
+def parse_bitrate(text: str | int) -> int:
+    """``12M`` / ``2500k`` / ``8000000`` (FFmpeg's form) to bits per second."""
+    return _parse_rate(text, "bitrate", "12M", 100_000, 1_000_000_000)
+
+
+def parse_audio_bitrate(text: str | int) -> int:
+    """An audio track's bitrate, ``160k`` / ``96000``, to bits per second (32k..512k)."""
+    return _parse_rate(text, "audio bitrate", "160k", _AUDIO_BITRATE[0], _AUDIO_BITRATE[1])
 
 
 def parse_size(text: str | int) -> int:
@@ -225,8 +238,12 @@ class AudioConfig:
             raise ConfigError(
                 f"audio backend {self.backend!r}: must be one of {', '.join(AUDIO_BACKENDS)}"
             )
-        if not 32_000 <= self.bitrate_bps <= 512_000:
-            raise ConfigError(f"audio bitrate {self.bitrate_bps}: must be between 32k and 512k")
+        low, high = _AUDIO_BITRATE
+        if not low <= self.bitrate_bps <= high:
+            raise ConfigError(
+                f"audio bitrate {self.bitrate_bps}: must be between "
+                f"{format_bitrate(low)} and {format_bitrate(high)}"
+            )
         for name, volume in (("volume", self.system_volume), ("mic volume", self.mic_volume)):
             if not 0.0 <= volume <= 4.0:
                 raise ConfigError(f"audio {name} {volume}: must be between 0.0 and 4.0")

@@ -285,7 +285,9 @@ class AudioCapture:
                     log.warning("audio: %s; recording silence until it is back", err)
                     feed.error = str(err)
                     self._close(feed)
-                    next_try_ns = self._clock() + _RETRY_NS // 3
+                    # At once: a default device that changed (a headset plugged in) is
+                    # there already; one that is gone is retried at the usual pace.
+                    next_try_ns = self._clock()
                 except Exception as err:  # a backend bug: lose the device, never the recorder
                     log.exception("audio: reading %s failed", feed.kind)
                     feed.error = f"reading failed: {type(err).__name__}: {err}"
