@@ -37,8 +37,11 @@ def _send(cmd: str) -> dict:
 
 def cmd_pause(args: argparse.Namespace) -> int:
     reply = _send("pause")
-    print("paused: nothing is recorded until `hindsight resume`" if reply.get("changed") else
-          "already paused")
+    print(
+        "paused: nothing is recorded until `hindsight resume`"
+        if reply.get("changed")
+        else "already paused"
+    )
     return 0
 
 

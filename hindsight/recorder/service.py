@@ -2,9 +2,10 @@
 
 This is what ``hindsight record`` and ``hindsight demo`` run, built by the composition
 root (``hindsight.app.compose``). It answers ``clip``, ``status``, ``events``,
-``pause``, ``resume`` and ``stop`` on the control channel, turns hotkey presses into save requests, hands every saved clip to
-the attached outputs (see :mod:`hindsight.recorder.outputs`) and stops cleanly on a
-signal. It is the :class:`~hindsight.recorder.outputs.RunningRecorder` its outputs see.
+``pause``, ``resume`` and ``stop`` on the control channel, turns hotkey presses into
+save requests, hands every saved clip to the attached outputs (see
+:mod:`hindsight.recorder.outputs`) and stops cleanly on a signal. It is the
+:class:`~hindsight.recorder.outputs.RunningRecorder` its outputs see.
 """
 
 from __future__ import annotations

@@ -263,7 +263,9 @@ class RecordingSession:
         if self.error is not None:
             raise self.error
         if self._paused.is_set():
-            raise RecorderPaused("recording is paused, so there is nothing to save; resume it first")
+            raise RecorderPaused(
+                "recording is paused, so there is nothing to save; resume it first"
+            )
         seconds = self.config.default_clip_seconds if seconds is None else seconds
         if not 1 <= seconds <= self.config.ring.buffer_seconds:
             raise ExportError(
