@@ -22,7 +22,19 @@ import pytest
 
 from hindsight.demo.display import VirtualDisplay
 
-__all__ = ["DesktopSession", "AppProcess", "need", "wait_for"]
+__all__ = [
+    "AppProcess",
+    "DesktopSession",
+    "RECORD_ARGS",
+    "app_env",
+    "desktop",
+    "need",
+    "screenshot",
+    "wait_for",
+]
+
+#: what the app's recorder runs with in tests: small and quick, no fixed overlay port
+RECORD_ARGS = "--fps 30 --buffer-seconds 20 --clip-seconds 2 --bitrate 4M --overlay-port 0"
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -108,6 +120,9 @@ class DesktopSession:
                 proc.wait(5)
             except subprocess.TimeoutExpired:
                 proc.kill()
+                proc.wait(5)
+            if proc.stdout is not None:
+                proc.stdout.close()
         self._procs.clear()
         self.display.stop()
 
@@ -198,6 +213,8 @@ class AppProcess:
         self._log.close()
 
     def stop(self) -> None:
+        if self._log.closed:
+            return
         if self.proc.poll() is None:
             self.proc.terminate()
             try:
@@ -206,3 +223,44 @@ class AppProcess:
                 self.proc.kill()
                 self.proc.wait(5)
         self._log.close()
+
+
+def screenshot(env: dict[str, str], path: Path, x: int = 0, y: int = 0, w: int = 0, h: int = 0):
+    """A PNG of the screen (or the rectangle) through ffmpeg's x11grab."""
+    need("ffmpeg")
+    grab = ["-f", "x11grab"]
+    if w and h:
+        grab += ["-video_size", f"{w}x{h}"]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        ["ffmpeg", "-y", "-loglevel", "error", *grab, "-i", f"{env['DISPLAY']}+{x},{y}",
+         "-frames:v", "1", str(path)],
+        check=True,
+        timeout=30,
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def desktop(tmp_path_factory: pytest.TempPathFactory):
+    """One desktop (Xvfb, bus, tray host, notification server) for the session."""
+    session = DesktopSession(tmp_path_factory.mktemp("desktop")).start()
+    try:
+        yield session
+    finally:
+        session.stop()
+
+
+@pytest.fixture
+def app_env(desktop: DesktopSession, isolated_user_dirs, tmp_path: Path) -> dict[str, str]:
+    """What ``hindsight`` needs to run on :func:`desktop` with this test's own folders; opening a
+    file writes its path to ``opened.txt`` (HINDSIGHT_OPENER)."""
+    opener = tmp_path / "opener.sh"
+    opener.write_text(f'#!/bin/sh\necho "$1" >> {tmp_path / "opened.txt"}\n')
+    opener.chmod(0o755)
+    keys = ("CONFIG_DIR", "DATA_DIR", "LOG_DIR", "CLIPS_DIR", "CONTROL")
+    return {
+        **desktop.env,
+        **{f"HINDSIGHT_{k}": os.environ[f"HINDSIGHT_{k}"] for k in keys},
+        "HINDSIGHT_RECORD_ARGS": RECORD_ARGS,
+        "HINDSIGHT_OPENER": str(opener),
+    }
