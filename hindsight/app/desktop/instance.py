@@ -74,7 +74,7 @@ class SingleInstance(QObject):
 
     def _read(self, socket: QLocalSocket) -> None:
         while socket.canReadLine():
-            self._on_message(bytes(socket.readLine()))
+            self._on_message(socket.readLine().data())
 
     def close(self) -> None:
         if self._server is not None:

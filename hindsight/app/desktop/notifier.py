@@ -103,17 +103,17 @@ class Notifier(QObject):
             return
         iface = QDBusInterface(_SERVICE, _PATH, _SERVICE, self._bus)
         hints = {
-            "urgency": QDBusArgument(urgency, QMetaType.Type.UChar.value),
+            "urgency": QDBusArgument(urgency, QMetaType.fromName(b"uchar").id()),
             "category": "transfer.complete" if clip else "device.error",
         }
         call = iface.asyncCall(
             "Notify",
             APP_NAME,
-            QDBusArgument(0, QMetaType.Type.UInt.value),
+            QDBusArgument(0, QMetaType.fromName(b"uint").id()),
             icon,
             summary,
             body,
-            QDBusArgument(list(actions), QMetaType.Type.QStringList.value),
+            QDBusArgument(list(actions), QMetaType.fromName(b"QStringList").id()),
             hints,
             _TIMEOUT_MS,
         )

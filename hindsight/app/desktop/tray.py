@@ -32,13 +32,13 @@ class TrayActions:
 
     def __init__(
         self,
-        save: Callable[[int | None], None],
-        toggle_pause: Callable[[], None],
-        restart: Callable[[], None],
-        show_library: Callable[[], None],
-        toggle_overlay: Callable[[bool], None],
-        show_settings: Callable[[], None],
-        quit: Callable[[], None],
+        save: Callable[[int | None], object],
+        toggle_pause: Callable[[], object],
+        restart: Callable[[], object],
+        show_library: Callable[[], object],
+        toggle_overlay: Callable[[bool], object],
+        show_settings: Callable[[], object],
+        quit: Callable[[], object],
     ) -> None:
         self.save = save
         self.toggle_pause = toggle_pause
@@ -72,7 +72,7 @@ class TrayMenu:
         self.icon = QSystemTrayIcon(state_icon("starting"))
         self.menu = QMenu()
         self.menu.setToolTipsVisible(True)
-        self.header = self.menu.addAction("Hindsight: starting")
+        self.header = self._entry("Hindsight: starting")
         self.header.setEnabled(False)
         self.menu.addSeparator()
         self.save_clip = self._add(f"Save clip ({hotkey})", lambda: actions.save(None))
@@ -85,7 +85,7 @@ class TrayMenu:
         self.restart.setVisible(False)
         self.menu.addSeparator()
         self.library = self._add("Open clip library", actions.show_library)
-        self.overlay = self.menu.addAction("Input overlay window")
+        self.overlay = self._entry("Input overlay window")
         self.overlay.setCheckable(True)
         self.overlay.toggled.connect(actions.toggle_overlay)
         self.settings = self._add("Settings…", actions.show_settings)
@@ -97,8 +97,13 @@ class TrayMenu:
         self.state = "starting"
         self.icon.setToolTip("Hindsight: starting the recorder")
 
-    def _add(self, text: str, slot: Callable[[], None]) -> QAction:
+    def _entry(self, text: str) -> QAction:
         action = self.menu.addAction(text)
+        assert action is not None
+        return action
+
+    def _add(self, text: str, slot: Callable[[], object]) -> QAction:
+        action = self._entry(text)
         action.triggered.connect(lambda _checked=False: slot())
         return action
 

@@ -165,7 +165,9 @@ def test_tray_menu_by_clicking(app, desktop):  # noqa: F811
     before = len(desktop.notifications())
     desktop.run("xdotool", "mousemove", str(x + w // 2), str(y + h // 2), "click", "3")
     menu = wait_for(
-        lambda: desktop.run("xdotool", "search", "--onlyvisible", "--class", "hindsight", check=False),
+        lambda: desktop.run(
+            "xdotool", "search", "--onlyvisible", "--class", "hindsight", check=False
+        ),
         10,
     )
     assert menu, "the menu did not open"
