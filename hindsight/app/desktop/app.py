@@ -29,7 +29,7 @@ from hindsight.app.desktop.feedback import ClipChime, app_settings
 from hindsight.app.desktop.instance import SingleInstance
 from hindsight.app.desktop.notifier import Notifier
 from hindsight.app.desktop.supervisor import RecorderSupervisor, RecorderView, recorder_command
-from hindsight.app.desktop.tray import TrayActions, TrayMenu
+from hindsight.app.desktop.tray import STYLE, TrayActions, TrayMenu
 from hindsight.app.opener import OpenerError, open_path
 from hindsight.errors import HindsightError
 from hindsight.paths import log_dir
@@ -111,6 +111,9 @@ class DesktopApp(QObject):
     # ---- lifecycle -------------------------------------------------------------------
 
     def start(self) -> None:
+        qt_app = QApplication.instance()
+        if isinstance(qt_app, QApplication) and STYLE not in qt_app.styleSheet():
+            qt_app.setStyleSheet(qt_app.styleSheet() + STYLE)  # the tray's tooltip is app-wide
         available = self._tray_available
         if available is None:
             available = QSystemTrayIcon.isSystemTrayAvailable()
@@ -249,9 +252,9 @@ class DesktopApp(QObject):
         if view.state != before.state:
             log.info("state: %s", view.state)
             if view.state == "error":
+                reason = _sentence(view.error or "the recorder stopped")
                 self._tell_problem(
-                    f"Hindsight stopped recording: {view.error or 'the recorder stopped'}. "
-                    "Restart it from the tray menu."
+                    f"{reason} Restart it from the tray menu.", summary="Recording stopped"
                 )
         for kind in set(view.audio_waiting) - set(before.audio_waiting):
             self._tell_problem(
@@ -271,13 +274,13 @@ class DesktopApp(QObject):
             reason = str(event.get("reason") or "unknown reason")
             self._tell_problem(f"The clip was not saved: {reason}.")
 
-    def _tell_problem(self, sentence: str) -> None:
+    def _tell_problem(self, sentence: str, summary: str = "Hindsight") -> None:
         text, at = self._last_problem
         now = time.monotonic()
         if sentence.rstrip(".") == text.rstrip(".") and now - at < _SAME_PROBLEM_S:
             return
         self._last_problem = (sentence, now)
-        self.notifier.problem(sentence)
+        self.notifier.problem(sentence, summary)
 
     def _open_clip(self, clip: Path) -> None:
         video = clip / "video.mp4"

@@ -70,12 +70,12 @@ class Notifier(QObject):
         return bool(reply.value()) or _SERVICE in (activatable.value() or [])
 
     def clip_saved(self, path: Path, duration_s: float | None) -> None:
-        length = f"{duration_s:.0f} s " if duration_s else ""
-        self._send("Clip saved", f"{length}clip: {path.name}", "media-record", _CLIP_ACTIONS, path)
+        length = f" ({duration_s:.0f} s)" if duration_s else ""
+        self._send("Clip saved", f"{path.name}{length}", "media-record", _CLIP_ACTIONS, path)
 
-    def problem(self, sentence: str) -> None:
+    def problem(self, sentence: str, summary: str = "Hindsight") -> None:
         """One plain sentence about something that went wrong."""
-        self._send("Hindsight", sentence, "dialog-warning", (), None, urgency=2)
+        self._send(summary, sentence, "dialog-warning", (), None, urgency=2)
 
     def info(self, sentence: str) -> None:
         self._send("Hindsight", sentence, "dialog-information", (), None)

@@ -16,7 +16,20 @@ from PyQt6.QtWidgets import QMenu, QSystemTrayIcon
 from hindsight.app.desktop.icons import state_icon
 from hindsight.app.desktop.supervisor import RecorderView
 
-__all__ = ["TrayMenu", "TrayActions", "tooltip_text", "STATE_WORDS"]
+__all__ = ["TrayMenu", "TrayActions", "tooltip_text", "STATE_WORDS", "STYLE"]
+
+# Dark, like the games it sits beside; the accent is the recording dot's red.
+STYLE = """
+QMenu { background: #1b1d24; color: #e9ecf2; border: 1px solid #343844; padding: 6px 0; }
+QMenu::item { padding: 7px 30px 7px 30px; }
+QMenu::item:selected { background: #2c303b; border-left: 3px solid #ff3b45; padding-left: 27px; }
+QMenu::item:disabled { color: #6f7482; }
+QMenu::separator { height: 1px; background: #343844; margin: 5px 12px; }
+QMenu::indicator { width: 12px; height: 12px; left: 10px; border: 1px solid #6f7482;
+    border-radius: 3px; }
+QMenu::indicator:checked { background: #2fd27a; border-color: #2fd27a; }
+QToolTip { background: #1b1d24; color: #e9ecf2; border: 1px solid #343844; padding: 5px; }
+"""
 
 STATE_WORDS = {
     "starting": "Starting the recorder",
@@ -64,6 +77,14 @@ def tooltip_text(view: RecorderView, hotkey: str) -> str:
     return "\n".join(lines)
 
 
+def header_text(view: RecorderView) -> str:
+    """The menu's first line: the state, and the game when one has focus."""
+    words = STATE_WORDS.get(view.state, view.state)
+    if view.state == "error":
+        words = "Not recording: the recorder stopped"
+    return f"{words}  ·  {view.game}" if view.game else words
+
+
 class TrayMenu:
     """The QSystemTrayIcon and its QMenu; :meth:`show_view` keeps them in step with the recorder."""
 
@@ -71,6 +92,7 @@ class TrayMenu:
         self._hotkey = hotkey
         self.icon = QSystemTrayIcon(state_icon("starting"))
         self.menu = QMenu()
+        self.menu.setStyleSheet(STYLE)
         self.menu.setToolTipsVisible(True)
         self.header = self._entry("Hindsight: starting")
         self.header.setEnabled(False)
@@ -122,7 +144,7 @@ class TrayMenu:
             self.state = view.state
             self.icon.setIcon(state_icon(view.state))
         self.icon.setToolTip(tooltip_text(view, self._hotkey))
-        self.header.setText(tooltip_text(view, self._hotkey).splitlines()[0])
+        self.header.setText(header_text(view))
         live = view.state in ("recording", "saving")
         for action in (self.save_clip, self.save_10):
             action.setEnabled(live)

@@ -57,12 +57,18 @@ def wait_for(predicate: Callable[[], object], timeout_s: float, step_s: float = 
 class DesktopSession:
     """Xvfb + D-Bus session bus + trayer + dunst; :attr:`env` reaches them all."""
 
-    def __init__(self, root: Path, size: tuple[int, int] = (1280, 720), tray: bool = True) -> None:
+    def __init__(
+        self,
+        root: Path,
+        size: tuple[int, int] = (1280, 720),
+        tray: bool = True,
+        wm: str | None = None,
+    ) -> None:
         need("Xvfb", "dbus-daemon", "dunst", "dunstctl", "xdotool", "xwininfo")
         if tray:
             need("trayer")
         self.root = root
-        self.display = VirtualDisplay(*size)
+        self.display = VirtualDisplay(*size, wm=wm)
         self._tray = tray
         self._procs: list[subprocess.Popen[bytes]] = []
         self.env: dict[str, str] = {}

@@ -154,7 +154,7 @@ def test_dead_recorder_is_an_error_and_restart_records_again(desktop_app, qtbot,
     qtbot.waitUntil(lambda: app.view.state == "error", timeout=10_000)
     assert app.tray.state == "error" and app.tray.restart.isVisible()
     assert app.tray.icon.toolTip().startswith("Hindsight: Not recording: the recorder stopped")
-    assert [n["summary"] for n in desktop.notifications()[before:]] == ["Hindsight"]
+    assert [n["summary"] for n in desktop.notifications()[before:]] == ["Recording stopped"]
     app.tray.restart.trigger()
     qtbot.waitUntil(lambda: _recording(app), timeout=START_MS)
     assert create_client().request({"cmd": "status"})["pid"] != pid

@@ -153,8 +153,8 @@ def test_killed_recorder_shows_the_error_and_tells_the_player(app, desktop):  # 
     os.kill(_status()["pid"], signal.SIGKILL)
     assert app.wait_line("state: error", 10), app.output()
     shown = desktop.notifications()[before:]
-    assert [n["summary"] for n in shown] == ["Hindsight"]
-    assert shown[0]["body"].startswith("Hindsight stopped recording: ")
+    assert [n["summary"] for n in shown] == ["Recording stopped"]
+    assert shown[0]["body"].startswith("The recorder stopped")
     assert shown[0]["body"].endswith("Restart it from the tray menu.")
 
 
