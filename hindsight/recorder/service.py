@@ -35,6 +35,9 @@ __all__ = ["RecorderService"]
 
 log = logging.getLogger(__name__)
 
+#: the longest an ``events`` request may wait for news
+MAX_EVENTS_WAIT_MS = 5000
+
 
 class RecorderService:
     """Session + control server + hotkey + outputs, with a clean stop on SIGINT/SIGTERM or
@@ -283,6 +286,12 @@ class RecorderService:
             after = message.get("after", 0)
             if not isinstance(after, int) or isinstance(after, bool) or after < 0:
                 raise ConfigError(f"events after {after!r}: must be a whole number >= 0")
+            wait_ms = message.get("wait_ms", 0)
+            if not isinstance(wait_ms, int) or isinstance(wait_ms, bool) or wait_ms < 0:
+                raise ConfigError(f"events wait_ms {wait_ms!r}: must be a whole number >= 0")
+            if wait_ms:
+                # A long poll, capped so a client's connection never outlives its patience.
+                self.events.wait_after(after, min(wait_ms, MAX_EVENTS_WAIT_MS) / 1000)
             return self.events.since(after).to_json()
         if cmd in ("pause", "resume"):
             changed = self.pause() if cmd == "pause" else self.resume()

@@ -3,11 +3,11 @@
 The recorder is its own process (DESIGN section 1, "two processes on a desktop"): the
 app starts ``hindsight record`` as a background child in a session of its own, so
 closing or killing the app never costs the buffer, and the next app attaches to it
-through the control channel. A worker thread polls ``status`` and ``events`` about
-four times a second and reports a :class:`RecorderView` and every new event through
-callbacks; commands (save, pause, resume, restart, stop) run on a second thread, so
-a save that takes a second never stalls the polling, and neither ever runs on the
-GUI thread. Nothing here imports Qt.
+through the control channel. A worker thread polls ``status`` and ``events`` about four
+times a second (the events as a long poll, so news arrives at once) and reports a
+:class:`RecorderView` and every new event through callbacks; commands (save, pause,
+resume, restart, stop) run on a second thread, so a save that takes a second never
+stalls the polling, and neither ever runs on the GUI thread. Nothing here imports Qt.
 """
 
 from __future__ import annotations
@@ -172,25 +172,29 @@ class RecorderSupervisor:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                self._tick()
+                waited = self._tick()
             except Exception:  # a bug here must not end the watching
                 log.exception("watching the recorder failed")
-            self._wake.wait(self._poll_interval_s)
+                waited = False
+            if not waited:
+                self._wake.wait(self._poll_interval_s)
             self._wake.clear()
 
-    def _tick(self) -> None:
+    def _tick(self) -> bool:
+        """One look at the recorder; True if it already waited (the events' long poll)."""
         if not self._want_recorder:
-            return
+            return False
         try:
+            waited = self._read_events()
             status = self._request({"cmd": "status"})
         except RecorderNotRunning:
             self._on_no_recorder()
-            return
+            return False
         except ControlError as err:
             self._fail(f"the recorder does not answer: {err}")
-            return
-        self._read_events()
+            return False
         self._publish(self._view_of(status))
+        return waited
 
     def _on_no_recorder(self) -> None:
         child = self._child
@@ -245,16 +249,22 @@ class RecorderSupervisor:
         log.warning("%s", reason)
         self._publish(RecorderView("error", error=reason))
 
-    def _read_events(self) -> None:
-        reply = self._request({"cmd": "events", "after": self._after or 0})
-        events = reply.get("events", [])
+    def _read_events(self) -> bool:
+        """Hand on the events since the last look; True if the request waited for news."""
         if self._after is None:
+            reply = self._request({"cmd": "events", "after": 0})
             # Just attached: what happened before is history, not news.
             self._after = int(reply.get("last_seq", 0))
-            return
+            return False
+        wait_ms = 0 if self._wake.is_set() else int(self._poll_interval_s * 1000)
+        reply = self._request(
+            {"cmd": "events", "after": self._after, "wait_ms": wait_ms},
+            timeout_s=5 + wait_ms / 1000,
+        )
         self._after = int(reply.get("last_seq", self._after))
-        for event in events:
+        for event in reply.get("events", []):
             self._on_event(event)
+        return wait_ms > 0
 
     def _view_of(self, status: dict[str, Any]) -> RecorderView:
         state = str(status.get("state", "recording"))
