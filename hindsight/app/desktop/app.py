@@ -26,6 +26,7 @@ from PyQt6.QtCore import QObject, QTimer, pyqtSignal
 from PyQt6.QtWidgets import QApplication, QSystemTrayIcon, QWidget
 
 from hindsight.app.desktop.feedback import ClipChime, app_settings
+from hindsight.app.desktop.first_run import is_first_run
 from hindsight.app.desktop.instance import SingleInstance
 from hindsight.app.desktop.notifier import Notifier
 from hindsight.app.desktop.supervisor import RecorderSupervisor, RecorderView, recorder_command
@@ -231,18 +232,10 @@ class DesktopApp(QObject):
             self.show_library()
 
     def _check_consent(self) -> None:
-        try:
-            from hindsight.uploader.policy import open_library
-
-            library = open_library(self._settings_file)
-            try:
-                first_run = not library.consent_history()
-            finally:
-                library.close()
-        except HindsightError as err:
-            log.warning("consent could not be read: %s", err)
-            return
-        if first_run:
+        first_run = is_first_run(self._settings_file)
+        if first_run is None:
+            log.warning("the clip library could not be read to see whether consent was asked")
+        elif first_run:
             self.consent_needed.emit()
 
     # ---- what the recorder said ------------------------------------------------------

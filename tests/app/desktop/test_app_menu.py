@@ -95,7 +95,8 @@ def test_menu_saves_pauses_resumes_and_opens_windows(desktop_app, qtbot, desktop
     before = len(desktop.notifications())
     app.tray.save_10.trigger()
     qtbot.waitUntil(lambda: desktop.displayed() > 0, timeout=20_000)
-    assert [n["summary"] for n in desktop.notifications()[before:]] == ["Clip saved"]
+    shown = desktop.notifications()[before:]
+    assert [n["summary"] for n in shown] == ["Clip saved"], shown
 
     app.tray.pause.trigger()
     qtbot.waitUntil(lambda: app.view.state == "paused", timeout=20_000)
