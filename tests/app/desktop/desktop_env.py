@@ -87,8 +87,15 @@ class DesktopSession:
         # dunst reads its config from here: the defaults, never the machine's own
         config = self.root / "xdg"
         (config / "dunst").mkdir(parents=True, exist_ok=True)
+        # dunst's context menu (its list of a notification's actions) asks "dmenu" which
+        # to run; this one picks the entry named in pick.txt, as a player's click would.
+        picker = self.root / "pick-action.sh"
+        picker.write_text(f'#!/bin/sh\ngrep -m1 -F "$(cat {self.root / "pick.txt"})"\n')
+        picker.chmod(0o755)
+        (self.root / "pick.txt").write_text("Show in folder")
         (config / "dunst" / "dunstrc").write_text(
-            '[global]\n    follow = none\n    geometry = "360x5-10+40"\n'
+            f"[global]\n    dmenu = {picker}\n"
+            '    follow = none\n    geometry = "360x5-10+40"\n'
             '    font = DejaVu Sans 10\n    frame_color = "#2fd27a"\n'
             '[urgency_normal]\n    background = "#1b1d24"\n    foreground = "#e9ecf2"\n'
             "    timeout = 30\n"

@@ -210,3 +210,26 @@ def test_bare_hindsight_without_a_display_is_one_line(isolated_user_dirs) -> Non
         "hindsight: error: the desktop app needs a graphical session (no DISPLAY); "
         "run `hindsight record` to record without one, or see `hindsight --help`"
     ]
+
+
+def test_a_lost_sound_device_is_told_in_one_sentence(desktop_app, qtbot, desktop, monkeypatch):  # noqa: F811
+    from tests.audio_server import PulseServer
+
+    own = PulseServer()  # the session's server stays whole for the other tests
+    own.start()
+    try:
+        for name, value in own.env.items():
+            monkeypatch.setenv(name, value)
+        app = desktop_app()
+        qtbot.waitUntil(lambda: _recording(app), timeout=START_MS)
+        before = len(desktop.notifications())
+        own.kill()
+        qtbot.waitUntil(lambda: "system" in app.view.audio_waiting, timeout=20_000)
+        qtbot.waitUntil(lambda: desktop.displayed() > 0, timeout=5_000)
+        assert app.view.state == "recording"  # the video goes on; the sound is silence
+        shown = desktop.notifications()[before:]
+        assert [n["body"] for n in shown] == [
+            "The system sound device was lost; clips get silence until it is back."
+        ]
+    finally:
+        own.stop()

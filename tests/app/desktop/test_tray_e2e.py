@@ -47,6 +47,11 @@ def _stop_recorder() -> None:
     wait_for(lambda: not _alive(pid), 20)
 
 
+def _diagnosis(app: AppProcess) -> str:
+    events = create_client().request({"cmd": "events", "after": 0}, timeout_s=10)
+    return f"{app.output()}\nstatus: {_status()}\nevents: {events}"
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -101,8 +106,8 @@ def test_tray_icon_and_f8_save_with_notification_and_chime(app, desktop, app_env
     meter = ChimeMeter()
     time.sleep(0.5)
     desktop.run("xdotool", "key", "F8")
-    assert wait_for(lambda: desktop.displayed() > 0, 15), app.output()
-    time.sleep(0.8)
+    assert wait_for(lambda: desktop.displayed() > 0, 30), _diagnosis(app)
+    time.sleep(4.0)  # the chime is 150 ms; a busy machine may start it late
     heard = meter.stop()
     assert _loudest_rms(heard) > 0.05, "the chime was not heard on the default sink"
 
@@ -118,6 +123,14 @@ def test_tray_icon_and_f8_save_with_notification_and_chime(app, desktop, app_env
     assert [n["summary"] for n in shown] == ["Clip saved"]
     assert shown[0]["appname"] == "Hindsight"
     assert clip_video.parent.name in shown[0]["body"]
+
+    # Its "Show in folder" action (picked from dunst's action menu) opens the clip's folder.
+    desktop.run("xdotool", "key", "F8")
+    assert wait_for(lambda: desktop.displayed() > 0, 30), app.output()
+    desktop.dunstctl("context")
+    assert wait_for(lambda: len(opened.read_text().splitlines()) == 2, 10)
+    folder = Path(opened.read_text().splitlines()[1])
+    assert folder.is_dir() and (folder / "video.mp4").exists() and folder != clip_video.parent
 
 
 def test_second_app_brings_the_first_to_front_and_exits(app, app_env, tmp_path):  # noqa: F811
