@@ -191,7 +191,15 @@ class RecorderSupervisor:
             self._on_no_recorder()
             return False
         except ControlError as err:
-            self._fail(f"the recorder does not answer: {err}")
+            # A recorder that dies mid-request breaks the connection; ask once more to
+            # tell a dead recorder from one that is only stuck.
+            time.sleep(0.2)
+            try:
+                self._request({"cmd": "ping"})
+            except RecorderNotRunning:
+                self._on_no_recorder()
+            except ControlError:
+                self._fail(f"the recorder does not answer: {err}")
             return False
         self._publish(self._view_of(status))
         return waited
