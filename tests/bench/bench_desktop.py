@@ -8,7 +8,8 @@ as the notification server on a private D-Bus bus, a private PulseAudio server) 
 buffer), the overlay server on any free port.
 
 - start to recording: from starting ``hindsight`` to the recorder answering
-  ``recording`` with frames in its buffer, and to the tray showing it (the app's log);
+  ``recording`` with frames in its buffer, and to the tray showing it (the app's log),
+  beside ``hindsight record`` started alone to the same point (the peer);
 - F8 to notification: from just before ``xdotool key F8`` to dunst counting the
   "Clip saved" notification as displayed (polled with ``dunstctl``), beside the
   recorder's own request -> renamed time for the same save (the part no app can avoid);
@@ -121,6 +122,34 @@ def main() -> None:
             assert bare.stdout is not None and bare.stdout.readline().startswith(b"ready")
             time.sleep(2)
             bare_memory = _memory_mb(bare.pid)
+            bare.terminate()
+            bare.wait(10)
+            bare = None
+            app.stop()
+            create_client().request({"cmd": "stop"}, timeout_s=10)
+            assert wait_for(lambda: _status() is None, 30)
+            # The peer: `hindsight record` started alone, the same way, to the same point.
+            t0 = time.monotonic()
+            alone = subprocess.Popen(
+                [sys.executable, "-m", "hindsight", "record", "--overlay-port", "0"],
+                env={**os.environ, **env},
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            try:
+                assert wait_for(
+                    lambda: (
+                        (s := _status()) is not None
+                        and s["state"] == "recording"
+                        and s["buffer"]["seconds"] > 0
+                    ),
+                    90,
+                    0.01,
+                )
+                alone_s = time.monotonic() - t0
+            finally:
+                alone.terminate()
+                alone.wait(30)
         finally:
             if bare is not None:
                 bare.terminate()
@@ -141,6 +170,7 @@ def main() -> None:
             "size": args.size,
             "start_to_recording_s": round(recording_s, 2),
             "start_to_tray_recording_s": round(tray_s, 2),
+            "hindsight_record_alone_start_to_recording_s": round(alone_s, 2),
             "f8_to_notification_ms": {
                 "median": round(median(notify_ms), 1),
                 "max": round(max(notify_ms), 1),
