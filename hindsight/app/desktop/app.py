@@ -249,7 +249,8 @@ class DesktopApp(QObject):
                 self._tell_problem(
                     f"{reason} Restart it from the tray menu.", summary="Recording stopped"
                 )
-        for kind in set(view.audio_waiting) - set(before.audio_waiting):
+        # Lost: recording at the last look, waiting now (a device still opening at start is not).
+        for kind in set(view.audio_waiting) & set(before.audio_recording):
             self._tell_problem(
                 f"The {_AUDIO_WORDS.get(kind, kind)} device was lost; clips get silence until "
                 "it is back."

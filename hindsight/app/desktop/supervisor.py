@@ -50,6 +50,7 @@ class RecorderView:
     pid: int | None = None
     owned: bool = False  # this app started it
     audio_waiting: tuple[str, ...] = field(default_factory=tuple)  # sources without a device
+    audio_recording: tuple[str, ...] = field(default_factory=tuple)  # sources with one
 
 
 def recorder_command(settings_file: Path | None = None) -> list[str]:
@@ -285,11 +286,11 @@ class RecorderSupervisor:
             state = "starting"
         actions = status.get("actions") or {}
         audio = status.get("audio") or {}
+        sources = audio.get("sources", [])
         waiting = tuple(
-            str(s.get("kind"))
-            for s in audio.get("sources", [])
-            if s.get("state") == "waiting" and state != "paused"
+            str(s.get("kind")) for s in sources if s.get("state") == "waiting" and state != "paused"
         )
+        live = tuple(str(s.get("kind")) for s in sources if s.get("state") == "recording")
         buffer = status.get("buffer") or {}
         return RecorderView(
             state=state,
@@ -300,6 +301,7 @@ class RecorderSupervisor:
             pid=status.get("pid"),
             owned=self._child is not None,
             audio_waiting=waiting,
+            audio_recording=live,
         )
 
     def _publish(self, view: RecorderView) -> None:

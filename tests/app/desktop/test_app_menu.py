@@ -222,6 +222,7 @@ def test_a_lost_sound_device_is_told_in_one_sentence(desktop_app, qtbot, desktop
             monkeypatch.setenv(name, value)
         app = desktop_app()
         qtbot.waitUntil(lambda: _recording(app), timeout=START_MS)
+        qtbot.waitUntil(lambda: "system" in app.view.audio_recording, timeout=20_000)
         before = len(desktop.notifications())
         own.kill()
         qtbot.waitUntil(lambda: "system" in app.view.audio_waiting, timeout=20_000)
