@@ -262,8 +262,8 @@ class DesktopApp(QObject):
         if kind == "clip_saved":
             path = Path(str(event.get("path")))
             log.info("clip saved: %s", path.name)
+            self.notifier.clip_saved(path, event.get("duration_s"))  # asynchronous: first
             self.chime.play()
-            self.notifier.clip_saved(path, event.get("duration_s"))
         elif kind == "save_failed":
             reason = str(event.get("reason") or "unknown reason")
             self._tell_problem(f"The clip was not saved: {reason}.")
