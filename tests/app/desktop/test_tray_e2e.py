@@ -189,3 +189,31 @@ def test_tray_menu_by_clicking(app, desktop):  # noqa: F811
     assert app.wait_line("clip saved: ", 20), app.output()
     shown = desktop.notifications()[before:]
     assert [n["summary"] for n in shown] == ["Clip saved"]
+
+
+def test_without_a_tray_host_the_app_says_so_once_and_keeps_recording(
+    isolated_user_dirs, tmp_path
+) -> None:
+    bare = DesktopSession(tmp_path / "bare", tray=False).start()  # no trayer on this one
+    env = {
+        **bare.env,
+        **{k: os.environ[k] for k in os.environ if k.startswith("HINDSIGHT_")},
+        "HINDSIGHT_RECORD_ARGS": "--fps 30 --buffer-seconds 10 --bitrate 4M --overlay-port 0",
+    }
+    app = AppProcess(env, tmp_path / "app.log")
+    try:
+        assert app.wait_line("state: recording", START_S), app.output()
+        said = [line for line in app.output().splitlines() if "no system tray here (" in line]
+        assert said == [
+            "hindsight: there is no system tray here (on GNOME, add the AppIndicator "
+            "extension); the clip library window stands in for it"
+        ]
+        assert "the library window is not part of this build" in app.output()
+        assert wait_for(lambda: bare.displayed() > 0, 10)
+        assert [n["body"] for n in bare.notifications()] == [
+            "There is no system tray here, so the clip library window is open."
+        ]
+    finally:
+        app.stop()
+        _stop_recorder()
+        bare.stop()
