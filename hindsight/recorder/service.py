@@ -29,7 +29,13 @@ from hindsight.recorder.input.hotkey import HotkeyListener, create_hotkey
 from hindsight.recorder.outputs import FocusedGame, RecorderOutput
 from hindsight.recorder.saver import SaveRequest
 from hindsight.recorder.session import RecordingSession
-from hindsight.recorder.status import ActionsStatus, ClipReply, OutputStatus, RecorderStatus
+from hindsight.recorder.status import (
+    ActionsStatus,
+    ClipReply,
+    OutputStatus,
+    RecorderState,
+    RecorderStatus,
+)
 
 __all__ = ["RecorderService"]
 
@@ -77,6 +83,7 @@ class RecorderService:
         self._on_event = on_event
         self._stop = threading.Event()
         self._pause_lock = threading.Lock()
+        self._ready = threading.Event()  # everything started: input, hotkey, outputs
         self.events = EventLog()
         self._server: ControlServer | None = None
         self._hotkey: HotkeyListener | None = None
@@ -136,6 +143,7 @@ class RecorderService:
         except BaseException:
             self.stop()
             raise
+        self._ready.set()
         self.events.record("state_changed", state="recording")
 
     def _start_output(self, output: RecorderOutput) -> None:
@@ -200,8 +208,12 @@ class RecorderService:
 
     def status(self) -> RecorderStatus:
         actions = self._actions
+        session = self.session.status()
+        if session.state == RecorderState.RECORDING and not self._ready.is_set():
+            # Not "recording" until F8 works: a client waiting for it may press it next.
+            session = dataclasses.replace(session, state=RecorderState.STARTING)
         return dataclasses.replace(
-            self.session.status(),
+            session,
             actions=ActionsStatus.from_capture(actions.status()) if actions is not None else None,
             outputs={output.name: self._output_status(output) for output in self.outputs},
         )
