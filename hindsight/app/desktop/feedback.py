@@ -60,11 +60,11 @@ class ClipChime:
             if self._process is not None and self._process.poll() is None:
                 return  # one chime at a time: a burst of saves is one sound, not a chord
             try:
+                # paplay's own one-line complaint (no server) goes to the app's stderr
                 self._process = subprocess.Popen(
                     [self._player, str(self._path)],
                     stdin=subprocess.DEVNULL,
                     stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
                 )
                 return
             except OSError as err:

@@ -72,20 +72,26 @@ def app(app_env, tmp_path: Path):  # noqa: F811
 
 
 class ChimeMeter:
-    """parec on the default sink's monitor: what a player would hear, as float samples."""
+    """parec on the default sink's monitor: what a player would hear, as float samples.
 
-    def __init__(self) -> None:
+    Written to a file, not a pipe: a pipe left unread fills in well under a second.
+    """
+
+    def __init__(self, path: Path) -> None:
         need("parec")
+        self.path = path
+        self._out = open(path, "wb")  # noqa: SIM115
         self.proc = subprocess.Popen(
             ["parec", "-d", f"{SYSTEM_SINK}.monitor", "--format=s16le", "--rate=48000",
              "--channels=1", "--latency-msec=20", "--raw"],
-            stdout=subprocess.PIPE,
+            stdout=self._out,
         )  # fmt: skip
 
     def stop(self) -> np.ndarray:
         self.proc.send_signal(signal.SIGINT)
-        data, _ = self.proc.communicate(timeout=10)
-        return np.frombuffer(data, "<i2").astype(np.float32) / 32768
+        self.proc.wait(10)
+        self._out.close()
+        return np.frombuffer(self.path.read_bytes(), "<i2").astype(np.float32) / 32768
 
 
 def _loudest_rms(pcm: np.ndarray, window: int = 960) -> float:
@@ -99,17 +105,21 @@ def _loudest_rms(pcm: np.ndarray, window: int = 960) -> float:
 def test_tray_icon_and_f8_save_with_notification_and_chime(app, desktop, app_env, tmp_path):  # noqa: F811
     assert wait_for(desktop.tray_icons, 10), "the icon did not dock in the tray"
     before = len(desktop.notifications())
-    quiet = ChimeMeter()
+    quiet = ChimeMeter(tmp_path / "quiet.raw")
     time.sleep(1.0)
-    assert _loudest_rms(quiet.stop()) < 0.01  # the sink is silent before the save
+    silence = quiet.stop()
+    assert len(silence) > 48_000 * 0.8 and _loudest_rms(silence) < 0.01  # silent before the save
 
-    meter = ChimeMeter()
+    meter = ChimeMeter(tmp_path / "heard.raw")
     time.sleep(0.5)
     desktop.run("xdotool", "key", "F8")
     assert wait_for(lambda: desktop.displayed() > 0, 30), _diagnosis(app)
     time.sleep(4.0)  # the chime is 150 ms; a busy machine may start it late
     heard = meter.stop()
-    assert _loudest_rms(heard) > 0.05, "the chime was not heard on the default sink"
+    assert len(heard) > 48_000 * 3  # the whole time was heard, not the first moment
+    assert _loudest_rms(heard) > 0.05, (
+        f"the chime was not heard on the default sink: {app.output()}"
+    )
 
     # Clicking the notification opens the clip (the "default" action, as dunst does on a click).
     desktop.dunstctl("action", "0")
