@@ -15,7 +15,7 @@ import sys
 import pytest
 
 from hindsight.recorder.control import create_client
-from hindsight.recorder.errors import RecorderNotRunning
+from hindsight.recorder.errors import ControlError, RecorderNotRunning
 from tests.app.desktop.desktop_env import RECORD_ARGS, DesktopSession, desktop, wait_for  # noqa: F401
 from tests.recorder.cli_proc import run_cli
 
@@ -137,6 +137,8 @@ def _gone(pid: int) -> bool:
         create_client().request({"cmd": "status"}, timeout_s=2)
     except RecorderNotRunning:
         pass
+    except ControlError:
+        return False  # stopping: it closed the connection mid-answer
     else:
         return False
     try:
