@@ -3,5 +3,7 @@
 ``hindsight`` with no arguments runs :func:`~hindsight.app.desktop.app.run_desktop_app`.
 Modules: ``supervisor`` (keep and watch the recorder process, no Qt), ``tray`` and
 ``icons`` (the tray icon and menu), ``notifier`` (desktop notifications), ``feedback``
-(the "clip saved" chime), ``instance`` (one app per user), ``app`` (the composition).
+(the "clip saved" chime), ``instance`` (one app per user), ``windows`` (the windows
+built elsewhere, opened by name), ``first_run`` (whether consent was ever asked) and
+``app`` (the composition).
 """

@@ -10,14 +10,12 @@ and friends, imported lazily so the app works while one is missing.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import signal
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
@@ -31,24 +29,17 @@ from hindsight.app.desktop.instance import SingleInstance
 from hindsight.app.desktop.notifier import Notifier
 from hindsight.app.desktop.supervisor import RecorderSupervisor, RecorderView, recorder_command
 from hindsight.app.desktop.tray import STYLE, TrayActions, TrayMenu
+from hindsight.app.desktop.windows import WindowFactory, WindowHooks
 from hindsight.app.opener import OpenerError, open_path
 from hindsight.errors import HindsightError
 from hindsight.paths import log_dir
 from hindsight.recorder.config import DEFAULTS
 from hindsight.recorder.errors import ControlError
 
-__all__ = ["DesktopApp", "WindowFactory", "run_desktop_app"]
+__all__ = ["DesktopApp", "run_desktop_app"]
 
 log = logging.getLogger(__name__)
 
-WindowFactory = Callable[..., QWidget]
-
-# hook name -> (module under hindsight.app.desktop, class), each built as cls(parent=None)
-_WINDOWS = {
-    "library": ("library_window", "LibraryWindow"),
-    "settings": ("settings_window", "SettingsWindow"),
-    "consent": ("consent_dialog", "ConsentDialog"),
-}
 _AUDIO_WORDS = {"system": "system sound", "mic": "microphone"}
 _SAME_PROBLEM_S = 5.0  # one failure heard twice (event and reply) is told once
 
@@ -72,9 +63,7 @@ class DesktopApp(QObject):
     ) -> None:
         super().__init__()
         self._settings_file = settings_file
-        self._window_factories = dict(windows or {})
-        self._windows: dict[str, QWidget] = {}
-        self._missing_said: set[str] = set()
+        self.windows = WindowHooks(windows)
         self.hotkey, self.clip_seconds = _hotkey_settings(settings_file)
         settings = _app_settings(settings_file)
         self.chime = ClipChime(enabled=settings["clip_sound"])
@@ -210,21 +199,8 @@ class DesktopApp(QObject):
         return self.show_window("settings")
 
     def show_window(self, name: str) -> QWidget | None:
-        """Open (once) and raise the window ``name``; logs one line when it is not in this build."""
-        window = self._windows.get(name)
-        if window is None:
-            factory = self._window_factories.get(name) or _window_class(name)
-            if factory is None:
-                if name not in self._missing_said:
-                    self._missing_said.add(name)
-                    log.warning("the %s window is not part of this build", name)
-                return None
-            window = factory(parent=None)
-            self._windows[name] = window
-        window.show()
-        window.raise_()
-        window.activateWindow()
-        return window
+        """Open (once) and raise the window ``name``; None when it is not in this build."""
+        return self.windows.show(name)
 
     def on_instance_message(self, message: bytes) -> None:
         if message.strip() == b"show-library":
@@ -293,17 +269,6 @@ class DesktopApp(QObject):
 def _sentence(line: str) -> str:
     line = line.strip()
     return (line[:1].upper() + line[1:]).rstrip(".") + "."
-
-
-def _window_class(name: str) -> WindowFactory | None:
-    module_name, class_name = _WINDOWS[name]
-    try:
-        module = importlib.import_module(f"hindsight.app.desktop.{module_name}")
-    except ModuleNotFoundError as err:
-        if err.name != f"hindsight.app.desktop.{module_name}":
-            raise  # the window exists but something it needs does not: a bug to see
-        return None
-    return getattr(module, class_name, None)
 
 
 def _hotkey_settings(settings_file: Path | None) -> tuple[str, int]:

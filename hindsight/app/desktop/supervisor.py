@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shlex
 import subprocess
 import sys
 import threading
@@ -55,8 +56,6 @@ class RecorderView:
 
 def recorder_command(settings_file: Path | None = None) -> list[str]:
     """``hindsight record`` with the user's settings, plus ``$HINDSIGHT_RECORD_ARGS``."""
-    import shlex
-
     command = [sys.executable, "-m", "hindsight", "record"]
     if settings_file is not None:
         command += ["--settings", str(settings_file)]
