@@ -9,10 +9,13 @@ how to write each.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
-__all__ = ["StreamParams", "EncodedPacket"]
+from hindsight.clock import NS_PER_S
+
+__all__ = ["StreamParams", "EncodedPacket", "grid_start_ns"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -49,3 +52,26 @@ class EncodedPacket:
     @property
     def size(self) -> int:
         return len(self.data)
+
+
+def grid_start_ns(packets: Sequence[EncodedPacket]) -> int:
+    """The clock time of the first packet's frame, read off the whole clip's frame grid.
+
+    In the file every frame sits on the fixed grid its pts gives, but each packet's
+    ``t_ns`` is its own grab's time, and a busy machine makes single grabs late by tens
+    of milliseconds. Anchoring the sound on the first frame alone would shift the whole
+    clip's sound by that one grab's lateness. The median over the clip of ``t_ns`` minus
+    the frame's place on the grid is the delay most grabs had, which one late grab
+    cannot move. Repeated frames (``dup_frame``) carry no grab of their own and are left
+    out.
+    """
+    if not packets:
+        raise ValueError("no packets")
+    base = packets[0].pts
+    offsets = sorted(
+        p.t_ns
+        - (p.pts - base) * p.params.time_base.numerator * NS_PER_S // p.params.time_base.denominator
+        for p in packets
+        if not p.dup_frame
+    )
+    return offsets[len(offsets) // 2] if offsets else packets[0].t_ns

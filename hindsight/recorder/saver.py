@@ -23,6 +23,7 @@ from hindsight.recorder.audio.capture import AudioCapture
 from hindsight.recorder.errors import ExportError, SaveTimeout
 from hindsight.recorder.export.bundle_writer import write_bundle
 from hindsight.recorder.export.mux import AudioStream
+from hindsight.recorder.packet import grid_start_ns
 from hindsight.recorder.ring import PacketRing
 from hindsight.signals import Signal
 
@@ -178,9 +179,9 @@ class ClipSaver:
         streams: list[AudioStream] = []
         facts = None
         if self.audio is not None:
-            # Sound is cut on the picture's clock span: from the first frame's time to the
-            # end of the last frame's slot.
-            start_ns = packets[0].t_ns
+            # Sound is cut on the picture's clock span: from the first frame's place on
+            # the frame grid to the end of the last frame's slot.
+            start_ns = grid_start_ns(packets)
             end_ns = start_ns + len(packets) * NS_PER_S // packets[-1].params.fps
             if not self.audio.wait_covered(end_ns, _AUDIO_WAIT_S):
                 log.info("the sound of the clip's last moment is late; its end is cut short")

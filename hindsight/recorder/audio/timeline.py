@@ -19,7 +19,9 @@ chop the sound. The sample counter keeps the sound continuous; stamps are only
   and ours, or a latency change) is removed by inserting silence or dropping
   samples, and counted. The median of 32 blocks moves by well under a millisecond
   with jitter alone, so a few milliseconds is already a real change: a sink's
-  latency that steps by 10 ms (it left idle) must not stay in the clip as an offset;
+  latency that steps by 10 ms (it left idle) must not stay in the clip as an offset.
+  A busy machine can still bunch late wake-ups into one window, so an error is only
+  removed once a second, separate window shows it too;
 * a jump past ``gap_ns`` (a device that stalled or came back) is filled with silence
   at once and counted as a gap;
 * when no block comes at all, :meth:`AudioTimeline.fill_until` writes silence up to a
@@ -89,6 +91,7 @@ class AudioTimeline:
         self._first_t_ns: int | None = None
         self._settled = False
         self._owed_drop = 0  # samples still to drop, a correction larger than the block
+        self._suspect: int | None = None  # a window's median past the threshold, to confirm
         # For drift: position, gap, inserted and dropped samples when the source settled.
         self._base: tuple[int, int, int, int] | None = None
         # inserted and dropped samples when settling began: what settling fixes is not drift
@@ -166,12 +169,22 @@ class AudioTimeline:
             return placement
         if len(self._errors) == self._errors.maxlen:
             median = median_low(self._errors)
-            if abs(median) > self._samples(self.config.correct_ns):
-                return self._correct(median, frames)
+            if abs(median) <= self._samples(self.config.correct_ns):
+                self._suspect = None
+            elif self._suspect is not None and (self._suspect > 0) == (median > 0):
+                # A second, separate window agrees: the offset is real. Remove what both
+                # windows saw, never more.
+                return self._correct(min(self._suspect, median, key=abs), frames)
+            else:
+                # One window past the threshold may be a busy moment (late wake-ups
+                # bunch up); a fresh window must confirm it before a sample moves.
+                self._suspect = median
+                self._errors.clear()
         return self._emit(0, 0, frames)
 
     def _correct(self, error: int, frames: int) -> Placement:
         self._errors.clear()
+        self._suspect = None
         if error == 0:
             return self._emit(0, 0, frames)
         self.resyncs += 1
@@ -195,6 +208,7 @@ class AudioTimeline:
     def _resettle(self, first_t_ns: int | None) -> None:
         # None: the next block is placed like a source's first one (overlap dropped).
         self._errors.clear()
+        self._suspect = None
         self._first_t_ns = first_t_ns
         self._settled = False
         self._anchor_counts = (self.inserted_samples, self.dropped_samples)

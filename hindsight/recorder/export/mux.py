@@ -24,7 +24,7 @@ import av
 
 from hindsight.recorder.config import EncoderConfig
 from hindsight.recorder.errors import DiskFullError, ExportError
-from hindsight.recorder.packet import EncodedPacket, StreamParams
+from hindsight.recorder.packet import EncodedPacket, StreamParams, grid_start_ns
 
 __all__ = ["AudioStream", "Mp4Facts", "write_mp4", "fsync_path", "raise_export_error"]
 
@@ -174,7 +174,7 @@ def _mux_file(
                 pkt = _packet(p, p.pts - base_pts, p.dts - base_pts, stream)
                 timed.append((float((p.dts - base_pts) * params.time_base), 0, pkt))
             for n, track in enumerate(audio, 1):
-                timed.extend(_audio_packets(out, track, packets[0].t_ns, n))
+                timed.extend(_audio_packets(out, track, grid_start_ns(packets), n))
             timed.sort(key=lambda item: (item[0], item[1]))
             for _, _, pkt in timed:
                 out.mux(pkt)

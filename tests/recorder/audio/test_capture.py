@@ -7,6 +7,7 @@ mux put the sound where the clock says it belongs.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from hindsight.recorder.audio.encoder import AAC_FRAME, AudioEncoder
 from hindsight.recorder.audio.tone import ToneBackend, beep_onsets_ns
 from hindsight.recorder.config import AudioConfig
 from hindsight.recorder.export.mux import AudioStream, write_mp4
-from hindsight.recorder.packet import EncodedPacket, StreamParams
+from hindsight.recorder.packet import EncodedPacket, StreamParams, grid_start_ns
 from tests.recorder.audio.beeps import RATE, decode_track, onsets, track_titles
 
 MB = 2**20
@@ -105,16 +106,20 @@ def test_encoder_numbers_packets_by_the_grid() -> None:
         assert p.t_ns == 10 * NS_PER_S + p.pts * NS_PER_S // RATE
 
 
-def test_beeps_land_on_the_sample_the_clock_says(tmp_path: Path) -> None:
+@pytest.mark.parametrize("late_first_grab_ms", [0, 45])
+def test_beeps_land_on_the_sample_the_clock_says(tmp_path: Path, late_first_grab_ms: int) -> None:
+    """Also when the first frame's grab was late: the sound follows the frame grid."""
     capture = _capture(AudioConfig(backend="tone"), ToneBackend())
     capture.start()
     try:
         time.sleep(3.2)
         start = now_ns() - 3 * NS_PER_S + 300_000_000
         video = _fake_video(start, 2.5)
+        video[0] = dataclasses.replace(video[0], t_ns=start + late_first_grab_ms * 1_000_000)
+        assert grid_start_ns(video) == start
         end = start + len(video) * NS_PER_S // 30
         _wait_covered(capture, end)
-        cut = capture.cut(start, end)
+        cut = capture.cut(grid_start_ns(video), end)
     finally:
         capture.stop()
     assert cut is not None

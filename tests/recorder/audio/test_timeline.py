@@ -208,3 +208,14 @@ def test_a_source_back_after_a_fill_is_placed_on_time() -> None:
     assert placement.silence == pytest.approx(0.04 * RATE, abs=1)
     assert timeline.gap_samples == gaps_before + placement.silence
     assert timeline.lead_samples == 0
+
+
+def test_a_burst_of_late_blocks_moves_no_sample() -> None:
+    """A busy moment: 24 blocks in a row stamped 12 ms late, every 3 s, for a minute."""
+    timeline = AudioTimeline(0)
+    rng = random.Random(7)
+    for i in range(6000):  # 60 s of 10 ms blocks
+        late = 12 * MS if 100 <= i % 300 < 124 else rng.randint(0, MS)
+        timeline.place(i * BLOCK * NS_PER_S // RATE + late, BLOCK)
+    assert timeline.resyncs <= 1  # the settling one at most
+    assert timeline.inserted_samples + timeline.dropped_samples <= 48
