@@ -29,7 +29,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="hindsight",
         description=(
             "Retroactive gameplay clip recorder: keeps the last seconds of the screen "
-            "and saves them on a hotkey."
+            "and saves them on a hotkey. With no command, starts the desktop app: a tray "
+            "icon that runs the recorder in the background."
         ),
     )
     parser.add_argument("--version", action="version", version=f"hindsight {__version__}")
@@ -44,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     from hindsight.cli import demo as demo_cli
     from hindsight.cli import maps as cli_maps
     from hindsight.cli import overlay as overlay_cli
+    from hindsight.cli import pause as cli_pause
     from hindsight.cli import record as recorder_cli
     from hindsight.cli import upload as uploader_cli
 
@@ -56,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     uploader_cli.register(sub)
     cli_consent.register(sub)
     cli_autostart.register(sub)
+    cli_pause.register(sub)
     return parser
 
 
@@ -112,16 +115,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     _setup_logging(args.verbose)
-    if not getattr(args, "func", None):
-        parser.print_help()
-        print(
-            "\nThe desktop app (tray, clip library) is not part of this build yet; "
-            "run `hindsight record` to record in the foreground, or `hindsight demo`.",
-            file=sys.stderr,
-        )
-        return 0
+    func = getattr(args, "func", None)
+    if func is None:
+        from hindsight.cli.desktop import cmd_app
+
+        func = cmd_app
     try:
-        return int(args.func(args) or 0)
+        return int(func(args) or 0)
     except HindsightError as err:
         print(f"hindsight: error: {err}", file=sys.stderr)
         return err.exit_code

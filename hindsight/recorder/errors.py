@@ -13,6 +13,7 @@ __all__ = [
     "ControlError",
     "RecorderNotRunning",
     "SaveTimeout",
+    "RecorderPaused",
 ]
 
 
@@ -45,3 +46,7 @@ class RecorderNotRunning(ControlError):
 
 class SaveTimeout(HindsightError):
     """A save request was not served in time."""
+
+
+class RecorderPaused(HindsightError):
+    """A save was asked of a paused recorder, which holds nothing to save."""

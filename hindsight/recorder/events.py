@@ -1,10 +1,11 @@
 """What happened in a running recorder, numbered, for clients that ask later (the desktop app).
 
-The control channel carries one request and one reply per connection, so a client
-does not hold a stream open: it asks for the events after the last number it saw
-(``{"cmd": "events", "after": N}``) a few times a second. Numbers only grow, so a
-client that was away (restarted, busy) gets what it missed; the log keeps the last
-:data:`KEEP_EVENTS` and says how many a slow client lost, never blocking the
+The control channel carries one request and one reply per connection, so a client does
+not hold a stream open: it asks for the events after the last number it saw (``{"cmd":
+"events", "after": N}``) a few times a second, optionally waiting up to ``wait_ms`` for
+one to happen (a long poll: news arrives at once, idle costs nothing). Numbers only
+grow, so a client that was away (restarted, busy) gets what it missed; the log keeps the
+last :data:`KEEP_EVENTS` and says how many a slow client lost, never blocking the
 recorder for it. Events are past tense and carry nothing a person typed: a clip's
 folder, a one-line reason, a state name.
 """
@@ -65,6 +66,7 @@ class EventLog:
         self._seq = itertools.count(1)
         self._last = 0
         self._lock = threading.Lock()
+        self._grew = threading.Condition(self._lock)
 
     def record(self, kind: str, **fields: Any) -> RecorderEvent:
         if kind not in EVENT_KINDS:
@@ -73,7 +75,14 @@ class EventLog:
             event = RecorderEvent(next(self._seq), kind, now_ns(), fields)
             self._events.append(event)
             self._last = event.seq
+            self._grew.notify_all()
         return event
+
+    def wait_after(self, after: int, timeout_s: float) -> None:
+        """Return once there is news after ``after`` (or the log restarted below it), or after
+        ``timeout_s``."""
+        with self._grew:
+            self._grew.wait_for(lambda: self._last != after, timeout_s)
 
     @property
     def last_seq(self) -> int:

@@ -113,6 +113,15 @@ class ClipSaver:
         self._queue.put(req)
         return req
 
+    def wait_idle(self, timeout_s: float) -> bool:
+        """Wait for the save in flight (if any) to finish; True if none is left."""
+        with self._lock:
+            req = self._in_flight
+        if req is None or req.done:
+            return True
+        req._done.wait(timeout_s)
+        return req.done
+
     def close(self, timeout_s: float = 30.0) -> None:
         """Finish the save in flight (if any), then stop the worker."""
         self._queue.put(None)

@@ -1,10 +1,11 @@
 """A running recorder: the session, its control channel, its save hotkey and its outputs.
 
 This is what ``hindsight record`` and ``hindsight demo`` run, built by the composition
-root (``hindsight.app.compose``). It answers ``clip``, ``status``, ``events`` and
-``stop`` on the control channel, turns hotkey presses into save requests, hands every saved clip to
-the attached outputs (see :mod:`hindsight.recorder.outputs`) and stops cleanly on a
-signal. It is the :class:`~hindsight.recorder.outputs.RunningRecorder` its outputs see.
+root (``hindsight.app.compose``). It answers ``clip``, ``status``, ``events``,
+``pause``, ``resume`` and ``stop`` on the control channel, turns hotkey presses into
+save requests, hands every saved clip to the attached outputs (see
+:mod:`hindsight.recorder.outputs`) and stops cleanly on a signal. It is the
+:class:`~hindsight.recorder.outputs.RunningRecorder` its outputs see.
 """
 
 from __future__ import annotations
@@ -28,11 +29,20 @@ from hindsight.recorder.input.hotkey import HotkeyListener, create_hotkey
 from hindsight.recorder.outputs import FocusedGame, RecorderOutput
 from hindsight.recorder.saver import SaveRequest
 from hindsight.recorder.session import RecordingSession
-from hindsight.recorder.status import ActionsStatus, ClipReply, OutputStatus, RecorderStatus
+from hindsight.recorder.status import (
+    ActionsStatus,
+    ClipReply,
+    OutputStatus,
+    RecorderState,
+    RecorderStatus,
+)
 
 __all__ = ["RecorderService"]
 
 log = logging.getLogger(__name__)
+
+#: the longest an ``events`` request may wait for news
+MAX_EVENTS_WAIT_MS = 5000
 
 
 class RecorderService:
@@ -72,6 +82,8 @@ class RecorderService:
         self._control_address = control_address
         self._on_event = on_event
         self._stop = threading.Event()
+        self._pause_lock = threading.Lock()
+        self._ready = threading.Event()  # everything started: input, hotkey, outputs
         self.events = EventLog()
         self._server: ControlServer | None = None
         self._hotkey: HotkeyListener | None = None
@@ -131,6 +143,7 @@ class RecorderService:
         except BaseException:
             self.stop()
             raise
+        self._ready.set()
         self.events.record("state_changed", state="recording")
 
     def _start_output(self, output: RecorderOutput) -> None:
@@ -165,10 +178,42 @@ class RecorderService:
         """Ask for the last ``seconds`` (the configured clip length if None); returns at once."""
         return self.session.save(seconds)
 
+    @property
+    def paused(self) -> bool:
+        return self.session.paused
+
+    def pause(self) -> bool:
+        """Record nothing (no grab, no input translation, no sound) and drop the buffer.
+
+        The hotkey's hook stays, so a press while paused is refused in one line instead
+        of being ignored. Returns False if already paused.
+        """
+        with self._pause_lock:
+            if not self.session.pause():
+                return False
+            if self._actions is not None:
+                self._actions.pause()
+        self.events.record("state_changed", state="paused")
+        return True
+
+    def resume(self) -> bool:
+        """Record again from now (the buffer fills from empty); False if not paused."""
+        with self._pause_lock:
+            if not self.session.resume():
+                return False
+            if self._actions is not None:
+                self._actions.resume()
+        self.events.record("state_changed", state="recording")
+        return True
+
     def status(self) -> RecorderStatus:
         actions = self._actions
+        session = self.session.status()
+        if session.state == RecorderState.RECORDING and not self._ready.is_set():
+            # Not "recording" until F8 works: a client waiting for it may press it next.
+            session = dataclasses.replace(session, state=RecorderState.STARTING)
         return dataclasses.replace(
-            self.session.status(),
+            session,
             actions=ActionsStatus.from_capture(actions.status()) if actions is not None else None,
             outputs={output.name: self._output_status(output) for output in self.outputs},
         )
@@ -214,6 +259,8 @@ class RecorderService:
             self.session.save()
         except Exception as err:
             log.warning("hotkey save refused: %s", err)
+            # The desktop app hears it too: a press that saves nothing is never silent.
+            self.events.record("save_failed", reason=str(err).splitlines()[0])
 
     def _on_clip_saved(self, clip: SavedClip) -> None:
         # On the saver thread, after the rename; outputs only hand work off from here.
@@ -251,7 +298,16 @@ class RecorderService:
             after = message.get("after", 0)
             if not isinstance(after, int) or isinstance(after, bool) or after < 0:
                 raise ConfigError(f"events after {after!r}: must be a whole number >= 0")
+            wait_ms = message.get("wait_ms", 0)
+            if not isinstance(wait_ms, int) or isinstance(wait_ms, bool) or wait_ms < 0:
+                raise ConfigError(f"events wait_ms {wait_ms!r}: must be a whole number >= 0")
+            if wait_ms:
+                # A long poll, capped so a client's connection never outlives its patience.
+                self.events.wait_after(after, min(wait_ms, MAX_EVENTS_WAIT_MS) / 1000)
             return self.events.since(after).to_json()
+        if cmd in ("pause", "resume"):
+            changed = self.pause() if cmd == "pause" else self.resume()
+            return {"paused": self.paused, "changed": changed}
         if cmd == "stop":
             self._stop.set()
             return {"stopping": True}

@@ -27,7 +27,7 @@ from hindsight.clock import NS_PER_S, now_ns, sleep_until_ns
 from hindsight.errors import HindsightError
 from hindsight.recorder.audio import AudioCapture, AudioError, choose_audio_backend
 from hindsight.recorder.config import RecorderConfig
-from hindsight.recorder.errors import CaptureError, EncoderError, ExportError
+from hindsight.recorder.errors import CaptureError, EncoderError, ExportError, RecorderPaused
 from hindsight.recorder.export.bundle_writer import sweep_partial_bundles
 from hindsight.recorder.pacer import FramePacer
 from hindsight.recorder.ring import PacketRing
@@ -98,6 +98,9 @@ class RecordingSession:
         self._queue: queue.Queue[_Handoff | None] = queue.Queue(maxsize=_QUEUE_FRAMES)
         self._stopping = threading.Event()
         self._stopped = threading.Event()
+        # Paused: no grab, no encode, no sound, an empty buffer (see :meth:`pause`).
+        self._paused = threading.Event()
+        self._pause_lock = threading.Lock()
         self._threads: list[threading.Thread] = []
         self._started_ns = 0
         # What the source was, kept for the status after it is closed.
@@ -156,6 +159,9 @@ class RecordingSession:
             audio=self.audio,
         )
         self._started_ns = now_ns()
+        self._start_threads()
+
+    def _start_threads(self) -> None:
         self._threads = [
             threading.Thread(target=self._capture_loop, name="hindsight-capture", daemon=True),
             threading.Thread(target=self._encode_loop, name="hindsight-encode", daemon=True),
@@ -179,6 +185,57 @@ class RecordingSession:
         if self._source is not None:
             self._source.close()
         self._stopped.set()
+
+    @property
+    def paused(self) -> bool:
+        return self._paused.is_set()
+
+    def pause(self) -> bool:
+        """Record nothing until :meth:`resume`: no screen grab, no sound, the buffer dropped.
+
+        A save already in flight finishes first (it needs the frame of its request);
+        saves asked for while paused are refused. Returns False if already paused.
+        """
+        with self._pause_lock:
+            if self._paused.is_set() or self.saver is None or self._stopping.is_set():
+                return False
+            self._paused.set()  # refuses new saves from here on
+            self.saver.wait_idle(self.config.save_timeout_ms / 1000 + 5)
+            for t in self._threads:  # the capture loop sees the flag and ends the encode loop
+                t.join(10)
+            audio, self.audio = self.audio, None
+            self.saver.audio = None
+            if audio is not None:
+                audio.stop()  # closes the devices: nothing is recorded while paused
+            if self._encoder is not None:
+                self._encoder.close()
+                self._encoder = None
+            if self.ring is not None:
+                self.ring.clear()
+            log.info("paused: nothing is recorded, the buffer is empty")
+            return True
+
+    def resume(self) -> bool:
+        """Record again from now, with a fresh encoder and sound; False if not paused."""
+        with self._pause_lock:
+            if not self._paused.is_set() or self._stopping.is_set():
+                return False
+            assert self._chooser is not None and self.saver is not None
+            self._encoder = self._chooser.open_first()
+            try:
+                self.audio = self._open_audio()
+            except BaseException:
+                self._encoder.close()
+                self._encoder = None
+                raise
+            self.saver.audio = self.audio
+            # A new frame timeline: the buffer starts empty, frame 0 is the first after resume.
+            self._pacer = None
+            self._queue = queue.Queue(maxsize=_QUEUE_FRAMES)
+            self._paused.clear()
+            self._start_threads()
+            log.info("resumed recording")
+            return True
 
     def wait(self, timeout_s: float | None = None) -> bool:
         """Block until the session stops by itself (a fatal error) or ``timeout_s``; True if
@@ -205,6 +262,10 @@ class RecordingSession:
             raise ExportError("the recorder is not running")
         if self.error is not None:
             raise self.error
+        if self._paused.is_set():
+            raise RecorderPaused(
+                "recording is paused, so there is nothing to save; resume it first"
+            )
         seconds = self.config.default_clip_seconds if seconds is None else seconds
         if not 1 <= seconds <= self.config.ring.buffer_seconds:
             raise ExportError(
@@ -223,6 +284,8 @@ class RecordingSession:
         width, height = self._size or (None, None)
         if self.error is not None:
             state = RecorderState.FAILED
+        elif self._paused.is_set() and not self._stopping.is_set():
+            state = RecorderState.PAUSED
         else:
             state = RecorderState.STOPPED if self._stopping.is_set() else RecorderState.RECORDING
         return RecorderStatus(
@@ -311,7 +374,7 @@ class RecordingSession:
         pending_dups = 0
         last_warn_ns = 0
         try:
-            while not self._stopping.is_set():
+            while not (self._stopping.is_set() or self._paused.is_set()):
                 if self._pacer is None:
                     t_slot_ns = now_ns()
                 else:

@@ -35,7 +35,9 @@ __all__ = [
 
 
 class RecorderState(StrEnum):
+    STARTING = "starting"  # the session records, but input and the hotkey are not up yet
     RECORDING = "recording"
+    PAUSED = "paused"  # records nothing, the buffer is empty
     STOPPED = "stopped"
     FAILED = "failed"
 

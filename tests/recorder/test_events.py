@@ -67,3 +67,20 @@ def test_json_carries_the_fields_flat() -> None:
     (event,) = log.since(0).to_json()["events"]
     assert event["kind"] == "save_failed" and event["reason"] == "the disk is full"
     assert event["seq"] == 1 and isinstance(event["t_ns"], int)
+
+
+def test_a_long_poll_returns_as_soon_as_something_happens() -> None:
+    import threading
+    import time
+
+    log = EventLog()
+    log.record("state_changed", state="recording")
+    threading.Timer(0.1, lambda: log.record("clip_saved", path="x")).start()
+    t0 = time.monotonic()
+    log.wait_after(1, timeout_s=5)
+    assert 0.05 < time.monotonic() - t0 < 2
+    assert [e.kind for e in log.since(1).events] == ["clip_saved"]
+    t0 = time.monotonic()
+    log.wait_after(2, timeout_s=0.2)  # nothing new: waits out its time
+    assert time.monotonic() - t0 >= 0.19
+    log.wait_after(99, timeout_s=5)  # a restarted recorder's log: at once

@@ -67,6 +67,8 @@ class ActionCapture:
         self._lock = threading.Lock()  # the translator is single-threaded: focus changes share it
         self._thread: threading.Thread | None = None
         self._running = threading.Event()
+        # Paused: input still reaches the save hotkey's matcher, but nothing is translated.
+        self._paused = threading.Event()
         self.app: ForegroundApp | None = None
         # the save hotkey, matched in this stream: (matcher, on_pressed) or None
         self._hotkey: tuple[HotkeyMatcher, Callable[[], None]] | None = None
@@ -145,6 +147,20 @@ class ActionCapture:
         if self._thread is not None:
             self._thread.join(5)
 
+    def pause(self) -> None:
+        """Translate nothing until :meth:`resume` and forget the actions kept so far."""
+        with self._lock:
+            self._paused.set()
+            # Release what is held while the game is known, then drop the whole track.
+            self.translator.set_game(None, now_ns())
+            self.timeline.clear()
+
+    def resume(self) -> None:
+        """Translate again, for the game that has focus now."""
+        with self._lock:
+            self.translator.set_game(self.match(self.app), now_ns())
+            self._paused.clear()
+
     def match(self, app: ForegroundApp | None) -> ActionMap | None:
         if app is None:
             return None
@@ -157,7 +173,8 @@ class ActionCapture:
         amap = self.match(app)
         with self._lock:
             self.app = app
-            self.translator.set_game(amap, t_ns)
+            if not self._paused.is_set():
+                self.translator.set_game(amap, t_ns)
 
     def _run(self) -> None:
         while self._running.is_set():
@@ -170,6 +187,9 @@ class ActionCapture:
             if hotkey is not None:
                 # before translation and focus gating: the hotkey works in any window and context
                 self._match_hotkey(hotkey, raw)
+            if self._paused.is_set():
+                del raw  # paused: not translated, not counted, gone
+                continue
             with self._lock:
                 try:
                     self.translator.feed(raw)

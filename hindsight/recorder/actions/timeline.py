@@ -82,6 +82,12 @@ class ActionTimeline:
     def __len__(self) -> int:
         return len(self._events)
 
+    def clear(self) -> None:
+        """Forget every event and the state they built (a paused recorder keeps nothing)."""
+        with self._lock:
+            self._events.clear()
+            self._base = TimelineState()
+
     def cut(self, start_ns: int, end_ns: int) -> TimelineCut:
         with self._lock:
             events = list(self._events)
