@@ -80,6 +80,7 @@ class DesktopApp(QObject):
             self.hotkey,
             self.clip_seconds,
         )
+        self._settings_window: QWidget | None = None
         self.notifier = Notifier(self._open_clip, self._show_in_folder, self.tray.icon, self)
         self.notifier.enabled = settings["notifications"]
         self._tray_available = tray_available
@@ -196,7 +197,23 @@ class DesktopApp(QObject):
         return self.show_window("library")
 
     def show_settings(self) -> QWidget | None:
-        return self.show_window("settings")
+        window = self.show_window("settings")
+        if window is not None and window is not self._settings_window:
+            # Built once; test doubles may have no such signal.
+            self._settings_window = window
+            restart_needed = getattr(window, "restart_needed", None)
+            if restart_needed is not None:
+                restart_needed.connect(self.apply_settings)
+        return window
+
+    def apply_settings(self, names: list[str]) -> None:
+        """Settings saved that only a new recorder reads: restart it, and say so."""
+        log.info("restarting the recorder for %s", ", ".join(names))
+        self.notifier.info(
+            f"Settings saved. Recording restarts to apply {', '.join(names)}; the replay "
+            "buffer starts over."
+        )
+        self.supervisor.restart_recorder()
 
     def show_window(self, name: str) -> QWidget | None:
         """Open (once) and raise the window ``name``; None when it is not in this build."""

@@ -16,7 +16,12 @@ __all__ = ["is_first_run"]
 
 
 def is_first_run(settings_file: Path | None = None, timeout_s: float = 60) -> bool | None:
-    """True when no consent was ever recorded; None when the library could not be read."""
+    """True when no consent was ever recorded and the dialog was never answered; None when
+    the library could not be read."""
+    from hindsight.app.desktop.consent_dialog import consent_asked
+
+    if consent_asked(settings_file):  # answered before, "Not now" included: ask once only
+        return False
     command = [sys.executable, "-m", "hindsight.app.desktop.first_run"]
     if settings_file is not None:
         command.append(str(settings_file))

@@ -139,6 +139,21 @@ class RecorderSupervisor:
             except subprocess.TimeoutExpired:
                 child.terminate()
 
+    def restart_recorder(self) -> Future[None]:
+        """Stop the recorder and start a new one: settings that need a new recorder apply."""
+        return self._commands.submit(self._restart_recorder)
+
+    def _restart_recorder(self) -> None:
+        with self._lock:
+            self._want_recorder = False  # the watcher must not take this stop for a death
+        self.stop_recorder()
+        child, self._child = self._child, None
+        if child is not None and child.poll() is None:
+            child.kill()
+        if child is not None:
+            child.wait()
+        self.restart()
+
     def restart(self) -> None:
         """Start (or attach to) a recorder again after an error."""
         with self._lock:

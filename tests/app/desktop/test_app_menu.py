@@ -90,7 +90,10 @@ def test_menu_saves_pauses_resumes_and_opens_windows(desktop_app, qtbot, desktop
     assert app.tray.quit.text() == "Quit (stops recording)"
     assert "in the buffer" in app.tray.icon.toolTip()
     # First run: nothing recorded about consent, so the consent dialog is up.
-    qtbot.waitUntil(lambda: bool(made["consent"]) and made["consent"][0].isVisible())
+    # (asked in a short-lived child process that opens the library: seconds on a busy machine)
+    qtbot.waitUntil(
+        lambda: bool(made["consent"]) and made["consent"][0].isVisible(), timeout=30_000
+    )
 
     before = len(desktop.notifications())
     app.tray.save_10.trigger()
@@ -177,8 +180,46 @@ def test_without_a_tray_the_library_window_stands_in(desktop_app, qtbot, desktop
     assert "There is no system tray here, so the clip library window is open." in bodies
 
 
-def test_missing_windows_say_so_once_and_do_nothing(qtbot, qapp, caplog):
+def _pid() -> int | None:
+    try:
+        return create_client().request({"cmd": "status"}, timeout_s=5)["pid"]
+    except ControlError:
+        return None
+
+
+def test_saved_settings_that_need_a_new_recorder_restart_it(desktop_app, qtbot, desktop, windows):  # noqa: F811
+    from PyQt6.QtTest import QTest
+
+    from hindsight.app.desktop.settings_window import SettingsWindow
+
+    windows[1]["settings"] = SettingsWindow  # the real window, with the real app
+    app = desktop_app()
+    qtbot.waitUntil(lambda: _recording(app), timeout=START_MS)
+    pid = _pid()
+    window = app.show_settings()
+    assert isinstance(window, SettingsWindow)
+    before = len(desktop.notifications())
+    editor = window.fields["record.clip_seconds"].editor
+    editor.clear()
+    QTest.keyClicks(editor, "20")
+    qtbot.waitUntil(lambda: window.save_button.isEnabled())
+    window.save_button.click()
+    qtbot.waitUntil(lambda: _pid() not in (None, pid) and _recording(app), timeout=START_MS)
+    bodies = [n["body"] for n in desktop.notifications()[before:]]
+    assert any(b.startswith("Settings saved. Recording restarts") for b in bodies), bodies
+    assert "Recording stopped" not in [n["summary"] for n in desktop.notifications()[before:]]
+    window.close()
+
+
+def test_missing_windows_say_so_once_and_do_nothing(qtbot, qapp, caplog, monkeypatch):
+    from hindsight.app.desktop import windows as window_modules
     from hindsight.app.desktop.app import DesktopApp
+
+    # As in a build without these windows: their modules cannot be found.
+    monkeypatch.setitem(window_modules.WINDOWS, "library", ("no_library_window", "LibraryWindow"))
+    monkeypatch.setitem(
+        window_modules.WINDOWS, "settings", ("no_settings_window", "SettingsWindow")
+    )
 
     app = DesktopApp(windows={})  # not started: no recorder needed
     assert app.show_library() is None and app.show_library() is None
