@@ -1,0 +1,1 @@
+"""The desktop app: tray, windows, notifications; a client of the recorder process."""
