@@ -20,7 +20,7 @@ from PyQt6.QtCore import QObject, pyqtSignal
 
 from hindsight.errors import HindsightError
 
-__all__ = ["ClipJob", "ClipJobs", "Report"]
+__all__ = ["ClipJob", "ClipJobs", "Report", "as_sentence"]
 
 log = logging.getLogger(__name__)
 
@@ -77,15 +77,15 @@ class ClipJobs(QObject):
         try:
             result = work(report)
         except HindsightError as err:
-            self.failed.emit(job, _sentence(str(err)))
+            self.failed.emit(job, as_sentence(str(err)))
         except Exception as err:  # a bug: logged with its traceback, still one line in the window
             log.exception("%s of clip %s failed", job.kind, job.clip_id[:8])
-            self.failed.emit(job, _sentence(f"{job.label} failed unexpectedly ({err})"))
+            self.failed.emit(job, as_sentence(f"{job.label} failed unexpectedly ({err})"))
         else:
             self.finished.emit(job, result)
 
 
-def _sentence(text: str) -> str:
+def as_sentence(text: str) -> str:
     """Error lines are written for a terminal; a message box wants a capitalised sentence."""
     text = text.strip()
     text = text[:1].upper() + text[1:]

@@ -1,52 +1,43 @@
 """The clip library window: a grid of the user's clips with their thumbnails, and what can be done
 to each (play, show in folder, trim, render the overlay, upload now, delete).
 
-The grid lists the library's rows (the same the ``hindsight clips`` command lists). It
-follows the clips folder: a folder watcher and a one-second poll of the library both
-start a refresh on a worker, so a clip the recorder saves appears within a second
-whether the recorder registered it or only renamed its folder into place. Nothing
-slow runs on the UI thread: listing, thumbnails and every clip action are workers.
+The grid lists the library's rows (the same the ``hindsight clips`` command lists) and
+follows the library and the clips folder (:mod:`.library_follower`), so a clip saved
+while it is open appears within a second. Nothing slow runs on the UI thread: later
+listings, thumbnails and every clip action run on workers.
 """
 
 from __future__ import annotations
 
-import logging
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from PyQt6.QtCore import QFileSystemWatcher, QModelIndex, QPoint, Qt, QTimer, pyqtSignal
+from PyQt6.QtCore import QModelIndex, QPoint, Qt
 from PyQt6.QtGui import QCloseEvent, QImage, QPixmap
 from PyQt6.QtWidgets import QListView, QMenu, QMessageBox, QWidget
 
 from hindsight.app.desktop import clip_actions
 from hindsight.app.desktop.clip_card import ClipCardDelegate
-from hindsight.app.desktop.clip_jobs import ClipJob, ClipJobs
+from hindsight.app.desktop.clip_jobs import ClipJob, ClipJobs, as_sentence
 from hindsight.app.desktop.library_bars import ActionBar, TopBar, build_layout
+from hindsight.app.desktop.library_follower import LibraryFollower
 from hindsight.app.desktop.library_model import ALL_GAMES, ClipListModel, ClipSort
 from hindsight.app.desktop.library_model import local_time_text as when
 from hindsight.app.desktop.library_style import STYLE_SHEET
 from hindsight.app.desktop.thumbnails import ThumbnailLoader
 from hindsight.app.desktop.trim_dialog import TrimDialog
 from hindsight.app.opener import open_path
-from hindsight.bundle import MANIFEST_FILE, VIDEO_FILE
+from hindsight.bundle import VIDEO_FILE
 from hindsight.errors import HindsightError
 from hindsight.uploader import policy
 from hindsight.uploader.deletion import DeleteOutcome
-from hindsight.uploader.errors import UploaderError
 from hindsight.uploader.library import ClipLibrary, ClipRecord
 from hindsight.uploader.settings import clips_dir as settings_clips_dir
 
 __all__ = ["LibraryWindow"]
 
-log = logging.getLogger(__name__)
-
-POLL_MS = 1000  # a clip registered by the recorder shows within this
-
 
 class LibraryWindow(QWidget):
     """The clip library: one card per clip, newest first, with the actions of the selected one."""
-
-    listed = pyqtSignal(object)  # list[ClipRecord], from the refresh worker
 
     def __init__(
         self,
@@ -84,19 +75,9 @@ class LibraryWindow(QWidget):
         # The first listing is one query, done here so the window opens with its cards; the
         # folder scan and later polls run on a worker.
         self._show_clips(self.library.clips(include_deleted=False))
-        self._refresher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hindsight-list")
-        self._refreshing = False
-        self._again: bool | None = None  # a refresh asked for while one ran (and if it scans)
-        self._scanned_mtime_ns = -1
-        self.listed.connect(self._listed)
-        self._watcher = QFileSystemWatcher(self)
-        self._watcher.directoryChanged.connect(lambda _: self.refresh(scan=True))
-        self._watch()
-        self._poll = QTimer(self)
-        self._poll.setInterval(POLL_MS)
-        self._poll.timeout.connect(self._poll_tick)
-        self._poll.start()
-        self.refresh(scan=True)
+        self.follower = LibraryFollower(self.library, self.clips_dir, self)
+        self.follower.listed.connect(self._show_clips)
+        self.follower.start()
 
     # ---- the grid -----------------------------------------------------------------------
 
@@ -190,52 +171,6 @@ class LibraryWindow(QWidget):
     def _thumbnail_ready(self, clip_id: str, image: QImage) -> None:
         self.model.set_thumbnail(clip_id, QPixmap.fromImage(image))
 
-    # ---- following the library and the folder --------------------------------------------
-
-    def refresh(self, *, scan: bool = False) -> None:
-        """List the library again on a worker (after registering new folders, with ``scan``)."""
-        if self._refreshing:
-            self._again = bool(self._again) or scan
-            return
-        self._refreshing = True
-        if scan:
-            self._scanned_mtime_ns = self._folder_mtime_ns()
-        self._refresher.submit(self._list, scan)
-
-    def _list(self, scan: bool) -> None:
-        clips: list[ClipRecord] | None = None
-        try:
-            if scan:
-                self._register_new_folders()
-            clips = self.library.clips(include_deleted=False)
-        except HindsightError as err:  # a damaged database: the grid keeps what it shows
-            log.warning("the clip library cannot be listed: %s", err)
-        except Exception:
-            log.exception("listing the clip library failed")
-        self.listed.emit(clips)
-
-    def _register_new_folders(self) -> None:
-        """Register bundles in the clips folder the library does not know (saved without it)."""
-        if not self.clips_dir.is_dir():
-            return
-        known = {c.path for c in self.library.clips()}
-        for entry in self.clips_dir.iterdir():
-            if entry.name.startswith(".") or entry in known:
-                continue
-            if (entry / MANIFEST_FILE).is_file():
-                try:
-                    self.library.register(entry)
-                except UploaderError as err:
-                    log.info("%s is not a clip the library can hold: %s", entry.name, err)
-
-    def _listed(self, clips: list[ClipRecord] | None) -> None:
-        self._refreshing = False
-        if clips is not None:
-            self._show_clips(clips)
-        if self._again is not None:
-            scan, self._again = self._again, None
-            self.refresh(scan=scan)
-
     def _show_clips(self, clips: list[ClipRecord]) -> None:
         keep = self.selected_clip()
         if self.model.set_clips(clips):
@@ -248,20 +183,6 @@ class LibraryWindow(QWidget):
             self._pending_select = None
         self.grid.setVisible(self.model.rowCount() > 0)
         self.top.empty.setVisible(self.model.rowCount() == 0)
-
-    def _folder_mtime_ns(self) -> int:
-        try:
-            return self.clips_dir.stat().st_mtime_ns
-        except OSError:
-            return -1
-
-    def _watch(self) -> None:
-        if self.clips_dir.is_dir() and str(self.clips_dir) not in self._watcher.directories():
-            self._watcher.addPath(str(self.clips_dir))
-
-    def _poll_tick(self) -> None:
-        self._watch()  # the recorder makes the folder on its first save
-        self.refresh(scan=self._folder_mtime_ns() != self._scanned_mtime_ns)
 
     # ---- actions --------------------------------------------------------------------------
 
@@ -304,7 +225,7 @@ class LibraryWindow(QWidget):
         if plan.choice.nothing_named_to_do:
             self.actions_bar.status.setText(f"{clip.game_title} is uploaded already.")
             return None
-        self.refresh()  # the card says "Queued" at once
+        self.follower.refresh()  # the card says "Queued" at once
         job = ClipJob("upload", clip.id, f"Uploading {clip.game_title}")
         return self._submit(job, lambda report: clip_actions.upload(self.library, plan, report))
 
@@ -360,22 +281,21 @@ class LibraryWindow(QWidget):
                     "(the server did not answer); the next upload deletes it."
                 )
         self.actions_bar.finish(text)
-        self.refresh(scan=job.kind == "trim")
+        self.follower.refresh(scan=job.kind == "trim")
 
     def _job_failed(self, job: ClipJob, message: str) -> None:
         self.actions_bar.finish(f"{job.label}: failed.")
-        self.refresh()
+        self.follower.refresh()
         self.tell(message)
 
     def tell(self, sentence: str) -> None:
         """A user's error, in one sentence."""
-        QMessageBox.warning(self, "Hindsight", sentence)
+        QMessageBox.warning(self, "Hindsight", as_sentence(sentence))
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
-        self._poll.stop()
+        self.follower.stop()
         self.thumbnails.shutdown()
         self.jobs.shutdown()
-        self._refresher.shutdown(wait=False, cancel_futures=True)
         if self._owns_library:
             self.library.close()
         super().closeEvent(event)
