@@ -19,10 +19,10 @@ from hindsight.cli.progressbar import human_bytes
 from hindsight.uploader.library import ClipRecord
 from hindsight.uploader.states import ClipState
 
-__all__ = ["CARD_SIZE", "ClipCardDelegate", "length_text"]
+__all__ = ["MIN_CARD_WIDTH_PX", "ClipCardDelegate", "length_text"]
 
-THUMB_SIZE = QSize(256, 144)  # 16:9, what nearly every game runs at
-CARD_SIZE = QSize(THUMB_SIZE.width(), THUMB_SIZE.height() + 56)
+MIN_CARD_WIDTH_PX = 240  # cards grow from this to fill the row: no ragged gap on the right
+_TEXT_HEIGHT_PX = 56
 _RADIUS = 8.0
 
 # Upload state -> (badge text, colour); a local clip carries no badge.
@@ -56,9 +56,20 @@ class ClipCardDelegate(QStyledItemDelegate):
         self._badge_font = QFont()
         self._badge_font.setPointSizeF(8.5)
         self._badge_font.setBold(True)
+        self._thumb_height_px = 0
+        self._size = QSize()
+        self.set_card_width(MIN_CARD_WIDTH_PX)
+
+    def set_card_width(self, width_px: int) -> bool:
+        """Cards this wide from now on (the thumbnail keeps 16:9); returns whether it changed."""
+        height_px = round(width_px * 9 / 16)  # 16:9, what nearly every game runs at
+        size = QSize(width_px, height_px + _TEXT_HEIGHT_PX)
+        changed = size != self._size
+        self._thumb_height_px, self._size = height_px, size
+        return changed
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:  # noqa: N802
-        return CARD_SIZE
+        return self._size
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
         clip = index.data(CLIP_ROLE)
@@ -73,7 +84,7 @@ class ClipCardDelegate(QStyledItemDelegate):
         outline = QPainterPath()
         outline.addRoundedRect(card, _RADIUS, _RADIUS)
         painter.fillPath(outline, QColor(PALETTE["card_hover" if hovered else "card"]))
-        thumb = QRectF(card.left(), card.top(), card.width(), THUMB_SIZE.height())
+        thumb = QRectF(card.left(), card.top(), card.width(), self._thumb_height_px)
         painter.save()
         painter.setClipPath(outline)
         pixmap = index.data(THUMB_ROLE)

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PyQt6.QtCore import QModelIndex, QPoint, Qt
+from PyQt6.QtCore import QEvent, QModelIndex, QObject, QPoint, Qt
 from PyQt6.QtGui import QCloseEvent, QImage, QPixmap
 from PyQt6.QtWidgets import QListView, QMenu, QMessageBox, QWidget
 
 from hindsight.app.desktop import clip_actions
-from hindsight.app.desktop.clip_card import ClipCardDelegate
+from hindsight.app.desktop.clip_card import MIN_CARD_WIDTH_PX, ClipCardDelegate
 from hindsight.app.desktop.clip_jobs import ClipJob, ClipJobs, as_sentence
 from hindsight.app.desktop.library_bars import ActionBar, TopBar, build_layout
 from hindsight.app.desktop.library_follower import LibraryFollower
@@ -87,18 +87,35 @@ class LibraryWindow(QWidget):
         grid.setResizeMode(QListView.ResizeMode.Adjust)
         grid.setMovement(QListView.Movement.Static)
         grid.setUniformItemSizes(True)
-        grid.setSpacing(10)
+        grid.setSpacing(14)
         grid.setMouseTracking(True)
         grid.setVerticalScrollMode(QListView.ScrollMode.ScrollPerPixel)
         grid.verticalScrollBar().setSingleStep(24)
         grid.setSelectionMode(QListView.SelectionMode.SingleSelection)
         grid.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         grid.setModel(self.model)
-        grid.setItemDelegate(ClipCardDelegate(self._want_thumbnail, grid))
+        self.cards = ClipCardDelegate(self._want_thumbnail, grid)
+        grid.setItemDelegate(self.cards)
+        grid.installEventFilter(self)
         grid.doubleClicked.connect(lambda index: self._on_selected(self.play))
         grid.customContextMenuRequested.connect(self._context_menu)
         grid.selectionModel().selectionChanged.connect(lambda *_: self._selection_changed())
         return grid
+
+    def eventFilter(self, watched: QObject | None, event: QEvent | None) -> bool:  # noqa: N802
+        if event is not None and event.type() == QEvent.Type.Resize:
+            self._fit_cards()
+        return super().eventFilter(watched, event)
+
+    def _fit_cards(self) -> None:
+        """As many columns as fit, the cards stretched to fill the row."""
+        gap = self.grid.spacing()  # between cards and at both ends of a row
+        # The scroll bar's room is always kept, so its coming and going never reflows the grid.
+        bar = self.grid.verticalScrollBar()
+        width = self.grid.width() - 2 * self.grid.frameWidth() - bar.sizeHint().width() - 1
+        columns = max(1, (width - gap) // (MIN_CARD_WIDTH_PX + gap))
+        if self.cards.set_card_width((width - gap) // columns - gap):
+            self.grid.doItemsLayout()
 
     def _wire_bars(self) -> None:
         self.top.game.currentIndexChanged.connect(

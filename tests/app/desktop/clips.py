@@ -8,6 +8,7 @@ clip carries a real video, a real action track with presses, the map and a manif
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from hindsight.actionmap.load import load_map
@@ -17,7 +18,9 @@ from hindsight.clock import now_ns
 from hindsight.recorder.actions.events import PRESS, RELEASE, ActionEvent, ContextEvent
 from hindsight.recorder.actions.timeline import ActionTimeline
 from hindsight.recorder.actions.track import ActionTrackContributor
+from hindsight.recorder.config import CaptureConfig
 from hindsight.recorder.session import RecordingSession
+from hindsight.recorder.video import CaptureSource
 from tests.recorder.helpers import fake_config
 
 __all__ = ["record_clips"]
@@ -32,14 +35,20 @@ def record_clips(
     seconds: int = 3,
     size: tuple[int, int] = (640, 360),
     game_map: str = GAME_MAP,
+    source: Callable[[CaptureConfig], CaptureSource] | None = None,
 ) -> list[SavedClip]:
-    """``count`` clips of ``seconds`` each, saved one after another from one session."""
+    """``count`` clips of ``seconds`` each, saved one after another from one session (of
+    ``source`` when given, else the fake test pattern)."""
     amap = load_map(SHIPPED_DIR / f"{game_map}.toml")
     timeline = ActionTimeline(60)
     timeline.append(ContextEvent(0, "gameplay", True, amap))
     config = fake_config(clips_dir, buffer_seconds=seconds + 2, clip_seconds=seconds, size=size)
     saved: list[SavedClip] = []
-    with RecordingSession(config, contributors=[ActionTrackContributor(timeline)]) as session:
+    with RecordingSession(
+        config,
+        source=source(config.capture) if source is not None else None,
+        contributors=[ActionTrackContributor(timeline)],
+    ) as session:
         deadline = time.monotonic() + 30 + 5 * count
         pressed = False
         while len(saved) < count:
