@@ -13,7 +13,12 @@ from PyQt6.QtCore import QModelIndex, QPointF, QRect, QRectF, QSize, Qt
 from PyQt6.QtGui import QColor, QFont, QPainter, QPainterPath, QPixmap, QPolygonF
 from PyQt6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
-from hindsight.app.desktop.library_model import CLIP_ROLE, THUMB_ROLE, local_time_text
+from hindsight.app.desktop.library_model import (
+    CLIP_ROLE,
+    MISSING_ROLE,
+    THUMB_ROLE,
+    local_time_text,
+)
 from hindsight.app.desktop.library_style import PALETTE
 from hindsight.cli.progressbar import human_bytes
 from hindsight.uploader.library import ClipRecord
@@ -100,7 +105,7 @@ class ClipCardDelegate(QStyledItemDelegate):
         badge = _BADGES.get(clip.state)
         if badge is not None:
             self._draw_pill(painter, badge[0], thumb, QColor(badge[1]), right=False)
-        self._draw_text(painter, clip, card, thumb)
+        self._draw_text(painter, clip, card, thumb, missing=bool(index.data(MISSING_ROLE)))
         if selected:
             painter.setPen(QColor(PALETTE["accent"]))
             painter.setBrush(Qt.BrushStyle.NoBrush)
@@ -112,7 +117,9 @@ class ClipCardDelegate(QStyledItemDelegate):
             painter.drawPath(path)
         painter.restore()
 
-    def _draw_text(self, painter: QPainter, clip: ClipRecord, card: QRectF, thumb: QRectF) -> None:
+    def _draw_text(
+        self, painter: QPainter, clip: ClipRecord, card: QRectF, thumb: QRectF, *, missing: bool
+    ) -> None:
         text_rect = QRect(
             int(card.left()) + 10, int(thumb.bottom()) + 7, int(card.width()) - 20, 20
         )
@@ -125,7 +132,6 @@ class ClipCardDelegate(QStyledItemDelegate):
             metrics.elidedText(clip.game_title, Qt.TextElideMode.ElideRight, text_rect.width()),
         )
         painter.setFont(self._small_font)
-        missing = not clip.path.exists()
         details = f"{local_time_text(clip.created_utc)}   ·   {human_bytes(clip.bytes)}"
         painter.setPen(QColor(PALETTE["bad" if missing else "muted"]))
         painter.drawText(

@@ -32,7 +32,8 @@ POLL_MS = 1000  # a clip registered by the recorder shows within this
 class LibraryFollower(QObject):
     """Emits ``listed`` with the library's clips whenever they may have changed."""
 
-    listed = pyqtSignal(object)  # list[ClipRecord], on the UI thread
+    # list[ClipRecord] and the ids of those whose folder is gone, on the UI thread
+    listed = pyqtSignal(object, object)
 
     def __init__(self, library: ClipLibrary, clips_dir: Path, parent: QObject | None = None):
         super().__init__(parent)
@@ -71,15 +72,18 @@ class LibraryFollower(QObject):
 
     def _list(self, scan: bool) -> None:
         clips: list[ClipRecord] | None = None
+        missing: frozenset[str] = frozenset()
         try:
             if scan:
                 self._register_new_folders()
             clips = self.library.clips(include_deleted=False)
+            # Checked here, not while painting: a stat per card per paint stalls the UI thread.
+            missing = frozenset(c.id for c in clips if not c.path.is_dir())
         except HindsightError as err:  # a damaged database: the grid keeps what it shows
             log.warning("the clip library cannot be listed: %s", err)
         except Exception:
             log.exception("listing the clip library failed")
-        self._done.listed.emit(clips)
+        self._done.listed.emit(clips, missing)
 
     def _register_new_folders(self) -> None:
         """Register bundles the library does not know (saved while no library was attached).
@@ -99,10 +103,10 @@ class LibraryFollower(QObject):
                 except UploaderError as err:
                     log.info("%s is not a clip the library can hold: %s", entry.name, err)
 
-    def _listed(self, clips: list[ClipRecord] | None) -> None:
+    def _listed(self, clips: list[ClipRecord] | None, missing: frozenset[str]) -> None:
         self._running = False
         if clips is not None:
-            self.listed.emit(clips)
+            self.listed.emit(clips, missing)
         if self._again is not None:
             scan, self._again = self._again, None
             self.refresh(scan=scan)
@@ -125,4 +129,4 @@ class LibraryFollower(QObject):
 class _Relay(QObject):
     """Carries a worker's result to the UI thread (a signal emitted off it is queued)."""
 
-    listed = pyqtSignal(object)
+    listed = pyqtSignal(object, object)

@@ -18,10 +18,19 @@ from PyQt6.QtGui import QPixmap
 from hindsight.uploader.library import ClipRecord
 from hindsight.uploader.states import ClipState
 
-__all__ = ["ALL_GAMES", "ClipListModel", "ClipSort", "CLIP_ROLE", "THUMB_ROLE", "local_time_text"]
+__all__ = [
+    "ALL_GAMES",
+    "ClipListModel",
+    "ClipSort",
+    "CLIP_ROLE",
+    "MISSING_ROLE",
+    "THUMB_ROLE",
+    "local_time_text",
+]
 
 CLIP_ROLE = Qt.ItemDataRole.UserRole + 1
 THUMB_ROLE = Qt.ItemDataRole.UserRole + 2
+MISSING_ROLE = Qt.ItemDataRole.UserRole + 3  # the clip's folder is gone
 ALL_GAMES = ""  # the game filter's "every game" value
 
 
@@ -58,6 +67,7 @@ class ClipListModel(QAbstractListModel):
         self._shown: list[ClipRecord] = []
         self._row_of: dict[str, int] = {}
         self._thumbs: dict[str, QPixmap] = {}
+        self._missing: frozenset[str] = frozenset()
         self.sort_by = ClipSort.DATE
         self.game = ALL_GAMES
 
@@ -74,6 +84,8 @@ class ClipListModel(QAbstractListModel):
             return clip
         if role == THUMB_ROLE:
             return self._thumbs.get(clip.id)
+        if role == MISSING_ROLE:
+            return clip.id in self._missing
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
             return f"{clip.game_title}, {local_time_text(clip.created_utc)}"
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -96,13 +108,18 @@ class ClipListModel(QAbstractListModel):
         """The game titles in the library, for the filter."""
         return sorted({c.game_title for c in self._all}, key=str.casefold)
 
-    def set_clips(self, clips: Sequence[ClipRecord]) -> bool:
-        """The library's rows now; returns whether anything shown changed."""
+    def set_clips(self, clips: Sequence[ClipRecord], missing: frozenset[str] = frozenset()) -> bool:
+        """The library's rows now (``missing``: clips whose folder is gone); returns whether
+        anything shown changed."""
         clips = [c for c in clips if c.state != ClipState.DELETED]
-        if clips == self._all:
+        if clips == self._all and missing == self._missing:
             return False
-        self._all = clips
-        return self._reshow()
+        gone_changed = missing != self._missing
+        self._all, self._missing = clips, missing
+        changed = self._reshow()
+        if gone_changed and not changed and self._shown:
+            self.dataChanged.emit(self.index(0), self.index(len(self._shown) - 1))
+        return changed or gone_changed
 
     def set_sort(self, sort_by: ClipSort) -> None:
         self.sort_by = sort_by

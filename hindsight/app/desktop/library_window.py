@@ -72,6 +72,7 @@ class LibraryWindow(QWidget):
         self.actions_bar = ActionBar(self)
         build_layout(self, self.top, self.grid, self.actions_bar)
         self._wire_bars()
+        self._fit_cards(self.width())  # the grid spans the window
         # The first listing is one query, done here so the window opens with its cards; the
         # folder scan and later polls run on a worker.
         self._show_clips(self.library.clips(include_deleted=False))
@@ -87,6 +88,9 @@ class LibraryWindow(QWidget):
         grid.setResizeMode(QListView.ResizeMode.Adjust)
         grid.setMovement(QListView.Movement.Static)
         grid.setUniformItemSizes(True)
+        # Laid out a row-full at a time: the first cards show before all 500 are placed.
+        grid.setLayoutMode(QListView.LayoutMode.Batched)
+        grid.setBatchSize(48)
         grid.setSpacing(14)
         grid.setMouseTracking(True)
         grid.setVerticalScrollMode(QListView.ScrollMode.ScrollPerPixel)
@@ -104,15 +108,19 @@ class LibraryWindow(QWidget):
 
     def eventFilter(self, watched: QObject | None, event: QEvent | None) -> bool:  # noqa: N802
         if event is not None and event.type() == QEvent.Type.Resize:
-            self._fit_cards()
+            self._fit_cards(self.grid.width())
         return super().eventFilter(watched, event)
 
-    def _fit_cards(self) -> None:
-        """As many columns as fit, the cards stretched to fill the row."""
+    def _fit_cards(self, grid_width_px: int) -> None:
+        """As many columns as fit, the cards stretched to fill the row.
+
+        A relayout of 500 cards costs a few hundred milliseconds, so the first width is set
+        from the window's before the cards arrive, and later only a real change relayouts.
+        """
         gap = self.grid.spacing()  # between cards and at both ends of a row
         # The scroll bar's room is always kept, so its coming and going never reflows the grid.
         bar = self.grid.verticalScrollBar()
-        width = self.grid.width() - 2 * self.grid.frameWidth() - bar.sizeHint().width() - 1
+        width = grid_width_px - 2 * self.grid.frameWidth() - bar.sizeHint().width() - 1
         columns = max(1, (width - gap) // (MIN_CARD_WIDTH_PX + gap))
         if self.cards.set_card_width((width - gap) // columns - gap):
             self.grid.doItemsLayout()
@@ -188,9 +196,9 @@ class LibraryWindow(QWidget):
     def _thumbnail_ready(self, clip_id: str, image: QImage) -> None:
         self.model.set_thumbnail(clip_id, QPixmap.fromImage(image))
 
-    def _show_clips(self, clips: list[ClipRecord]) -> None:
+    def _show_clips(self, clips: list[ClipRecord], missing: frozenset[str] = frozenset()) -> None:
         keep = self.selected_clip()
-        if self.model.set_clips(clips):
+        if self.model.set_clips(clips, missing):
             self.top.set_games(self.model.games(), self.model.game)
             self.top.show_count(self.model.rowCount(), self.model.game)
             if keep is not None:
