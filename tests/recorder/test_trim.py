@@ -50,6 +50,9 @@ def test_a_trim_is_a_new_whole_clip_cut_on_a_keyframe(recorded: SavedClip) -> No
         assert float(video.duration * video.time_base) == pytest.approx(frames / fps)
         assert sum(p.is_keyframe for p in packets) == m.video.keyframes == 3  # at 1, 2 and 3 s
         assert len(container.streams.audio) == len(recorded.manifest.audio.tracks)
+        for audio in container.streams.audio:  # the sound starts and ends with the picture
+            assert float(audio.start_time * audio.time_base) == pytest.approx(0, abs=0.001)
+            assert float(audio.duration * audio.time_base) == pytest.approx(frames / fps, abs=0.03)
     with av.open(str(bundle.video_path)) as container:
         decoded = sum(1 for _ in container.decode(video=0))
     assert decoded == frames  # playable: every frame decodes

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PyQt6.QtCore import QEvent, QModelIndex, QObject, QPoint, Qt
+from PyQt6.QtCore import QEvent, QModelIndex, QObject, QPoint, Qt, QTimer
 from PyQt6.QtGui import QCloseEvent, QImage, QPixmap
 from PyQt6.QtWidgets import QListView, QMenu, QMessageBox, QWidget
 
@@ -75,7 +75,11 @@ class LibraryWindow(QWidget):
         self._fit_cards(self.width())  # the grid spans the window
         # The first listing is one query, done here so the window opens with its cards; the
         # folder scan and later polls run on a worker.
-        self._show_clips(self.library.clips(include_deleted=False))
+        try:
+            self._show_clips(self.library.clips(include_deleted=False))
+        except HindsightError as err:  # a damaged database: said once the window is up
+            self._show_clips([])
+            QTimer.singleShot(0, lambda text=str(err): self.tell(text))
         self.follower = LibraryFollower(self.library, self.clips_dir, self)
         self.follower.listed.connect(self._show_clips)
         self.follower.start()
