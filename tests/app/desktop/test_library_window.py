@@ -13,7 +13,7 @@ from pathlib import Path
 import av
 import pytest
 from PyQt6.QtCore import QTimer
-from PyQt6.QtWidgets import QApplication, QMessageBox
+from PyQt6.QtWidgets import QApplication, QDialogButtonBox, QMessageBox
 
 from hindsight.app.desktop.library_model import ClipSort
 from hindsight.app.desktop.library_window import LibraryWindow
@@ -248,3 +248,50 @@ def _settings_with_bucket(monkeypatch: pytest.MonkeyPatch) -> None:
     path = settings_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text('[upload]\nbucket = "team-clips"\nprefix = "alice"\n')
+
+
+def test_a_clip_the_recorder_registered_elsewhere_shows_within_a_second(
+    qtbot, library: ClipLibrary, clips_dir: Path, recorded: list[SavedClip], tmp_path: Path
+) -> None:
+    window = open_window(qtbot, library, clips_dir)
+    elsewhere = tmp_path / "other-clips"  # a recorder with its own --clips-dir: no folder event
+    copy = Path(shutil.copytree(recorded[1].path, elsewhere / "Counter-Strike 2 copy"))
+    from dataclasses import replace
+
+    from hindsight.bundle import MANIFEST_FILE
+
+    fresh = replace(open_bundle(copy).manifest, clip_id="5d1c7e0a-8f64-4c1b-a7a2-1f0e9b3c6d42")
+    (copy / MANIFEST_FILE).write_text(fresh.to_json())
+    t0 = time.monotonic()
+    ClipLibrary(library.engine).register(copy)  # as the recorder's library output does
+    qtbot.waitUntil(lambda: window.model.row_of(fresh.clip_id) >= 0, timeout=5000)
+    assert time.monotonic() - t0 < 1.2  # one poll period, plus the listing
+
+
+def test_the_trim_dialog_asks_for_the_span(
+    qtbot, library: ClipLibrary, clips_dir: Path, recorded: list[SavedClip]
+) -> None:
+    from hindsight.app.desktop.trim_dialog import TrimDialog
+
+    window = open_window(qtbot, library, clips_dir)
+    source = clip_of(window, recorded[2].clip_id)  # 4 s
+
+    def answer() -> None:
+        dialog = QApplication.activeModalWidget()
+        if not isinstance(dialog, TrimDialog):
+            QTimer.singleShot(20, answer)
+            return
+        assert dialog.end.value() == pytest.approx(source.duration_ms / 1000, abs=0.05)
+        dialog.end.setValue(1.0)
+        dialog.start.setValue(2.0)  # an empty span cannot be saved
+        assert not dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).isEnabled()
+        dialog.start.setValue(0.5)
+        dialog.end.setValue(3.0)
+        dialog.accept()
+
+    QTimer.singleShot(20, answer)
+    with qtbot.waitSignal(window.jobs.finished, timeout=WAIT_MS) as finished:
+        window.ask_trim(source)
+    trimmed = finished.args[1]
+    assert trimmed.duration_ms == 3000  # from the keyframe at 0 s to 3 s
+    assert open_bundle(trimmed.path).verify() == []
