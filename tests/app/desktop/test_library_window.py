@@ -269,10 +269,12 @@ def test_a_clip_the_recorder_registered_elsewhere_shows_within_a_second(
 
 
 def test_the_trim_dialog_asks_for_the_span(
-    qtbot, library: ClipLibrary, clips_dir: Path, recorded: list[SavedClip]
+    qtbot, library: ClipLibrary, clips_dir: Path, recorded: list[SavedClip], monkeypatch
 ) -> None:
     from hindsight.app.desktop.trim_dialog import TrimDialog
 
+    told: list[str] = []  # a failure must fail the test, not wait on a message box
+    monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text: told.append(text))
     window = open_window(qtbot, library, clips_dir)
     source = clip_of(window, recorded[2].clip_id)  # 4 s
 
@@ -290,8 +292,10 @@ def test_the_trim_dialog_asks_for_the_span(
         dialog.accept()
 
     QTimer.singleShot(20, answer)
-    with qtbot.waitSignal(window.jobs.finished, timeout=WAIT_MS) as finished:
+    with qtbot.waitSignals([window.jobs.finished], raising=False, timeout=WAIT_MS) as finished:
+        window.jobs.failed.connect(lambda job, text: told.append(text))
         window.ask_trim(source)
-    trimmed = finished.args[1]
+    assert told == []
+    trimmed = finished.all_signals_and_args[0].args[1]
     assert trimmed.duration_ms == 3000  # from the keyframe at 0 s to 3 s
     assert open_bundle(trimmed.path).verify() == []
