@@ -99,11 +99,12 @@ class ThumbnailLoader(QObject):
         path = self.path_for(clip_id)
         image = QImage(str(path)) if path.is_file() else QImage()
         try:
-            if image.isNull():
+            made = image.isNull()
+            if made:
                 image = make_thumbnail(video, path)
-                self.made += 1
-            else:
-                self.read += 1
+            with self._lock:  # two workers count
+                self.made += made
+                self.read += not made
         except (av.error.FFmpegError, OSError, ValueError, StopIteration) as err:
             log.info("no thumbnail for clip %s: %s", clip_id[:8], err)
             self.failed.emit(clip_id)
