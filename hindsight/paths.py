@@ -1,7 +1,8 @@
 """Where Hindsight keeps things: the user's config, data, log and clips folders.
 
 Each folder honours an environment override (``HINDSIGHT_CONFIG_DIR``,
-``HINDSIGHT_DATA_DIR``, ``HINDSIGHT_LOG_DIR``, ``HINDSIGHT_CLIPS_DIR``) so tests and
+``HINDSIGHT_DATA_DIR``, ``HINDSIGHT_LOG_DIR``, ``HINDSIGHT_CLIPS_DIR``,
+``HINDSIGHT_CACHE_DIR``) so tests and
 portable installs can keep everything in one place; otherwise platformdirs decides.
 """
 
@@ -12,7 +13,14 @@ from pathlib import Path
 
 import platformdirs
 
-__all__ = ["config_dir", "data_dir", "log_dir", "default_clips_dir", "settings_path"]
+__all__ = [
+    "config_dir",
+    "data_dir",
+    "log_dir",
+    "cache_dir",
+    "default_clips_dir",
+    "settings_path",
+]
 
 _APP = "hindsight"
 
@@ -32,6 +40,11 @@ def data_dir() -> Path:
 
 def log_dir() -> Path:
     return _dir("HINDSIGHT_LOG_DIR", platformdirs.user_log_dir(_APP))
+
+
+def cache_dir() -> Path:
+    """What can be made again (clip thumbnails): safe for the user or the OS to delete."""
+    return _dir("HINDSIGHT_CACHE_DIR", platformdirs.user_cache_dir(_APP))
 
 
 def default_clips_dir() -> Path:

@@ -18,12 +18,14 @@ def isolated_user_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[
         "data": tmp_path / "data",
         "logs": tmp_path / "logs",
         "clips": tmp_path / "clips",
+        "cache": tmp_path / "cache",
     }
     for name, env in (
         ("config", "HINDSIGHT_CONFIG_DIR"),
         ("data", "HINDSIGHT_DATA_DIR"),
         ("logs", "HINDSIGHT_LOG_DIR"),
         ("clips", "HINDSIGHT_CLIPS_DIR"),
+        ("cache", "HINDSIGHT_CACHE_DIR"),
     ):
         monkeypatch.setenv(env, str(dirs[name]))
     # Unix socket paths must stay short (about 100 bytes), so not under tmp_path.

@@ -44,6 +44,7 @@ USER_DIR_VARS = {
     "HINDSIGHT_DATA_DIR": "hindsight/data",
     "HINDSIGHT_LOG_DIR": "hindsight/logs",
     "HINDSIGHT_CLIPS_DIR": "hindsight/clips",
+    "HINDSIGHT_CACHE_DIR": "hindsight/cache",
 }
 
 
