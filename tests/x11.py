@@ -1,6 +1,9 @@
 """Shared pytest fixtures for tests that need a real X display: an Xvfb and a moving picture on it.
 
 Import them where needed (``from tests.x11 import xvfb, moving_scene  # noqa: F401``).
+They live for one test module: pytest makes a fixture imported into a module that
+module's own, so a session scope would keep one display and one scene (20 % of a core)
+per module running to the end of the run, a dozen by its end.
 Nothing is skipped: without Xvfb or ffplay the fixture fails with the install hint.
 The fixtures set no environment variables; tests pass ``xvfb.name`` explicitly.
 """
@@ -22,9 +25,9 @@ XVFB_SIZE = (1280, 720)
 SCENE_RATE = 30
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def xvfb() -> Iterator[VirtualDisplay]:
-    """A 1280x720 Xvfb for the whole session, stopped at the end."""
+    """A 1280x720 Xvfb for the test module, stopped at its end."""
     try:
         display = VirtualDisplay(*XVFB_SIZE).start()
     except CaptureError as exc:
@@ -35,9 +38,9 @@ def xvfb() -> Iterator[VirtualDisplay]:
         display.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def moving_scene(xvfb: VirtualDisplay) -> Iterator[MovingScene]:
-    """ffplay's testsrc2 full screen on :func:`xvfb`, for the whole session."""
+    """ffplay's testsrc2 full screen on :func:`xvfb`, for the test module."""
     try:
         scene = MovingScene(xvfb.name, rate=SCENE_RATE).start()
     except CaptureError as exc:

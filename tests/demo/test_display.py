@@ -24,7 +24,7 @@ def answers(name: str) -> bool:
         return False
 
 
-def test_session_fixture_is_a_running_display_of_the_agreed_size(xvfb):
+def test_the_fixture_is_a_running_display_of_the_agreed_size(xvfb):
     assert re.fullmatch(r":\d+", xvfb.name)
     assert xvfb.running
     assert x11_windows.screen_geometry(xvfb.name) == CaptureGeometry(0, 0, *XVFB_SIZE)
