@@ -31,6 +31,7 @@ from hindsight.app.desktop.supervisor import RecorderSupervisor, RecorderView, r
 from hindsight.app.desktop.tray import STYLE, TrayActions, TrayMenu
 from hindsight.app.desktop.windows import WindowFactory, WindowHooks
 from hindsight.app.opener import OpenerError, open_path
+from hindsight.bundle import VIDEO_FILE
 from hindsight.errors import HindsightError
 from hindsight.paths import log_dir
 from hindsight.recorder.config import DEFAULTS
@@ -270,7 +271,7 @@ class DesktopApp(QObject):
         self.notifier.problem(sentence, summary)
 
     def _open_clip(self, clip: Path) -> None:
-        video = clip / "video.mp4"
+        video = clip / VIDEO_FILE
         self._open(video if video.exists() else clip)
 
     def _show_in_folder(self, clip: Path) -> None:
