@@ -76,6 +76,8 @@ class DesktopSession:
     def start(self) -> DesktopSession:
         self.display.start()
         self.env["DISPLAY"] = self.display.name
+        # On this desktop, never offscreen (the window tests ask for that in os.environ).
+        self.env["QT_QPA_PLATFORM"] = "xcb"
         bus = subprocess.Popen(
             ["dbus-daemon", "--session", "--nofork", "--nopidfile", "--print-address=1"],
             stdout=subprocess.PIPE,

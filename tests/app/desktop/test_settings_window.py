@@ -47,6 +47,10 @@ def _window(qtbot, path: Path) -> SettingsWindow:
     window = SettingsWindow(settings_path=path)
     qtbot.addWidget(window)
     window.show()
+    # Shortcuts (Ctrl+S) reach the active window only; on a real display (the session's
+    # application may be on the desktop tests' X server) showing is not activating.
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
     return window
 
 
