@@ -35,7 +35,7 @@ from tests.recorder.cli_proc import RecorderProcess, run_cli
 
 pytestmark = [pytest.mark.x11, pytest.mark.slow]
 
-SIZE = (640, 360)
+SIZE = (320, 180)
 FPS = 30
 STIMULUS_S = 26  # ~25 flash + beep pairs
 MEDIAN_MS = 15.0
