@@ -22,7 +22,7 @@ from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
 from sqlalchemy.engine import CursorResult, Engine
-from sqlalchemy.exc import DatabaseError
+from sqlalchemy.exc import DatabaseError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from hindsight.bundle import MANIFEST_FILE, BundleError, Manifest
@@ -135,11 +135,14 @@ class ClipLibrary:
     def close(self) -> None:
         self.engine.dispose()
 
-    def _run(self, work: Callable[[Session], T]) -> T:
-        """Run ``work`` in one transaction; database failures become one clear LibraryError."""
+    def _run(self, work: Callable[[Session], T], raw: tuple[type[Exception], ...] = ()) -> T:
+        """Run ``work`` in one transaction; database failures become one clear LibraryError,
+        except those of the ``raw`` types, which the caller handles."""
         try:
             with self._session.begin() as session:
                 return work(session)
+        except raw:
+            raise
         except DatabaseError as err:
             raise explain_database_error(
                 err, str(self.engine.url.render_as_string(hide_password=True))
@@ -179,7 +182,12 @@ class ClipLibrary:
                 row.path = str(folder)
             return ClipRecord.of(row)
 
-        return self._run(work)
+        try:
+            return self._run(work, raw=(IntegrityError,))
+        except IntegrityError:
+            # Registered at the same moment elsewhere (the recorder's output and a library
+            # window both see a new clip): the row is there now, so this is the update.
+            return self._run(work)
 
     def scan(self, clips_dir: Path) -> list[ClipRecord]:
         """Register every bundle under ``clips_dir`` not known yet; returns the ones added."""

@@ -221,3 +221,32 @@ def test_the_contributor_pseudonym_is_stable_and_random(
         assert other.contributor_id() != first
     finally:
         other.close()
+
+
+def test_the_same_clip_registered_from_two_threads_at_once_is_one_row(tmp_path) -> None:
+    """The recorder's output and a library window can both see a new clip at the same moment."""
+    import threading
+
+    from hindsight.uploader.library import ClipLibrary
+    from tests.uploader.bundles import make_bundle
+
+    folder = make_bundle(tmp_path / "clips")
+    library = ClipLibrary.open(f"sqlite:///{tmp_path / 'library.db'}")
+    errors: list[BaseException] = []
+    start = threading.Barrier(8)
+
+    def register() -> None:
+        start.wait()
+        try:
+            library.register(folder)
+        except BaseException as err:  # noqa: BLE001 - collected for the assertion
+            errors.append(err)
+
+    threads = [threading.Thread(target=register) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len(library.clips()) == 1
+    library.close()
