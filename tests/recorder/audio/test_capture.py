@@ -135,7 +135,9 @@ def test_beeps_land_on_the_sample_the_clock_says(tmp_path: Path, late_first_grab
         sound = decode_track(path, index)
         # The sound starts with the picture and ends with it (within one AAC frame).
         assert abs(len(sound) - len(video) * RATE // 30) <= AAC_FRAME
-        found = [o for o in onsets(sound) if o > 100]
+        # Beeps in the same window as ``expected``: one in the last 60 ms may be cut.
+        last = round((end - 60_000_000 - start) * RATE / NS_PER_S)
+        found = [o for o in onsets(sound) if 100 < o < last]
         assert len(found) == len(expected)
         for got, want in zip(found, expected, strict=True):
             assert abs(got - want) <= 2, (got, want)
