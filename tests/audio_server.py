@@ -19,6 +19,8 @@ from typing import BinaryIO
 
 import numpy as np
 
+from hindsight.demo.sound import pulseaudio_command
+
 __all__ = ["PulseServer", "SYSTEM_SINK", "MIC_SINK", "MIC_SOURCE", "RATE"]
 
 SYSTEM_SINK = "hs_null"
@@ -35,7 +37,6 @@ class PulseServer:
         self.root = root or Path(tempfile.mkdtemp(prefix="hs-pa-", dir="/tmp"))
         self.socket = self.root / "native"
         self._proc: subprocess.Popen[bytes] | None = None
-        self._sink_module: str | None = None
         self._log: BinaryIO | None = None
 
     @property
@@ -67,17 +68,7 @@ class PulseServer:
         env.pop("PULSE_SERVER")  # the daemon must not look for itself
         self._log = open(self.root / "pulseaudio.log", "wb")  # noqa: SIM115 (closed in stop)
         self._proc = subprocess.Popen(
-            [
-                "pulseaudio",
-                "-n",
-                "--daemonize=no",
-                "--exit-idle-time=-1",
-                "--use-pid-file=no",
-                "--disable-shm=yes",
-                "--log-target=stderr",
-                "-F",
-                str(script),
-            ],
+            pulseaudio_command(script),
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=self._log,
@@ -88,7 +79,6 @@ class PulseServer:
                 log = (self.root / "pulseaudio.log").read_text(errors="replace")[-2000:]
                 raise RuntimeError(f"pulseaudio exited ({self._proc.returncode}):\n{log}")
             if self.socket.exists() and self._pactl("info", check=False).returncode == 0:
-                self._sink_module = self._module_of(SYSTEM_SINK)
                 return
             time.sleep(0.05)
         self.stop()

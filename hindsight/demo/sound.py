@@ -27,7 +27,15 @@ import weakref
 from pathlib import Path
 from typing import Any, Self
 
-__all__ = ["BEEP_HZ", "BEEP_S", "DEMO_SINK", "DemoSound", "beep_pcm", "pacat_command"]
+__all__ = [
+    "BEEP_HZ",
+    "BEEP_S",
+    "DEMO_SINK",
+    "DemoSound",
+    "beep_pcm",
+    "pacat_command",
+    "pulseaudio_command",
+]
 
 DEMO_SINK = "hindsight_demo"
 BEEP_HZ = 880.0
@@ -45,6 +53,23 @@ def beep_pcm(seconds: float = BEEP_S, hz: float = BEEP_HZ, amplitude: float = 0.
     ramp = np.minimum(1.0, np.minimum(t, t[-1] - t) / 0.005)
     mono = (32767 * amplitude * ramp * np.sin(2 * np.pi * hz * t)).astype("<i2")
     return np.repeat(mono[:, None], 2, axis=1).tobytes()
+
+
+def pulseaudio_command(script: Path) -> list[str]:
+    """A private PulseAudio daemon in the foreground, set up by ``script`` alone (``-n``):
+    never exits on idle, no pid file, no shared memory (a private server on a machine that
+    may run another), logging to stderr."""
+    return [
+        "pulseaudio",
+        "-n",
+        "--daemonize=no",
+        "--exit-idle-time=-1",
+        "--use-pid-file=no",
+        "--disable-shm=yes",
+        "--log-target=stderr",
+        "-F",
+        str(script),
+    ]
 
 
 def pacat_command(sink: str) -> list[str]:
@@ -144,17 +169,7 @@ class DemoSound:
         log = open(root / "pulseaudio.log", "wb")  # noqa: SIM115
         try:
             proc = subprocess.Popen(
-                [
-                    "pulseaudio",
-                    "-n",
-                    "--daemonize=no",
-                    "--exit-idle-time=-1",
-                    "--use-pid-file=no",
-                    "--disable-shm=yes",
-                    "--log-target=stderr",
-                    "-F",
-                    str(script),
-                ],  # fmt: skip
+                pulseaudio_command(script),
                 env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
