@@ -4,7 +4,6 @@ its packets and its length (written to a file, read back with PyAV)."""
 from __future__ import annotations
 
 import time
-from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -20,10 +19,10 @@ from hindsight.recorder.audio import AudioCapture
 from hindsight.recorder.audio.tone import ToneBackend
 from hindsight.recorder.config import AudioConfig
 from hindsight.recorder.export.mux import AudioStream, write_mp4
-from hindsight.recorder.packet import EncodedPacket, StreamParams
+from hindsight.recorder.packet import EncodedPacket
 from tests.bundle.builders import write_manifest
 from tests.overlay.helpers import synthetic_clip
-from tests.recorder.audio.beeps import decode_track, onsets, track_titles
+from tests.recorder.audio.beeps import decode_track, encode_video, onsets, track_titles
 
 FPS = 30
 FRAMES = 75  # 2.5 s
@@ -31,42 +30,10 @@ MAP = "valve.counter-strike-2"
 
 
 def _video_packets(video: Path, start_ns: int) -> list[EncodedPacket]:
-    """The synthetic clip's pictures encoded as the recorder does (Annex B H.264, one keyframe a
-    second, no B-frames), stamped on the clock from ``start_ns``."""
+    """The synthetic clip's pictures encoded as the recorder does, stamped from ``start_ns``."""
     with av.open(str(video)) as c:
         frames = [f.to_ndarray(format="yuv420p") for f in c.decode(video=0)]
-    height, width = frames[0].shape[0] * 2 // 3, frames[0].shape[1]
-    ctx = av.codec.CodecContext.create("libx264", "w")
-    ctx.width, ctx.height, ctx.pix_fmt = width, height, "yuv420p"
-    ctx.time_base = Fraction(1, FPS)
-    ctx.gop_size = FPS
-    ctx.max_b_frames = 0
-    ctx.flags = int(ctx.flags) | int(av.codec.context.Flags.global_header)
-    ctx.options = {"x264-params": f"keyint={FPS}:min-keyint={FPS}:scenecut=0:bframes=0"}
-    ctx.open()
-    params = StreamParams(
-        kind="video",
-        codec="h264",
-        encoder="libx264",
-        time_base=Fraction(1, FPS),
-        width=width,
-        height=height,
-        pix_fmt="yuv420p",
-        extradata=bytes(ctx.extradata),
-        fps=FPS,
-    )
-    encoded = []
-    for i, pixels in enumerate(frames):
-        frame = av.VideoFrame.from_ndarray(pixels, format="yuv420p")
-        frame.pts = i
-        encoded += ctx.encode(frame)
-    encoded += ctx.encode(None)
-    return [
-        EncodedPacket(
-            bytes(p), p.pts, p.dts, p.is_keyframe, start_ns + p.pts * NS_PER_S // FPS, params
-        )
-        for p in encoded
-    ]
+    return encode_video(frames, start_ns, FPS)
 
 
 def _clip_with_tone_sound(folder: Path) -> Path:

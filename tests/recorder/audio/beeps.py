@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
 
 import av
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["decode_track", "onsets", "track_titles"]
+from hindsight.clock import NS_PER_S
+from hindsight.recorder.packet import EncodedPacket, StreamParams
+
+__all__ = ["decode_track", "encode_video", "onsets", "track_titles"]
 
 RATE = 48_000
 
@@ -47,3 +51,43 @@ def onsets(
         last_loud = r
     del last_loud
     return out
+
+
+def encode_video(
+    frames: list[npt.NDArray[np.uint8]], start_ns: int, fps: int
+) -> list[EncodedPacket]:
+    """``frames`` (yuv420p planes as PyAV's ``to_ndarray`` gives them) encoded as the recorder
+    does (Annex B H.264, a keyframe every second, no B-frames), stamped on the clock from
+    ``start_ns`` on the frame grid."""
+    height, width = frames[0].shape[0] * 2 // 3, frames[0].shape[1]
+    ctx = av.codec.CodecContext.create("libx264", "w")
+    ctx.width, ctx.height, ctx.pix_fmt = width, height, "yuv420p"
+    ctx.time_base = Fraction(1, fps)
+    ctx.gop_size = fps
+    ctx.max_b_frames = 0
+    ctx.flags = int(ctx.flags) | int(av.codec.context.Flags.global_header)
+    ctx.options = {"x264-params": f"keyint={fps}:min-keyint={fps}:scenecut=0:bframes=0"}
+    ctx.open()
+    params = StreamParams(
+        kind="video",
+        codec="h264",
+        encoder="libx264",
+        time_base=Fraction(1, fps),
+        width=width,
+        height=height,
+        pix_fmt="yuv420p",
+        extradata=bytes(ctx.extradata),
+        fps=fps,
+    )
+    encoded = []
+    for i, pixels in enumerate(frames):
+        frame = av.VideoFrame.from_ndarray(pixels, format="yuv420p")
+        frame.pts = i
+        encoded += ctx.encode(frame)
+    encoded += ctx.encode(None)
+    return [
+        EncodedPacket(
+            bytes(p), p.pts, p.dts, p.is_keyframe, start_ns + p.pts * NS_PER_S // fps, params
+        )
+        for p in encoded
+    ]

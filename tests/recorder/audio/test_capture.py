@@ -20,8 +20,8 @@ from hindsight.recorder.audio.encoder import AAC_FRAME, AudioEncoder
 from hindsight.recorder.audio.tone import ToneBackend, beep_onsets_ns
 from hindsight.recorder.config import AudioConfig
 from hindsight.recorder.export.mux import AudioStream, write_mp4
-from hindsight.recorder.packet import EncodedPacket, StreamParams, grid_start_ns
-from tests.recorder.audio.beeps import RATE, decode_track, onsets, track_titles
+from hindsight.recorder.packet import EncodedPacket, grid_start_ns
+from tests.recorder.audio.beeps import RATE, decode_track, encode_video, onsets, track_titles
 
 MB = 2**20
 
@@ -33,58 +33,9 @@ def _capture(config: AudioConfig, backend: ToneBackend | None = None, problem: s
 
 
 def _fake_video(start_ns: int, seconds: float, fps: int = 30) -> list[EncodedPacket]:
-    """A real one-keyframe-per-second H.264 stream stamped from ``start_ns``."""
-    from fractions import Fraction
-
-    import av
-
-    ctx = av.codec.CodecContext.create("libx264", "w")
-    ctx.width, ctx.height, ctx.pix_fmt = 64, 64, "yuv420p"
-    ctx.time_base = Fraction(1, fps)
-    ctx.gop_size = fps
-    ctx.max_b_frames = 0
-    ctx.flags = int(ctx.flags) | int(av.codec.context.Flags.global_header)
-    ctx.options = {"x264-params": f"keyint={fps}:min-keyint={fps}:scenecut=0:bframes=0"}
-    ctx.open()
-    params = StreamParams(
-        kind="video",
-        codec="h264",
-        encoder="libx264",
-        time_base=Fraction(1, fps),
-        width=64,
-        height=64,
-        pix_fmt="yuv420p",
-        extradata=bytes(ctx.extradata),
-        fps=fps,
-    )
-    out = []
-    frame = av.VideoFrame.from_ndarray(np.zeros((64, 64, 3), np.uint8), format="rgb24")
-    for i in range(int(seconds * fps)):
-        f = frame.reformat(format="yuv420p")
-        f.pts = i
-        for pkt in ctx.encode(f):
-            out.append(
-                EncodedPacket(
-                    bytes(pkt),
-                    pkt.pts,
-                    pkt.dts,
-                    pkt.is_keyframe,
-                    start_ns + pkt.pts * NS_PER_S // fps,
-                    params,
-                )
-            )
-    for pkt in ctx.encode(None):
-        out.append(
-            EncodedPacket(
-                bytes(pkt),
-                pkt.pts,
-                pkt.dts,
-                pkt.is_keyframe,
-                start_ns + pkt.pts * NS_PER_S // fps,
-                params,
-            )
-        )
-    return out
+    """A real one-keyframe-per-second H.264 stream of black 64x64 frames from ``start_ns``."""
+    black = np.zeros((96, 64), np.uint8)  # yuv420p planes of 64x64
+    return encode_video([black] * int(seconds * fps), start_ns, fps)
 
 
 def _wait_covered(capture: AudioCapture, t_ns: int) -> None:
