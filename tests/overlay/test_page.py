@@ -28,23 +28,12 @@ from hindsight.overlay.web.server import LiveServer
 from hindsight.recorder.actions.capture import ActionCapture
 from hindsight.recorder.input.base import RawInput
 from hindsight.recorder.input.focus import FixedFocusTracker, ForegroundApp
+from tests import chromium
+from tests.chromium import HeadlessPage
 from tests.overlay.helpers import is_accent, probe_box, shipped_layout
 from tests.x11 import xvfb  # noqa: F401
 
 CS2 = ForegroundApp(pid=1, names=("cs2",), steam_appid=None, window_id=1)
-CHROMIUM = [
-    "chromium",
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--hide-scrollbars",
-    "--default-background-color=00000000",
-    "--timeout=3000",
-]
 HELD = ("key:Space", "key:W", "mouse:left")
 # The same state as a frame: what the recorder's snapshot says is held.
 FRAME = ActionFrame(
@@ -83,32 +72,19 @@ def lit_in(rgb, regions, names) -> set[str]:
 
 
 def screenshot(url: str, tmp_path: Path, want: set[str], regions, names) -> tuple[set[str], object]:
-    """The page in headless Chromium; --screenshot fires at load, so a slow first event
-    gets a few tries.
+    """The page in headless Chromium, pictured until the parts lit are the ones wanted
+    (the first event reaches a page on a loaded machine late) or 20 s pass.
     """
     from PyQt6.QtGui import QImage
 
-    got: set[str] = set()
-    page = None
-    for attempt in range(10):  # a loaded machine can be slow to deliver the first event
-        png = tmp_path / f"page-{attempt}.png"
-        subprocess.run(
-            [
-                *CHROMIUM,
-                f"--user-data-dir={tmp_path / 'chrome'}",
-                f"--screenshot={png}",
-                "--window-size=480,320",
-                url,
-            ],
-            capture_output=True,
-            timeout=60,
-            check=True,
-        )
-        page = qimage_rgba(QImage(str(png)))
-        got = lit_in(page[..., :3], regions, names)
-        if got == want:
-            break
-    return got, page
+    def lit(png: bytes):
+        page = qimage_rgba(QImage.fromData(png))
+        return lit_in(page[..., :3], regions, names), page
+
+    with HeadlessPage(url, tmp_path / "chrome") as browser:
+        png = browser.screenshot_until(lambda png: lit(png)[0] == want)
+    (tmp_path / "page.png").write_bytes(png)
+    return lit(png)
 
 
 @pytest.mark.parametrize("template", ["keyboard_mouse", "controller"])
@@ -199,8 +175,9 @@ def test_page_folds_live_events_into_its_history(
     label = probe_box(rows["row:2"], (0.05, 0.2, 0.5, 0.8))
     window = subprocess.Popen(
         [
-            *CHROMIUM[: CHROMIUM.index("--headless")],
-            *CHROMIUM[CHROMIUM.index("--headless") + 1 : -1],
+            "chromium",
+            *chromium.FLAGS,
+            "--default-background-color=00000000",
             "--test-type",
             f"--user-data-dir={tmp_path / 'chrome'}",
             "--window-position=0,0",
