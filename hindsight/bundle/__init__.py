@@ -39,6 +39,7 @@ from hindsight.bundle.manifest import (
     PrivacyFacts,
     RecorderInfo,
     Redaction,
+    SessionFacts,
     TrackFacts,
     VideoFacts,
 )
@@ -76,6 +77,7 @@ __all__ = [
     "RecorderInfo",
     "Redaction",
     "SavedClip",
+    "SessionFacts",
     "TrackFacts",
     "VideoFacts",
     "file_sha256",

@@ -39,6 +39,7 @@ __all__ = [
     "AudioFacts",
     "TrackFacts",
     "ClockFacts",
+    "SessionFacts",
     "Redaction",
     "Consent",
     "PrivacyFacts",
@@ -170,6 +171,21 @@ class ClockFacts:
 
 
 @dataclass(frozen=True, kw_only=True)
+class SessionFacts:
+    """The recording run a clip came from, so overlapping clips can be deduplicated.
+
+    ``session_id`` is random per run of the recorder (never derived from the user or
+    the machine); ``first_frame`` is the clip's first frame counted on that run's frame
+    timeline (frame 0 is the run's first frame, at the clip's fps). Two clips of one
+    run share the frames ``[max(first), min(first + frames))``.
+    """
+
+    session_id: str
+    first_frame: int
+    extra: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
+
+
+@dataclass(frozen=True, kw_only=True)
 class Redaction:
     """What the action track left out: rows outside a recorded context, and those contexts."""
 
@@ -236,6 +252,8 @@ class Manifest:
     clock: ClockFacts
     privacy: PrivacyFacts = field(default_factory=PrivacyFacts)
     capture: CaptureFacts | None = field(default=None, metadata=_OMIT_NONE)
+    # null in clips from before sessions were recorded: those cannot be grouped
+    session: SessionFacts | None = field(default=None, metadata=_OMIT_NONE)
     files: Mapping[str, FileFacts]
     extra: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
 

@@ -163,12 +163,24 @@ def test_a_video_only_clip_of_the_old_writer_round_trips_its_extra_privacy_key()
     }
 
 
+def test_session_facts_round_trip_and_old_clips_have_none() -> None:
+    raw = json.loads(SAVED)
+    assert Manifest.from_dict(raw).session is None
+    raw["session"] = {"session_id": "4f0c", "first_frame": 4711}
+    m = Manifest.from_dict(raw)
+    assert (m.session.session_id, m.session.first_frame) == ("4f0c", 4711)
+    assert json.loads(m.to_json()) == raw
+    raw["session"]["first_frame"] = "4711"
+    with pytest.raises(BundleError, match="manifest.session.first_frame: expected int"):
+        Manifest.from_dict(raw)
+
+
 def test_keys_a_newer_recorder_adds_are_kept() -> None:
     raw = json.loads(SAVED)
-    raw["session"] = {"session_id": "s-1", "first_frame": 4711}
+    raw["provenance"] = {"pipeline": "p-1", "step": 4711}
     raw["video"]["color_space"] = "bt709"
     m = Manifest.from_dict(raw)
-    assert m.extra == {"session": {"session_id": "s-1", "first_frame": 4711}}
+    assert m.extra == {"provenance": {"pipeline": "p-1", "step": 4711}}
     assert m.video.extra == {"color_space": "bt709"}
     again = json.loads(m.to_json())
     assert again == raw
