@@ -42,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     from hindsight.cli import autostart as cli_autostart
     from hindsight.cli import clips as cli_clips
     from hindsight.cli import consent as cli_consent
+    from hindsight.cli import dataset as cli_dataset
     from hindsight.cli import demo as demo_cli
     from hindsight.cli import maps as cli_maps
     from hindsight.cli import overlay as overlay_cli
@@ -59,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_consent.register(sub)
     cli_autostart.register(sub)
     cli_pause.register(sub)
+    cli_dataset.register(sub)
     return parser
 
 
