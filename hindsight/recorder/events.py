@@ -26,7 +26,7 @@ __all__ = ["KEEP_EVENTS", "EVENT_KINDS", "RecorderEvent", "EventLog", "EventPage
 KEEP_EVENTS = 256
 
 #: what a client can hear
-EVENT_KINDS = ("clip_saved", "save_failed", "state_changed")
+EVENT_KINDS = ("save_started", "clip_saved", "save_failed", "state_changed")
 
 
 @dataclass(frozen=True, slots=True)

@@ -85,6 +85,8 @@ class ClipSaver:
         self.clips_dir = clips_dir
         self.clip_saved = Signal("clip_saved")
         self.save_failed = Signal("save_failed")
+        # A new save began (a press merged into one in flight is not a new save).
+        self.save_started = Signal("save_started")
         self.saves = 0
         self.failures = 0
         self.merged = 0
@@ -110,8 +112,15 @@ class ClipSaver:
                 return self._in_flight
             req = SaveRequest(t_req_ns, seconds)
             self._in_flight = req
+        self.save_started.emit(req)  # before the worker can finish it: heard in order
         self._queue.put(req)
         return req
+
+    @property
+    def in_flight(self) -> bool:
+        """A save is being written now."""
+        with self._lock:
+            return self._in_flight is not None and not self._in_flight.done
 
     def wait_idle(self, timeout_s: float) -> bool:
         """Wait for the save in flight (if any) to finish; True if none is left."""

@@ -123,6 +123,10 @@ class RecorderService:
             self.session.clip_saved.connect(self._on_clip_saved)
             assert self.session.saver is not None
             self.session.saver.save_failed.connect(self._on_save_failed)
+            # Whoever asked (F8, `hindsight clip`, the tray), the desktop app shows "saving".
+            self.session.saver.save_started.connect(
+                lambda req: self.events.record("save_started", seconds=req.seconds)
+            )
             self.session.failed.connect(lambda err: self._stop.set())
             if self._actions is not None:
                 self._actions.start()

@@ -322,6 +322,7 @@ class RecordingSession:
                 last_clip=str(saver.last_clip.path) if saver and saver.last_clip else None,
                 last_save_ms=saver.last_save_ms if saver else None,
                 last_error=saver.last_error if saver else None,
+                in_flight=saver.in_flight if saver else False,
             ),
             audio=self.audio.status() if self.audio is not None else None,
         )

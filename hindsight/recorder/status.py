@@ -82,6 +82,7 @@ class SavesStatus:
     last_clip: str | None
     last_save_ms: float | None
     last_error: str | None
+    in_flight: bool = False  # a save is being written now (the tray shows "saving")
 
 
 @dataclass(frozen=True)

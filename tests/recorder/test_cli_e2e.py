@@ -86,16 +86,21 @@ def test_clip_status_hotkey_and_clean_stop(
     # What the desktop app hears: numbered events, asked for after the last one seen.
     client = create_client(str(isolated_user_dirs["control"]))
     page = client.request({"cmd": "events", "after": 0}, timeout_s=10)
-    kinds = [(e["kind"], e.get("state") or e.get("path")) for e in page["events"]]
-    assert kinds == [
+    kinds = [
+        (e["kind"], e.get("state") or e.get("path") or e.get("seconds")) for e in page["events"]
+    ]
+    assert kinds == [  # a save is heard when it starts (the tray shows "saving") and ends
         ("state_changed", "recording"),
+        ("save_started", 5),
         ("clip_saved", str(bundle)),
+        ("save_started", 3),
         ("clip_saved", str(hotkey_clip)),
     ]
-    assert [e["seq"] for e in page["events"]] == [1, 2, 3] and page["missed"] == 0
-    assert page["events"][1]["duration_s"] == open_bundle(bundle).manifest.video.duration_s
+    assert [e["seq"] for e in page["events"]] == [1, 2, 3, 4, 5] and page["missed"] == 0
+    assert page["events"][2]["duration_s"] == open_bundle(bundle).manifest.video.duration_s
+    assert json.loads(run_cli("status", "--json").stdout)["saves"]["in_flight"] is False
     later = client.request({"cmd": "events", "after": page["last_seq"]}, timeout_s=10)
-    assert later["events"] == [] and later["last_seq"] == 3
+    assert later["events"] == [] and later["last_seq"] == 5
     bad = run_cli_json_error(client, {"cmd": "events", "after": "x"})
     assert "events after 'x'" in bad
 

@@ -294,8 +294,10 @@ class RecorderSupervisor:
         error = status.get("error")
         if state == "failed":
             state = "error"
-        elif state == "recording" and self._saving:
-            state = "saving"
+        elif state == "recording" and (
+            self._saving or (status.get("saves") or {}).get("in_flight")
+        ):
+            state = "saving"  # asked here, or by F8 / `hindsight clip`
         elif state not in ("recording", "paused"):
             state = "starting"
         actions = status.get("actions") or {}

@@ -112,8 +112,13 @@ def test_tray_icon_and_f8_save_with_notification_and_chime(app, desktop, app_env
 
     meter = ChimeMeter(tmp_path / "heard.raw")
     time.sleep(0.5)
+    mark = len(app.output())
     desktop.run("xdotool", "key", "F8")
     assert wait_for(lambda: desktop.displayed() > 0, 30), _diagnosis(app)
+    # The recorder's own hotkey, yet the tray showed "saving" while the clip was written.
+    assert app.wait_line("state: saving", 10, after=mark), app.output()
+    saving_at = app.output().index("state: saving", mark)
+    assert app.wait_line("state: recording", 10, after=saving_at), app.output()
     time.sleep(4.0)  # the chime is 150 ms; a busy machine may start it late
     heard = meter.stop()
     assert len(heard) > 48_000 * 3  # the whole time was heard, not the first moment
