@@ -42,6 +42,7 @@ __all__ = ["DesktopApp", "run_desktop_app"]
 log = logging.getLogger(__name__)
 
 _AUDIO_WORDS = {"system": "system sound", "mic": "microphone"}
+_OVERLAY_WATCH_MS = 500
 _SAME_PROBLEM_S = 5.0  # one failure heard twice (event and reply) is told once
 
 
@@ -87,6 +88,11 @@ class DesktopApp(QObject):
         self._tray_available = tray_available
         self.view = RecorderView("starting")
         self._overlay: subprocess.Popen[bytes] | None = None
+        # The overlay window can be closed on its own (its window manager, a crash): the
+        # tray's tick follows it.
+        self._overlay_watch = QTimer(self)
+        self._overlay_watch.setInterval(_OVERLAY_WATCH_MS)
+        self._overlay_watch.timeout.connect(self._check_overlay)
         self._last_problem: tuple[str, float] = ("", 0.0)
         self.view_changed.connect(self._show_view)
         self.event_arrived.connect(self._on_event)
@@ -189,8 +195,22 @@ class DesktopApp(QObject):
             self._overlay.wait(5)
         if not on:
             self._overlay = None
+            self._overlay_watch.stop()
+        else:
+            self._overlay_watch.start()
         if self.tray.overlay.isChecked() != on:
             self.tray.overlay.setChecked(on)
+
+    def _check_overlay(self) -> None:
+        overlay = self._overlay
+        if overlay is None or overlay.poll() is None:
+            return
+        log.info("the overlay window closed (exit code %s)", overlay.returncode)
+        if overlay.returncode not in (0, -signal.SIGTERM):
+            self._tell_problem(
+                f"The input overlay window stopped (exit code {overlay.returncode})."
+            )
+        self.set_overlay(False)
 
     # ---- windows built elsewhere -------------------------------------------------------
 

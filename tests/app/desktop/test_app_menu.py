@@ -128,6 +128,13 @@ def test_menu_saves_pauses_resumes_and_opens_windows(desktop_app, qtbot, desktop
     assert overlay is not None and app.tray.overlay.isChecked()
     app.tray.overlay.trigger()
     assert overlay.poll() is not None and not app.tray.overlay.isChecked()
+    # Closed by itself (its window closed, it crashed): the tick follows.
+    app.tray.overlay.trigger()
+    overlay = app._overlay
+    assert overlay is not None and app.tray.overlay.isChecked()
+    overlay.kill()
+    qtbot.waitUntil(lambda: not app.tray.overlay.isChecked(), timeout=5_000)
+    assert app._overlay is None
 
     pid = create_client().request({"cmd": "status"})["pid"]
     app.tray.quit.trigger()
