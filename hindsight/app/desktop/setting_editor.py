@@ -12,7 +12,10 @@ from hindsight.app.desktop.hotkey_edit import HotkeyEdit
 from hindsight.app.desktop.settings_style import text
 from hindsight.app.settings_schema import CHOICE_LABELS, SettingField
 
-__all__ = ["SettingEditor", "plain", "typed_value"]
+__all__ = ["DEVICE_KINDS", "SettingEditor", "plain", "typed_value"]
+
+#: settings that name a sound device, and the kind of device each takes
+DEVICE_KINDS = {"audio.device": "system", "audio.mic_device": "mic"}
 
 
 class SettingEditor:
@@ -37,6 +40,15 @@ class SettingEditor:
             if shown is not None and combo.findData(shown) < 0:
                 combo.addItem(str(shown), shown)  # a value the file holds that is not a choice
             combo.setCurrentIndex(combo.findData(shown))
+            self.editor = combo
+        elif spec.name in DEVICE_KINDS:
+            # The devices are listed later (asking the sound server takes a moment):
+            # until then the default and the file's own choice.
+            combo = QComboBox()
+            combo.addItem(f"Default ({spec.unset})", None)
+            if current is not None:
+                combo.addItem(str(current), str(current))
+                combo.setCurrentIndex(1)
             self.editor = combo
         elif spec.name == "record.hotkey":
             self.editor = HotkeyEdit()
@@ -64,6 +76,35 @@ class SettingEditor:
             editor.hotkey_changed.connect(callback)
         elif isinstance(editor, QLineEdit):
             editor.textChanged.connect(callback)
+
+    def offer(self, options: list[tuple[str, str]]) -> None:
+        """More (label, value) choices for a list editor; what is chosen stays chosen, and
+        a choice already there gets the better label."""
+        combo = self.editor
+        assert isinstance(combo, QComboBox)
+        combo.blockSignals(True)  # offering is not an edit
+        try:
+            for label, value in options:
+                at = combo.findData(value)
+                if at < 0:
+                    combo.addItem(label, value)
+                else:
+                    combo.setItemText(at, label)
+        finally:
+            combo.blockSignals(False)
+
+    def reset(self) -> None:
+        """Back to the value it started with (edits thrown away)."""
+        editor, value = self.editor, self.initial
+        if isinstance(editor, QCheckBox):
+            editor.setChecked(bool(value))
+        elif isinstance(editor, QComboBox):
+            editor.setCurrentIndex(max(0, editor.findData(value)))
+        elif isinstance(editor, QLineEdit):  # the hotkey field too
+            if isinstance(value, list):
+                editor.setText(os.pathsep.join(str(v) for v in value))
+            else:
+                editor.setText("" if value is None else str(value))
 
     def value(self) -> Any:  # noqa: ANN401
         """The value to write (None: leave it out of the file, so the default applies)."""

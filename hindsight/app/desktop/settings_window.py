@@ -8,15 +8,20 @@ field and Save stays off. Saving edits the user's file in place (comments and or
 kept) and then says which changes wait for the recorder to restart:
 ``restart_needed(names)`` is for the app to act on, ``saved(names)`` lists everything
 that changed. "Start with the computer" applies at once.
+
+The sound device fields list the devices the recorder would find, asked of the sound
+server off the GUI thread. Closing the window with edits not saved asks first.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
 from pathlib import Path
 from typing import Any
 
 from PyQt6.QtCore import Qt, QTimer, pyqtSignal
-from PyQt6.QtGui import QKeySequence, QShortcut
+from PyQt6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PyQt6.QtWidgets import (
     QCheckBox,
     QFormLayout,
@@ -24,6 +29,7 @@ from PyQt6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QListWidget,
+    QMessageBox,
     QPushButton,
     QScrollArea,
     QStackedWidget,
@@ -32,7 +38,7 @@ from PyQt6.QtWidgets import (
 )
 
 from hindsight.app.desktop.autostart import AutostartError, autostart
-from hindsight.app.desktop.setting_editor import SettingEditor, plain
+from hindsight.app.desktop.setting_editor import DEVICE_KINDS, SettingEditor, plain
 from hindsight.app.desktop.settings_style import STYLE_SHEET, named, text
 from hindsight.app.settings_check import field_errors
 from hindsight.app.settings_schema import Change, SettingField, setting_fields
@@ -41,6 +47,8 @@ from hindsight.errors import HindsightError
 from hindsight.paths import settings_path as user_settings_path
 
 __all__ = ["SettingsWindow"]
+
+log = logging.getLogger(__name__)
 
 _PAGES = {
     "record": ("Recording", "What is captured and how much the replay buffer keeps."),
@@ -57,6 +65,7 @@ class SettingsWindow(QWidget):
 
     restart_needed = pyqtSignal(list)
     saved = pyqtSignal(list)
+    devices_listed = pyqtSignal(object)  # [(kind, name, label)], from the listing thread
 
     def __init__(self, parent: QWidget | None = None, *, settings_path: Path | None = None) -> None:
         super().__init__(parent)
@@ -103,6 +112,8 @@ class SettingsWindow(QWidget):
         self._build_pages()
         self.nav.setCurrentRow(0)
         self.validate()
+        self.devices_listed.connect(self._offer_devices)
+        threading.Thread(target=self._list_devices, name="hindsight-devices", daemon=True).start()
 
     # -- building ------------------------------------------------------------------------
 
@@ -242,6 +253,62 @@ class SettingsWindow(QWidget):
         if restart:
             self.restart_needed.emit(restart)
         return True
+
+    # -- sound devices ----------------------------------------------------------------------
+
+    def _list_devices(self) -> None:
+        from hindsight.app.compose import compose_audio_backend
+
+        try:
+            devices = compose_audio_backend(self.path).devices()
+        except Exception as err:  # no sound server, sound off, a broken file: names stay typed
+            log.info("sound devices not listed: %s", err)
+            return
+        listed = [
+            (str(d.kind), d.name, f"{d.description} (default)" if d.is_default else d.description)
+            for d in devices
+        ]
+        try:
+            self.devices_listed.emit(listed)
+        except RuntimeError:  # the window is gone
+            pass
+
+    def _offer_devices(self, listed: list[tuple[str, str, str]]) -> None:
+        for name, kind in DEVICE_KINDS.items():
+            field = self.fields.get(name)
+            if field is not None:
+                field.offer([(label, device) for k, device, label in listed if k == kind])
+
+    # -- closing --------------------------------------------------------------------------
+
+    def closeEvent(self, event: QCloseEvent | None) -> None:  # noqa: N802 - Qt's name
+        assert event is not None
+        if self.changes() and not self._may_close():
+            event.ignore()
+            return
+        event.accept()
+
+    def _may_close(self) -> bool:
+        """Edits not saved: save them, throw them away, or stay (False)."""
+        ask = QMessageBox(self)
+        ask.setWindowTitle("Hindsight Settings")
+        ask.setIcon(QMessageBox.Icon.Question)
+        ask.setText("Save your changes before closing?")
+        ask.setInformativeText("Changes you do not save are lost.")
+        ask.setStandardButtons(
+            QMessageBox.StandardButton.Save
+            | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel
+        )
+        ask.setDefaultButton(QMessageBox.StandardButton.Save)
+        answer = ask.exec()
+        if answer == QMessageBox.StandardButton.Save:
+            return self.save()  # a refused value keeps the window open, its line shown
+        if answer == QMessageBox.StandardButton.Discard:
+            for field in self.fields.values():
+                field.reset()
+            return True
+        return False
 
     def page_title(self, name: str) -> str:
         """The title of the page that shows setting ``name`` (``record.fps``)."""

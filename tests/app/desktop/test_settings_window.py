@@ -216,3 +216,82 @@ def test_a_broken_file_is_named_in_one_line_and_nothing_is_saved(
     assert cli == f"hindsight: error: {window.banner.text()}"
     _type(qtbot, window, "record.fps", "30")
     assert not window.save() and settings_file.read_text() == text
+
+
+def test_sound_devices_are_offered_as_the_command_line_lists_them(qtbot, settings_file):
+    import json
+
+    listed = json.loads(run_cli("audio", "devices", "--json").stdout)["devices"]
+    wanted = {kind: [d["name"] for d in listed if d["kind"] == kind] for kind in ("system", "mic")}
+    assert wanted["system"] and wanted["mic"]  # the session's PulseAudio: a null sink and a mic
+    window = _window(qtbot, settings_file)
+    combos = {n: window.fields[n].editor for n in ("audio.device", "audio.mic_device")}
+
+    def names(combo) -> list:
+        return [combo.itemData(i) for i in range(combo.count())]
+
+    qtbot.waitUntil(lambda: len(names(combos["audio.device"])) > 1, timeout=10_000)
+    assert names(combos["audio.device"]) == [None, *wanted["system"]]
+    assert names(combos["audio.mic_device"]) == [None, *wanted["mic"]]
+    assert not window.changes()  # listing is not an edit
+    combo = combos["audio.mic_device"]
+    combo.setCurrentIndex(combo.findData(wanted["mic"][0]))
+    qtbot.waitUntil(lambda: window.save_button.isEnabled())
+    assert window.save()
+    saved = tomllib.loads(settings_file.read_text())
+    assert saved["audio"]["mic_device"] == wanted["mic"][0]
+    config = build_recorder_config({}, load_settings(settings_file))
+    assert config.audio.mic_device == wanted["mic"][0]
+
+
+def _answer(qtbot, button) -> None:
+    """Press ``button`` in the question the window is about to ask."""
+    from PyQt6.QtCore import QTimer
+    from PyQt6.QtWidgets import QApplication, QMessageBox
+
+    def press() -> None:
+        ask = QApplication.activeModalWidget()
+        if not isinstance(ask, QMessageBox):
+            QTimer.singleShot(20, press)
+            return
+        ask.button(button).click()
+
+    QTimer.singleShot(0, press)
+
+
+def test_closing_with_unsaved_changes_asks_first(qtbot, settings_file):
+    from PyQt6.QtWidgets import QMessageBox
+
+    before = settings_file.read_text()
+    window = _window(qtbot, settings_file)
+    window.close()  # nothing changed: closes without a question
+    assert not window.isVisible()
+
+    window.show()
+    _type(qtbot, window, "record.fps", "30")
+    _answer(qtbot, QMessageBox.StandardButton.Cancel)
+    window.close()
+    assert window.isVisible() and window.changes()  # stayed, the edit kept
+    assert settings_file.read_text() == before
+
+    _answer(qtbot, QMessageBox.StandardButton.Discard)
+    window.close()
+    assert not window.isVisible() and not window.changes()
+    assert settings_file.read_text() == before
+    window.show()
+    assert window.fields["record.fps"].editor.text() == "60"  # opened again: the file's value
+
+    _type(qtbot, window, "record.fps", "30")
+    _answer(qtbot, QMessageBox.StandardButton.Save)
+    window.close()
+    assert not window.isVisible()
+    assert tomllib.loads(settings_file.read_text())["record"]["fps"] == 30
+    assert "# my monitor does 60" in settings_file.read_text()
+
+    window.show()
+    _type(qtbot, window, "record.fps", "7000")  # refused: Save keeps the window open
+    _answer(qtbot, QMessageBox.StandardButton.Save)
+    window.close()
+    assert window.isVisible() and not window.fields["record.fps"].error.isHidden()
+    _answer(qtbot, QMessageBox.StandardButton.Discard)
+    window.close()
