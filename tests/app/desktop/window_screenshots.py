@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 
@@ -43,14 +44,38 @@ def main(out: Path) -> None:
     app.processEvents()
     window.grab().save(str(out / "settings.png"))
 
+    # The Sound page, its device lists filled from a real (private) PulseAudio server.
+    window.nav.setCurrentRow(list(_page_titles(window)).index("Sound"))
+    mic = window.fields["audio.mic_device"].editor
+    deadline = time.monotonic() + 10
+    while mic.count() < 2 and time.monotonic() < deadline:
+        app.processEvents()
+        time.sleep(0.05)
+    mic.setCurrentIndex(mic.count() - 1)
+    window.validate()  # as the pause after an edit does: Save lights up
+    app.processEvents()
+    window.grab().save(str(out / "settings-sound.png"))
+
     dialog = ConsentDialog(settings_path=settings)
     dialog.resize(720, 760)
     dialog.show()
     dialog.boxes["clips"].setChecked(True)
     app.processEvents()
     dialog.grab().save(str(out / "consent.png"))
-    print(f"wrote {out / 'settings.png'} and {out / 'consent.png'}")
+    print(f"wrote settings.png, settings-sound.png and consent.png in {out}")
+
+
+def _page_titles(window) -> list[str]:  # noqa: ANN001
+    return [window.nav.item(i).text() for i in range(window.nav.count())]
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("docs/app"))
+    from tests.audio_server import PulseServer
+
+    server = PulseServer()
+    server.start()
+    os.environ.update(server.env)
+    try:
+        main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("docs/app"))
+    finally:
+        server.stop()
