@@ -41,6 +41,7 @@ class LibraryFollower(QObject):
         self.clips_dir = clips_dir
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hindsight-list")
         self._running = False
+        self._paused = False
         self._again: bool | None = None  # asked for while one ran (and whether it scans)
         self._scanned_mtime_ns = -1
         self._watcher = QFileSystemWatcher(self)
@@ -56,12 +57,25 @@ class LibraryFollower(QObject):
         self._poll.start()
         self.refresh(scan=True)
 
+    def pause(self) -> None:
+        """Stop looking (the window is closed); :meth:`resume` looks again at once."""
+        self._poll.stop()
+        self._paused = True
+
+    def resume(self) -> None:
+        if self._paused:
+            self._paused = False
+            self._poll.start()
+            self.refresh(scan=True)
+
     def stop(self) -> None:
         self._poll.stop()
         self._pool.shutdown(wait=False, cancel_futures=True)
 
     def refresh(self, *, scan: bool = False) -> None:
         """List the library again (after registering unknown folders, with ``scan``)."""
+        if self._paused:
+            return  # nobody is looking; resume() lists with a scan
         if self._running:
             self._again = bool(self._again) or scan
             return

@@ -12,8 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from PyQt6.QtCore import QEvent, QModelIndex, QObject, QPoint, Qt, QTimer
-from PyQt6.QtGui import QCloseEvent, QImage, QPixmap
-from PyQt6.QtWidgets import QListView, QMenu, QMessageBox, QWidget
+from PyQt6.QtGui import QCloseEvent, QImage, QPixmap, QShowEvent
+from PyQt6.QtWidgets import QApplication, QListView, QMenu, QMessageBox, QWidget
 
 from hindsight.app.desktop import clip_actions
 from hindsight.app.desktop.clip_card import MIN_CARD_WIDTH_PX, ClipCardDelegate
@@ -83,6 +83,9 @@ class LibraryWindow(QWidget):
         self.follower = LibraryFollower(self.library, self.clips_dir, self)
         self.follower.listed.connect(self._show_clips)
         self.follower.start()
+        app = QApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.shutdown)
 
     # ---- the grid -----------------------------------------------------------------------
 
@@ -322,12 +325,23 @@ class LibraryWindow(QWidget):
         QMessageBox.warning(self, "Hindsight", as_sentence(sentence))
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
+        # Closing only hides: the app shows this window again. A trim, render or upload
+        # goes on (a player who closes the window expects the upload to finish); only
+        # following the folder pauses.
+        self.follower.pause()
+        super().closeEvent(event)
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt's name)
+        self.follower.resume()  # clips saved while it was closed show up at once
+        super().showEvent(event)
+
+    def shutdown(self) -> None:
+        """Stop every worker and let the library go: the app is quitting."""
         self.follower.stop()
         self.thumbnails.shutdown()
         self.jobs.shutdown()
         if self._owns_library:
             self.library.close()
-        super().closeEvent(event)
 
     def index_of(self, clip_id: str) -> QModelIndex:
         return self.model.index(self.model.row_of(clip_id))

@@ -151,6 +151,31 @@ def test_render_overlay_reports_progress_and_writes_the_copy(
     assert {k: v for k, v in digests(clip.path).items() if k in before} == before
 
 
+def test_a_job_goes_on_while_the_window_is_closed_and_it_opens_again_working(
+    qtbot, library: ClipLibrary, clips_dir: Path, recorded: list[SavedClip]
+) -> None:
+    window = open_window(qtbot, library, clips_dir)
+    clip = clip_of(window, recorded[0].clip_id)
+    with qtbot.waitSignal(window.jobs.finished, timeout=120_000) as finished:
+        window.render_overlay(clip)
+        window.close()  # at once: the render is still running
+        assert not window.isVisible()
+    assert finished.args[1].path.is_file()
+    # A clip saved while it was closed is listed when it opens again, and actions still run.
+    copy = clips_dir / "Copied clip"
+    shutil.copytree(recorded[2].path, copy)
+    (copy / "manifest.json").write_text(
+        (copy / "manifest.json")
+        .read_text()
+        .replace(recorded[2].clip_id, "c0ffee00-0000-4000-8000-000000000000")
+    )
+    window.show()
+    qtbot.waitUntil(lambda: window.model.rowCount() == 4, timeout=WAIT_MS)
+    with qtbot.waitSignal(window.jobs.finished, timeout=120_000) as again:
+        window.render_overlay(clip_of(window, recorded[1].clip_id))
+    assert again.args[1].path.is_file()
+
+
 def test_upload_now_queues_and_uploads_it(
     qtbot, library: ClipLibrary, clips_dir: Path, recorded: list[SavedClip], monkeypatch
 ) -> None:
