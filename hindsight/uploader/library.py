@@ -190,13 +190,21 @@ class ClipLibrary:
             return self._run(work)
 
     def scan(self, clips_dir: Path) -> list[ClipRecord]:
-        """Register every bundle under ``clips_dir`` not known yet; returns the ones added."""
-        known = {c.id for c in self.clips()}
+        """Register every bundle under ``clips_dir`` not known yet; returns the ones added.
+
+        A folder whose path the library already holds is not read again: a list of 500
+        known clips costs 500 directory entries, not 500 parsed manifests.
+        """
+        clips = self.clips()
+        known = {c.id for c in clips}
+        known_paths = {c.path for c in clips}
         added: list[ClipRecord] = []
         if not clips_dir.is_dir():
             return added
         for entry in sorted(clips_dir.iterdir()):
             if entry.name.startswith(".") or not (entry / MANIFEST_FILE).is_file():
+                continue
+            if entry in known_paths or entry.resolve() in known_paths:
                 continue
             try:
                 clip_id = read_manifest(entry).clip_id

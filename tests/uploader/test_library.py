@@ -65,6 +65,16 @@ def test_scan_adds_only_new_bundles_and_skips_partial_ones(
     added = library.scan(clips)
     assert len(added) == 1 and len(library.clips()) == 2
     assert library.scan(clips) == []
+    # Known folders are not read again (500 known clips: 500 directory entries, no parsing).
+    import hindsight.uploader.library as library_module
+
+    read: list[str] = []
+    real = library_module.read_manifest
+    (clips / "not a clip" / "manifest.json").write_text("{ not json")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(library_module, "read_manifest", lambda f: read.append(f.name) or real(f))
+        assert library.scan(clips) == [] and len(library.clips()) == 2
+    assert read == ["not a clip"]
 
 
 def test_get_by_id_prefix_and_folder(library: ClipLibrary, tmp_path: Path) -> None:
