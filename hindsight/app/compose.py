@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hindsight.overlay.web.server import DEFAULT_PORT as OVERLAY_DEFAULT_PORT
+from hindsight.overlay.web import DEFAULT_PORT as OVERLAY_DEFAULT_PORT
 from hindsight.recorder.audio import AudioBackend, AudioError, choose_audio_backend
 from hindsight.recorder.config import RecorderConfig
 from hindsight.recorder.outputs import RecorderOutput

@@ -8,23 +8,46 @@ its traceback.
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import os
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from hindsight import __version__
 from hindsight.errors import HindsightError
 
-__all__ = ["main", "build_parser", "RedactCredentials", "QUIET_LIBRARIES"]
+__all__ = ["main", "build_parser", "COMMAND_MODULES", "RedactCredentials", "QUIET_LIBRARIES"]
 
 # Libraries whose DEBUG output holds request details: botocore logs every request's
 # Authorization header, which names the access key id. Their warnings still show.
 QUIET_LIBRARIES = ("botocore", "boto3", "s3transfer", "urllib3")
 
 
-def build_parser() -> argparse.ArgumentParser:
+# Each command's module under hindsight.cli, in the order ``--help`` lists them. A command
+# line naming one of these builds only its module's parser: `hindsight clip` must start
+# quickly, and the other modules import what their commands need (numpy, SQLAlchemy).
+COMMAND_MODULES = {
+    "record": "record",
+    "clip": "record",
+    "status": "record",
+    "demo": "demo",
+    "audio": "audio",
+    "maps": "maps",
+    "overlay": "overlay",
+    "clips": "clips",
+    "upload": "upload",
+    "consent": "consent",
+    "autostart": "autostart",
+    "pause": "pause",
+    "resume": "pause",
+    "dataset": "dataset",
+}
+
+
+def build_parser(modules: Iterable[str] | None = None) -> argparse.ArgumentParser:
+    """The ``hindsight`` parser with the commands of ``modules`` (default: every command)."""
     parser = argparse.ArgumentParser(
         prog="hindsight",
         description=(
@@ -38,30 +61,21 @@ def build_parser() -> argparse.ArgumentParser:
         "-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)"
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    from hindsight.cli import audio as cli_audio
-    from hindsight.cli import autostart as cli_autostart
-    from hindsight.cli import clips as cli_clips
-    from hindsight.cli import consent as cli_consent
-    from hindsight.cli import dataset as cli_dataset
-    from hindsight.cli import demo as demo_cli
-    from hindsight.cli import maps as cli_maps
-    from hindsight.cli import overlay as overlay_cli
-    from hindsight.cli import pause as cli_pause
-    from hindsight.cli import record as recorder_cli
-    from hindsight.cli import upload as uploader_cli
-
-    recorder_cli.register(sub)
-    demo_cli.register(sub)
-    cli_audio.register(sub)
-    cli_maps.register(sub)
-    overlay_cli.register(sub)
-    cli_clips.register(sub)
-    uploader_cli.register(sub)
-    cli_consent.register(sub)
-    cli_autostart.register(sub)
-    cli_pause.register(sub)
-    cli_dataset.register(sub)
+    for name in dict.fromkeys(COMMAND_MODULES.values() if modules is None else modules):
+        importlib.import_module(f"hindsight.cli.{name}").register(sub)
     return parser
+
+
+def _modules_for(argv: Sequence[str]) -> Iterable[str] | None:
+    """The command modules a command line needs: the one of the command it names (its
+    first word that is not an option: the top-level options take no values); none for
+    the app and ``--version``; all for ``--help`` or a word that is no command."""
+    command = next((word for word in argv if not word.startswith("-")), None)
+    if command in COMMAND_MODULES:
+        return [COMMAND_MODULES[command]]
+    if command is None and not {"-h", "--help"} & set(argv):
+        return []
+    return None
 
 
 class RedactCredentials(logging.Filter):
@@ -114,7 +128,8 @@ def _setup_logging(verbosity: int) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(_modules_for(argv))
     args = parser.parse_args(argv)
     _setup_logging(args.verbose)
     func = getattr(args, "func", None)

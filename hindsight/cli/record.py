@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hindsight.overlay.web.server import DEFAULT_PORT as LIVE_DEFAULT_PORT
+from hindsight.overlay.web import DEFAULT_PORT as LIVE_DEFAULT_PORT
 from hindsight.recorder.config import CAPTURE_SOURCES, DEFAULTS, format_bitrate
 from hindsight.recorder.control import create_client
 from hindsight.recorder.errors import ControlError, RecorderNotRunning

@@ -13,10 +13,12 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from hindsight.bundle import SavedClip
 from hindsight.recorder.errors import ControlError
+
+if TYPE_CHECKING:  # `hindsight status` and `clip` read these without the clip format
+    from hindsight.bundle import SavedClip
 
 __all__ = [
     "ActionsStatus",

@@ -41,6 +41,7 @@ from hindsight.overlay.model.layout import OverlayLayout, build_layout
 from hindsight.overlay.model.state import ARROWS, StateConfig
 from hindsight.overlay.model.templates import build_scene
 from hindsight.overlay.model.theme import BASE_UNIT_PX, DEFAULT_TEMPLATE, TEMPLATE_NAMES
+from hindsight.overlay.web import DEFAULT_PORT
 from hindsight.overlay.web.token import load_or_create_token
 from hindsight.recorder.actions.events import VALUE, ActionEvent, ContextEvent
 from hindsight.recorder.errors import ConfigError
@@ -53,7 +54,6 @@ __all__ = ["DEFAULT_PORT", "HOST", "LiveServer", "fallback_layout", "check_port"
 log = logging.getLogger(__name__)
 
 HOST = "127.0.0.1"
-DEFAULT_PORT = 47913
 _HEARTBEAT_S = 10.0
 _BATCH_S = 0.008  # events arriving within this are sent together (mouse motion is coalesced)
 _ALLOWED_HOSTS = ("127.0.0.1", "localhost")
