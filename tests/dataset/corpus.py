@@ -3,7 +3,8 @@
 The real recorder records the stand-in game (and its map) on a virtual display at
 640x360, 30 fps, while real key presses go to it; four clips are saved from one run,
 the first two from moments 1.5 s apart so their buffers overlap (one session id, first
-frames on one timeline). :meth:`Corpus.damaged` makes broken copies of a good clip,
+frames on one timeline). The good clips are as a data team receives them: what an upload
+carries (no events file, as sharing it was not opted in). :meth:`Corpus.damaged` makes broken copies of a good clip,
 each with exactly one fault a verifier must name. :func:`s3_corpus` puts the good
 clips in a fresh bucket of the test S3 server in the uploaded layout
 (``<prefix>/<game-id>/<clip_id>/<file>``, ``manifest.json`` last).
@@ -96,6 +97,13 @@ def damaged_copy(clip: Path, fault: str, into: Path) -> Path:
     return out
 
 
+def _kept_local(clip: Path):
+    """What stays on the player's machine: the events file unless sharing it was opted in."""
+    track = open_bundle(clip).manifest.track
+    local = {EVENTS_FILE} if track is not None and not track.events_shared else set()
+    return lambda folder, names: [n for n in names if n in local]
+
+
 def _clip(result) -> Path:
     assert result.returncode == 0, result.stderr
     return Path(result.stdout.strip())
@@ -108,6 +116,10 @@ def make_corpus(root: Path) -> Corpus:
     from tests.recorder.cli_proc import run_cli
 
     clips_dir = root / "recorded"
+    # Uploaded clips were given consent: their manifests carry its versions.
+    for purpose in ("clips", "dataset"):
+        granted = run_cli("consent", "grant", purpose, "--yes")
+        assert granted.returncode == 0, granted.stderr
     with game_env(None) as env:
         rec = env.record("--fps", str(FPS), "--buffer-seconds", "20", "--clips-dir", str(clips_dir))
         kb = Keyboard(env.name)
@@ -138,7 +150,7 @@ def make_corpus(root: Path) -> Corpus:
     good.mkdir()
     clips = []
     for clip in (first, second, third, fourth):
-        clips.append(Path(shutil.copytree(clip, good / clip.name)))
+        clips.append(Path(shutil.copytree(clip, good / clip.name, ignore=_kept_local(clip))))
     return Corpus(
         folder=good,
         clips=tuple(clips),

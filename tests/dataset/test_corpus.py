@@ -13,7 +13,7 @@ def test_the_corpus_is_whole_clips_of_one_run_two_overlapping(corpus: Corpus) ->
     bundles = [open_bundle(c) for c in corpus.clips]
     assert len(bundles) == 4
     for b in bundles:
-        assert b.verify() == []
+        assert b.verify(uploaded=True) == []
         m = b.manifest
         assert (m.video.fps, m.video.width, m.video.height) == (30, 640, 360)
         assert m.game_id == "test.hs-testgame" and m.session is not None
@@ -34,4 +34,4 @@ def test_each_damaged_copy_no_longer_verifies(corpus: Corpus) -> None:
         copy = corpus.damaged(fault)
         assert copy.name == corpus.clips[0].name
         if fault != "extra-column":  # only a column check finds that one
-            assert open_bundle(copy).verify() != [], fault
+            assert open_bundle(copy).verify(uploaded=True) != [], fault
