@@ -5,9 +5,9 @@ The real recorder records the stand-in game (and its map) on a virtual display a
 the first two from moments 1.5 s apart so their buffers overlap (one session id, first
 frames on one timeline). The good clips are as a data team receives them: what an upload
 carries (no events file, as sharing it was not opted in). :meth:`Corpus.damaged` makes
-broken copies of a good clip, each with exactly one fault a verifier must name. :func:`s3_corpus` puts the good
-clips in a fresh bucket of the test S3 server in the uploaded layout
-(``<prefix>/<game-id>/<clip_id>/<file>``, ``manifest.json`` last).
+broken copies of a good clip, each with exactly one fault a verifier must name.
+:func:`s3_corpus` puts the good clips in a fresh bucket of the test S3 server in the
+uploaded layout (``<prefix>/<game-id>/<clip_id>/<file>``, ``manifest.json`` last).
 """
 
 from __future__ import annotations
