@@ -12,6 +12,7 @@ on every node, or the cluster started with it on its ``PYTHONPATH``).
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,9 @@ R = TypeVar("R")
 # Tasks in flight at once per CPU of the cluster: enough to keep workers busy while
 # results come back in order, few enough that a huge source is not all queued at once.
 _IN_FLIGHT_PER_CPU = 4
+_CONNECT_TIMEOUT_S = 10
+# Results are small verdicts and tables: a private instance needs little shared memory.
+_OBJECT_STORE_BYTES = 256 * 1024 * 1024
 
 
 def import_ray() -> Any:
@@ -72,12 +76,19 @@ class RayEngine(Engine):
                 ray.shutdown()
 
     def _connect(self, ray: Any) -> None:
+        if self.address:
+            _check_reachable(self.address)
         try:
             if self.address:
                 ray.init(address=self.address, log_to_driver=False, logging_level="ERROR")
             else:
                 ray.init(
+                    # "local": a new private instance, never a cluster someone else started
+                    # on this machine (which no address would join).
+                    address="local",
+                    _node_ip_address="127.0.0.1",  # private: reachable from this machine only
                     num_cpus=os.cpu_count() or 1,
+                    object_store_memory=_OBJECT_STORE_BYTES,
                     include_dashboard=False,
                     log_to_driver=False,
                     logging_level="ERROR",
@@ -86,3 +97,19 @@ class RayEngine(Engine):
             where = self.address or "a local instance"
             first = str(err).splitlines()[0] if str(err) else type(err).__name__
             raise DatasetError(f"cannot start or reach Ray at {where}: {first}") from None
+
+
+def _check_reachable(address: str) -> None:
+    """A ``host:port`` that nothing answers on is one line at once: Ray itself retries for
+    minutes before it gives up."""
+    host, sep, port = address.rpartition(":")
+    if not sep or not port.isdigit() or "://" in address:
+        return  # "auto" or a client URL: Ray resolves those itself
+    try:
+        with socket.create_connection((host, int(port)), timeout=_CONNECT_TIMEOUT_S):
+            pass
+    except OSError as err:
+        raise DatasetError(
+            f"cannot reach Ray at {address} ({err.strerror or err}); is `ray start --head` "
+            "running there?"
+        ) from None
