@@ -11,8 +11,9 @@ in this process with the local engine (a process pool):
 - ``build_index`` over the copies: clips per minute;
 - ``export_webdataset`` of the copies: MB of shards written per second, against the
   peer, GNU ``tar -cf`` of the same files (each clip's video and action track and a
-  JSON file, the sample's members) in the same run. The page cache is warm for both
-  (the index pass read every file first).
+  JSON file, the sample's members) in the same run, ``--rounds`` times each, alternating
+  which goes first, medians reported. The page cache is warm for both (the index pass
+  read every file first) and dirty pages are synced before each run.
 
 Prints JSON. Not a timed test.
 """
@@ -23,13 +24,14 @@ import argparse
 import contextlib
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from hindsight.bundle import SessionFacts, read_manifest
+from hindsight.bundle import MANIFEST_FILE, SessionFacts, read_manifest
 from hindsight.dataset.engine import LocalEngine
 from hindsight.dataset.index import IndexOptions, build_index
 from hindsight.dataset.source import open_source
@@ -94,6 +96,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--size", default="1280x720")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--rounds", type=int, default=3, help="export and tar runs, alternating")
     parser.add_argument("--clip", type=Path, help="use this clip instead of making one")
     args = parser.parse_args()
 
@@ -121,12 +124,6 @@ def main() -> None:
         assert not index.failed, index.failed
         groups = len(set(index.table["overlap_group"].to_pylist()))
 
-        out = root / "wds"
-        t0 = time.perf_counter()
-        summary = export_webdataset(clips, out, WebDatasetOptions(), engine)
-        export_s = time.perf_counter() - t0
-        assert not summary.failed, summary.failed
-
         # The peer: the same members (video, track, a JSON file per clip) with plain tar.
         peer_dir = root / "peer"
         peer_dir.mkdir()
@@ -135,16 +132,39 @@ def main() -> None:
             for name, ext in (
                 (cm.video.file, "mp4"),
                 (cm.track.file if cm.track else None, "actions.parquet"),
-                ("manifest.json", "json"),
+                (MANIFEST_FILE, "json"),
             ):
                 if name:
                     os.link(Path(c.where) / name, peer_dir / f"{cm.clip_id}.{ext}")
-        peer_tar = root / "peer.tar"
-        t0 = time.perf_counter()
-        subprocess.run(["tar", "-cf", str(peer_tar), "-C", str(peer_dir), "."], check=True)
-        tar_s = time.perf_counter() - t0
-        tar_bytes = peer_tar.stat().st_size
-        shutil.rmtree(out)
+
+        def export() -> tuple[float, int]:
+            out = root / "wds"
+            t0 = time.perf_counter()
+            summary = export_webdataset(clips, out, WebDatasetOptions(), engine)
+            seconds = time.perf_counter() - t0
+            assert not summary.failed, summary.failed
+            shutil.rmtree(out)
+            return seconds, summary.bytes
+
+        def peer() -> tuple[float, int]:
+            tar = root / "peer.tar"
+            t0 = time.perf_counter()
+            subprocess.run(["tar", "-cf", str(tar), "-C", str(peer_dir), "."], check=True)
+            seconds = time.perf_counter() - t0
+            size = tar.stat().st_size
+            tar.unlink()
+            return seconds, size
+
+        # Rounds alternate who goes first; each starts with no dirty pages left by the other.
+        runs: dict[str, list[tuple[float, int]]] = {"export": [], "tar": []}
+        for n in range(args.rounds):
+            for name in ("export", "tar") if n % 2 == 0 else ("tar", "export"):
+                os.sync()
+                runs[name].append(export() if name == "export" else peer())
+        export_s = statistics.median(t for t, _ in runs["export"])
+        tar_s = statistics.median(t for t, _ in runs["tar"])
+        export_bytes, tar_bytes = runs["export"][0][1], runs["tar"][0][1]
+        shards = -(-export_bytes // WebDatasetOptions().shard_bytes)
 
     result = {
         "clip": {
@@ -162,19 +182,22 @@ def main() -> None:
             "clips_per_min": round(args.clips / index_s * 60, 1),
             "groups": groups,
         },
+        "rounds": args.rounds,
         "webdataset": {
-            "seconds": round(export_s, 2),
-            "mb": round(summary.bytes / MB, 1),
-            "shards": len(summary.shards),
-            "mb_per_s": round(summary.bytes / MB / export_s, 1),
+            "seconds_median": round(export_s, 2),
+            "seconds": [round(t, 2) for t, _ in runs["export"]],
+            "mb": round(export_bytes / MB, 1),
+            "shards": shards,
+            "mb_per_s": round(export_bytes / MB / export_s, 1),
             "clips_per_min": round(args.clips / export_s * 60, 1),
         },
         "peer_tar": {
-            "seconds": round(tar_s, 2),
+            "seconds_median": round(tar_s, 2),
+            "seconds": [round(t, 2) for t, _ in runs["tar"]],
             "mb": round(tar_bytes / MB, 1),
             "mb_per_s": round(tar_bytes / MB / tar_s, 1),
         },
-        "export_vs_tar": round((summary.bytes / export_s) / (tar_bytes / tar_s), 3),
+        "export_vs_tar": round((export_bytes / export_s) / (tar_bytes / tar_s), 3),
     }
     print_json(result)
 
