@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -71,8 +72,9 @@ def stage_sample(folder: Path, options: StageOptions) -> dict[str, Any]:
     bundle = open_bundle(folder)
     m = bundle.manifest
     key = m.clip_id
-    out = Path(options.staging) / key
-    out.mkdir(parents=True)
+    Path(options.staging).mkdir(parents=True, exist_ok=True)
+    # A folder of its own even when two clips claim one id (the parent then names both).
+    out = Path(tempfile.mkdtemp(prefix=f"{key}-", dir=options.staging))
     mic = mic_allowed(m, options.include_mic)
     audio = kept_audio_tracks(m, mic)
     files: dict[str, str] = {}

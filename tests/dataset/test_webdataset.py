@@ -204,3 +204,16 @@ def test_an_export_never_writes_into_a_folder_with_files(source: Path, tmp_path:
     assert [p.name for p in tmp_path.iterdir()] == ["old.txt"]
     with pytest.raises(DatasetError, match="shard size"):
         WebDatasetOptions(shard_bytes=0)
+
+
+def test_two_clips_with_one_id_are_named_and_nothing_is_written(
+    source: Path, tmp_path: Path
+) -> None:
+    src = tmp_path / "src"
+    copy_clip(source / "a", src / "one")
+    m = read_manifest(src / "one")
+    copy_clip(source / "a", src / "two", clip_id=m.clip_id)
+    out = tmp_path / "wds"
+    with pytest.raises(DatasetError, match=f"clip id {m.clip_id} is in both .*one and .*two"):
+        export_webdataset(open_source(str(src)).clips(), out, WebDatasetOptions(), InlineEngine())
+    assert list(out.iterdir()) == []
