@@ -22,10 +22,11 @@ from hindsight.bundle.schema import (
     axis_columns,
     button_columns,
     delta_columns,
+    is_action_column,
     presses_by_action,
 )
 from hindsight.dataset.errors import DatasetError
-from hindsight.dataset.index import INDEX_SCHEMA, IndexOptions
+from hindsight.dataset.index import INDEX_SCHEMA, IndexOptions, index_clip
 from hindsight.dataset.index_track import track_stats
 from hindsight.dataset.quality import sample_picture
 from tests.dataset.demo_clips import copy_clip, demo_clip
@@ -223,3 +224,28 @@ def test_options_are_checked_on_construction() -> None:
         IndexOptions(dark_luma=-1)
     with pytest.raises(DatasetError, match="mostly_menu_fraction"):
         IndexOptions(mostly_menu_fraction=2)
+
+
+def test_a_menu_clip_without_input_is_flagged_mostly_menu_and_idle(
+    source: Path, tmp_path: Path
+) -> None:
+    clip = copy_clip(source / "a", tmp_path / "menu")
+    m = read_manifest(clip)
+    track = pq.read_table(clip / m.track.file)
+    quiet = {
+        name: pa.array(np.zeros(track.num_rows), type=track.schema.field(name).type)
+        for name in track.column_names
+        if is_action_column(name)
+    }
+    quiet[CONTEXT] = pa.array(["menu"] * track.num_rows).dictionary_encode()
+    quiet[VALID] = pa.array(np.ones(track.num_rows, dtype=bool))
+    for name, column in quiet.items():
+        track = track.set_column(track.column_names.index(name), name, column)
+    pq.write_table(track, clip / m.track.file)
+
+    row = index_clip(clip, IndexOptions(idle_min_s=2.0))
+    assert row["mostly_menu"] and row["menu_fraction"] == 1.0
+    assert row["idle"] and row["idle_fraction"] == 1.0 and row["idle_spans"] == 1
+    assert row["apm"] is None  # no gameplay to count over
+    assert all(n == 0 for _, n in row["presses"])
+    assert not index_clip(clip, IndexOptions(idle_min_s=60.0))["idle"]  # shorter than a run
