@@ -3,15 +3,19 @@
 One sample per clip, its key the clip id (a UUID: no dots, so ``webdataset`` splits
 key and extension where we mean): ``<clip_id>.mp4``, ``<clip_id>.actions.parquet``,
 ``<clip_id>.json`` (what may leave in them: :mod:`~hindsight.dataset.webdataset_sample`).
-Samples are sorted by key and filled into shards ``shard-000000.tar`` ... of about
-``shard_bytes`` each (a sample is never split; one larger than a shard gets a shard of
-its own), each with ``shard-000000.index.parquet``: the index columns
-(:data:`~hindsight.dataset.index.INDEX_SCHEMA`, overlap groups over the whole export)
-plus the shard's name, so curators filter without opening a tar.
+Samples fill shards ``shard-000000.tar`` ... in the source's order, each shard up to
+about ``shard_bytes`` (a sample is never split; one larger than a shard gets a shard of
+its own) with its members sorted by key. Each shard has ``shard-000000.index.parquet``:
+the index columns (:data:`~hindsight.dataset.index.INDEX_SCHEMA`, overlap groups over
+the whole export) plus the shard's name, so curators filter without opening a tar.
 
-The per-clip step (staging a sample) runs through the engine; the parent groups
-overlaps and writes the shards with :mod:`tarfile`, each as a ``.part`` renamed when
-whole. The output folder must be new or empty; a source clip is never modified.
+The per-clip step (staging a sample) runs through the engine; the parent writes each
+shard with :mod:`tarfile` as soon as it is full, while the engine stages the next
+samples, and drops the shard's staged files (so staging never holds more than a shard
+of copies from a remote source). Overlap groups need every clip, so the shard indexes
+are written last. Each file is a ``.part`` renamed when whole; an export that fails
+removes what it wrote. The output folder must be new or empty; a source clip is never
+modified.
 """
 
 from __future__ import annotations
@@ -97,28 +101,52 @@ def export_webdataset(
         include_contributor=options.include_contributor,
         index=options.index,
     )
+    shards: list[list[dict[str, Any]]] = []
+    written: list[Path] = []
     try:
-        samples: list[dict[str, Any]] = []
         failed: list[ClipFailed] = []
+        seen: dict[str, str] = {}
+        pending: list[dict[str, Any]] = []
+        size = total = 0
         for clip, result in zip(clips, engine.map(stage_sample, clips, stage), strict=True):
             if isinstance(result, ClipFailed):
                 failed.append(result)
-            else:
-                result["row"]["where"] = clip.where
-                samples.append(result)
-        _check_unique(samples)
-        group_rows([s["row"] for s in samples])
-        samples.sort(key=lambda s: s["key"])
-        shards = []
-        total = 0
-        for n, shard in enumerate(_plan(samples, options.shard_bytes)):
-            path = out_dir / f"{shard_name(n)}.tar"
-            total += _write_shard(path, shard)
-            _write_shard_index(out_dir / f"{shard_name(n)}.index.parquet", shard, path.name)
-            shards.append(path)
+                continue
+            result["row"]["where"] = clip.where
+            _check_unique(seen, result)
+            need = _sample_bytes(result)
+            if pending and size + need > options.shard_bytes:
+                total += _flush(out_dir, len(shards), pending, written)
+                shards.append(pending)
+                pending, size = [], 0
+            pending.append(result)
+            size += need
+        if pending:
+            total += _flush(out_dir, len(shards), pending, written)
+            shards.append(pending)
+        group_rows([sample["row"] for shard in shards for sample in shard])
+        for n, shard in enumerate(shards):
+            index = out_dir / f"{shard_name(n)}.index.parquet"
+            _write_shard_index(index, shard, f"{shard_name(n)}.tar")
+            written.append(index)
+    except BaseException:
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return WebDatasetSummary(out_dir, shards, len(samples), total, failed)
+    tars = [p for p in written if p.suffix == ".tar"]
+    return WebDatasetSummary(out_dir, tars, sum(len(s) for s in shards), total, failed)
+
+
+def _flush(out_dir: Path, n: int, samples: list[dict[str, Any]], written: list[Path]) -> int:
+    """Write shard ``n`` of ``samples``, then drop their staged files; the shard's size."""
+    path = out_dir / f"{shard_name(n)}.tar"
+    size = _write_shard(path, samples)
+    written.append(path)
+    for sample in samples:
+        shutil.rmtree(sample["folder"], ignore_errors=True)
+    return size
 
 
 def _prepare(out_dir: Path) -> None:
@@ -132,13 +160,11 @@ def _prepare(out_dir: Path) -> None:
         raise DatasetError(f"{out_dir}: cannot be made ({err.strerror or err})") from None
 
 
-def _check_unique(samples: list[dict[str, Any]]) -> None:
-    seen: dict[str, str] = {}
-    for s in samples:
-        where = s["row"]["where"]
-        if s["key"] in seen:
-            raise DatasetError(f"clip id {s['key']} is in both {seen[s['key']]} and {where}")
-        seen[s["key"]] = where
+def _check_unique(seen: dict[str, str], sample: dict[str, Any]) -> None:
+    where = sample["row"]["where"]
+    if sample["key"] in seen:
+        raise DatasetError(f"clip id {sample['key']} is in both {seen[sample['key']]} and {where}")
+    seen[sample["key"]] = where
 
 
 def _member_bytes(size: int) -> int:
@@ -147,20 +173,6 @@ def _member_bytes(size: int) -> int:
 
 def _sample_bytes(sample: dict[str, Any]) -> int:
     return sum(_member_bytes(Path(p).stat().st_size) for p in sample["files"].values())
-
-
-def _plan(samples: list[dict[str, Any]], shard_bytes: int) -> list[list[dict[str, Any]]]:
-    """Samples in key order, cut into shards of at most ``shard_bytes`` (one sample at least)."""
-    shards: list[list[dict[str, Any]]] = []
-    size = 0
-    for sample in samples:
-        need = _sample_bytes(sample)
-        if not shards or (size + need > shard_bytes and shards[-1]):
-            shards.append([])
-            size = 0
-        shards[-1].append(sample)
-        size += need
-    return shards
 
 
 def _write_shard(path: Path, samples: list[dict[str, Any]]) -> int:

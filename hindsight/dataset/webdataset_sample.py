@@ -68,7 +68,8 @@ def kept_audio_tracks(m: Manifest, mic: bool) -> list[int]:
 
 
 def stage_sample(folder: Path, options: StageOptions) -> dict[str, Any]:
-    """Stage the sample of the clip in ``folder``: ``{"key", "files": {ext: path}, "row"}``."""
+    """Stage the sample of the clip in ``folder``: ``{"key", "folder" (staged in),
+    "files": {ext: path}, "row" (its index row)}``."""
     bundle = open_bundle(folder)
     m = bundle.manifest
     key = m.clip_id
@@ -103,7 +104,8 @@ def stage_sample(folder: Path, options: StageOptions) -> dict[str, Any]:
     facts = sample_facts(m, map_text, audio, hashes, options)
     files[JSON] = str(out / f"{key}.{JSON}")
     Path(files[JSON]).write_text(json.dumps(facts, indent=2) + "\n", encoding="utf-8")
-    return {"key": key, "files": files, "row": index_clip(folder, options.index)}
+    row = index_clip(folder, options.index)
+    return {"key": key, "folder": str(out), "files": files, "row": row}
 
 
 def sample_facts(
