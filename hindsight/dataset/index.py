@@ -182,7 +182,7 @@ def _track_columns(
         return empty  # a clip without an action track (a desktop recording)
     amap = parse_map(action_map.read_text("utf-8"), str(action_map)) if action_map else None
     stats = track_stats(
-        pq.read_table(actions),
+        pq.ParquetFile(actions).read(),  # read_table would import pyarrow.dataset (and pandas)
         amap.actions if amap else (),
         fps=fps,
         axis_threshold=options.axis_threshold,
