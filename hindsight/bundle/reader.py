@@ -79,8 +79,12 @@ class Bundle:
     def file_path(self, name: str) -> Path:
         return self.path / name
 
-    def verify(self) -> list[str]:
-        """Every problem found, one line each: files, sizes, hashes, the map pin, rows == frames."""
+    def verify(self, *, uploaded: bool = False) -> list[str]:
+        """Every problem found, one line each: files, sizes, hashes, the map pin, rows == frames.
+
+        ``uploaded``: the clip is as an upload carries it, so a file that stays on the
+        player's machine (the events file, unless sharing it was opted in) may be absent.
+        """
         problems: list[str] = []
         m = self.manifest
         for name, facts in sorted(m.files.items()):
@@ -89,7 +93,8 @@ class Bundle:
                 continue
             path = self.path / name
             if not path.is_file():
-                problems.append(f"{name}: missing")
+                if not (uploaded and self._stays_local(name)):
+                    problems.append(f"{name}: missing")
                 continue
             size = path.stat().st_size
             if size != facts.bytes:
@@ -114,6 +119,11 @@ class Bundle:
         if m.track and (self.path / m.track.file).is_file():
             problems.extend(self._check_rows(self.path / m.track.file))
         return problems
+
+    def _stays_local(self, name: str) -> bool:
+        """The events file stays on the player's machine unless they opted in to share it."""
+        track = self.manifest.track
+        return track is not None and name == track.events_file and not track.events_shared
 
     def _check_rows(self, path: Path) -> list[str]:
         import pyarrow.parquet as pq  # only a bundle with a track needs it

@@ -14,6 +14,7 @@ __all__ = [
     "TIMESTAMP",
     "PTS_US",
     "CONTEXT",
+    "UNFOCUSED_CONTEXT",
     "VALID",
     "DUP_FRAME",
     "FRAME_COLUMNS",
@@ -29,6 +30,7 @@ __all__ = [
     "EVENT_X",
     "EVENT_Y",
     "EVENT_COLUMNS",
+    "EVENT_EDGES",
 ]
 
 # Stated in every manifest (track.alignment), word for word.
@@ -41,6 +43,8 @@ FRAME_INDEX = "frame_index"
 TIMESTAMP = "timestamp"  # seconds, frame_index / fps
 PTS_US = "pts_us"
 CONTEXT = "context"  # the action set in force at the end of the row's interval
+# The context of rows when no matched game had focus; every other context is a set of the map.
+UNFOCUSED_CONTEXT = "unfocused"
 VALID = "valid"  # false where any part of the interval was unrecorded (marker set, no focus)
 DUP_FRAME = "dup_frame"  # the capture missed this slot and repeated the previous frame
 FRAME_COLUMNS = (FRAME_INDEX, TIMESTAMP, PTS_US, CONTEXT, VALID, DUP_FRAME)
@@ -93,3 +97,5 @@ EVENT_EDGE = "edge"
 EVENT_X = "x"
 EVENT_Y = "y"
 EVENT_COLUMNS = (EVENT_T_US, EVENT_ACTION, EVENT_EDGE, EVENT_X, EVENT_Y)
+# The edges an event can be: a button's press or release, an axis's or a delta's new value.
+EVENT_EDGES = ("press", "release", "value")

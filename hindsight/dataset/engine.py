@@ -1,11 +1,12 @@
-"""Running one per-clip function over many clips: in this process, a local pool (Ray follows).
+"""Running one per-clip function over many clips: in this process, a local pool, or Ray.
 
 A per-clip function is a module-level function ``fn(folder: Path, options) -> result``
 with picklable options and result, so the same function runs in a pool worker or a
 Ray task unchanged (the cosmos-curator shape). The engine gives it the clip as a local
 folder (:meth:`ClipRef.local`) and returns results in the clips' order; a clip whose
 call raised comes back as a :class:`ClipFailed` in its place, so one damaged clip
-never stops the rest.
+never stops the rest. :func:`make_engine` picks one by name; the Ray engine lives in
+:mod:`~hindsight.dataset.ray_engine` and is imported only when chosen.
 """
 
 from __future__ import annotations
@@ -17,9 +18,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from hindsight.dataset.errors import DatasetError
 from hindsight.dataset.source import ClipRef
 
-__all__ = ["ClipFailed", "Engine", "LocalEngine", "InlineEngine", "call_on_clip"]
+__all__ = [
+    "ClipFailed",
+    "Engine",
+    "LocalEngine",
+    "InlineEngine",
+    "ENGINES",
+    "call_on_clip",
+    "make_engine",
+]
 
 R = TypeVar("R")
 
@@ -75,3 +85,20 @@ class LocalEngine(Engine):
             futures = [pool.submit(call_on_clip, fn, clip, options) for clip in clips]
             for future in futures:
                 yield future.result()
+
+
+ENGINES = ("local", "inline", "ray")
+
+
+def make_engine(kind: str, *, workers: int | None = None, address: str | None = None) -> Engine:
+    """The engine ``kind`` names (one of :data:`ENGINES`); Ray is imported only if chosen."""
+    if kind == "inline":
+        return InlineEngine()
+    if kind == "local":
+        return LocalEngine(workers)
+    if kind == "ray":
+        from hindsight.dataset.ray_engine import RayEngine, import_ray
+
+        import_ray()  # says at once, in one line, if Ray is missing
+        return RayEngine(address)
+    raise DatasetError(f"unknown engine {kind!r}; one of {', '.join(ENGINES)}")

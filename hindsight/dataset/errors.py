@@ -1,4 +1,4 @@
-"""The data-team side's one error: bad input to ``hindsight dataset`` (a source, an option)."""
+"""The one error of the data-team side: a source or an option the dataset tools cannot use."""
 
 from __future__ import annotations
 
@@ -8,4 +8,7 @@ __all__ = ["DatasetError"]
 
 
 class DatasetError(HindsightError):
-    """A dataset source, option or output that cannot be used; the message is one line."""
+    """A source that is not a folder of clips nor a reachable ``s3://bucket/prefix``, or an
+    option the dataset tools cannot use; the message is the one line to show."""
+
+    exit_code = 2

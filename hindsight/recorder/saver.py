@@ -91,6 +91,8 @@ class ClipSaver:
         self.last_clip: SavedClip | None = None
         self.last_save_ms: float | None = None
         self.last_error: str | None = None
+        # The recorder run the ring's packets belong to (see RecordingSession.start/resume).
+        self.session_id: str | None = None
         self._wait_timeout_s = wait_timeout_ms / 1000
         self._contributors = list(contributors)
         self._extra_manifest = extra_manifest
@@ -196,4 +198,5 @@ class ClipSaver:
             extra_manifest=self._extra_manifest(),
             audio=streams,
             audio_facts=facts,
+            session_id=self.session_id,
         )

@@ -16,6 +16,7 @@ import logging
 import os
 import queue
 import threading
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -70,6 +71,11 @@ class _Handoff:
     dups: int
     frame: av.VideoFrame
     t_ns: int
+
+
+def _new_session_id() -> str:
+    """A random id for one run of the frame timeline; nothing of the user or machine in it."""
+    return uuid.uuid4().hex
 
 
 class RecordingSession:
@@ -158,6 +164,7 @@ class RecordingSession:
             extra_manifest=self._manifest_facts,
             audio=self.audio,
         )
+        self.saver.session_id = _new_session_id()
         self._started_ns = now_ns()
         self._start_threads()
 
@@ -230,6 +237,10 @@ class RecordingSession:
                 raise
             self.saver.audio = self.audio
             # A new frame timeline: the buffer starts empty, frame 0 is the first after resume.
+            # So a new session id too: counting on across the pause would need frames for
+            # the paused span that do not exist, and no clip can span the pause (the buffer
+            # was dropped), so nothing of before overlaps anything of after.
+            self.saver.session_id = _new_session_id()
             self._pacer = None
             self._queue = queue.Queue(maxsize=_QUEUE_FRAMES)
             self._paused.clear()

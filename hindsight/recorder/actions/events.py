@@ -9,11 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hindsight.actionmap.model import ActionMap
+from hindsight.bundle.schema import EVENT_EDGES, UNFOCUSED_CONTEXT
 
 __all__ = ["ActionEvent", "ContextEvent", "UNFOCUSED", "PRESS", "RELEASE", "VALUE"]
 
-PRESS, RELEASE, VALUE = "press", "release", "value"
-UNFOCUSED = "unfocused"  # no matched game has focus: everything is dropped
+# Spelled once, in the clip format, because the track and the events file carry them.
+PRESS, RELEASE, VALUE = EVENT_EDGES
+UNFOCUSED = UNFOCUSED_CONTEXT  # no matched game has focus: everything is dropped
 
 
 @dataclass(frozen=True, slots=True)

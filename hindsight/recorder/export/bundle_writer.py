@@ -39,6 +39,7 @@ from hindsight.bundle import (
     Manifest,
     RecorderInfo,
     SavedClip,
+    SessionFacts,
     VideoFacts,
 )
 from hindsight.clock import wall_utc
@@ -89,11 +90,14 @@ def write_bundle(
     extra_manifest: Contribution | None = None,
     audio: Sequence[AudioStream] = (),
     audio_facts: AudioFacts | None = None,
+    session_id: str | None = None,
 ) -> SavedClip:
     """Write a complete bundle for ``packets`` under ``clips_dir``; atomic as a whole.
 
     ``audio`` are the sound tracks cut on the same clock span, ``audio_facts`` their
-    manifest section.
+    manifest section. ``session_id`` names the recorder run the packets came from: the
+    clip's first frame on its timeline is the first packet's pts (frame *i* of a run
+    has pts *i*, time base 1/fps), so clips of one run can be lined up.
     """
     if not packets:
         raise ExportError("nothing to save: the buffer is empty")
@@ -119,7 +123,14 @@ def write_bundle(
             pending = pool.submit(lambda: [c.contribute(span) for c in contributors])
             facts = write_mp4(packets, partial / VIDEO_FILE, audio)
             contributions = pending.result()
-        manifest = replace(_base_manifest(clip_id, created, facts), audio=audio_facts)
+        session = (
+            SessionFacts(session_id=session_id, first_frame=packets[0].pts)
+            if session_id is not None
+            else None
+        )
+        manifest = replace(
+            _base_manifest(clip_id, created, facts), audio=audio_facts, session=session
+        )
         files = {VIDEO_FILE: FileFacts(sha256=facts.sha256, bytes=facts.bytes)}
         for contribution in [*contributions, *([extra_manifest] if extra_manifest else [])]:
             for name, data in contribution.files.items():

@@ -265,6 +265,12 @@ def _cut_manifest(m: Manifest, span: TrimSpan, clip_id: str, keyframes: int) -> 
             first_frame_t_ns=first_t_ns,
             last_frame_t_ns=first_t_ns + round((span.frames - 1) * period_ns),
         ),
+        # The kept frames are the same frames of the same run: only the start moves.
+        session=(
+            replace(m.session, first_frame=m.session.first_frame + span.first_frame)
+            if m.session
+            else None
+        ),
     )
 
 
