@@ -7,9 +7,9 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from hindsight.cli.dataset import add_source_arguments, clips_and_engine
+from hindsight.cli.dataset import add_source_arguments, clips_and_engine, run_over_clips
 from hindsight.dataset.errors import DatasetError
-from hindsight.dataset.index import FLAGS, IndexOptions, build_index, write_index
+from hindsight.dataset.index import FLAGS, IndexOptions, collect_index, index_clip, write_index
 
 __all__ = ["register"]
 
@@ -37,11 +37,10 @@ def cmd_index(args: argparse.Namespace) -> int:
     out: Path = args.output
     if not out.parent.is_dir():
         raise DatasetError(f"{out}: its folder {out.parent} does not exist")
-    try:
-        clips, engine = clips_and_engine(args)
-    except FileNotFoundError as err:
-        raise DatasetError(str(err)) from None
-    result = build_index(clips, engine, IndexOptions())
+    clips, engine = clips_and_engine(args)
+    options = IndexOptions()
+    results = run_over_clips(engine, index_clip, clips, options, label="index")
+    result = collect_index(clips, results)
     write_index(result.table, out)
     for failure in result.failed:
         print(f"{failure.clip.where}: {failure.reason}", file=sys.stderr)

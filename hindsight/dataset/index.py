@@ -10,7 +10,7 @@ letterboxed) in :mod:`~hindsight.dataset.quality`. Nothing of a source clip is m
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,7 @@ __all__ = [
     "group_rows",
     "rows_table",
     "build_index",
+    "collect_index",
     "write_index",
 ]
 
@@ -229,9 +230,17 @@ class IndexResult:
 
 def build_index(clips: Sequence[ClipRef], engine: Engine, options: IndexOptions) -> IndexResult:
     """Index every clip through ``engine``; a clip that cannot be read is in ``failed``."""
+    return collect_index(clips, engine.map(index_clip, clips, options))
+
+
+def collect_index(
+    clips: Sequence[ClipRef], results: Iterable[dict[str, Any] | ClipFailed]
+) -> IndexResult:
+    """The index of ``clips`` from :func:`index_clip`'s results for them, in their order
+    (from any engine's ``map``): overlaps grouped over all of them."""
     rows: list[dict[str, Any]] = []
     failed: list[ClipFailed] = []
-    for clip, result in zip(clips, engine.map(index_clip, clips, options), strict=True):
+    for clip, result in zip(clips, results, strict=True):
         if isinstance(result, ClipFailed):
             failed.append(result)
         else:
