@@ -4,6 +4,7 @@ track built column by column."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import av
@@ -253,3 +254,57 @@ def test_a_menu_clip_without_input_is_flagged_mostly_menu_and_idle(
     assert row["apm"] is None  # no gameplay to count over
     assert all(n == 0 for _, n in row["presses"])
     assert not index_clip(clip, IndexOptions(idle_min_s=60.0))["idle"]  # shorter than a run
+
+
+# ---- the recorder's own session facts: the shared corpus ---------------------------------
+
+
+def _expect_groups(rows: list[dict], frames_of: dict[str, tuple[str, int, int]]) -> None:
+    """Clips sharing a frame of one run have one group; clips of different groups share none."""
+    for a in rows:
+        for b in rows:
+            sa, fa, na = frames_of[a["clip_id"]]
+            sb, fb, nb = frames_of[b["clip_id"]]
+            share = sa == sb and max(fa, fb) < min(fa + na, fb + nb)
+            if share:
+                assert a["overlap_group"] == b["overlap_group"]
+            if a["overlap_group"] != b["overlap_group"]:
+                assert not share
+
+
+def _frames_of(folders) -> dict[str, tuple[str, int, int]]:
+    out = {}
+    for folder in folders:
+        m = read_manifest(folder)
+        assert m.session is not None  # the recorder writes them
+        out[m.clip_id] = (m.session.session_id, m.session.first_frame, m.video.frames)
+    return out
+
+
+def test_the_recorders_overlapping_clips_are_one_group(corpus, tmp_path: Path) -> None:
+    out = tmp_path / "index.parquet"
+    result = run_cli("dataset", "index", str(corpus.folder), "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    rows = pq.read_table(out).to_pylist()
+    assert len(rows) == len(corpus.clips)
+    by_name = {Path(r["where"]).name: r for r in rows}
+    first, second = (by_name[c.name] for c in corpus.overlapping)
+    frames_of = _frames_of(corpus.clips)
+    session, start, _ = frames_of[first["clip_id"]]
+    assert first["overlap_group"] == second["overlap_group"] == f"{session}:{start}"
+    assert len({r["overlap_group"] for r in rows}) == len(rows) - 1  # the others stand alone
+    assert not any(r["ungroupable"] for r in rows)
+    _expect_groups(rows, frames_of)
+    assert f"{len(rows) - 1} overlap groups (1 with overlapping clips)" in result.stdout
+
+
+def test_index_of_uploaded_clips_in_a_bucket(corpus, s3_corpus, tmp_path: Path) -> None:
+    out = tmp_path / "index.parquet"
+    env = {**os.environ, **s3_corpus.env, "TMPDIR": str(tmp_path)}
+    result = run_cli("dataset", "index", s3_corpus.url, "-o", str(out), env=env)
+    assert result.returncode == 0, result.stderr
+    rows = pq.read_table(out).to_pylist()
+    assert sorted(r["clip_id"] for r in rows) == sorted(_frames_of(corpus.clips))
+    assert all(r["where"].startswith(s3_corpus.url) for r in rows)
+    _expect_groups(rows, _frames_of(corpus.clips))
+    assert len({r["overlap_group"] for r in rows}) == len(rows) - 1

@@ -217,3 +217,32 @@ def test_two_clips_with_one_id_are_named_and_nothing_is_written(
     with pytest.raises(DatasetError, match=f"clip id {m.clip_id} is in both .*one and .*two"):
         export_webdataset(open_source(str(src)).clips(), out, WebDatasetOptions(), InlineEngine())
     assert list(out.iterdir()) == []
+
+
+def test_the_recorded_corpus_exports_with_its_overlaps_grouped(corpus, tmp_path: Path) -> None:
+    clips = open_source(str(corpus.folder)).clips()
+    out = tmp_path / "wds"
+    summary = export_webdataset(clips, out, WebDatasetOptions(), LocalEngine(workers=2))
+    assert summary.failed == [] and summary.samples == len(corpus.clips)
+    samples = _read_back(out)
+    for clip in corpus.clips:
+        m = read_manifest(clip)
+        sample = samples[m.clip_id]
+        assert sample["mp4"] == (clip / m.video.file).read_bytes()
+        assert m.track is not None
+        assert sample["actions.parquet"] == (clip / m.track.file).read_bytes()
+        facts = json.loads(sample["json"])
+        assert m.session is not None and facts["session"] == {
+            "session_id": m.session.session_id,
+            "first_frame": m.session.first_frame,
+        }
+        # Consent was given, yet the pseudonym stays out unless the export asks for it.
+        assert m.privacy.contributor and "contributor" not in facts
+        assert m.privacy.contributor not in sample["json"].decode()
+    (index,) = [
+        pq.read_table(p.with_name(p.name.replace(".tar", ".index.parquet"))) for p in summary.shards
+    ]
+    groups = {r["clip_id"]: r["overlap_group"] for r in index.to_pylist()}
+    a, b = (read_manifest(c).clip_id for c in corpus.overlapping)
+    assert groups[a] == groups[b] is not None
+    assert len(set(groups.values())) == len(groups) - 1
