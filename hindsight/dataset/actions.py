@@ -24,11 +24,19 @@ from enum import Enum
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 
 from hindsight.actionmap.model import ActionKind, ActionMap
 from hindsight.bundle import schema
 
-__all__ = ["ActionLayout", "ValueRule", "action_layout", "action_matrix", "resample_rows"]
+__all__ = [
+    "ActionLayout",
+    "ValueRule",
+    "action_layout",
+    "action_matrix",
+    "column_values",
+    "resample_rows",
+]
 
 
 class ValueRule(Enum):
@@ -98,6 +106,27 @@ def action_matrix(track: Mapping[str, Any], layout: ActionLayout) -> np.ndarray:
     return np.stack(parts, axis=1)
 
 
+def column_values(table: pa.Table, name: str) -> np.ndarray:
+    """Column ``name`` of an Arrow table of numbers or booleans (no nulls) as a numpy array.
+
+    Read straight from the Arrow buffers: ``pyarrow``'s own ``to_numpy`` imports pandas
+    when it is installed, half a second in every worker process that reads a track.
+    """
+    column = table.column(name).combine_chunks()
+    if column.null_count:
+        raise ValueError(f"column {name!r} has missing values")
+    data = column.buffers()[1]
+    if data is None:
+        return np.zeros(0, dtype=np.float32)
+    if pa.types.is_boolean(column.type):
+        bits = np.unpackbits(np.frombuffer(data, dtype=np.uint8), bitorder="little")
+        return bits[column.offset : column.offset + len(column)].astype(bool)
+    dtype = np.dtype(column.type.to_pandas_dtype())
+    return np.frombuffer(
+        data, dtype=dtype, count=len(column), offset=column.offset * dtype.itemsize
+    )
+
+
 def resample_rows(
     matrix: np.ndarray, valid: np.ndarray, layout: ActionLayout, src_fps: int, dst_fps: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -111,18 +140,20 @@ def resample_rows(
     if not 0 < dst_fps <= src_fps:
         raise ValueError(f"cannot resample {src_fps} fps to {dst_fps} fps (only down)")
     n = matrix.shape[0]
+    if n == 0:
+        return matrix[:0].astype(np.float32), np.zeros(0, dtype=bool), np.zeros(0, dtype=np.int64)
     group = (np.arange(n, dtype=np.int64) * dst_fps) // src_fps
-    rows = int(group[-1]) + 1 if n else 0
+    rows = int(group[-1]) + 1
     starts = np.searchsorted(group, np.arange(rows), side="left")
     ends = np.append(starts[1:], n)
     out = np.zeros((rows, layout.width), dtype=np.float32)
     for i, rule in enumerate(layout.rules):
         column = matrix[:, i].astype(np.float64)
         if rule is ValueRule.HELD:
-            out[:, i] = np.maximum.reduceat(column, starts) if n else 0
+            out[:, i] = np.maximum.reduceat(column, starts)
         elif rule is ValueRule.LAST:
             out[:, i] = column[ends - 1]
         else:
-            out[:, i] = np.add.reduceat(column, starts) if n else 0
-    valid_out = np.logical_and.reduceat(np.asarray(valid, dtype=bool), starts) if n else valid[:0]
+            out[:, i] = np.add.reduceat(column, starts)
+    valid_out = np.logical_and.reduceat(np.asarray(valid, dtype=bool), starts)
     return out, valid_out, starts

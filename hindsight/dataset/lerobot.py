@@ -30,7 +30,13 @@ import pyarrow.parquet as pq
 
 from hindsight.actionmap.load import parse_map
 from hindsight.bundle import open_bundle, schema
-from hindsight.dataset.actions import ActionLayout, action_layout, action_matrix, resample_rows
+from hindsight.dataset.actions import (
+    ActionLayout,
+    action_layout,
+    action_matrix,
+    column_values,
+    resample_rows,
+)
 from hindsight.dataset.engine import ClipFailed, Engine
 from hindsight.dataset.errors import DatasetError
 from hindsight.dataset.lerobot_meta import feature_stats
@@ -114,8 +120,11 @@ def stage_episode(folder: Path, options: StageOptions) -> StagedEpisode:
             f"{folder.name}: map {amap.ref}, the dataset is {options.layout.map_ref}"
         )
     layout = action_layout(amap)
-    table = pq.read_table(bundle.actions_path)
-    columns = {c: table.column(c).to_numpy(zero_copy_only=False) for c in table.column_names}
+    table = pq.ParquetFile(bundle.actions_path).read()
+    wanted = [
+        c for c in (*layout.columns, schema.VALID, schema.DUP_FRAME) if c in table.column_names
+    ]
+    columns = {c: column_values(table, c) for c in wanted}
     start, end = next(((s, e) for c, s, e in options.spans if c == m.clip_id), (0, table.num_rows))
     matrix = action_matrix(columns, layout)[start:end]
     valid = columns[schema.VALID][start:end].astype(bool)

@@ -16,6 +16,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from hindsight.bundle import open_bundle, schema
+from hindsight.dataset.actions import column_values
 from hindsight.dataset.errors import DatasetError
 
 __all__ = ["ClipFacts", "Selection", "survey_clip", "select_clips", "dedupe_spans"]
@@ -49,8 +50,8 @@ def survey_clip(folder: Path, options: object = None) -> ClipFacts:
     m = bundle.manifest
     if m.action_map is None or bundle.actions_path is None:
         raise DatasetError(f"{folder.name}: no action track, nothing to export")
-    track = pq.read_table(bundle.actions_path, columns=[schema.VALID, schema.CONTEXT])
-    valid = track.column(schema.VALID).to_numpy(zero_copy_only=False)
+    track = pq.ParquetFile(bundle.actions_path).read(columns=[schema.VALID, schema.CONTEXT])
+    valid = column_values(track, schema.VALID)
     contexts = sorted({str(c) for c in track.column(schema.CONTEXT).to_pylist()})
     return ClipFacts(
         clip_id=m.clip_id,

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import numpy as np
+import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hindsight.actionmap.model import ActionDef, ActionKind, ActionMap, ActionSet, MatchRule
 from hindsight.bundle import schema
-from hindsight.dataset.actions import ValueRule, action_layout, action_matrix, resample_rows
+from hindsight.dataset.actions import (
+    ValueRule,
+    action_layout,
+    action_matrix,
+    column_values,
+    resample_rows,
+)
 
 NAMES = st.from_regex(r"[a-z][a-z_]{0,7}", fullmatch=True)
 KINDS = st.sampled_from(list(ActionKind))
@@ -122,3 +129,28 @@ def test_resampling_up_is_refused() -> None:
     layout = action_layout(amap)
     with pytest.raises(ValueError, match="only down"):
         resample_rows(np.zeros((4, 2), np.float32), np.ones(4, bool), layout, 30, 60)
+
+
+@st.composite
+def arrow_columns(draw):
+    kind = draw(st.sampled_from(["bool", "int32", "int64", "float32", "float64"]))
+    values = {
+        "bool": st.booleans(),
+        "int32": st.integers(-(2**31), 2**31 - 1),
+        "int64": st.integers(-(2**63), 2**63 - 1),
+        "float32": st.floats(width=32, allow_nan=False),
+        "float64": st.floats(allow_nan=False),
+    }[kind]
+    chunks = draw(st.lists(st.lists(values, max_size=20), min_size=1, max_size=4))
+    start = draw(st.integers(0, 5))
+    column = pa.chunked_array([pa.array(c, type=pa.type_for_alias(kind)) for c in chunks])
+    table = pa.table({"c": column}).slice(start)
+    return table, [v for c in chunks for v in c][start:]
+
+
+@given(arrow_columns())
+def test_column_values_reads_arrow_buffers_as_pyarrow_does(case) -> None:
+    table, expected = case
+    values = column_values(table, "c")
+    assert len(values) == len(expected)
+    assert values.tolist() == pytest.approx(expected) if expected else values.size == 0
