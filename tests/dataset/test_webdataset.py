@@ -266,3 +266,16 @@ def test_export_from_a_bucket(corpus, s3_corpus, tmp_path: Path, monkeypatch) ->
         "shard-000000.index.parquet",
         "shard-000000.tar",
     ]
+
+
+def test_a_clip_id_that_is_no_key_fails_that_clip_only(source: Path, tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    copy_clip(source / "a", src / "good")
+    copy_clip(source / "a", src / "bad", clip_id="../outside.mp4")
+    out = tmp_path / "wds"
+    summary = export_webdataset(
+        open_source(str(src)).clips(), out, WebDatasetOptions(), InlineEngine()
+    )
+    (failure,) = summary.failed
+    assert Path(failure.clip.where).name == "bad" and "cannot be a sample key" in failure.reason
+    assert summary.samples == 1 and sorted(p.name for p in tmp_path.iterdir()) == ["src", "wds"]
