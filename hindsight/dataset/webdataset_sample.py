@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -29,11 +30,13 @@ from typing import Any
 
 from hindsight.actionmap.load import parse_map
 from hindsight.bundle import MIC_TRACK, Manifest, file_sha256, open_bundle
+from hindsight.dataset.errors import DatasetError
 from hindsight.dataset.index import IndexOptions, index_clip
 
 __all__ = ["StageOptions", "stage_sample", "mic_allowed", "kept_audio_tracks", "sample_facts"]
 
 MP4, ACTIONS, EVENTS, JSON = "mp4", "actions.parquet", "events.parquet", "json"
+_KEY = re.compile(r"[0-9A-Za-z_-]+")
 DATASET_PURPOSE = "dataset"  # the consent purpose that makes a clip training data
 
 
@@ -73,6 +76,9 @@ def stage_sample(folder: Path, options: StageOptions) -> dict[str, Any]:
     bundle = open_bundle(folder)
     m = bundle.manifest
     key = m.clip_id
+    if not _KEY.fullmatch(key):
+        # A key becomes file names in the shard: no path, and no dot (webdataset splits there).
+        raise DatasetError(f"clip id {key!r} cannot be a sample key (letters, digits, - and _)")
     Path(options.staging).mkdir(parents=True, exist_ok=True)
     # A folder of its own even when two clips claim one id (the parent then names both).
     out = Path(tempfile.mkdtemp(prefix=f"{key}-", dir=options.staging))
@@ -84,7 +90,7 @@ def stage_sample(folder: Path, options: StageOptions) -> dict[str, Any]:
     video = out / f"{key}.{MP4}"
     if m.audio is None or len(audio) == len(m.audio.tracks):
         _link(bundle.video_path, video)
-        hashes[MP4] = m.files[m.video.file].sha256
+        hashes[MP4] = _sha256(m, m.video.file, video)
     else:
         _copy_streams(bundle.video_path, video, audio)
         hashes[MP4] = file_sha256(video)
@@ -92,12 +98,12 @@ def stage_sample(folder: Path, options: StageOptions) -> dict[str, Any]:
     if bundle.actions_path is not None and m.track is not None:
         files[ACTIONS] = str(out / f"{key}.{ACTIONS}")
         _link(bundle.actions_path, Path(files[ACTIONS]))
-        hashes[ACTIONS] = m.files[m.track.file].sha256
+        hashes[ACTIONS] = _sha256(m, m.track.file, Path(files[ACTIONS]))
     events = bundle.events_path
     if options.include_events and m.track and m.track.events_shared and events is not None:
         files[EVENTS] = str(out / f"{key}.{EVENTS}")
         _link(events, Path(files[EVENTS]))
-        hashes[EVENTS] = m.files[m.track.events_file].sha256
+        hashes[EVENTS] = _sha256(m, m.track.events_file, Path(files[EVENTS]))
 
     action_map = bundle.action_map_path
     map_text = action_map.read_text("utf-8") if action_map and action_map.is_file() else None
@@ -176,6 +182,12 @@ def sample_facts(
     if options.include_contributor and _dataset_consent(m) and m.privacy.contributor:
         facts["contributor"] = m.privacy.contributor
     return facts
+
+
+def _sha256(m: Manifest, name: str, copy: Path) -> str:
+    """The file's hash as the manifest lists it (the copy is the same bytes), else computed."""
+    listed = m.files.get(name)
+    return listed.sha256 if listed is not None else file_sha256(copy)
 
 
 def _link(src: Path, dest: Path) -> None:

@@ -246,3 +246,36 @@ def test_the_recorded_corpus_exports_with_its_overlaps_grouped(corpus, tmp_path:
     a, b = (read_manifest(c).clip_id for c in corpus.overlapping)
     assert groups[a] == groups[b] is not None
     assert len(set(groups.values())) == len(groups) - 1
+
+
+def test_export_from_a_bucket(corpus, s3_corpus, tmp_path: Path, monkeypatch) -> None:
+    for name, value in s3_corpus.env.items():
+        monkeypatch.setenv(name, value)
+    clips = open_source(s3_corpus.url).clips()
+    out = tmp_path / "wds"
+    done: list[int] = []
+    summary = export_webdataset(
+        clips, out, WebDatasetOptions(), LocalEngine(workers=2), on_clip=lambda: done.append(1)
+    )
+    assert summary.failed == [] and summary.samples == len(corpus.clips) == len(done)
+    samples = _read_back(out)
+    for clip in corpus.clips:
+        m = read_manifest(clip)
+        assert samples[m.clip_id]["mp4"] == (clip / m.video.file).read_bytes()
+    assert sorted(p.name for p in out.iterdir()) == [
+        "shard-000000.index.parquet",
+        "shard-000000.tar",
+    ]
+
+
+def test_a_clip_id_that_is_no_key_fails_that_clip_only(source: Path, tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    copy_clip(source / "a", src / "good")
+    copy_clip(source / "a", src / "bad", clip_id="../outside.mp4")
+    out = tmp_path / "wds"
+    summary = export_webdataset(
+        open_source(str(src)).clips(), out, WebDatasetOptions(), InlineEngine()
+    )
+    (failure,) = summary.failed
+    assert Path(failure.clip.where).name == "bad" and "cannot be a sample key" in failure.reason
+    assert summary.samples == 1 and sorted(p.name for p in tmp_path.iterdir()) == ["src", "wds"]
