@@ -2,9 +2,9 @@
 
     python -m tests.bench.bench_dataset_verify [--clips 8] [--seconds 60] [--rounds 1]
 
-``hindsight demo`` records one real clip (virtual display, demo game, action track,
-sound) of ``--seconds`` at 1280x720; it is made as uploaded (consent given, no local
-events file) and copied ``--clips`` times into one folder. Then, per round, whole
+The real recorder records one clip of ``--seconds`` (the stand-in game on a 1280x720
+virtual display, its map, keys pressed, sound), made as uploaded (consent given, no
+local events file) and copied ``--clips`` times into one folder. Then, per round, whole
 ``hindsight dataset verify`` processes are timed from start to exit (imports, and for
 Ray starting a private instance, included): ``--engine local`` and ``--engine ray``.
 The peer, in the same run, is the floor any verifier pays: reading and hashing every
@@ -27,16 +27,36 @@ from tests.bench.common import HINDSIGHT, isolated_user_dirs, print_json
 
 
 def make_clip(root: Path, seconds: int) -> Path:
+    """One clip of ``seconds`` by the real recorder: the stand-in game on a 1280x720 virtual
+    display, its map, keys pressed throughout; as uploaded (consent given, no events file)."""
+    from tests.recorder.actions.game_env import MAPS_DIR, Keyboard, game_env
+    from tests.recorder.cli_proc import RecorderProcess, run_cli
+
     for purpose in ("clips", "dataset"):
-        subprocess.run([*HINDSIGHT, "consent", "grant", purpose, "--yes"], check=True,
-                       capture_output=True)  # fmt: skip
-    out = root / "demo"
-    subprocess.run(
-        [*HINDSIGHT, "demo", "--clips-dir", str(out), "--seconds", str(seconds),
-         "--size", "1280x720"],
-        check=True, capture_output=True, timeout=seconds * 4 + 120,
-    )  # fmt: skip
-    (clip,) = [p.parent for p in out.rglob("manifest.json")]
+        run_cli("consent", "grant", purpose, "--yes").check_returncode()
+    out = root / "recorded"
+    with game_env(None) as env:
+        rec = RecorderProcess(
+            "--display", env.name, "--no-hotkey", "--maps-dir", str(MAPS_DIR),
+            "--fps", "30", "--buffer-seconds", str(seconds + 10), "--clips-dir", str(out),
+            env=env.env,
+        )  # fmt: skip
+        kb = Keyboard(env.name)
+        try:
+            rec.wait_line("recording ")
+            end = time.monotonic() + seconds + 2
+            keys = ("space", "w", "d", "space", "a", "s")
+            i = 0
+            while time.monotonic() < end:
+                kb.tap(keys[i % len(keys)], hold_s=0.08)
+                i += 1
+                time.sleep(0.3)
+            saved = run_cli("clip", "--seconds", str(seconds), timeout_s=120)
+            saved.check_returncode()
+        finally:
+            kb.close()
+            rec.stop()
+    clip = Path(saved.stdout.strip())
     track = open_bundle(clip).manifest.track
     if track is not None and not track.events_shared:
         (clip / EVENTS_FILE).unlink(missing_ok=True)  # stays on the player's machine
