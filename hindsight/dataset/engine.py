@@ -92,6 +92,8 @@ ENGINES = ("local", "inline", "ray")
 
 def make_engine(kind: str, *, workers: int | None = None, address: str | None = None) -> Engine:
     """The engine ``kind`` names (one of :data:`ENGINES`); Ray is imported only if chosen."""
+    if workers is not None and workers < 1:
+        raise DatasetError(f"--workers {workers}: give at least 1")
     if kind == "inline":
         return InlineEngine()
     if kind == "local":

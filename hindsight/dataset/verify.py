@@ -12,6 +12,7 @@ Nothing is modified.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -56,6 +57,7 @@ def verify_clip(folder: Path, options: VerifyOptions) -> ClipVerdict:
     except BundleError as err:
         return ClipVerdict(folder.name, (str(err).replace(str(folder), folder.name),))
     problems = bundle.verify(uploaded=True)
+    problems += _clip_id(bundle)
     problems += _extra_files(bundle)
     amap, map_problems = _action_map(bundle)
     problems += map_problems
@@ -70,6 +72,15 @@ def verify_clip(folder: Path, options: VerifyOptions) -> ClipVerdict:
     problems += _events_privacy(bundle, amap)
     problems += _consent(bundle)
     return ClipVerdict(folder.name, tuple(dict.fromkeys(problems)), bundle.manifest.clip_id)
+
+
+def _clip_id(bundle: Bundle) -> list[str]:
+    clip_id = bundle.manifest.clip_id
+    try:
+        uuid.UUID(clip_id)
+    except ValueError:
+        return [f"manifest.clip_id: {clip_id!r} is not a UUID"]
+    return []
 
 
 def _extra_files(bundle: Bundle) -> list[str]:

@@ -56,6 +56,8 @@ class Corpus:
     clips: tuple[Path, ...]
     overlapping: tuple[Path, Path]
     scratch: Path = field(repr=False)
+    # The same clips as saved on the player's machine (with their local events files).
+    originals: tuple[Path, ...] = ()
 
     def damaged(self, fault: str, into: Path | None = None, clip: Path | None = None) -> Path:
         """A copy of ``clip`` (default: the first) with ``fault`` (one of :data:`FAULTS`) in
@@ -156,6 +158,7 @@ def make_corpus(root: Path) -> Corpus:
         clips=tuple(clips),
         overlapping=(clips[0], clips[1]),
         scratch=root,
+        originals=(first, second, third, fourth),
     )
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 
 from hindsight.bundle import open_bundle
@@ -35,3 +38,21 @@ def test_each_damaged_copy_no_longer_verifies(corpus: Corpus) -> None:
         assert copy.name == corpus.clips[0].name
         if fault != "extra-column":  # only a column check finds that one
             assert open_bundle(copy).verify(uploaded=True) != [], fault
+
+
+@pytest.mark.x11
+def test_a_trim_keeps_the_session_and_moves_the_first_frame(corpus: Corpus, tmp_path: Path) -> None:
+    from hindsight.recorder.export.trim import trim_bundle
+
+    original = corpus.originals[1]
+    clip = Path(shutil.copytree(original, tmp_path / original.name))
+    source = open_bundle(clip).manifest
+    trimmed = trim_bundle(clip, 1500, 3000).manifest
+    assert source.session is not None and trimmed.session is not None
+    assert trimmed.session.session_id == source.session.session_id
+    # The cut starts on the keyframe at or before 1.5 s (frame 30 or 45 at 30 fps, 1 s GOP).
+    cut = trimmed.session.first_frame - source.session.first_frame
+    assert 0 < cut <= 45
+    assert trimmed.clock.first_frame_t_ns - source.clock.first_frame_t_ns == pytest.approx(
+        cut * 1e9 / 30, abs=1e6
+    )

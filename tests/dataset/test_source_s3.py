@@ -7,8 +7,12 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from hindsight.bundle import open_bundle
+from hindsight.dataset.errors import DatasetError
+from hindsight.dataset.s3 import parse_s3_url
 from hindsight.dataset.source import S3Source, open_source
 from tests.dataset.corpus import FLIPPED_VIDEO_BYTE, Corpus, S3Corpus, upload_clip
 from tests.recorder.cli_proc import run_cli
@@ -98,3 +102,29 @@ def test_an_unreachable_server_or_a_missing_bucket_is_one_line_exit_2(
         result = run_cli("dataset", "verify", *args, env=env)
         assert result.returncode == 2, (args, result.stdout, result.stderr)
         assert result.stderr.count("\n") == 1 and result.stderr.startswith("hindsight: error:")
+
+
+_SEGMENT = st.text(
+    alphabet="abcdefghijklmnopqrstuvwxyz0123456789-_.", min_size=1, max_size=12
+).filter(lambda s: s not in (".", ".."))
+
+
+@given(
+    bucket=st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-", min_size=3, max_size=20),
+    segments=st.lists(_SEGMENT, max_size=4),
+)
+def test_an_s3_url_names_its_bucket_and_prefix(bucket: str, segments: list[str]) -> None:
+    prefix = "/".join(segments)
+    loc = parse_s3_url(f"s3://{bucket}/{prefix}")
+    assert (loc.bucket, loc.prefix) == (bucket, prefix)
+    assert parse_s3_url(loc.url) == loc
+
+
+@given(spec=st.text(max_size=40))
+def test_any_text_is_a_location_or_one_clear_error(spec: str) -> None:
+    try:
+        loc = parse_s3_url("s3://" + spec)
+    except DatasetError as err:
+        assert "\n" not in str(err)
+    else:
+        assert loc.bucket and "/" not in loc.bucket

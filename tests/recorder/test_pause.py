@@ -9,9 +9,11 @@ from __future__ import annotations
 import os
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 
+from hindsight.bundle import read_manifest
 from hindsight.recorder.control import create_client
 from tests.recorder.cli_proc import RecorderProcess, run_cli
 from tests.x11 import moving_scene, xvfb  # noqa: F401
@@ -42,6 +44,8 @@ def _events() -> list[dict]:
 
 def test_pause_records_nothing_and_resume_records_again(recorder, xvfb) -> None:  # noqa: F811
     time.sleep(1.5)
+    before = run_cli("clip", "--seconds", "1")
+    assert before.returncode == 0, before.stderr
     result = run_cli("pause")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "paused: nothing is recorded until `hindsight resume`"
@@ -88,6 +92,10 @@ def test_pause_records_nothing_and_resume_records_again(recorder, xvfb) -> None:
     assert status["audio"] is not None
     clip = run_cli("clip", "--seconds", "1")
     assert clip.returncode == 0, clip.stderr
+    # Frame 0 of the new timeline is the first after resume, so it is a new session.
+    old, new = (read_manifest(Path(r.stdout.strip())).session for r in (before, clip))
+    assert old is not None and new is not None and old.session_id != new.session_id
+    assert old.first_frame >= 0 and 0 <= new.first_frame <= 30 * 1.5
     states = [e["state"] for e in _events() if e["kind"] == "state_changed"]
     assert states == ["recording", "paused", "recording"]
 
