@@ -1,4 +1,5 @@
-"""The dataset tools' error: one line saying which clips or options cannot be used and why."""
+"""The one error of the data-team side: a source, an option or an output the dataset tools
+cannot use."""
 
 from __future__ import annotations
 
@@ -8,4 +9,8 @@ __all__ = ["DatasetError"]
 
 
 class DatasetError(HindsightError):
-    """A dataset command cannot go on: bad options, no matching clip, an output in the way."""
+    """A source that is not a folder of clips nor a reachable ``s3://bucket/prefix``, an
+    option the tools cannot use, no matching clip, an output in the way; the message is
+    the one line to show."""
+
+    exit_code = 2
