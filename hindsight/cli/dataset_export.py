@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from hindsight.cli.dataset import add_source_arguments, clips_and_engine
+from hindsight.dataset.engine import Engine
+from hindsight.dataset.source import ClipRef
 from hindsight.errors import ConfigError
 
 __all__ = ["register"]
@@ -36,12 +39,18 @@ def register(commands: argparse._SubParsersAction) -> None:
             "Export the clips of SOURCE into DIR. lerobot: one LeRobot v3.0 dataset (one "
             "episode per clip, a named float32 action vector per frame, the screen as "
             "video), for one action map id@version; the video is stream-copied when it "
-            "already fits and transcoded only when --fps or --size ask or it must be. "
-            "Sound, sub-frame events and contributor pseudonyms are not exported."
+            "already fits and transcoded only when --fps or --size ask or it must be; "
+            "sound, sub-frame events and contributor pseudonyms are never part of it. "
+            "webdataset: one sample per clip in tar shards."
         ),
     )
     add_source_arguments(p)
-    p.add_argument("--format", choices=("lerobot", "webdataset"), default="lerobot")
+    p.add_argument(
+        "--format",
+        choices=("lerobot", "webdataset"),
+        default="lerobot",
+        help="lerobot (default): a LeRobot v3.0 dataset; webdataset: tar shards",
+    )
     p.add_argument(
         "-o",
         "--output",
@@ -74,8 +83,12 @@ def register(commands: argparse._SubParsersAction) -> None:
         action="store_true",
         help="overlapping clips of one recording session: keep each frame once",
     )
-    p.add_argument("--fps", type=int, help="lower frame rate (transcodes the video)")
-    p.add_argument("--size", type=_size, metavar="WxH", help="picture size (transcodes the video)")
+    p.add_argument(
+        "--fps", type=int, help="a lower frame rate; actions are resampled (lerobot; transcodes)"
+    )
+    p.add_argument(
+        "--size", type=_size, metavar="WxH", help="picture size, both even (lerobot; transcodes)"
+    )
     p.set_defaults(func=cmd_export)
 
 
@@ -107,14 +120,26 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 1 if summary.failed else 0
 
 
-def _export_webdataset(args: argparse.Namespace, clips, engine) -> int:  # type: ignore[no-untyped-def]
-    try:
+def _export_webdataset(args: argparse.Namespace, clips: Sequence[ClipRef], engine: Engine) -> int:
+    asked = {
+        "--game": args.game,
+        "--min-valid": args.min_valid,
+        "--contexts": args.contexts,
+        "--dedupe": args.dedupe,
+        "--fps": args.fps,
+        "--size": args.size,
+    }
+    for flag, value in asked.items():
+        if value:
+            raise ConfigError(f"{flag} applies to --format lerobot only")
+    try:  # written beside this command; absent from builds without it
         webdataset = importlib.import_module("hindsight.dataset.webdataset")
     except ModuleNotFoundError:
-        print(
-            "hindsight: error: --format webdataset is not available in this build", file=sys.stderr
-        )
-        return 2
-    options = webdataset.WebDatasetOptions(game=args.game, min_valid=args.min_valid)
-    webdataset.export_webdataset(clips, args.out_dir, options, engine)
-    return 0
+        raise ConfigError("--format webdataset is not available in this build") from None
+    summary = webdataset.export_webdataset(
+        clips, args.out_dir, webdataset.WebDatasetOptions(), engine
+    )
+    print(
+        f"{summary.out_dir}: WebDataset, {summary.samples} samples in {len(summary.shards)} shards"
+    )
+    return 1 if summary.failed else 0

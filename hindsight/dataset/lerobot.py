@@ -20,6 +20,7 @@ the parent then writes the chunked files and the meta (:mod:`~hindsight.dataset.
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -41,7 +42,7 @@ from hindsight.dataset.engine import ClipFailed, Engine
 from hindsight.dataset.errors import DatasetError
 from hindsight.dataset.lerobot_meta import feature_stats
 from hindsight.dataset.lerobot_plan import ClipFacts, dedupe_spans, select_clips, survey_clip
-from hindsight.dataset.lerobot_video import SegmentFacts, picture_stats, stage_segment
+from hindsight.dataset.lerobot_video import SegmentFacts, stage_segment
 from hindsight.dataset.lerobot_write import ExportSummary, write_dataset
 from hindsight.dataset.source import ClipRef
 
@@ -136,9 +137,10 @@ def stage_episode(folder: Path, options: StageOptions) -> StagedEpisode:
         rows = rows[firsts]
     staging = Path(options.staging)
     staging.mkdir(parents=True, exist_ok=True)
-    segment = stage_segment(
+    segment, pictures = stage_segment(
         bundle.video_path,
-        staging / f"{m.clip_id}.mp4",
+        # The folder in the name too: a source may hold two copies of one clip.
+        staging / f"{m.clip_id}-{hashlib.sha256(str(folder).encode()).hexdigest()[:12]}.mp4",
         rows.tolist(),
         options.fps,
         options.size,
@@ -146,7 +148,7 @@ def stage_episode(folder: Path, options: StageOptions) -> StagedEpisode:
     )
     if segment.frames != len(rows):
         raise DatasetError(f"{folder.name}: {segment.frames} video frames for {len(rows)} rows")
-    picture = feature_stats(picture_stats(Path(segment.path)), axes=(0, 2, 3))
+    picture = feature_stats(pictures, axes=(0, 2, 3))
     return StagedEpisode(m.clip_id, m.title, matrix, valid, dup, segment, picture)
 
 

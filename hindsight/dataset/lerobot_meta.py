@@ -61,8 +61,8 @@ def feature_stats(values: np.ndarray, axes: tuple[int, ...] = (0,)) -> dict[str,
         "std": data.std(axis=axes, keepdims=keep),
     }
     quantiles = np.quantile(data, QUANTILES, axis=axes, keepdims=keep)  # one sort for all
-    for q, values in zip(QUANTILES, quantiles, strict=True):
-        stats[f"q{int(q * 100):02d}"] = values
+    for q, at_q in zip(QUANTILES, quantiles, strict=True):
+        stats[f"q{int(q * 100):02d}"] = at_q
     if keep:  # a picture's (1, 3, 1, 1) -> (3, 1, 1)
         stats = {k: v[0] for k, v in stats.items()}
     count = values.shape[0]

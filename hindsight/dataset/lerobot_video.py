@@ -57,11 +57,11 @@ def stage_segment(
     fps: int,
     size: tuple[int, int] | None,
     force_transcode: bool,
-) -> SegmentFacts:
+) -> tuple[SegmentFacts, np.ndarray]:
     """Write the frames ``rows`` (source frame numbers, one per output frame) of ``src`` to ``dst``.
 
     Stream-copies when ``rows`` is a run of consecutive frames and the stream fits;
-    otherwise transcodes.
+    otherwise transcodes. Returns the segment's facts and its :func:`picture_stats` sample.
     """
     with av.open(str(src)) as container:
         stream = container.streams.video[0]
@@ -78,8 +78,12 @@ def stage_segment(
             first, count = rows[0], len(rows)
             time_base = stream.time_base or Fraction(1, fps)
             if _copyable(packets, time_base, fps, first, count):
-                return _write_copy(stream, packets[first : first + count], dst, fps)
-    return _transcode(src, dst, rows, fps, size or src_size)
+                span = packets[first : first + count]
+                # Before muxing: the muxer takes the packets' data.
+                pictures = _keyframe_pictures(stream.codec_context, span)
+                return _write_copy(stream, span, dst, fps), pictures
+    segment = _transcode(src, dst, rows, fps, size or src_size)
+    return segment, picture_stats(dst)
 
 
 def _copyable(packets: list, time_base: Fraction, fps: int, first: int, count: int) -> bool:
@@ -150,23 +154,30 @@ def _transcode(
 
 
 def picture_stats(src: Path) -> np.ndarray:
-    """RGB values in [0, 1] of a few keyframes of ``src``, shrunk: ``(n, 3, h, w)``.
-
-    Only the chosen keyframes are sent to the decoder (each decodes on its own), so
-    colour statistics cost a handful of decodes, not the whole clip.
-    """
+    """RGB values in [0, 1] of a few keyframes of ``src``, shrunk: ``(n, 3, h, w)``."""
     with av.open(str(src)) as container:
         stream = container.streams.video[0]
-        keyframes = [p for p in container.demux(stream) if p.size and p.is_keyframe]
-        pick = np.unique(np.linspace(0, len(keyframes) - 1, _STATS_FRAMES).round().astype(int))
-        ctx = stream.codec_context
-        ctx.thread_type = "NONE"  # each frame comes out for its own packet
-        scale = max(1, max(ctx.width, ctx.height) // _STATS_SIDE)
-        w, h = ctx.width // scale, ctx.height // scale
-        pictures = []
-        for i in pick:
-            for frame in ctx.decode(keyframes[i]):
-                pictures.append(frame.to_ndarray(width=w, height=h, format="rgb24"))
+        packets = [p for p in container.demux(stream) if p.size]
+        return _keyframe_pictures(stream.codec_context, packets)
+
+
+def _keyframe_pictures(ctx: av.VideoCodecContext, packets: Sequence[av.Packet]) -> np.ndarray:
+    """A few keyframes of ``packets`` decoded with ``ctx``, shrunk as lerobot's stats shrink.
+
+    Only the chosen keyframes go to the decoder (each decodes on its own), so colour
+    statistics cost a handful of decodes, not the whole clip.
+    """
+    keyframes = [p for p in packets if p.is_keyframe]
+    pick = np.unique(np.linspace(0, len(keyframes) - 1, _STATS_FRAMES).round().astype(int))
+    ctx.thread_type = "NONE"  # each frame comes out for its own packet
+    scale = max(1, max(ctx.width, ctx.height) // _STATS_SIDE)
+    w, h = ctx.width // scale, ctx.height // scale
+    pictures = []
+    for i in pick:
+        for frame in ctx.decode(keyframes[i]):
+            pictures.append(
+                frame.to_ndarray(width=w, height=h, format="rgb24", interpolation="AREA")
+            )
     stack = np.stack(pictures).astype(np.float32) / 255.0
     return stack.transpose(0, 3, 1, 2)
 

@@ -123,6 +123,11 @@ def test_lerobot_loads_the_export_and_every_frame_is_the_clips(
     assert sorted(facts["names"]) == sorted(c[len("act.") :] for c in columns)
     check_rows_match_clips(corpus, facts, arrays, out)
 
+    stats = json.loads((out / "meta" / "stats.json").read_text())
+    assert stats["action"]["count"] == [facts["frames"]]
+    assert len(stats["action"]["q50"]) == len(facts["names"])
+    assert np.asarray(stats[VIDEO_KEY]["mean"]).shape == (3, 1, 1)
+    assert 0 <= np.min(stats[VIDEO_KEY]["min"]) <= np.max(stats[VIDEO_KEY]["max"]) <= 1
     info = json.loads((out / "meta" / "info.json").read_text())
     assert info["codebase_version"] == "v3.0" and isinstance(info["fps"], int)
     # Many episodes per video file, back to back; sound, events and contributors stay out.
