@@ -2,14 +2,15 @@
 
     python -m tests.bench.bench_dataset_verify [--clips 8] [--seconds 60] [--rounds 1]
 
-The real recorder records one clip of ``--seconds`` (a moving test picture on a 1280x720
-virtual display with the stand-in game over a corner, its map, keys pressed), made as
-uploaded (consent given, no local events file) and copied ``--clips`` times into one
-folder. Then, per round, whole ``hindsight dataset verify`` processes are timed from start to exit (imports, and for
-Ray starting a private instance, included): ``--engine local`` and ``--engine ray``.
-The peer, in the same run, is the floor any verifier pays: reading and hashing every
-byte of the same clips in one process (sha256). Prints JSON: seconds per run, clips
-per minute, and each engine's time over the peer's.
+The real recorder records one clip of ``--seconds`` (a moving test picture on a
+1280x720 virtual display with the stand-in game over a corner, its map, keys pressed),
+made as uploaded (consent given, no local events file) and copied ``--clips`` times
+into one folder. Then, per round, whole ``hindsight dataset verify`` processes are
+timed from start to exit (imports, and for Ray starting a private instance,
+included): ``--engine local`` and ``--engine ray``. The peer, in the same run, is the
+floor any verifier pays: reading and hashing every byte of the same clips in one
+process (sha256). Prints JSON: seconds per run, clips per minute, and each engine's
+time over the peer's.
 """
 
 from __future__ import annotations
