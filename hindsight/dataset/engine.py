@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -83,8 +84,11 @@ class LocalEngine(Engine):
         workers = self.workers or os.cpu_count() or 1
         with ProcessPoolExecutor(max_workers=workers) as pool:
             futures = [pool.submit(call_on_clip, fn, clip, options) for clip in clips]
-            for future in futures:
-                yield future.result()
+            for clip, future in zip(clips, futures, strict=True):
+                try:
+                    yield future.result()
+                except BrokenProcessPool:  # a worker died (out of memory, a crash in a library)
+                    yield ClipFailed(clip, "the worker process died while checking it")
 
 
 ENGINES = ("local", "inline", "ray")

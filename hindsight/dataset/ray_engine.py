@@ -63,14 +63,13 @@ class RayEngine(Engine):
             task = ray.remote(num_cpus=1, max_retries=1)(call_on_clip)
             cpus = int(ray.cluster_resources().get("CPU", 1)) or 1
             window = max(1, cpus * _IN_FLIGHT_PER_CPU)
-            pending: list[Any] = []
-            it = iter(clips)
-            for clip in it:
-                pending.append(task.remote(fn, clip, options))
+            pending: list[tuple[ClipRef, Any]] = []
+            for clip in clips:
+                pending.append((clip, task.remote(fn, clip, options)))
                 if len(pending) >= window:
-                    yield ray.get(pending.pop(0))
-            for ref in pending:
-                yield ray.get(ref)
+                    yield _result(ray, *pending.pop(0))
+            for clip, ref in pending:
+                yield _result(ray, clip, ref)
         finally:
             if started_here:
                 ray.shutdown()
@@ -97,6 +96,16 @@ class RayEngine(Engine):
             where = self.address or "a local instance"
             first = str(err).splitlines()[0] if str(err) else type(err).__name__
             raise DatasetError(f"cannot start or reach Ray at {where}: {first}") from None
+
+
+def _result(ray: Any, clip: ClipRef, ref: Any) -> Any:
+    """The task's result; a task Ray could not run (its worker died twice) is that clip's
+    failure, not the run's."""
+    try:
+        return ray.get(ref)
+    except ray.exceptions.RayError as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        return ClipFailed(clip, f"the Ray task failed: {first}")
 
 
 def _check_reachable(address: str) -> None:

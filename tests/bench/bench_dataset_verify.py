@@ -2,14 +2,15 @@
 
     python -m tests.bench.bench_dataset_verify [--clips 8] [--seconds 60] [--rounds 1]
 
-The real recorder records one clip of ``--seconds`` (the stand-in game on a 1280x720
-virtual display, its map, keys pressed, sound), made as uploaded (consent given, no
-local events file) and copied ``--clips`` times into one folder. Then, per round, whole
-``hindsight dataset verify`` processes are timed from start to exit (imports, and for
-Ray starting a private instance, included): ``--engine local`` and ``--engine ray``.
-The peer, in the same run, is the floor any verifier pays: reading and hashing every
-byte of the same clips in one process (sha256). Prints JSON: seconds per run, clips
-per minute, and each engine's time over the peer's.
+The real recorder records one clip of ``--seconds`` (a moving test picture on a
+1280x720 virtual display with the stand-in game over a corner, its map, keys pressed),
+made as uploaded (consent given, no local events file) and copied ``--clips`` times
+into one folder. Then, per round, whole ``hindsight dataset verify`` processes are
+timed from start to exit (imports, and for Ray starting a private instance,
+included): ``--engine local`` and ``--engine ray``. The peer, in the same run, is the
+floor any verifier pays: reading and hashing every byte of the same clips in one
+process (sha256). Prints JSON: seconds per run, clips per minute, and each engine's
+time over the peer's.
 """
 
 from __future__ import annotations
@@ -23,25 +24,30 @@ import time
 from pathlib import Path
 
 from hindsight.bundle import EVENTS_FILE, open_bundle
-from tests.bench.common import HINDSIGHT, isolated_user_dirs, print_json
+from hindsight.demo.display import child_env
+from tests.bench.common import HINDSIGHT, isolated_user_dirs, print_json, reference_scene
 
 
 def make_clip(root: Path, seconds: int) -> Path:
-    """One clip of ``seconds`` by the real recorder: the stand-in game on a 1280x720 virtual
-    display, its map, keys pressed throughout; as uploaded (consent given, no events file)."""
-    from tests.recorder.actions.game_env import MAPS_DIR, Keyboard, game_env
+    """One clip of ``seconds`` by the real recorder: testsrc2 moving full screen on a 1280x720
+    virtual display (so the video has a real bitrate) with the stand-in game over a corner,
+    focused, its map, keys pressed throughout; as uploaded (consent given, no events file)."""
+    from tests.recorder.actions.game_env import MAPS_DIR, Keyboard, start_game
     from tests.recorder.cli_proc import RecorderProcess, run_cli
 
     for purpose in ("clips", "dataset"):
         run_cli("consent", "grant", purpose, "--yes").check_returncode()
     out = root / "recorded"
-    with game_env(None) as env:
+    with reference_scene(1280, 720, 30) as display:
+        game, window_id = start_game(display)
+        env = child_env(display)
+        subprocess.run(["xdotool", "windowfocus", "--sync", str(window_id)], env=env, check=True)
         rec = RecorderProcess(
-            "--display", env.name, "--no-hotkey", "--maps-dir", str(MAPS_DIR),
+            "--display", display, "--no-hotkey", "--maps-dir", str(MAPS_DIR),
             "--fps", "30", "--buffer-seconds", str(seconds + 10), "--clips-dir", str(out),
-            env=env.env,
+            env=env,
         )  # fmt: skip
-        kb = Keyboard(env.name)
+        kb = Keyboard(display)
         try:
             rec.wait_line("recording ")
             end = time.monotonic() + seconds + 2
@@ -56,6 +62,8 @@ def make_clip(root: Path, seconds: int) -> Path:
         finally:
             kb.close()
             rec.stop()
+            game.kill()
+            game.wait(10)
     clip = Path(saved.stdout.strip())
     track = open_bundle(clip).manifest.track
     if track is not None and not track.events_shared:

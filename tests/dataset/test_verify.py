@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import pytest
 
 from hindsight.bundle import ACTIONS_FILE, MANIFEST_FILE, VIDEO_FILE
 from hindsight.bundle import schema as col
-from hindsight.dataset.engine import InlineEngine
+from hindsight.dataset.engine import ClipFailed, InlineEngine, LocalEngine
 from hindsight.dataset.source import open_source
 from hindsight.dataset.verify import VerifyOptions, verify_clip
 from tests.dataset.corpus import (
@@ -162,3 +163,17 @@ def test_a_source_that_is_neither_folder_nor_s3_is_one_line_exit_2(tmp_path: Pat
         assert result.returncode == 2, (source, result.stderr)
         assert result.stderr.count("\n") == 1 and result.stderr.startswith("hindsight: error:")
         assert "Traceback" not in result.stderr
+
+
+def _die(folder: Path, options: object) -> None:
+    os._exit(3)  # a worker killed under the pool (out of memory, a crash in a library)
+
+
+def test_a_worker_that_dies_fails_its_clips_not_the_run(tmp_path: Path) -> None:
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / MANIFEST_FILE).write_text("{}")
+    clips = open_source(str(tmp_path)).clips()
+    results = list(LocalEngine(workers=1).map(_die, clips, None))
+    assert [r.clip for r in results] == clips  # type: ignore[union-attr]
+    assert all(isinstance(r, ClipFailed) for r in results)
