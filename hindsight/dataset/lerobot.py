@@ -121,6 +121,8 @@ def stage_episode(folder: Path, options: StageOptions) -> StagedEpisode:
             f"{folder.name}: map {amap.ref}, the dataset is {options.layout.map_ref}"
         )
     layout = action_layout(amap)
+    if layout.names != options.layout.names:  # a rebinding that changed the actions
+        raise DatasetError(f"{folder.name}: its {amap.ref} has other actions than the dataset's")
     table = pq.ParquetFile(bundle.actions_path).read()
     wanted = [
         c for c in (*layout.columns, schema.VALID, schema.DUP_FRAME) if c in table.column_names
