@@ -121,6 +121,8 @@ def stage_episode(folder: Path, options: StageOptions) -> StagedEpisode:
             f"{folder.name}: map {amap.ref}, the dataset is {options.layout.map_ref}"
         )
     layout = action_layout(amap)
+    if layout.names != options.layout.names:  # a rebinding that changed the actions
+        raise DatasetError(f"{folder.name}: its {amap.ref} has other actions than the dataset's")
     table = pq.ParquetFile(bundle.actions_path).read()
     wanted = [
         c for c in (*layout.columns, schema.VALID, schema.DUP_FRAME) if c in table.column_names
@@ -176,10 +178,11 @@ def export_lerobot(
         say(f"{clips[i].name}: left out ({why})")
     if not selection.kept:
         raise DatasetError("no clip matches the filters: nothing to export")
-    chosen = [facts[i] for i in selection.kept]
-    spans = dedupe_spans([f for f in chosen if f]) if options.dedupe else {}
-    keep = [i for i in selection.kept if spans.get(facts[i].clip_id, (0, 1))[1] > 0]  # type: ignore[union-attr]
-    for i in set(selection.kept) - set(keep):
+    kept = set(selection.kept)
+    chosen = {i: f for i, f in enumerate(facts) if i in kept and f is not None}
+    spans = dedupe_spans(list(chosen.values())) if options.dedupe else {}
+    keep = [i for i, f in chosen.items() if spans.get(f.clip_id, (0, 1))[1] > 0]
+    for i in sorted(set(chosen) - set(keep)):
         say(f"{clips[i].name}: left out (every frame is in another clip of its session)")
     layout = _layout_for(clips[keep[0]])
     if layout.width == 0:
@@ -193,19 +196,30 @@ def export_lerobot(
         size=selection.size,
         spans=tuple((cid, s, e) for cid, (s, e) in spans.items()),
     )
-    episodes: list[StagedEpisode] = []
     picked = [clips[i] for i in keep]
-    for clip, result in zip(picked, engine.map(stage_episode, picked, stage_options), strict=True):
-        if isinstance(result, ClipFailed):
-            failed.append((clip.name, result.reason))
-        else:
-            episodes.append(result)
-    for name, reason in failed:
-        say(f"{name}: failed ({reason})")
     try:
+        episodes: list[StagedEpisode] = []
+        for clip, result in zip(
+            picked, engine.map(stage_episode, picked, stage_options), strict=True
+        ):
+            if isinstance(result, ClipFailed):
+                failed.append((clip.name, result.reason))
+            else:
+                episodes.append(result)
+        for name, reason in failed:
+            say(f"{name}: failed ({reason})")
         if not episodes:
             raise DatasetError("every clip failed: nothing exported")
         return write_dataset(out_dir, episodes, layout, selection.fps, tuple(failed))
+    except BaseException:
+        # The folder was empty: what is in it now is this export's, and half a dataset
+        # must not pass for one.
+        for entry in out_dir.iterdir():
+            if entry.is_dir():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+        raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 

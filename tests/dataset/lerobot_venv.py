@@ -73,8 +73,10 @@ sys.meta_path.insert(0, _DeclareTorchvisionOps())
 
 
 def venv_dir() -> Path:
-    """A fixed place outside any test's or benchmark's temporary HOME, so every run reuses it."""
-    return Path("/var/tmp") / f"hindsight-lerobot-{LEROBOT_VERSION}-py311"
+    """A fixed place outside any test's or benchmark's temporary HOME, so every run reuses it
+    (``HINDSIGHT_LEROBOT_VENV`` names another, e.g. to try a fresh build)."""
+    default = Path("/var/tmp") / f"hindsight-lerobot-{LEROBOT_VERSION}-py311"
+    return Path(os.environ.get("HINDSIGHT_LEROBOT_VENV") or default)
 
 
 def venv_python() -> Path:

@@ -10,6 +10,7 @@ clip's own frame.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import av
@@ -18,7 +19,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from hindsight.bundle import ACTIONS_FILE, file_sha256, open_bundle, schema
-from tests.dataset.corpus import Corpus
+from tests.dataset.corpus import MISSING_ACTIONS, Corpus
 from tests.dataset.lerobot_venv import ensure_venv, read_with_lerobot
 from tests.recorder.cli_proc import run_cli
 
@@ -214,3 +215,17 @@ def test_bad_options_and_outputs_are_one_line_and_touch_nothing(
         assert result.returncode != 0 and words in lines[-1] and "Traceback" not in result.stderr
     assert (taken / "x").read_text() == "mine"
     assert before == {c: file_sha256(c / "video.mp4") for c in corpus.clips}
+
+
+def test_a_clip_that_cannot_be_read_is_named_and_the_rest_exported(
+    corpus: Corpus, tmp_path: Path
+) -> None:
+    source = tmp_path / "source"
+    shutil.copytree(corpus.clips[2], source / corpus.clips[2].name)
+    broken = corpus.damaged(MISSING_ACTIONS, into=source / "broken", clip=corpus.clips[3])
+    out = tmp_path / "out"
+    result = run_cli("dataset", "export", str(source), "-o", str(out), timeout_s=300)
+    assert result.returncode == 1, result.stderr
+    assert f"{broken.name}: failed" in result.stderr and "Traceback" not in result.stderr
+    assert "1 episodes" in result.stdout
+    assert json.loads((out / "meta" / "info.json").read_text())["total_episodes"] == 1
