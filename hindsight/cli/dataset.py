@@ -17,7 +17,13 @@ from hindsight.cli.progressbar import ProgressBar
 from hindsight.dataset.engine import ENGINES, ClipFailed, Engine, make_engine
 from hindsight.dataset.source import ClipRef, open_source
 
-__all__ = ["register", "add_source_arguments", "clips_and_engine", "run_over_clips"]
+__all__ = [
+    "register",
+    "add_source_arguments",
+    "clips_and_engine",
+    "run_over_clips",
+    "ShownEngine",
+]
 
 R = TypeVar("R")
 
@@ -97,3 +103,15 @@ def run_over_clips(
             yield result
     finally:
         bar.finish()
+
+
+class ShownEngine(Engine):
+    """An engine whose every ``map`` shows a progress bar (for exports, which map inside)."""
+
+    def __init__(self, inner: Engine, label: str) -> None:
+        self.inner, self.label = inner, label
+
+    def map(
+        self, fn: Callable[[Path, Any], R], clips: Sequence[ClipRef], options: Any
+    ) -> Iterator[R | ClipFailed]:
+        return run_over_clips(self.inner, fn, clips, options, label=self.label)

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from hindsight.cli.dataset import add_source_arguments, clips_and_engine
+from hindsight.cli.dataset import ShownEngine, add_source_arguments, clips_and_engine
 from hindsight.dataset.engine import Engine
 from hindsight.dataset.source import ClipRef
 from hindsight.errors import ConfigError
@@ -41,7 +40,10 @@ def register(commands: argparse._SubParsersAction) -> None:
             "video), for one action map id@version; the video is stream-copied when it "
             "already fits and transcoded only when --fps or --size ask or it must be; "
             "sound, sub-frame events and contributor pseudonyms are never part of it. "
-            "webdataset: one sample per clip in tar shards."
+            "webdataset: one sample per clip (its video, action track and facts) in tar "
+            "shards of about --shard-size, each with a Parquet index of the clips in it; "
+            "the microphone, sub-frame events and the contributor pseudonym only when asked "
+            "for and the clip's recorded consent allows it."
         ),
     )
     add_source_arguments(p)
@@ -89,16 +91,55 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--size", type=_size, metavar="WxH", help="picture size, both even (lerobot; transcodes)"
     )
+    p.add_argument(
+        "--shard-size",
+        dest="shard_size",
+        type=_bytes,
+        default=None,
+        metavar="SIZE",
+        help="webdataset: close a shard before it grows past SIZE (default 1G; K, M, G)",
+    )
+    for what, helps in (
+        ("mic", "the microphone, where the clip has a dataset consent"),
+        ("events", "the sub-frame events, where the player shared them"),
+        ("contributor", "the contributor pseudonym, where consented"),
+    ):
+        p.add_argument(
+            f"--include-{what}",
+            dest=f"include_{what}",
+            action="store_true",
+            help=f"webdataset: also {helps}",
+        )
     p.set_defaults(func=cmd_export)
 
 
-def cmd_export(args: argparse.Namespace) -> int:
+def _bytes(text: str) -> int:
+    units = {"": 1, "K": 2**10, "M": 2**20, "G": 2**30}
+    number, unit = text.upper().rstrip("B"), ""
+    if number and number[-1] in units:
+        number, unit = number[:-1], number[-1]
     try:
-        clips, engine = clips_and_engine(args)
-    except FileNotFoundError as err:
-        raise ConfigError(str(err)) from None
+        value = int(float(number) * units[unit])
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size (e.g. 512M, 1G)") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: a shard holds at least one byte")
+    return value
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    clips, engine = clips_and_engine(args)
+    engine = ShownEngine(engine, "export")
     if args.format == "webdataset":
         return _export_webdataset(args, clips, engine)
+    for flag, value in (
+        ("--shard-size", args.shard_size),
+        ("--include-mic", args.include_mic),
+        ("--include-events", args.include_events),
+        ("--include-contributor", args.include_contributor),
+    ):
+        if value:
+            raise ConfigError(f"{flag} applies to --format webdataset only")
     from hindsight.dataset.lerobot import LerobotOptions, export_lerobot
 
     options = LerobotOptions(
@@ -132,13 +173,16 @@ def _export_webdataset(args: argparse.Namespace, clips: Sequence[ClipRef], engin
     for flag, value in asked.items():
         if value:
             raise ConfigError(f"{flag} applies to --format lerobot only")
-    try:  # written beside this command; absent from builds without it
-        webdataset = importlib.import_module("hindsight.dataset.webdataset")
-    except ModuleNotFoundError:
-        raise ConfigError("--format webdataset is not available in this build") from None
-    summary = webdataset.export_webdataset(
-        clips, args.out_dir, webdataset.WebDatasetOptions(), engine
+    from hindsight.dataset.webdataset import WebDatasetOptions, export_webdataset
+
+    sized = {} if args.shard_size is None else {"shard_bytes": args.shard_size}
+    options = WebDatasetOptions(
+        include_events=args.include_events,
+        include_mic=args.include_mic,
+        include_contributor=args.include_contributor,
+        **sized,
     )
+    summary = export_webdataset(clips, args.out_dir, options, engine)
     print(
         f"{summary.out_dir}: WebDataset, {summary.samples} samples in {len(summary.shards)} shards"
     )

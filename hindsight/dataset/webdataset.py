@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import shutil
 import tarfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -87,14 +87,11 @@ def export_webdataset(
     out_dir: Path,
     options: WebDatasetOptions,
     engine: Engine,
-    *,
-    on_clip: Callable[[], None] | None = None,
 ) -> WebDatasetSummary:
     """Export ``clips`` to WebDataset shards in ``out_dir`` (made if missing, must be empty).
 
     Each clip is staged by :func:`~hindsight.dataset.webdataset_sample.stage_sample`
-    through ``engine``; a clip that cannot be read is skipped and listed in ``failed``.
-    ``on_clip`` is called once per clip done (a progress bar's advance). Raises
+    through ``engine``; a clip that cannot be read is skipped and listed in ``failed``. Raises
     :class:`DatasetError` when ``out_dir`` cannot be used or two clips claim one id.
     """
     out_dir = Path(out_dir)
@@ -115,8 +112,6 @@ def export_webdataset(
         pending: list[dict[str, Any]] = []
         size = total = 0
         for clip, result in zip(clips, engine.map(stage_sample, clips, stage), strict=True):
-            if on_clip is not None:
-                on_clip()
             if isinstance(result, ClipFailed):
                 failed.append(result)
                 continue

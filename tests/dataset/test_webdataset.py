@@ -30,6 +30,7 @@ from hindsight.dataset.errors import DatasetError
 from hindsight.dataset.source import open_source
 from hindsight.dataset.webdataset import SHARD_SCHEMA, WebDatasetOptions, export_webdataset
 from tests.dataset.demo_clips import copy_clip, demo_clip, mic_clip
+from tests.recorder.cli_proc import run_cli
 from tests.x11 import moving_scene, xvfb  # noqa: F401
 
 # webdataset leaves its tar files to the garbage collector.
@@ -248,24 +249,32 @@ def test_the_recorded_corpus_exports_with_its_overlaps_grouped(corpus, tmp_path:
     assert len(set(groups.values())) == len(groups) - 1
 
 
-def test_export_from_a_bucket(corpus, s3_corpus, tmp_path: Path, monkeypatch) -> None:
-    for name, value in s3_corpus.env.items():
-        monkeypatch.setenv(name, value)
-    clips = open_source(s3_corpus.url).clips()
+def test_export_from_a_bucket_through_the_cli(corpus, s3_corpus, tmp_path: Path) -> None:
+    import os
+
+    env = {**os.environ, **s3_corpus.env}
     out = tmp_path / "wds"
-    done: list[int] = []
-    summary = export_webdataset(
-        clips, out, WebDatasetOptions(), LocalEngine(workers=2), on_clip=lambda: done.append(1)
+    size = max(read_manifest(c).total_bytes() for c in corpus.clips) * 2
+    args = ("dataset", "export", s3_corpus.url, "--format", "webdataset", "-o", str(out))
+    refused = run_cli(*args, "--fps", "15", env=env)
+    assert refused.returncode == 2 and refused.stderr.strip() == (
+        "hindsight: error: --fps applies to --format lerobot only"
     )
-    assert summary.failed == [] and summary.samples == len(corpus.clips) == len(done)
+    done = run_cli(*args, "--shard-size", str(size), env=env)
+    assert done.returncode == 0, done.stderr
+    assert f"WebDataset, {len(corpus.clips)} samples in" in done.stdout
     samples = _read_back(out)
     for clip in corpus.clips:
         m = read_manifest(clip)
         assert samples[m.clip_id]["mp4"] == (clip / m.video.file).read_bytes()
-    assert sorted(p.name for p in out.iterdir()) == [
-        "shard-000000.index.parquet",
-        "shard-000000.tar",
-    ]
+    # Two clips or fewer per shard, each shard with its index.
+    tars = sorted(out.glob("shard-*.tar"))
+    assert len(tars) >= len(corpus.clips) // 2
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        [t.name for t in tars] + [t.name.replace(".tar", ".index.parquet") for t in tars]
+    )
+    for tar in tars:
+        assert tar.stat().st_size <= size
 
 
 def test_a_clip_id_that_is_no_key_fails_that_clip_only(source: Path, tmp_path: Path) -> None:
