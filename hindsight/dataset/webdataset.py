@@ -118,7 +118,7 @@ def export_webdataset(
             result["row"]["where"] = clip.where
             _check_unique(seen, result)
             need = _sample_bytes(result)
-            if pending and size + need > options.shard_bytes:
+            if pending and _tar_bytes(size + need) > options.shard_bytes:
                 total += _flush(out_dir, len(shards), pending, written)
                 shards.append(pending)
                 pending, size = [], 0
@@ -172,6 +172,12 @@ def _check_unique(seen: dict[str, str], sample: dict[str, Any]) -> None:
 
 def _member_bytes(size: int) -> int:
     return _BLOCK + -(-size // _BLOCK) * _BLOCK
+
+
+def _tar_bytes(members: int) -> int:
+    """A tar's size around members of these bytes: two zero blocks end it, and the whole is
+    padded to tar's record size."""
+    return -(-(members + 2 * _BLOCK) // tarfile.RECORDSIZE) * tarfile.RECORDSIZE
 
 
 def _sample_bytes(sample: dict[str, Any]) -> int:
