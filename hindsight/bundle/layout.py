@@ -18,6 +18,9 @@ __all__ = [
     "SYSTEM_TRACK",
     "MIC_TRACK",
     "AUDIO_TRACK_TITLES",
+    "CLIPS_PURPOSE",
+    "DATASET_PURPOSE",
+    "CONSENT_PURPOSES",
 ]
 
 FORMAT_NAME = "hindsight.clip"
@@ -40,3 +43,9 @@ MIX_TRACK = "mix"
 SYSTEM_TRACK = "system"
 MIC_TRACK = "mic"
 AUDIO_TRACK_TITLES = {MIX_TRACK: "Mix", SYSTEM_TRACK: "System audio", MIC_TRACK: "Microphone"}
+
+# What a contributor consents to, the keys of the manifest's recorded consent versions:
+# sharing the clips, and contributing them as training data.
+CLIPS_PURPOSE = "clips"
+DATASET_PURPOSE = "dataset"
+CONSENT_PURPOSES = (CLIPS_PURPOSE, DATASET_PURPOSE)

@@ -29,15 +29,23 @@ from pathlib import Path
 from typing import Any
 
 from hindsight.actionmap.load import parse_map
-from hindsight.bundle import MIC_TRACK, Manifest, file_sha256, open_bundle
+from hindsight.bundle import (
+    ACTIONS_FILE,
+    DATASET_PURPOSE,
+    EVENTS_FILE,
+    MIC_TRACK,
+    Manifest,
+    file_sha256,
+    open_bundle,
+)
 from hindsight.dataset.errors import DatasetError
 from hindsight.dataset.index import IndexOptions, index_clip
 
 __all__ = ["StageOptions", "stage_sample", "mic_allowed", "kept_audio_tracks", "sample_facts"]
 
-MP4, ACTIONS, EVENTS, JSON = "mp4", "actions.parquet", "events.parquet", "json"
+# A sample's file extensions: the bundle's own names for the track and the events.
+MP4, ACTIONS, EVENTS, JSON = "mp4", ACTIONS_FILE, EVENTS_FILE, "json"
 _KEY = re.compile(r"[0-9A-Za-z_-]+")
-DATASET_PURPOSE = "dataset"  # the consent purpose that makes a clip training data
 
 
 @dataclass(frozen=True)

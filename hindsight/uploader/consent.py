@@ -11,11 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from importlib import resources
 
+from hindsight.bundle import CONSENT_PURPOSES
 from hindsight.uploader.errors import UploadConfigError
 
 __all__ = ["PURPOSES", "ConsentText", "ConsentState", "consent_text"]
 
-PURPOSES = ("clips", "dataset")
+PURPOSES = CONSENT_PURPOSES  # the clip format names them: they key the manifest's versions
 
 
 @dataclass(frozen=True)

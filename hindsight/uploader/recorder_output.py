@@ -23,7 +23,15 @@ from typing import Any, Protocol
 
 import psutil
 
-from hindsight.bundle import BundleContributor, ClipSpan, Consent, Contribution, SavedClip
+from hindsight.bundle import (
+    CLIPS_PURPOSE,
+    DATASET_PURPOSE,
+    BundleContributor,
+    ClipSpan,
+    Consent,
+    Contribution,
+    SavedClip,
+)
 from hindsight.uploader.config import UploadConfig, UploadPolicy
 from hindsight.uploader.errors import UploaderError
 from hindsight.uploader.library import ClipLibrary
@@ -59,8 +67,8 @@ class PrivacyFacts:
 
     def contribute(self, span: ClipSpan) -> Contribution:
         try:
-            dataset = self._library.consent("dataset")
-            clips = self._library.consent("clips")
+            dataset = self._library.consent(DATASET_PURPOSE)
+            clips = self._library.consent(CLIPS_PURPOSE)
             # The pseudonym links one install's clips; only dataset consent needs that.
             contributor = self._library.contributor_id() if dataset.current else None
         except UploaderError as err:
@@ -132,7 +140,7 @@ class LibraryOutput:
             self.error = None
             if self.runner is None or self.config is None:
                 return
-            if not self.library.consent("clips").current:
+            if not self.library.consent(CLIPS_PURPOSE).current:
                 return
             wait_pid = started_ms = None
             if self.config.policy == UploadPolicy.GAME_EXIT:
@@ -159,7 +167,7 @@ class LibraryOutput:
         if self.library is not None:
             try:
                 out["states"] = self.library.state_counts()
-                out["consent_clips"] = self.library.consent("clips").current
+                out["consent_clips"] = self.library.consent(CLIPS_PURPOSE).current
             except UploaderError as err:
                 out["error"] = str(err)
             if self.config is not None:

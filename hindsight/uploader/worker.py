@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import psutil
 
+from hindsight.bundle import CLIPS_PURPOSE, DATASET_PURPOSE
 from hindsight.uploader.config import UploadConfig
 from hindsight.uploader.deletion import PlaceTransports, delete_remote, finish_pending_deletes
 from hindsight.uploader.engine import (
@@ -85,9 +86,9 @@ def process_alive(pid: int, started_ms: int | None) -> bool:
 
 def upload_metadata(library: ClipLibrary) -> dict[str, str]:
     """Object metadata saying who (pseudonym) and under which consent a clip was shared."""
-    dataset = library.consent("dataset")
+    dataset = library.consent(DATASET_PURPOSE)
     meta = {
-        "consent-clips": library.consent("clips").version or "none",
+        "consent-clips": library.consent(CLIPS_PURPOSE).version or "none",
         "consent-dataset": (dataset.version or "none") if dataset.current else "none",
     }
     if dataset.current:
@@ -118,7 +119,7 @@ def owner_dead(owner: str) -> bool:
 
 def require_consent(library: ClipLibrary) -> None:
     """Raise :class:`ConsentRequired` unless sharing clips is consented to, for the current text."""
-    if not library.consent("clips").current:
+    if not library.consent(CLIPS_PURPOSE).current:
         raise ConsentRequired(
             "nothing was uploaded: sharing clips needs your consent; read it with "
             "`hindsight consent show clips` and agree with `hindsight consent grant clips`"
@@ -237,7 +238,7 @@ class UploadRunner:
             while not done.wait(_HEARTBEAT_S):
                 try:
                     if not (
-                        self.library.consent("clips").current
+                        self.library.consent(CLIPS_PURPOSE).current
                         and self.library.renew(clip.id, self.owner, self.config.lease_s)
                     ):
                         go.clear()
@@ -306,7 +307,7 @@ class UploadRunner:
         current = self.library.get(clip.id)
         if current.state == ClipState.UPLOADING and current.lease_owner not in (None, self.owner):
             return Outcome(current, False, "taken over by another uploader")
-        consenting = self.library.consent("clips").current
+        consenting = self.library.consent(CLIPS_PURPOSE).current
         if consenting and current.state == ClipState.UPLOADING:
             # Our own shutdown: the open upload stays, the next start resumes it.
             self.library.mark_failed(
@@ -365,7 +366,7 @@ class UploadRunner:
                     # Bucket copies of deleted clips that an outage left behind.
                     next_sweep = time.monotonic() + _SWEEP_S
                     finish_pending_deletes(self.library, transports)
-                if self.library.consent("clips").current:
+                if self.library.consent(CLIPS_PURPOSE).current:
                     clip = self.library.claim(self.owner, self.config.lease_s)
                     if clip is not None:
                         self.upload_one(clip)

@@ -140,7 +140,9 @@ def make_corpus(root: Path) -> Corpus:
             play(5.0)
             first = _clip(run_cli("clip", "--seconds", "4"))
             play(1.5)
-            second = _clip(run_cli("clip", "--seconds", "4"))  # overlaps the first
+            # Reaching 8 s back, it overlaps the first by over a second unless the first
+            # save and this command took 5.5 s between them (a loaded machine takes ~3).
+            second = _clip(run_cli("clip", "--seconds", "8"))
             play(5.5)
             third = _clip(run_cli("clip", "--seconds", "3"))
             play(4.5)

@@ -16,23 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.dataset.corpus import FAULTS, Corpus
+from tests.dataset.corpus import Corpus
 from tests.recorder.cli_proc import run_cli
 from tests.uploader.s3server import free_ports
 
 pytestmark = pytest.mark.x11
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def mixed(corpus: Corpus, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("mixed")
-    for clip in corpus.clips:
-        shutil.copytree(clip, root / "good" / clip.name)
-    for fault in FAULTS:
-        corpus.damaged(fault, into=root / fault)
-    return root
 
 
 # The cluster's own token, so no token another Ray on this machine left in ~/.ray is used.

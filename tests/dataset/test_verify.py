@@ -44,17 +44,6 @@ def verify(*args: str, env: dict[str, str] | None = None):
     return run_cli("dataset", "verify", *args, env=env)
 
 
-@pytest.fixture(scope="module")
-def mixed(corpus: Corpus, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The good clips and one damaged copy of each fault, side by side."""
-    root = tmp_path_factory.mktemp("mixed")
-    for clip in corpus.clips:
-        shutil.copytree(clip, root / "good" / clip.name)
-    for fault in FAULTS:
-        corpus.damaged(fault, into=root / fault)
-    return root
-
-
 def test_the_good_clips_pass(corpus: Corpus) -> None:
     result = verify(str(corpus.folder))
     assert result.returncode == 0, result.stdout + result.stderr
