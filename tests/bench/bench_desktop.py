@@ -52,6 +52,22 @@ def _status() -> dict | None:
         return None
 
 
+def _biggest_mappings(pid: int, count: int = 10) -> dict[str, float]:
+    """Resident MB by what is mapped (a library's file name, or [anon]), the largest first:
+    where an app's memory is, before anyone guesses."""
+    by_name: dict[str, int] = {}
+    name = "[anon]"
+    with open(f"/proc/{pid}/smaps") as smaps:
+        for line in smaps:
+            head = line.split(maxsplit=5)
+            if len(head) >= 5 and "-" in head[0] and not head[0].endswith(":"):
+                name = os.path.basename(head[5].strip()) if len(head) == 6 else "[anon]"
+            elif head and head[0] == "Rss:":
+                by_name[name] = by_name.get(name, 0) + int(head[1]) * 1024
+    biggest = sorted(by_name.items(), key=lambda kv: -kv[1])[:count]
+    return {n: round(b / 2**20, 1) for n, b in biggest}
+
+
 def _memory_mb(pid: int) -> dict[str, float]:
     rollup = smaps_rollup(pid)
     return {
@@ -114,6 +130,7 @@ def main() -> None:
 
             time.sleep(args.idle)
             app_memory = _memory_mb(app.proc.pid)
+            app_mappings = _biggest_mappings(app.proc.pid)
             bare = subprocess.Popen(
                 [sys.executable, "-c", BARE_TRAY],
                 env={**os.environ, **desk.env},
@@ -178,6 +195,7 @@ def main() -> None:
             },
             "recorder_save_ms_same_presses": {"median": round(median(save_ms), 1)},
             "app_memory_idle": app_memory,
+            "app_memory_biggest_mappings_mb": app_mappings,
             "bare_pyqt_tray_memory": bare_memory,
         }
     )
