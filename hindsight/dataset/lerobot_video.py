@@ -100,9 +100,37 @@ def _copyable(packets: list, time_base: Fraction, fps: int, first: int, count: i
 
 def _stream_key(stream: av.video.stream.VideoStream) -> str:
     ctx = stream.codec_context
-    extradata = bytes(ctx.extradata or b"")
+    extradata = _parameter_sets(bytes(ctx.extradata or b""))
     digest = hashlib.sha256(extradata).hexdigest()[:16]
     return f"{ctx.name}/{ctx.width}x{ctx.height}/{ctx.pix_fmt}/{digest}"
+
+
+def _parameter_sets(avcc: bytes) -> bytes:
+    """An H.264 ``avcC`` record with the trailing zero bytes of each SPS and PPS dropped.
+
+    Clips of one recorder run carry the same parameter sets, but the muxer copies them
+    from the clip's first keyframe, and the run's very first one ends its PPS without
+    the zero byte the later ones carry: the same PPS, so the same track. Anything that
+    is not an avcC record is compared as it is.
+    """
+    if len(avcc) < 7 or avcc[0] != 1:
+        return avcc
+    out, at = bytearray(avcc[:5]), 5
+    try:
+        for count_mask in (0x1F, 0xFF):  # the SPS count's low 5 bits, then the PPS count
+            count = avcc[at] & count_mask
+            out.append(avcc[at])
+            at += 1
+            for _ in range(count):
+                size = int.from_bytes(avcc[at : at + 2], "big")
+                unit = avcc[at + 2 : at + 2 + size].rstrip(b"\0")
+                if len(unit) == 0 or at + 2 + size > len(avcc):
+                    return avcc
+                out += len(unit).to_bytes(2, "big") + unit
+                at += 2 + size
+    except IndexError:
+        return avcc
+    return bytes(out) + avcc[at:]
 
 
 def _write_copy(stream, packets: list, dst: Path, fps: int) -> SegmentFacts:
