@@ -3,8 +3,9 @@
 The real recorder records the stand-in game (and its map) on a virtual display at
 640x360, 30 fps, while real key presses go to it; four clips are saved from one run,
 the second 1.5 s after the first and reaching 8 s back, so the two overlap (one session
-id, first frames on one timeline; the second may hold the first whole). The good clips are as a data team receives them: what an upload
-carries (no events file, as sharing it was not opted in). :meth:`Corpus.damaged` makes
+id, first frames on one timeline; the second may hold the first whole). The good clips
+are as a data team receives them: what an upload carries (no events file, as sharing it
+was not opted in). :meth:`Corpus.damaged` makes
 broken copies of a good clip, each with exactly one fault a verifier must name.
 :func:`s3_corpus` puts the good clips in a fresh bucket of the test S3 server in the
 uploaded layout (``<prefix>/<game-id>/<clip_id>/<file>``, ``manifest.json`` last).
