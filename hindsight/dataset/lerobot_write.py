@@ -38,6 +38,10 @@ if TYPE_CHECKING:
 
 __all__ = ["ExportSummary", "write_dataset", "VIDEO_KEY", "DATA_FILE_MB", "VIDEO_FILE_MB"]
 
+# LeRobot's frame counter has the track's name and meaning (a frame's place in its
+# episode, as in its clip), so it is spelled by the clip format.
+FRAME_INDEX = schema.FRAME_INDEX
+
 VIDEO_KEY = "observation.images.screen"
 DATA_FILE_MB = 100
 VIDEO_FILE_MB = 200
@@ -100,7 +104,7 @@ def write_dataset(
             schema.VALID: e.valid.astype(bool),
             schema.DUP_FRAME: e.dup_frame.astype(bool),
             "timestamp": (frame_index / fps).astype(np.float32),
-            "frame_index": frame_index,
+            FRAME_INDEX: frame_index,
             "episode_index": np.full(e.frames, i, dtype=np.int64),
             "index": index_from[i] + frame_index,
             "task_index": np.full(e.frames, tasks.index(e.task), dtype=np.int64),
@@ -192,7 +196,7 @@ def _info(
         schema.VALID: {"dtype": "bool", **scalar},
         schema.DUP_FRAME: {"dtype": "bool", **scalar},
         "timestamp": {"dtype": "float32", **scalar},
-        "frame_index": {"dtype": "int64", **scalar},
+        FRAME_INDEX: {"dtype": "int64", **scalar},
         "episode_index": {"dtype": "int64", **scalar},
         "index": {"dtype": "int64", **scalar},
         "task_index": {"dtype": "int64", **scalar},

@@ -8,7 +8,8 @@ reuses a clip folder instead), copied ``--clips`` times with fresh clip ids (pai
 of copies claim overlapping spans of one recording run, so grouping has work). Then,
 in this process with the local engine (a process pool):
 
-- ``build_index`` over the copies: clips per minute;
+- ``build_index`` over the copies: clips per minute; then ``hindsight dataset index`` as
+  a whole process on each of ``--engines`` (local, and a private Ray instance);
 - ``export_webdataset`` of the copies: MB of shards written per second, against the
   peer, GNU ``tar -cf`` of the same files (each clip's video and action track and a
   JSON file, the sample's members) in the same run, ``--rounds`` times each, alternating
@@ -98,6 +99,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--rounds", type=int, default=3, help="export and tar runs, alternating")
     parser.add_argument("--clip", type=Path, help="use this clip instead of making one")
+    parser.add_argument(
+        "--engines", default="local,ray", help="engines `hindsight dataset index` runs on too"
+    )
     args = parser.parse_args()
 
     with isolated_user_dirs(), tempfile.TemporaryDirectory(prefix="hs-bench-ds-") as tmp:
@@ -123,6 +127,19 @@ def main() -> None:
         index_s = time.perf_counter() - t0
         assert not index.failed, index.failed
         groups = len(set(index.table["overlap_group"].to_pylist()))
+
+        # The command as a data team runs it, whole processes, on each engine.
+        def index_command(engine_name: str) -> float:
+            t0 = time.perf_counter()
+            out = root / f"index-{engine_name}.parquet"
+            subprocess.run(
+                [*HINDSIGHT, "dataset", "index", str(src), "-o", str(out), "--engine", engine_name],
+                check=True,
+                capture_output=True,
+            )
+            return time.perf_counter() - t0
+
+        command_s = {name: index_command(name) for name in args.engines.split(",") if name}
 
         # The peer: the same members (video, track, a JSON file per clip) with plain tar.
         peer_dir = root / "peer"
@@ -181,6 +198,10 @@ def main() -> None:
             "seconds": round(index_s, 2),
             "clips_per_min": round(args.clips / index_s * 60, 1),
             "groups": groups,
+        },
+        "index_command": {  # whole processes, start-up (and Ray's) included
+            name: {"seconds": round(t, 2), "clips_per_min": round(args.clips / t * 60, 1)}
+            for name, t in command_s.items()
         },
         "rounds": args.rounds,
         "webdataset": {

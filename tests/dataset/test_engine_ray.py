@@ -94,6 +94,30 @@ def test_a_local_ray_instance_gives_what_the_local_pool_gives(mixed: Path) -> No
     assert verify_json(mixed, "--engine", "ray") == verify_json(mixed, "--engine", "local")
 
 
+def test_exports_on_ray_are_the_local_pools_byte_for_byte(corpus: Corpus, tmp_path: Path) -> None:
+    """The same per-clip functions as Ray tasks: every Parquet file (LeRobot's data and
+    meta, the WebDataset shards' indexes) and every video is the local pool's, byte for
+    byte."""
+    written: dict[str, dict[str, bytes]] = {}
+    for engine in ("local", "ray"):
+        out = tmp_path / engine
+        for fmt in ("lerobot", "webdataset"):
+            done = run_cli(
+                "dataset", "export", str(corpus.folder), "--format", fmt,
+                "-o", str(out / fmt), "--engine", engine, env=worker_env(),
+            )  # fmt: skip
+            assert done.returncode == 0, done.stderr
+        written[engine] = {
+            str(p.relative_to(out)): p.read_bytes()
+            for p in sorted(out.rglob("*"))
+            if p.suffix in (".parquet", ".mp4")
+        }
+    assert any(name.startswith("webdataset/") for name in written["local"])
+    assert sorted(written["ray"]) == sorted(written["local"])
+    for name, data in written["local"].items():
+        assert written["ray"][name] == data, name
+
+
 def test_a_cluster_joined_by_address_gives_the_same(mixed: Path, ray_head: str) -> None:
     deadline = time.monotonic() + 60
     while True:  # the head takes a few seconds to listen
