@@ -204,7 +204,7 @@ class ClipLibrary:
         for entry in sorted(clips_dir.iterdir()):
             if entry.name.startswith(".") or not (entry / MANIFEST_FILE).is_file():
                 continue
-            if entry in known_paths or entry.resolve() in known_paths:
+            if entry.resolve() in known_paths:  # the library keeps resolved paths
                 continue
             try:
                 clip_id = read_manifest(entry).clip_id
