@@ -9,6 +9,7 @@ shares no arithmetic with the record stream's stamping, only the server.
 from __future__ import annotations
 
 import ctypes
+import sys
 import threading
 from ctypes import POINTER, c_int, c_int64, c_size_t, c_uint64, c_void_p
 from statistics import median
@@ -92,10 +93,11 @@ class TimedPlayer:
         return int(median(near)) + at_ns
 
     def spread_ns(self, sample: int, window_ns: int = 150_000_000) -> int:
-        """How far the offsets used by :meth:`heard_at` disagree (max - min)."""
+        """How far the offsets used by :meth:`heard_at` disagree (max - min); unbounded when
+        there is too little timing to tell (a loaded machine can skip the updates)."""
         at_ns = sample * NS_PER_S // RATE
         near = [t - heard for heard, t in self._samples if at_ns <= heard <= at_ns + window_ns]
-        return max(near) - min(near)
+        return max(near) - min(near) if len(near) >= 3 else sys.maxsize
 
     def close(self) -> None:
         conn = self._conn
