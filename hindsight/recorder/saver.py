@@ -15,13 +15,13 @@ import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from hindsight.bundle import BundleContributor, Contribution, SavedClip
+from hindsight.bundle import AudioFacts, BundleContributor, Contribution, SavedClip
 from hindsight.clock import NS_PER_S, now_ns
 from hindsight.errors import HindsightError
 from hindsight.recorder.allocator import trim
 from hindsight.recorder.audio.capture import AudioCapture
 from hindsight.recorder.errors import ExportError, SaveTimeout
-from hindsight.recorder.export.bundle_writer import write_bundle
+from hindsight.recorder.export.bundle_writer import ClipSound, write_bundle
 from hindsight.recorder.export.mux import AudioStream
 from hindsight.recorder.packet import grid_start_ns
 from hindsight.recorder.ring import PacketRing
@@ -43,7 +43,8 @@ class SaveRequest:
         self.t_req_ns = t_req_ns
         self.seconds = seconds
         self.merged = 0
-        self.covered_t_ns: int | None = None
+        self.covered_t_ns: int | None = None  # the frame of the request was in the ring
+        self.sound_wait_ns = 0  # how long the write stood still for the sound of its end
         self.done_t_ns: int | None = None
         self._done = threading.Event()
         self._result: SavedClip | None = None
@@ -92,6 +93,8 @@ class ClipSaver:
         self.merged = 0
         self.last_clip: SavedClip | None = None
         self.last_save_ms: float | None = None
+        # The last save's time, split: waiting for its frame, for its sound, and writing.
+        self.last_save_split_ms: dict[str, float] | None = None
         self.last_error: str | None = None
         # The recorder run the ring's packets belong to (see RecordingSession.start/resume).
         self.session_id: str | None = None
@@ -164,14 +167,19 @@ class ClipSaver:
             self.last_error = None
             req._finish(clip, None)
             # _finish stamped done_t_ns; the frame of the request was covered before the write.
-            done_t_ns, covered_t_ns = req.done_t_ns or now_ns(), req.covered_t_ns or req.t_req_ns
+            done_t_ns = req.done_t_ns or now_ns()
+            covered_t_ns = req.covered_t_ns or req.t_req_ns
             self.last_save_ms = round((done_t_ns - req.t_req_ns) / 1e6, 1)
+            self.last_save_split_ms = {
+                "frame": round((covered_t_ns - req.t_req_ns) / 1e6, 1),
+                "sound": round(req.sound_wait_ns / 1e6, 1),
+                "write": round((done_t_ns - covered_t_ns - req.sound_wait_ns) / 1e6, 1),
+            }
             log.info(
                 "clip saved %.0f ms after the request (%.0f ms waiting for the frame of the "
-                "request, %.0f ms writing)",
+                "request, %.0f ms for its sound, %.0f ms writing)",
                 self.last_save_ms,
-                (covered_t_ns - req.t_req_ns) / 1e6,
-                (done_t_ns - covered_t_ns) / 1e6,
+                *self.last_save_split_ms.values(),
             )
             self.clip_saved.emit(clip)
             # The clip's transient buffers go back to the system once everyone has heard of it.
@@ -187,25 +195,49 @@ class ClipSaver:
         packets = self.ring.snapshot(req.t_req_ns - req.seconds * NS_PER_S, req.t_req_ns)
         if not packets:
             raise ExportError("nothing to save: the buffer is empty")
-        streams: list[AudioStream] = []
-        facts = None
+        sound: ClipSound | None = None
         if self.audio is not None:
             # Sound is cut on the picture's clock span: from the first frame's place on
             # the frame grid to the end of the last frame's slot.
             start_ns = grid_start_ns(packets)
             end_ns = start_ns + len(packets) * NS_PER_S // packets[-1].params.fps
-            if not self.audio.wait_covered(end_ns, _AUDIO_WAIT_S):
-                log.info("the sound of the clip's last moment is late; its end is cut short")
-            cut = self.audio.cut(start_ns, end_ns)
-            if cut is not None:
-                streams = [AudioStream(t.title, p) for t, p in cut.tracks]
-                facts = cut.facts
+            sound = _ClipSound(self.audio, start_ns, end_ns, req)
         return write_bundle(
             self.clips_dir,
             packets,
             contributors=self._contributors,
             extra_manifest=self._extra_manifest(),
-            audio=streams,
-            audio_facts=facts,
+            sound=sound,
             session_id=self.session_id,
         )
+
+
+class _ClipSound:
+    """The sound of one clip, taken in two steps so the write never waits for what is there.
+
+    The sound of the clip's last moments is still on its way when the picture is
+    (the device's latency, the encoder's look-ahead: about 100 ms). The muxer writes
+    everything up to the sound encoded so far first, and asks for the rest only when
+    it gets there.
+    """
+
+    def __init__(self, audio: AudioCapture, start_ns: int, end_ns: int, req: SaveRequest) -> None:
+        self._audio, self._start_ns, self._end_ns, self._req = audio, start_ns, end_ns, req
+        self._early = audio.cut(start_ns, end_ns)
+
+    def now(self) -> tuple[list[AudioStream], AudioFacts] | None:
+        """Every track's packets encoded so far (None: a track has none yet)."""
+        if self._early is None:
+            return None
+        return [AudioStream(t.title, p) for t, p in self._early.tracks], self._early.facts
+
+    def rest(self) -> tuple[list[AudioStream], AudioFacts] | None:
+        """Every track's packets up to the clip's end, waiting for them up to a limit."""
+        t0 = now_ns()
+        if not self._audio.wait_covered(self._end_ns, _AUDIO_WAIT_S):
+            log.info("the sound of the clip's last moment is late; its end is cut short")
+        self._req.sound_wait_ns = now_ns() - t0
+        cut = self._audio.cut(self._start_ns, self._end_ns) or self._early
+        if cut is None:
+            return None
+        return [AudioStream(t.title, p) for t, p in cut.tracks], cut.facts

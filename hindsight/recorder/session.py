@@ -334,6 +334,7 @@ class RecordingSession:
                 last_save_ms=saver.last_save_ms if saver else None,
                 last_error=saver.last_error if saver else None,
                 in_flight=saver.in_flight if saver else False,
+                last_save_split_ms=saver.last_save_split_ms if saver else None,
             ),
             audio=self.audio.status() if self.audio is not None else None,
         )

@@ -85,6 +85,8 @@ class SavesStatus:
     last_save_ms: float | None
     last_error: str | None
     in_flight: bool = False  # a save is being written now (the tray shows "saving")
+    # The last save's time split: waiting for its frame, for its sound, and writing.
+    last_save_split_ms: dict[str, float] | None = None
 
 
 @dataclass(frozen=True)

@@ -21,15 +21,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
-import subprocess
 import tempfile
-import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-from tests.audio_server import RATE, SYSTEM_SINK, PulseServer, sine
 from tests.bench.common import (
     FfmpegPeer,
     RecorderCli,
@@ -38,43 +33,8 @@ from tests.bench.common import (
     print_json,
     progress_counters,
     reference_scene,
+    system_sound,
 )
-
-
-@contextlib.contextmanager
-def playing_tone(server: PulseServer) -> Iterator[None]:
-    """A 440 Hz tone into the server's default sink until the block ends."""
-    second = sine(1.0).astype("<f4").tobytes()
-    proc = subprocess.Popen(
-        [
-            "pacat",
-            "--playback",
-            f"--device={SYSTEM_SINK}",
-            "--format=float32le",
-            f"--rate={RATE}",
-            "--channels=2",
-            "--raw",
-        ],
-        stdin=subprocess.PIPE,
-        env={**os.environ, **server.env},
-    )
-    stop = threading.Event()
-
-    def feed() -> None:
-        assert proc.stdin is not None
-        with contextlib.suppress(BrokenPipeError, ValueError):
-            while not stop.is_set():
-                proc.stdin.write(second)  # blocks in real time: pacat plays as fast as that
-                proc.stdin.flush()
-
-    thread = threading.Thread(target=feed, daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        proc.kill()
-        proc.wait()
 
 
 def measure_ffmpeg(
@@ -174,12 +134,7 @@ def main() -> None:
     with contextlib.ExitStack() as stack:
         stack.enter_context(isolated_user_dirs())
         display = stack.enter_context(reference_scene(w, h, args.fps))
-        audio_source = None
-        if args.audio:
-            server = stack.enter_context(PulseServer())
-            stack.enter_context(_environ(server.env))
-            stack.enter_context(playing_tone(server))
-            audio_source = f"{SYSTEM_SINK}.monitor"
+        audio_source = stack.enter_context(system_sound()) if args.audio else None
         time.sleep(2)
         for _ in range(args.rounds):
             peer = measure_ffmpeg(
@@ -223,20 +178,6 @@ def main() -> None:
             "meets_targets": cpu_ratio <= 1.25 and real_pct >= 99.0,
         }
     )
-
-
-@contextlib.contextmanager
-def _environ(values: dict[str, str]) -> Iterator[None]:
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 if __name__ == "__main__":

@@ -1,17 +1,19 @@
 """Save latency: F8 pressed -> the clip under its final name, ``hindsight record`` as users run it.
 
     python -m tests.bench.bench_save_latency [--saves 10] [--buffer-seconds 30] [--gap 3]
-                                             [--size 1920x1080] [--fps 60]
+                                             [--size 1920x1080] [--fps 60] [--no-audio]
 
 On the reference scene (testsrc2 full screen at 1080p60 on Xvfb) the test game runs in
 a window on top and has the focus, so the recorder recognises it by its action map and
 every clip carries an action track. ``hindsight record`` runs with its defaults: the
 clip library and the overlay server attached, full-screen capture at 60 fps, the F8
-hotkey on the input stream. After the buffer has filled (30 s), each round presses a
+hotkey on the input stream, and sound: a private PulseAudio server plays a tone the
+whole time, and the recorder records it as users' system audio (``--no-audio``: picture
+only). After the buffer has filled (30 s), each round presses a
 few game keys, then F8 with ``xdotool key F8``, and measures from just before xdotool
 starts to the recorder's ``saved <folder>`` line, printed right after the rename (the
 key event's trip included). Each saved clip is checked: its folder exists under the
-final name and its manifest has the action track.
+final name and its manifest has the action track (and, with sound, an audio track).
 
 Beside it: the same press heard by a bare pynput listener in this process (the X
 server's own delivery delay under the scene, which no recorder can avoid), the
@@ -22,7 +24,7 @@ recorder's own request -> renamed time, and FFmpeg remuxing the same saved clip 
 from __future__ import annotations
 
 import argparse
-import json
+import contextlib
 import os
 import shutil
 import subprocess
@@ -30,8 +32,16 @@ import tempfile
 import time
 from pathlib import Path
 
+from hindsight.bundle import read_manifest
 from hindsight.demo.display import MovingScene, VirtualDisplay, child_env
-from tests.bench.common import RecorderCli, isolated_user_dirs, median, percentile, print_json
+from tests.bench.common import (
+    RecorderCli,
+    isolated_user_dirs,
+    median,
+    percentile,
+    print_json,
+    system_sound,
+)
 from tests.recorder.actions.game_env import MAPS_DIR, Keyboard, start_game
 
 
@@ -46,10 +56,11 @@ def wait_for_game(rec: RecorderCli, timeout_s: float = 15) -> str:
 
 
 def hotkey_latencies(
-    display: str, buffer_s: int, saves: int, gap_s: float, fps: int = 60
-) -> tuple[list[float], list[float], list[float], Path, str]:
+    display: str, buffer_s: int, saves: int, gap_s: float, fps: int = 60, audio: bool = True
+) -> tuple[list[float], list[float], list[float], list[dict[str, float]], Path, str]:
     """Per press: xdotool -> clip renamed; the same press heard by a bare listener; the
-    recorder's own request -> renamed time. Also the last clip's video and the game id.
+    recorder's own request -> renamed time and its split. Also the last clip's video and
+    the game id.
     """
     rec = RecorderCli(
         "--display",
@@ -64,7 +75,11 @@ def hotkey_latencies(
         "F8",
         "--maps-dir",
         str(MAPS_DIR),
-        env={"HINDSIGHT_HOTKEY_BACKEND": "auto"},  # on the input stream, as a user runs it
+        # On the input stream, as a user runs it.
+        env={
+            "HINDSIGHT_HOTKEY_BACKEND": "auto",
+            **({} if audio else {"HINDSIGHT_AUDIO_BACKEND": "none"}),
+        },
     )
     env = child_env(display)
     os.environ["DISPLAY"] = display
@@ -76,6 +91,7 @@ def hotkey_latencies(
     listener.wait()
     keys = Keyboard(display)
     saved, delivered, internal = [], [], []
+    splits: list[dict[str, float]] = []
     video = Path(os.environ["HOME"]) / "last-clip.mp4"  # a copy the peer remuxes
     last = video
     try:
@@ -91,13 +107,17 @@ def hotkey_latencies(
             subprocess.run(["xdotool", "key", "F8"], env=env, check=True)
             folder = Path(rec.wait_line("saved ", timeout_s=30)[len("saved ") :])
             saved.append((time.monotonic() - t0) * 1000)
-            internal.append(rec.status()["saves"]["last_save_ms"])
+            saves_status = rec.status()["saves"]
+            internal.append(saves_status["last_save_ms"])
+            splits.append(saves_status["last_save_split_ms"])
             if heard:
                 delivered.append((heard[0] - t0) * 1000)
-            manifest = json.loads((folder / "manifest.json").read_text())
-            if manifest.get("track") is None:
+            manifest = read_manifest(folder)
+            if manifest.track is None:
                 raise RuntimeError(f"{folder} has no action track")
-            last = folder / manifest["video"]["file"]
+            if audio and not (manifest.audio and manifest.audio.sources[0].backend == "pulse"):
+                raise RuntimeError(f"{folder} has no sound from the PulseAudio server")
+            last = folder / manifest.video.file
             time.sleep(gap_s)
         shutil.copyfile(last, video)
     finally:
@@ -105,7 +125,7 @@ def hotkey_latencies(
         listener.stop()
         listener.join(5)
         rec.stop()
-    return saved, delivered, internal, video, game_id
+    return saved, delivered, internal, splits, video, game_id
 
 
 def ffmpeg_remux_ms(video: Path, runs: int = 5) -> list[float]:
@@ -150,10 +170,12 @@ def main() -> None:
     parser.add_argument("--gap", type=float, default=3.0, help="seconds between saves")
     parser.add_argument("--size", default="1920x1080", help="screen and scene (smoke: smaller)")
     parser.add_argument("--fps", type=int, default=60)
+    parser.add_argument("--no-audio", action="store_true", help="picture only (sound off)")
     args = parser.parse_args()
     w, h = (int(v) for v in args.size.split("x"))
     with (
         isolated_user_dirs(),
+        system_sound() if not args.no_audio else contextlib.nullcontext(),
         VirtualDisplay(w, h) as vd,
         MovingScene(vd.name, rate=args.fps),
     ):
@@ -166,8 +188,8 @@ def main() -> None:
                 timeout=10,
             )
             os.sync()  # no writeback left over from starting up
-            hot, delivery, internal, video, game_id = hotkey_latencies(
-                vd.name, args.buffer_seconds, args.saves, args.gap, args.fps
+            hot, delivery, internal, splits, video, game_id = hotkey_latencies(
+                vd.name, args.buffer_seconds, args.saves, args.gap, args.fps, not args.no_audio
             )
         finally:
             game.kill()
@@ -179,12 +201,16 @@ def main() -> None:
             "benchmark": "save_latency",
             "scene": f"testsrc2 {w}x{h}@{args.fps} full screen on Xvfb, test game window on top",
             "recorder": "hindsight record: defaults (library, overlay server), hotkey F8",
+            "sound": None if args.no_audio else "a tone on a PulseAudio null sink, system audio",
             "game_id": game_id,
             "buffer_seconds": args.buffer_seconds,
             "clip_mb": round(size_mb, 1),
             "hotkey_to_renamed": summary(hot),
             "key_delivery_same_press": summary(delivery) if delivery else None,
             "recorder_request_to_renamed": summary(internal),
+            # The recorder's own split of each save: waiting for the frame of the press,
+            # for the sound of the clip's last frame, and writing the bundle.
+            "recorder_split": {k: summary([s[k] for s in splits]) for k in splits[0]},
             "ffmpeg_remux_same_clip": summary(peer),
             "target": {"median_ms_max": 250},
             "meets_target": median(hot) <= 250,

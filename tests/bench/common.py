@@ -30,6 +30,7 @@ import psutil
 
 from hindsight.demo.display import MovingScene, VirtualDisplay
 from hindsight.recorder.config import DEFAULTS
+from tests.audio_server import RATE, SYSTEM_SINK, PulseServer, sine
 
 HINDSIGHT = [sys.executable, "-m", "hindsight"]
 
@@ -81,6 +82,68 @@ def reference_scene(width: int = 1920, height: int = 1080, rate: int = 60) -> It
     """An Xvfb display playing testsrc2 full screen; yields the display name."""
     with VirtualDisplay(width, height) as display, MovingScene(display.name, rate=rate):
         yield display.name
+
+
+@contextlib.contextmanager
+def system_sound() -> Iterator[str]:
+    """A private PulseAudio server playing a 440 Hz tone into its default sink.
+
+    The server's address is in this process's environment for the block, so every child
+    (the recorder, FFmpeg) records from it; yields the sink's monitor source, the
+    "system audio" both sides record.
+    """
+    with PulseServer() as server, _environ(server.env), _playing_tone(server):
+        yield f"{SYSTEM_SINK}.monitor"
+
+
+@contextlib.contextmanager
+def _playing_tone(server: PulseServer) -> Iterator[None]:
+    """A 440 Hz tone into the server's default sink until the block ends."""
+    second = sine(1.0).astype("<f4").tobytes()
+    proc = subprocess.Popen(
+        [
+            "pacat",
+            "--playback",
+            f"--device={SYSTEM_SINK}",
+            "--format=float32le",
+            f"--rate={RATE}",
+            "--channels=2",
+            "--raw",
+        ],
+        stdin=subprocess.PIPE,
+        env={**os.environ, **server.env},
+    )
+    stop = threading.Event()
+
+    def feed() -> None:
+        assert proc.stdin is not None
+        with contextlib.suppress(BrokenPipeError, ValueError):
+            while not stop.is_set():
+                proc.stdin.write(second)  # blocks in real time: pacat plays as fast as that
+                proc.stdin.flush()
+
+    thread = threading.Thread(target=feed, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        proc.kill()
+        proc.wait()
+
+
+@contextlib.contextmanager
+def _environ(values: dict[str, str]) -> Iterator[None]:
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def cpu_seconds(proc: psutil.Process) -> float:

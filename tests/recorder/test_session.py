@@ -72,6 +72,11 @@ def test_clip_reads_back_as_the_manifest_says(session: RecordingSession) -> None
     assert all(s in (0, 1) for s in steps)
     assert steps.count(0) == video.dup_frames
     assert clip.path.name.startswith("Desktop ")
+    # The status splits the save's time: the frame of the press, the sound, the writing.
+    saves = session.status().saves
+    assert saves.last_save_split_ms is not None and saves.last_save_ms is not None
+    assert sorted(saves.last_save_split_ms) == ["frame", "sound", "write"]
+    assert sum(saves.last_save_split_ms.values()) == pytest.approx(saves.last_save_ms, abs=0.2)
 
 
 def test_presses_during_a_save_merge_into_one(session: RecordingSession) -> None:

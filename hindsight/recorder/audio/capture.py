@@ -156,6 +156,16 @@ class _Feed:
             return sum(start <= c < end for c in self.resyncs)
 
 
+def _last_start_ns(t_ns: int) -> int:
+    """Where a packet holding the sound up to ``t_ns`` starts at the latest.
+
+    A packet starting one AAC frame before ``t_ns`` holds the sound up to it: waiting
+    for one that starts at ``t_ns`` would wait a frame (21 ms) longer for sound that a
+    cut ending at ``t_ns`` does not take.
+    """
+    return t_ns - AAC_FRAME * NS_PER_S // SAMPLE_RATE
+
+
 class AudioCapture:
     """The audio half of a recorder run; :meth:`start`, :meth:`cut`, :meth:`status`, :meth:`stop`.
 
@@ -366,14 +376,15 @@ class AudioCapture:
     # ---- saving ------------------------------------------------------------------------
 
     def covers(self, t_ns: int) -> bool:
-        return all(t.ring.covers(t_ns) for t in self.tracks)
+        """Every track has encoded sound up to ``t_ns``."""
+        return all(t.ring.covers(_last_start_ns(t_ns)) for t in self.tracks)
 
     def wait_covered(self, t_ns: int, timeout_s: float) -> bool:
         """Block until every track has encoded sound up to ``t_ns`` (or the timeout)."""
         deadline = self._clock() + int(timeout_s * NS_PER_S)
         for ring in self._rings:
             left = max(0.0, (deadline - self._clock()) / NS_PER_S)
-            if not ring.wait_covered(t_ns, left):
+            if not ring.wait_covered(_last_start_ns(t_ns), left):
                 return False
         return True
 

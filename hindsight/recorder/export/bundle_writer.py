@@ -19,12 +19,12 @@ import os
 import re
 import shutil
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from hindsight import __version__
 from hindsight.bundle import (
@@ -54,6 +54,7 @@ from hindsight.recorder.export.mux import (
 from hindsight.recorder.packet import EncodedPacket
 
 __all__ = [
+    "ClipSound",
     "write_bundle",
     "sweep_partial_bundles",
     "clip_folder_name",
@@ -82,20 +83,28 @@ def sweep_partial_bundles(clips_dir: Path) -> int:
     return removed
 
 
+class ClipSound(Protocol):
+    """The sound of a clip: the tracks as far as they are encoded, and then all of them."""
+
+    def now(self) -> tuple[list[AudioStream], AudioFacts] | None: ...
+
+    def rest(self) -> tuple[list[AudioStream], AudioFacts] | None: ...
+
+
 def write_bundle(
     clips_dir: Path,
     packets: Sequence[EncodedPacket],
     *,
     contributors: Sequence[BundleContributor] = (),
     extra_manifest: Contribution | None = None,
-    audio: Sequence[AudioStream] = (),
-    audio_facts: AudioFacts | None = None,
+    sound: ClipSound | None = None,
     session_id: str | None = None,
 ) -> SavedClip:
     """Write a complete bundle for ``packets`` under ``clips_dir``; atomic as a whole.
 
-    ``audio`` are the sound tracks cut on the same clock span, ``audio_facts`` their
-    manifest section. ``session_id`` names the recorder run the packets came from: the
+    ``sound`` gives the sound tracks cut on the same clock span and their manifest
+    section; the video is muxed up to the sound there is before its tail is asked
+    for. ``session_id`` names the recorder run the packets came from: the
     clip's first frame on its timeline is the first packet's pts (frame *i* of a run
     has pts *i*, time base 1/fps), so clips of one run can be lined up.
     """
@@ -119,9 +128,28 @@ def write_bundle(
         )
         # Contributors (the action track) work while the video is muxed and fsynced:
         # muxing and hashing mostly release the GIL, so the two overlap.
+        audio_facts: AudioFacts | None = None
+        early = sound.now() if sound is not None else None
+        late: Callable[[], Sequence[AudioStream]] | None = None
+        if early is not None:
+            streams, audio_facts = early
+
+            def late() -> Sequence[AudioStream]:
+                nonlocal audio_facts
+                assert sound is not None
+                whole = sound.rest()
+                if whole is None:
+                    return streams
+                tracks, audio_facts = whole
+                return tracks
+
+        elif sound is not None:  # no sound encoded yet at all: wait for it first
+            streams, audio_facts = sound.rest() or ([], None)
+        else:
+            streams = []
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="hindsight-contrib") as pool:
             pending = pool.submit(lambda: [c.contribute(span) for c in contributors])
-            facts = write_mp4(packets, partial / VIDEO_FILE, audio)
+            facts = write_mp4(packets, partial / VIDEO_FILE, streams, late_audio=late)
             contributions = pending.result()
         session = (
             SessionFacts(session_id=session_id, first_frame=packets[0].pts)

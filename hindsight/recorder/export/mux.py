@@ -9,19 +9,22 @@ the newest run's codec so the clip is still one valid stream.
 
 from __future__ import annotations
 
+import ctypes
 import errno
 import hashlib
 import io
 import mmap
 import os
+import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
 import av
 
+from hindsight.clock import NS_PER_S
 from hindsight.recorder.config import EncoderConfig
 from hindsight.recorder.errors import DiskFullError, ExportError
 from hindsight.recorder.packet import EncodedPacket, StreamParams, grid_start_ns
@@ -92,9 +95,17 @@ def raise_export_error(err: OSError, folder: Path, writing: str | None = None) -
 
 
 def write_mp4(
-    packets: Sequence[EncodedPacket], path: Path, audio: Sequence[AudioStream] = ()
+    packets: Sequence[EncodedPacket],
+    path: Path,
+    audio: Sequence[AudioStream] = (),
+    *,
+    late_audio: Callable[[], Sequence[AudioStream]] | None = None,
 ) -> Mp4Facts:
     """Remux ``packets`` (starting on a keyframe) into ``path`` atomically; returns the facts.
+
+    ``late_audio``, when given, returns the same tracks as ``audio`` grown to their
+    end: it is called once the file is written up to the sound ``audio`` holds, so the
+    wait for the last sound overlaps the writing of everything before it.
 
     An :class:`OSError` (a full disk) is raised as it is, once the temp file is gone: the
     caller knows which clips folder the user sees (``path`` is inside a hidden one).
@@ -109,7 +120,7 @@ def write_mp4(
     params = packets[-1].params
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        _mux_file(packets, params, tmp, audio)
+        _mux_file(packets, params, tmp, audio, late_audio)
         digest, size = _fsync_and_hash(tmp)
         os.replace(tmp, path)
     except OSError:  # before FFmpegError: PyAV's errno errors are both
@@ -148,14 +159,18 @@ def _mux_file(
     params: StreamParams,
     tmp: Path,
     audio: Sequence[AudioStream] = (),
+    late_audio: Callable[[], Sequence[AudioStream]] | None = None,
 ) -> None:
     """Mux straight to ``tmp`` with room for the index reserved up front (faststart in one pass)."""
     raw_format = _RAW_FORMATS.get(params.codec)
     if raw_format is None:
         raise ExportError(f"cannot write {params.codec} video into MP4 yet")
-    # Per sample at most: size (4) + sync flag (4) + 64-bit chunk offset (8); plus the fixed boxes.
-    # A reserved index makes the muxer write moov before mdat without a second pass over the file.
-    samples = len(packets) + sum(len(a.packets) for a in audio)
+    fps = params.fps
+    span_s = (packets[-1].pts + packets[-1].duration - packets[0].pts) / fps
+    # Per sample at most: size (4) + sync flag (4) + 64-bit chunk offset (8); plus the fixed
+    # boxes. A reserved index makes the muxer write moov before mdat without a second pass
+    # over the file. The sound still to come is at most what fits before the clip's end.
+    samples = len(packets) + sum(len(a.packets) + _tail_room(a, span_s) for a in audio)
     options = {"moov_size": str(16 * samples + 65536 * (1 + len(audio)))}
     # PyAV opens an *encoder* for streams made with add_stream(), whose parameter sets
     # would not match our packets. A stream probed from our own first keyframe carries
@@ -163,21 +178,133 @@ def _mux_file(
     with av.open(
         io.BytesIO((params.extradata or b"") + packets[0].data), format=raw_format
     ) as probe:
-        with av.open(str(tmp), "w", format="mp4", options=options) as out:
-            stream = out.add_stream_from_template(probe.streams.video[0])
-            stream.time_base = params.time_base
-            base_pts = packets[0].pts
-            # Every stream's packets with their time in the file (seconds), merged in time
-            # order: the muxer then interleaves without holding the whole clip in memory.
-            timed: list[tuple[float, int, av.Packet]] = []
-            for p in packets:
-                pkt = _packet(p, p.pts - base_pts, p.dts - base_pts, stream)
-                timed.append((float((p.dts - base_pts) * params.time_base), 0, pkt))
-            for n, track in enumerate(audio, 1):
-                timed.extend(_audio_packets(out, track, grid_start_ns(packets), n))
-            timed.sort(key=lambda item: (item[0], item[1]))
-            for _, _, pkt in timed:
-                out.mux(pkt)
+        writeback = _Writeback(tmp)
+        try:
+            with av.open(str(tmp), "w", format="mp4", options=options) as out:
+                stream = out.add_stream_from_template(probe.streams.video[0])
+                stream.time_base = params.time_base
+                base_pts = packets[0].pts
+                # Every stream's packets with their time in the file (seconds), merged in time
+                # order: the muxer then interleaves without holding the whole clip in memory.
+                video: list[_Timed] = []
+                for p in packets:
+                    pkt = _packet(p, p.pts - base_pts, p.dts - base_pts, stream)
+                    video.append((float((p.dts - base_pts) * params.time_base), 0, pkt))
+                tracks = [
+                    _AudioTrackOut(out, track, grid_start_ns(packets), n)
+                    for n, track in enumerate(audio, 1)
+                    if track.packets
+                ]
+                timed = video + [item for t in tracks for item in t.timed(audio[t.order - 1])]
+                timed.sort(key=lambda item: (item[0], item[1]))
+                # Without more sound to come, everything is written now. Otherwise up to the end
+                # of the shortest track, and the rest once the tail of the sound is there.
+                horizon = min((t.end_s for t in tracks), default=None) if late_audio else None
+                written = 0
+                for item in timed:
+                    if horizon is not None and item[0] > horizon:
+                        break
+                    out.mux(item[2])
+                    written += 1
+                    writeback.maybe(written)
+                if horizon is not None and late_audio is not None:
+                    rest = timed[written:]  # the new sound goes after what each track had
+                    grown = late_audio()
+                    for t in tracks:
+                        rest.extend(t.timed(grown[t.order - 1], after_pts=t.last_pts))
+                    rest.sort(key=lambda item: (item[0], item[1]))
+                    for item in rest:
+                        out.mux(item[2])
+        finally:
+            writeback.close()
+
+
+_Timed = tuple[float, int, av.Packet]
+
+
+def _tail_room(track: AudioStream, span_s: float) -> int:
+    """How many more packets a track can get before the clip's end (its rest, sent late)."""
+    if not track.packets:
+        return 0
+    first, last = track.packets[0], track.packets[-1]
+    covered_s = float((last.pts + last.duration - first.pts) * last.params.time_base)
+    per_s = 1 / float(last.duration * last.params.time_base) if last.duration else 50.0
+    return max(0, int((span_s - covered_s + 1) * per_s)) + 2
+
+
+class _AudioTrackOut:
+    """One audio stream of the file and where its packets fall on the file's time line."""
+
+    def __init__(
+        self, out: av.container.OutputContainer, track: AudioStream, start_t_ns: int, order: int
+    ) -> None:
+        params = track.packets[0].params
+        self.order = order
+        self.stream = out.add_stream(params.codec, rate=params.sample_rate, layout="stereo")
+        self.stream.codec_context.extradata = params.extradata
+        self.stream.time_base = params.time_base
+        self.stream.metadata["title"] = track.title
+        self.stream.metadata["handler_name"] = track.title
+        self.time_base = params.time_base
+        # The grid sample of the first video frame: packets' pts are grid samples and their
+        # t_ns follow from them exactly, so one packet's offset fixes the whole track.
+        first = track.packets[0]
+        self.base = first.pts - round((first.t_ns - start_t_ns) * params.sample_rate / NS_PER_S)
+        self.last_pts = track.packets[-1].pts
+        last = track.packets[-1]
+        self.end_s = float((last.pts - self.base) * self.time_base)
+
+    def timed(self, track: AudioStream, after_pts: int | None = None) -> list[_Timed]:
+        out = []
+        for p in track.packets:
+            if after_pts is not None and p.pts <= after_pts:
+                continue
+            pkt = _packet(p, p.pts - self.base, p.dts - self.base, self.stream)
+            out.append((float((p.pts - self.base) * self.time_base), self.order, pkt))
+        return out
+
+
+class _Writeback:
+    """Starts the disk write of the file's pages while the muxer goes on (Linux).
+
+    The save ends with an fsync; pages already on their way to the disk make that
+    wait short. ``sync_file_range`` only starts the write-out and does not wait for it.
+    """
+
+    _EVERY_PACKETS = 240  # about 4 s of 60 fps video, a few MB
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._fd = -1
+
+    def maybe(self, written: int) -> None:
+        if _sync_file_range is None or written % self._EVERY_PACKETS:
+            return
+        if self._fd < 0:  # the muxer creates the file with its first write
+            self._fd = os.open(self._path, os.O_RDONLY)
+        _sync_file_range(self._fd, 0, 0, _SYNC_FILE_RANGE_WRITE)
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+
+def _load_sync_file_range() -> Callable[[int, int, int, int], int] | None:
+    if sys.platform != "linux":
+        return None
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        fn = libc.sync_file_range
+    except (OSError, AttributeError):
+        return None
+    fn.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
+    fn.restype = ctypes.c_int
+    return cast(Callable[[int, int, int, int], int], fn)
+
+
+_SYNC_FILE_RANGE_WRITE = 2
+_sync_file_range = _load_sync_file_range()
 
 
 def _packet(p: EncodedPacket, pts: int, dts: int, stream: av.stream.Stream) -> av.Packet:
@@ -189,32 +316,6 @@ def _packet(p: EncodedPacket, pts: int, dts: int, stream: av.stream.Stream) -> a
     pkt.is_keyframe = p.keyframe
     pkt.stream = stream
     return pkt
-
-
-def _audio_packets(
-    out: av.container.OutputContainer, track: AudioStream, start_t_ns: int, order: int
-) -> list[tuple[float, int, av.Packet]]:
-    if not track.packets:
-        return []
-    params = track.packets[0].params
-    stream = out.add_stream(params.codec, rate=params.sample_rate, layout="stereo")
-    stream.codec_context.extradata = params.extradata
-    stream.time_base = params.time_base
-    stream.metadata["title"] = track.title
-    stream.metadata["handler_name"] = track.title
-    # The grid sample of the first video frame: packets' pts are grid samples and their
-    # t_ns follow from them exactly, so one packet's offset fixes the whole track.
-    first = track.packets[0]
-    rate = params.sample_rate
-    base = first.pts - round((first.t_ns - start_t_ns) * rate / 1_000_000_000)
-    return [
-        (
-            float((p.pts - base) * params.time_base),
-            order,
-            _packet(p, p.pts - base, p.dts - base, stream),
-        )
-        for p in track.packets
-    ]
 
 
 def _fsync_and_hash(path: Path) -> tuple[str, int]:

@@ -156,3 +156,43 @@ def test_no_audio_system_records_counted_silence() -> None:
 def test_audio_off_is_refused() -> None:
     with pytest.raises(ValueError):
         _capture(AudioConfig(system=False, mic=False))
+
+
+def test_sound_that_arrives_during_the_write_lands_as_if_it_was_there(tmp_path: Path) -> None:
+    """The muxer writes up to the sound it has, then takes the tail: the same file results."""
+    config = AudioConfig(mic=True, backend="tone", mic_device="sine:440", mic_volume=0.5)
+    capture = _capture(config, ToneBackend())
+    capture.start()
+    try:
+        time.sleep(3.2)
+        start = now_ns() - 3 * NS_PER_S
+        video = _fake_video(start, 2.5)
+        end = start + len(video) * NS_PER_S // 30
+        _wait_covered(capture, end)
+        cut = capture.cut(start, end)
+    finally:
+        capture.stop()
+    assert cut is not None
+    whole = [AudioStream(t.title, p) for t, p in cut.tracks]
+    # What a save sees at the press: each track lacking its last 150-250 ms (a different
+    # amount per track, so the shortest one sets where the first part of the write stops).
+    early = [
+        AudioStream(s.title, [p for p in s.packets if p.t_ns < end - (150 + 50 * i) * 1_000_000])
+        for i, s in enumerate(whole)
+    ]
+    assert all(0 < len(e.packets) < len(s.packets) for e, s in zip(early, whole, strict=True))
+    written_when_asked: list[int] = []
+
+    def late() -> list[AudioStream]:
+        # The file is being written already: the tail is asked for only once it is needed.
+        (tmp,) = tmp_path.glob(".late.mp4.*.tmp")
+        written_when_asked.append(tmp.stat().st_size)
+        return whole
+
+    write_mp4(video, tmp_path / "at_once.mp4", whole)
+    write_mp4(video, tmp_path / "late.mp4", early, late_audio=late)
+    assert len(written_when_asked) == 1 and written_when_asked[0] > 0
+    assert (tmp_path / "late.mp4").read_bytes() == (tmp_path / "at_once.mp4").read_bytes()
+    for index in range(3):
+        sound = decode_track(tmp_path / "late.mp4", index)
+        assert abs(len(sound) - len(video) * RATE // 30) <= AAC_FRAME
