@@ -72,7 +72,7 @@ def assert_reads_back(data: bytes, table: dict[str, np.ndarray | list[str]]) -> 
             assert back.tobytes() == values.tobytes()  # bit for bit: NaN payloads, -0.0
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(tables())
 def test_pyarrow_reads_back_every_table_exactly(table) -> None:
     assert_reads_back(write_parquet(table), table)
