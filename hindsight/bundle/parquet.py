@@ -141,17 +141,13 @@ def _plain_strings(values: Sequence[str]) -> bytes:
     PLAIN rather than a dictionary page: the columns are few values repeated, which gzip
     folds to almost nothing anyway, and PLAIN needs no RLE/bit-packed index stream.
     """
-    encoded: dict[str, bytes] = {}  # few distinct values: each is encoded once
-    out = []
-    for value in values:
-        chunk = encoded.get(value)
-        if chunk is None:
-            if not isinstance(value, str):
-                raise TypeError(f"a string column holds {type(value).__name__}")
-            raw = value.encode("utf-8")
-            chunk = encoded[value] = struct.pack("<i", len(raw)) + raw
-        out.append(chunk)
-    return b"".join(out)
+    encoded = {}
+    for value in set(values):  # few distinct values: each is encoded once
+        if not isinstance(value, str):
+            raise TypeError(f"a string column holds {type(value).__name__}")
+        raw = value.encode("utf-8")
+        encoded[value] = struct.pack("<i", len(raw)) + raw
+    return b"".join(map(encoded.__getitem__, values))
 
 
 def _column(name: str, values: np.ndarray | Sequence[str]) -> tuple[_Struct, int, bytes]:
