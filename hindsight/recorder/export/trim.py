@@ -246,6 +246,8 @@ def _write_table(table: pa.Table, out: Path) -> None:
     columns = {}
     for name in table.column_names:
         column = table.column(name)
+        if column.null_count:  # as numbers they would come back as floats
+            raise ExportError(f"{out.name}: column {name} has missing values")
         kind = column.type.value_type if pa.types.is_dictionary(column.type) else column.type
         text = pa.types.is_string(kind) or pa.types.is_large_string(kind)
         columns[name] = column.to_pylist() if text else column.to_numpy()
