@@ -58,6 +58,8 @@ def test_a_trim_is_a_new_whole_clip_cut_on_a_keyframe(recorded: SavedClip) -> No
     assert decoded == frames  # playable: every frame decodes
     source_rows = pq.read_table(recorded.path / m.track.file).to_pandas()
     rows = pq.read_table(bundle.actions_path).to_pandas()
+    for written in (bundle.actions_path, bundle.events_path):  # by the recorder's own writer
+        assert pq.ParquetFile(written).metadata.created_by.startswith("hindsight "), written
     assert rows[col.FRAME_INDEX].tolist() == list(range(frames))
     assert rows[col.PTS_US].tolist() == [i * 1_000_000 // fps for i in range(frames)]
     kept = source_rows.iloc[first:end].reset_index(drop=True)

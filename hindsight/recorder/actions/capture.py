@@ -21,7 +21,7 @@ from hindsight.recorder import x11
 from hindsight.recorder.actions.events import ActionEvent, ContextEvent
 from hindsight.recorder.actions.fanout import EventFanout
 from hindsight.recorder.actions.timeline import ActionTimeline
-from hindsight.recorder.actions.track import ActionTrackContributor, warm_up
+from hindsight.recorder.actions.track import ActionTrackContributor
 from hindsight.recorder.actions.translator import ActionTranslator
 from hindsight.recorder.input import (
     InputError,
@@ -88,7 +88,6 @@ class ActionCapture:
         return amap
 
     def start(self) -> None:
-        warm_up()
         with self._lock:
             self.translator.set_game(None, now_ns())
         if self._sources is None:

@@ -11,14 +11,11 @@ carry no actions.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from operator import attrgetter
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from hindsight.actionmap.model import ActionKind, ActionMap
 from hindsight.bundle import (
@@ -33,10 +30,11 @@ from hindsight.bundle import (
     TrackFacts,
 )
 from hindsight.bundle import schema as col
+from hindsight.bundle.parquet import ParquetColumns, write_parquet
 from hindsight.recorder.actions.events import PRESS, RELEASE, UNFOCUSED, ActionEvent, ContextEvent
 from hindsight.recorder.actions.timeline import ActionTimeline, TimelineCut
 
-__all__ = ["LATENCY_BIAS_FRAMES", "ActionTrackContributor", "build_track", "warm_up"]
+__all__ = ["LATENCY_BIAS_FRAMES", "ActionTrackContributor", "build_track"]
 
 # Measured by tests/bench/bench_alignment.py: the first frame showing a press's
 # effect is typically one row after the row holding the press (capture and render delay).
@@ -67,15 +65,16 @@ class _Counts:
 
 def build_track(
     cut: TimelineCut, span: ClipSpan, amap: ActionMap
-) -> tuple[pa.Table, pa.Table, _Counts]:
-    """The per-frame table, the event table and what they hold, for the manifest."""
+) -> tuple[dict[str, np.ndarray], ParquetColumns, _Counts]:
+    """The per-frame table, the event table (columns by name) and what they hold, for the
+    manifest."""
     n_rows = len(span.frame_t_ns)
     bounds = _boundaries(span)
     frame_index = np.arange(n_rows, dtype=np.int64)
-    columns: dict[str, pa.Array] = {
-        col.FRAME_INDEX: pa.array(frame_index),
-        col.TIMESTAMP: pa.array(frame_index / span.fps),
-        col.PTS_US: pa.array((frame_index * 1_000_000) // span.fps),
+    columns: dict[str, np.ndarray] = {
+        col.FRAME_INDEX: frame_index,
+        col.TIMESTAMP: frame_index / span.fps,
+        col.PTS_US: (frame_index * 1_000_000) // span.fps,
     }
     contexts = [cut.initial.context] + [e for e in cut.events if isinstance(e, ContextEvent)]
     ctx_times = np.array([cut.start_ns - 1] + [c.t_ns for c in contexts[1:]], dtype=np.int64)
@@ -88,9 +87,9 @@ def build_track(
     names = np.array(
         [c.context if c.amap is amap or c.context == UNFOCUSED else UNFOCUSED for c in contexts]
     )
-    columns[col.CONTEXT] = pa.array(names[end_idx]).dictionary_encode()
-    columns[col.VALID] = pa.array(valid)
-    columns[col.DUP_FRAME] = pa.array(np.asarray(span.dup_frames, dtype=bool))
+    columns[col.CONTEXT] = names[end_idx]
+    columns[col.VALID] = valid
+    columns[col.DUP_FRAME] = np.asarray(span.dup_frames, dtype=bool)
     # One pass over the events: per action, times/edges/values as arrays.
     by_action: dict[str, list[ActionEvent]] = {a.name: [] for a in amap.actions}
     kept: list[ActionEvent] = []
@@ -121,8 +120,8 @@ def build_track(
                 last >= 0, edge_press[last.clip(0)] if len(edge_press) else initial, initial
             )
             held = (held_start | (presses > 0)) & valid
-            columns[held_col] = pa.array(held)
-            columns[presses_col] = pa.array(np.where(valid, presses, 0).astype(np.int32))
+            columns[held_col] = held
+            columns[presses_col] = np.where(valid, presses, 0).astype(np.int32)
             continue
         xs = np.fromiter(map(_X, evs), dtype=np.float64, count=len(evs))
         ys = np.fromiter(map(_Y, evs), dtype=np.float64, count=len(evs))
@@ -137,27 +136,22 @@ def build_track(
                 ends,
                 strict=False,
             ):
-                columns[name] = pa.array(np.where(valid, end, 0).astype(np.float32))
+                columns[name] = np.where(valid, end, 0).astype(np.float32)
         else:  # delta2d
             dx = np.bincount(rows[inside], weights=xs[inside], minlength=n_rows)[:n_rows]
             dy = np.bincount(rows[inside], weights=ys[inside], minlength=n_rows)[:n_rows]
             dx_col, dy_col = col.delta_columns(action.name)
-            columns[dx_col] = pa.array(np.where(valid, dx, 0).astype(np.float32))
-            columns[dy_col] = pa.array(np.where(valid, dy, 0).astype(np.float32))
-    table = pa.table(columns)
-    events = pa.table(
-        {
-            col.EVENT_T_US: pa.array(
-                np.fromiter(((e.t_ns - lo) // 1000 for e in kept), dtype=np.int64, count=len(kept))
-            ),
-            col.EVENT_ACTION: pa.array(
-                list(map(_ACTION, kept)), type=pa.string()
-            ).dictionary_encode(),
-            col.EVENT_EDGE: pa.array(list(map(_EDGE, kept)), type=pa.string()).dictionary_encode(),
-            col.EVENT_X: pa.array(np.fromiter(map(_X, kept), dtype=np.float32, count=len(kept))),
-            col.EVENT_Y: pa.array(np.fromiter(map(_Y, kept), dtype=np.float32, count=len(kept))),
-        }
-    )
+            columns[dx_col] = np.where(valid, dx, 0).astype(np.float32)
+            columns[dy_col] = np.where(valid, dy, 0).astype(np.float32)
+    events: ParquetColumns = {
+        col.EVENT_T_US: np.fromiter(
+            ((e.t_ns - lo) // 1000 for e in kept), dtype=np.int64, count=len(kept)
+        ),
+        col.EVENT_ACTION: list(map(_ACTION, kept)),
+        col.EVENT_EDGE: list(map(_EDGE, kept)),
+        col.EVENT_X: np.fromiter(map(_X, kept), dtype=np.float32, count=len(kept)),
+        col.EVENT_Y: np.fromiter(map(_Y, kept), dtype=np.float32, count=len(kept)),
+    }
     redacted = tuple(sorted({c.context for c in contexts if not c.recorded}))
     counts = _Counts(
         rows=n_rows,
@@ -165,18 +159,7 @@ def build_track(
         events=len(kept),
         redaction=Redaction(frames=int((~valid).sum()), contexts=redacted),
     )
-    return table, events, counts
-
-
-def warm_up() -> None:
-    """Load the Parquet writer's codecs once, so the first save does not pay for it."""
-    _parquet_bytes(pa.table({"x": pa.array([0.0])}))
-
-
-def _parquet_bytes(table: pa.Table) -> bytes:
-    sink = io.BytesIO()
-    pq.write_table(table, sink, compression="zstd")
-    return sink.getvalue()
+    return columns, events, counts
 
 
 class ActionTrackContributor:
@@ -203,8 +186,8 @@ class ActionTrackContributor:
         shipped = self._base_map(amap)
         return Contribution(
             files={
-                ACTIONS_FILE: _parquet_bytes(table),
-                EVENTS_FILE: _parquet_bytes(events),
+                ACTIONS_FILE: write_parquet(table),
+                EVENTS_FILE: write_parquet(events),
                 ACTION_MAP_FILE: shipped.text.encode("utf-8"),
             },
             game=GameInfo(id=amap.id, title=amap.title),
@@ -222,7 +205,7 @@ class ActionTrackContributor:
                 alignment=col.ALIGNMENT_RULE,
                 clock="monotonic",
                 latency_bias_frames=LATENCY_BIAS_FRAMES,
-                columns=tuple(table.column_names),
+                columns=tuple(table),
                 events_file=EVENTS_FILE,
                 events=counts.events,
                 events_shared=self._share_events,

@@ -32,6 +32,7 @@ from hindsight.bundle import (
     open_bundle,
 )
 from hindsight.bundle import schema as col
+from hindsight.bundle.parquet import write_parquet
 from hindsight.recorder.errors import ExportError
 from hindsight.recorder.export.bundle_writer import clip_folder_name
 from hindsight.recorder.export.mux import fsync_path, raise_export_error
@@ -219,7 +220,7 @@ def _write_track(path: Path, out: Path, span: TrimSpan, fps: int) -> pa.Table:
     for name, values in rebased.items():
         at = table.schema.get_field_index(name)
         table = table.set_column(at, name, pc.cast(values, table.schema.field(at).type))
-    pq.write_table(table, out, compression="zstd")
+    _write_table(table, out)
     return table
 
 
@@ -236,8 +237,21 @@ def _write_events(path: Path, out: Path, span: TrimSpan, fps: int) -> int:
         col.EVENT_T_US,
         pc.cast(pc.subtract(table.column(at), lo_us), table.schema.field(at).type),
     )
-    pq.write_table(table, out, compression="zstd")
+    _write_table(table, out)
     return table.num_rows
+
+
+def _write_table(table: pa.Table, out: Path) -> None:
+    """``table`` by the recorder's own writer, so every track file is written one way."""
+    columns = {}
+    for name in table.column_names:
+        column = table.column(name)
+        if column.null_count:  # as numbers they would come back as floats
+            raise ExportError(f"{out.name}: column {name} has missing values")
+        kind = column.type.value_type if pa.types.is_dictionary(column.type) else column.type
+        text = pa.types.is_string(kind) or pa.types.is_large_string(kind)
+        columns[name] = column.to_pylist() if text else column.to_numpy()
+    out.write_bytes(write_parquet(columns))
 
 
 def _cut_manifest(m: Manifest, span: TrimSpan, clip_id: str, keyframes: int) -> Manifest:
