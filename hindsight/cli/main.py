@@ -30,8 +30,8 @@ QUIET_LIBRARIES = ("botocore", "boto3", "s3transfer", "urllib3")
 # quickly, and the other modules import what their commands need (numpy, SQLAlchemy).
 COMMAND_MODULES = {
     "record": "record",
-    "clip": "record",
-    "status": "record",
+    "clip": "clip",
+    "status": "status",
     "demo": "demo",
     "audio": "audio",
     "maps": "maps",
