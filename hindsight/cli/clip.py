@@ -28,7 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="save the last N seconds (default: the recorder's clip length)",
     )
     p.add_argument("--json", action="store_true", help="print the clip's facts as JSON")
-    p.set_defaults(func=cmd_clip)
+    p.set_defaults(func=cmd_clip, logs=False)  # logs nothing: see hindsight.cli.logs
 
 
 def cmd_clip(args: argparse.Namespace) -> int:

@@ -21,7 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "status", help="show the running recorder: fps, drops, buffer, encoder, sound, last clip"
     )
     p.add_argument("--json", action="store_true", help="print JSON")
-    p.set_defaults(func=cmd_status)
+    p.set_defaults(func=cmd_status, logs=False)  # logs nothing: see hindsight.cli.logs
 
 
 def cmd_status(args: argparse.Namespace) -> int:

@@ -4,7 +4,7 @@ makes that possible names every command.
 
 A player presses the save from a second terminal (or a script does, per match); the
 new process must not pay for numpy, Qt, SQLAlchemy or the media libraries it never uses,
-nor for the recorder's configuration, the record command's parser or the overlays.
+nor for the recorder's configuration, the record command's parser, the overlays or logging.
 """
 
 from __future__ import annotations
@@ -42,6 +42,8 @@ HEAVY = (
     "hindsight.cli.record",
     # The control socket's default place: with HINDSIGHT_CONTROL set it is not needed.
     "platformdirs",
+    # Only the recorder's side of the control channel logs; clip and status set up none.
+    "logging",
 )
 # `clip` reads one reply, not the whole status.
 NOT_FOR_CLIP = ("hindsight.recorder.status",)
