@@ -36,7 +36,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from hindsight.bundle import MANIFEST_FILE, open_bundle
-from hindsight.recorder.status import ClipReply, RecorderStatus
+from hindsight.recorder.clip_reply import ClipReply
+from hindsight.recorder.status import RecorderStatus
 from tests.privacy_scan import (
     Finding,
     Needles,

@@ -9,29 +9,21 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
-import os
-import re
 import sys
 from collections.abc import Iterable, Sequence
 
 from hindsight import __version__
 from hindsight.errors import HindsightError
 
-__all__ = ["main", "build_parser", "COMMAND_MODULES", "RedactCredentials", "QUIET_LIBRARIES"]
-
-# Libraries whose DEBUG output holds request details: botocore logs every request's
-# Authorization header, which names the access key id. Their warnings still show.
-QUIET_LIBRARIES = ("botocore", "boto3", "s3transfer", "urllib3")
-
+__all__ = ["main", "build_parser", "COMMAND_MODULES"]
 
 # Each command's module under hindsight.cli, in the order ``--help`` lists them. A command
 # line naming one of these builds only its module's parser: `hindsight clip` must start
 # quickly, and the other modules import what their commands need (numpy, SQLAlchemy).
 COMMAND_MODULES = {
     "record": "record",
-    "clip": "record",
-    "status": "record",
+    "clip": "clip",
+    "status": "status",
     "demo": "demo",
     "audio": "audio",
     "maps": "maps",
@@ -78,60 +70,15 @@ def _modules_for(argv: Sequence[str]) -> Iterable[str] | None:
     return None
 
 
-class RedactCredentials(logging.Filter):
-    """Masks credentials in every record a handler writes, whoever logged it.
-
-    The quiet libraries above are the known source; this catches the rest (a library
-    logging a request at WARNING, an error quoting a header): SigV4 credential scopes
-    and signatures, AWS-style key ids, ``key = value`` pairs naming a secret, and the
-    values of the AWS credential variables of this process.
-    """
-
-    _PATTERNS = (
-        re.compile(r"(Credential=)[^/\s,'\"]+"),
-        re.compile(r"(Signature=)[0-9a-fA-F]+"),
-        re.compile(r"()\b(?:AKIA|ASIA)[A-Z0-9]{16}\b"),
-        re.compile(
-            r"(?i)((?:aws_)?(?:access_key(?:_id)?|secret_access_key|secret_key|session_token"
-            r"|security_token|x-amz-security-token)['\"]?\s*[:=]\s*b?['\"]?)[^'\"\s,}]+"
-        ),
-    )
-    _ENV = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
-
-    def redact(self, text: str) -> str:
-        for pattern in self._PATTERNS:
-            text = pattern.sub(r"\1[redacted]", text)
-        for name in self._ENV:
-            value = os.environ.get(name)
-            if value and len(value) >= 4:
-                text = text.replace(value, "[redacted]")
-        return text
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        redacted = self.redact(message)
-        if redacted != message:
-            record.msg, record.args = redacted, None
-        return True
-
-
-def _setup_logging(verbosity: int) -> None:
-    level = logging.WARNING if verbosity <= 0 else logging.INFO if verbosity == 1 else logging.DEBUG
-    logging.basicConfig(
-        level=level, format="hindsight: %(levelname)s: %(message)s", stream=sys.stderr
-    )
-    for name in QUIET_LIBRARIES:
-        logging.getLogger(name).setLevel(max(level, logging.WARNING))
-    for handler in logging.getLogger().handlers:
-        if not any(isinstance(f, RedactCredentials) for f in handler.filters):
-            handler.addFilter(RedactCredentials())
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(_modules_for(argv))
     args = parser.parse_args(argv)
-    _setup_logging(args.verbose)
+    if getattr(args, "logs", True):
+        # Not for clip and status, which log nothing: they start without the logging module.
+        from hindsight.cli.logs import setup_logging
+
+        setup_logging(args.verbose)
     func = getattr(args, "func", None)
     if func is None:
         from hindsight.cli.desktop import cmd_app

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from hindsight.recorder.control import create_client
-from hindsight.recorder.errors import ControlError, RecorderNotRunning
+from hindsight.cli.recorder_request import ask_recorder
 
 __all__ = ["register"]
 
@@ -26,17 +25,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_resume)
 
 
-def _send(cmd: str) -> dict:
-    try:
-        return create_client().request({"cmd": cmd}, timeout_s=30)
-    except RecorderNotRunning:
-        raise
-    except ControlError as err:
-        raise ControlError(str(err)) from None
-
-
 def cmd_pause(args: argparse.Namespace) -> int:
-    reply = _send("pause")
+    reply = ask_recorder({"cmd": "pause"}, timeout_s=30)
     print(
         "paused: nothing is recorded until `hindsight resume`"
         if reply.get("changed")
@@ -46,6 +36,6 @@ def cmd_pause(args: argparse.Namespace) -> int:
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
-    reply = _send("resume")
+    reply = ask_recorder({"cmd": "resume"}, timeout_s=30)
     print("recording" if reply.get("changed") else "already recording")
     return 0

@@ -21,6 +21,7 @@ from hindsight.actionmap.registry import MapRegistry
 from hindsight.bundle import BundleContributor, SavedClip
 from hindsight.errors import HindsightError
 from hindsight.recorder.actions.capture import ActionCapture
+from hindsight.recorder.clip_reply import ClipReply
 from hindsight.recorder.config import RecorderConfig
 from hindsight.recorder.control import ControlServer, create_server
 from hindsight.recorder.errors import ConfigError
@@ -31,7 +32,6 @@ from hindsight.recorder.saver import SaveRequest
 from hindsight.recorder.session import RecordingSession
 from hindsight.recorder.status import (
     ActionsStatus,
-    ClipReply,
     OutputStatus,
     RecorderState,
     RecorderStatus,

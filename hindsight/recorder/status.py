@@ -4,7 +4,8 @@
 completed by the service (actions, each attached output's section). It crosses the
 control channel as ``to_json()`` and is read back with ``from_json()``, so the
 ``status`` reply, ``hindsight status --json`` and every client agree on one shape.
-:class:`ClipReply` is the same for the reply to a ``clip`` request.
+:class:`~hindsight.recorder.clip_reply.ClipReply` is the same for the reply to a ``clip``
+request.
 """
 
 from __future__ import annotations
@@ -13,12 +14,10 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from hindsight.recorder.errors import ControlError
-
-if TYPE_CHECKING:  # `hindsight status` and `clip` read these without the clip format
-    from hindsight.bundle import SavedClip
+from hindsight.recorder.reply_fields import from_known, known_fields
 
 __all__ = [
     "ActionsStatus",
@@ -26,7 +25,6 @@ __all__ = [
     "AudioStatus",
     "BufferStatus",
     "CaptureStatus",
-    "ClipReply",
     "EncoderStatus",
     "InputCounts",
     "OutputStatus",
@@ -155,9 +153,9 @@ class AudioStatus:
     def from_json(cls, data: Mapping[str, Any]) -> AudioStatus:
         return cls(
             **{
-                **_fields(cls, data),
+                **known_fields(cls, data),
                 "tracks": tuple(data["tracks"]),
-                "sources": tuple(_known(AudioSourceStatus, s) for s in data["sources"]),
+                "sources": tuple(from_known(AudioSourceStatus, s) for s in data["sources"]),
             }
         )
 
@@ -206,17 +204,17 @@ class RecorderStatus:
                 error=data.get("error"),
                 pid=data["pid"],
                 uptime_s=data["uptime_s"],
-                capture=_known(CaptureStatus, data["capture"]),
-                encoder=_known(EncoderStatus, data["encoder"]),
-                buffer=_known(BufferStatus, data["buffer"]),
-                saves=_known(SavesStatus, data["saves"]),
+                capture=from_known(CaptureStatus, data["capture"]),
+                encoder=from_known(EncoderStatus, data["encoder"]),
+                buffer=from_known(BufferStatus, data["buffer"]),
+                saves=from_known(SavesStatus, data["saves"]),
                 actions=None
                 if actions is None
                 else ActionsStatus(
                     **{
-                        **_fields(ActionsStatus, actions),
+                        **known_fields(ActionsStatus, actions),
                         "input_sources": tuple(actions["input_sources"]),
-                        "inputs": _known(InputCounts, actions["inputs"]),
+                        "inputs": from_known(InputCounts, actions["inputs"]),
                     }
                 ),
                 audio=None if audio is None else AudioStatus.from_json(audio),
@@ -233,55 +231,3 @@ class RecorderStatus:
                 f"the recorder's status could not be read ({type(err).__name__}: {err}); "
                 "is it another version of Hindsight?"
             ) from None
-
-
-@dataclass(frozen=True)
-class ClipReply:
-    """What ``hindsight clip`` hears back: where the clip is and what it holds."""
-
-    path: str
-    clip_id: str
-    frames: int
-    dup_frames: int
-    duration_s: float
-    encoder: str
-    width: int
-    height: int
-    fps: int
-    merged: int  # presses that joined this save while it was in flight
-
-    @classmethod
-    def from_clip(cls, clip: SavedClip, merged: int) -> ClipReply:
-        video = clip.manifest.video
-        return cls(
-            path=str(clip.path),
-            clip_id=clip.clip_id,
-            frames=video.frames,
-            dup_frames=video.dup_frames,
-            duration_s=video.duration_s,
-            encoder=video.encoder,
-            width=video.width,
-            height=video.height,
-            fps=video.fps,
-            merged=merged,
-        )
-
-    def to_json(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> ClipReply:
-        try:
-            return _known(cls, data)
-        except (TypeError, AttributeError) as err:
-            raise ControlError(f"the recorder's clip reply could not be read: {err}") from None
-
-
-def _fields(cls: type, data: Mapping[str, Any]) -> dict[str, Any]:
-    names = {f.name for f in dataclasses.fields(cls)}
-    return {k: v for k, v in data.items() if k in names}
-
-
-def _known(cls: type, data: Mapping[str, Any]) -> Any:  # noqa: ANN401
-    """``cls`` from the keys of ``data`` it has fields for; a missing one raises TypeError."""
-    return cls(**_fields(cls, data))

@@ -15,12 +15,13 @@ import pytest
 
 from hindsight.app.compose import OVERLAY_DEFAULT_PORT, RecorderPlan, compose_recorder
 from hindsight.bundle import BundleContributor, SavedClip
-from hindsight.cli.record import status_lines
+from hindsight.cli.status import status_lines
+from hindsight.recorder.clip_reply import ClipReply
 from hindsight.recorder.config import RecorderConfig
 from hindsight.recorder.control import create_client
 from hindsight.recorder.outputs import RunningRecorder
 from hindsight.recorder.service import RecorderService
-from hindsight.recorder.status import ClipReply, RecorderStatus
+from hindsight.recorder.status import RecorderStatus
 from hindsight.uploader.library import ClipLibrary
 from tests.recorder.helpers import fake_config
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from hindsight.cli.record import audio_lines, sound_summary
+from hindsight.cli.status import audio_lines, sound_summary
 from hindsight.recorder.status import AudioSourceStatus, AudioStatus
 from tests.audio_server import MIC_SOURCE, SYSTEM_SINK, PulseServer
 from tests.recorder.cli_proc import run_cli

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from hindsight.cli.main import RedactCredentials
+from hindsight.cli.logs import RedactCredentials
 
 KEY_ID = "hsadmin1f2e3d4c"
 SECRET = "0a1b2c3d4e5f60718293a4b5c6d7e8f901234567"
@@ -45,8 +45,8 @@ def test_the_filter_masks_key_ids_signatures_and_secrets(monkeypatch: pytest.Mon
 def test_at_debug_libraries_stay_at_warning_and_hindsight_logs_pass_masked() -> None:
     script = f"""
 import logging
-from hindsight.cli.main import _setup_logging
-_setup_logging(2)
+from hindsight.cli.logs import setup_logging
+setup_logging(2)
 logging.getLogger("botocore.endpoint").debug({BOTOCORE_LINE!r})
 logging.getLogger("urllib3.connectionpool").debug("GET /{KEY_ID}")
 logging.getLogger("botocore.credentials").warning("warned about %s", {KEY_ID!r})

@@ -13,6 +13,7 @@ import sys
 import tempfile
 import threading
 
+import platformdirs
 import pytest
 
 from hindsight.recorder.control import (
@@ -238,7 +239,7 @@ def test_env_override_is_honoured(monkeypatch, address):
 def test_default_address_falls_back_when_runtime_dir_missing(monkeypatch):
     monkeypatch.delenv("HINDSIGHT_CONTROL", raising=False)
     missing = "/nonexistent/run/user/0/hindsight"
-    monkeypatch.setattr(chooser.platformdirs, "user_runtime_dir", lambda *a, **k: missing)
+    monkeypatch.setattr(platformdirs, "user_runtime_dir", lambda *a, **k: missing)
     expected = os.path.join(tempfile.gettempdir(), f"hindsight-{os.getuid()}", "control.sock")
     assert default_control_address() == expected
 
@@ -246,7 +247,7 @@ def test_default_address_falls_back_when_runtime_dir_missing(monkeypatch):
 def test_default_address_uses_usable_runtime_dir(monkeypatch, sock_dir):
     monkeypatch.delenv("HINDSIGHT_CONTROL", raising=False)
     runtime = os.path.join(sock_dir, "hindsight")
-    monkeypatch.setattr(chooser.platformdirs, "user_runtime_dir", lambda *a, **k: runtime)
+    monkeypatch.setattr(platformdirs, "user_runtime_dir", lambda *a, **k: runtime)
     assert default_control_address() == os.path.join(runtime, "control.sock")
 
 

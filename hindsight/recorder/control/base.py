@@ -15,13 +15,15 @@ from __future__ import annotations
 
 import abc
 import json
-import logging
 import os
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hindsight.errors import HindsightError
 from hindsight.recorder.errors import ControlError
+
+if TYPE_CHECKING:
+    import logging
 
 __all__ = [
     "Handler",
@@ -33,6 +35,7 @@ __all__ = [
     "encode_message",
     "read_line",
     "control_error",
+    "server_logger",
 ]
 
 Handler = Callable[[dict], dict]
@@ -42,7 +45,16 @@ Handler = Callable[[dict], dict]
 MAX_REQUEST_BYTES = 64 * 1024
 MAX_REPLY_BYTES = 4 * 1024 * 1024
 
-logger = logging.getLogger(__name__)
+
+def server_logger(name: str) -> logging.Logger:
+    """The logger of module ``name``, for the server side, the only one that logs.
+
+    Imported on first use, not above: a client (``hindsight clip``, ``status``) then
+    starts without the logging module.
+    """
+    import logging
+
+    return logging.getLogger(name)
 
 
 class MessageTooLarge(ValueError):
@@ -159,10 +171,12 @@ class ControlServer(abc.ABC):
         except HindsightError as err:
             return _error_reply(str(err), type(err).__name__)
         except Exception as err:
-            logger.exception("control request %r failed", cmd)
+            server_logger(__name__).exception("control request %r failed", cmd)
             return _error_reply(f"internal error: {type(err).__name__}: {err}")
         if not isinstance(reply, dict):
-            logger.error("control handler returned %s for %r", type(reply).__name__, cmd)
+            server_logger(__name__).error(
+                "control handler returned %s for %r", type(reply).__name__, cmd
+            )
             return _error_reply(f"internal error: handler returned {type(reply).__name__}")
         reply = dict(reply)  # the handler may keep and reuse its dict; don't mutate it
         reply.setdefault("ok", True)
@@ -172,10 +186,10 @@ class ControlServer(abc.ABC):
         try:
             data = encode_message(reply)
         except (TypeError, ValueError) as err:
-            logger.exception("control reply could not be encoded")
+            server_logger(__name__).exception("control reply could not be encoded")
             return encode_message(_error_reply(f"internal error: {type(err).__name__}: {err}"))
         if len(data) > MAX_REPLY_BYTES:
-            logger.error("control reply of %d bytes is over the limit", len(data))
+            server_logger(__name__).error("control reply of %d bytes is over the limit", len(data))
             too_large = f"internal error: reply over {MAX_REPLY_BYTES} bytes"
             return encode_message(_error_reply(too_large))
         return data

@@ -11,10 +11,7 @@ import importlib
 import os
 import stat
 import sys
-import tempfile
 import warnings
-
-import platformdirs
 
 from hindsight.recorder.control.base import ControlClient, ControlServer, Handler
 from hindsight.recorder.errors import ControlError
@@ -66,10 +63,15 @@ def default_control_address() -> str:
     runtime = _usable_runtime_dir()
     if runtime is not None:
         return os.path.join(runtime, SOCKET_NAME)
+    import tempfile  # only for this fallback: `hindsight clip` starts without it
+
     return os.path.join(tempfile.gettempdir(), f"hindsight-{os.getuid()}", SOCKET_NAME)
 
 
 def _usable_runtime_dir() -> str | None:
+    # Imported here, not above: with HINDSIGHT_CONTROL set, `hindsight clip` never needs it.
+    import platformdirs
+
     with warnings.catch_warnings():
         # platformdirs warns when XDG_RUNTIME_DIR is unset; we have our own fallback.
         warnings.simplefilter("ignore")

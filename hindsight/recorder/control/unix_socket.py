@@ -9,7 +9,6 @@ one answers) and replaced; a live one makes a second recorder refuse to start.
 from __future__ import annotations
 
 import errno
-import logging
 import os
 import selectors
 import socket
@@ -24,6 +23,7 @@ from hindsight.recorder.control.base import (
     Handler,
     control_error,
     read_line,
+    server_logger,
 )
 from hindsight.recorder.errors import ControlError, RecorderNotRunning
 
@@ -33,8 +33,6 @@ NOT_RUNNING = "no recorder is running (start one with `hindsight record`)"
 PING_TIMEOUT_S = 2.0
 # A client that connects and never sends its line must not pin a thread forever.
 CONNECTION_READ_TIMEOUT_S = 10.0
-
-logger = logging.getLogger(__name__)
 
 # os.umask is process-wide; serialise our own changes so two servers starting at
 # once cannot restore each other's value.
@@ -158,7 +156,7 @@ class UnixSocketServer(ControlServer):
             reply = UnixSocketClient(path).request({"cmd": "ping"}, timeout_s=PING_TIMEOUT_S)
         except RecorderNotRunning:
             # Nobody listens: a recorder died without cleaning up.
-            logger.info("removing stale control socket %s", path)
+            server_logger(__name__).info("removing stale control socket %s", path)
             try:
                 os.unlink(path)
             except FileNotFoundError:
@@ -187,7 +185,7 @@ class UnixSocketServer(ControlServer):
                     except (BlockingIOError, InterruptedError):
                         continue  # another wakeup took it, or a signal
                     except OSError:
-                        logger.exception("control channel accept failed")
+                        server_logger(__name__).exception("control channel accept failed")
                         time.sleep(0.1)  # e.g. EMFILE: don't spin while it persists
                         continue
                     threading.Thread(
@@ -204,7 +202,7 @@ class UnixSocketServer(ControlServer):
             try:
                 self.serve_stream(conn.recv, conn.sendall)
             except OSError as err:  # client gave up or went silent: its problem, not ours
-                logger.debug("control connection dropped: %s", err)
+                server_logger(__name__).debug("control connection dropped: %s", err)
 
 
 class UnixSocketClient(ControlClient):
