@@ -104,8 +104,10 @@ class UploadConfig:
     target: UploadTarget | None = None
     policy: UploadPolicy = UploadPolicy.MANUAL
     max_rate_bytes_per_s: int | None = None
+    # s3transfer's defaults: 8 MiB parts, 10 in flight (a ~100 MiB clip goes up in two waves).
     part_size_bytes: int = 8 * _MiB
-    concurrency: int = 4
+    concurrency: int = 10
+    capped_concurrency: int = 4
     include_events: bool = False
     retry_base_s: float = 5.0
     retry_max_s: float = 3600.0
@@ -126,9 +128,24 @@ class UploadConfig:
         # S3 parts are 5 MiB..5 GiB except the last; we keep them in memory, so cap at 256 MiB.
         if not 5 * _MiB <= self.part_size_bytes <= 256 * _MiB:
             raise UploadConfigError(f"part size {self.part_size_bytes}: must be 5 MiB..256 MiB")
-        if not 1 <= self.concurrency <= 32:
-            raise UploadConfigError(f"concurrency {self.concurrency}: must be 1..32")
+        for name, value in (
+            ("concurrency", self.concurrency),
+            ("capped_concurrency", self.capped_concurrency),
+        ):
+            if not 1 <= value <= 32:
+                raise UploadConfigError(f"{name} {value}: must be 1..32")
         if not 0 < self.retry_base_s <= self.retry_max_s:
             raise UploadConfigError("retry timing: need 0 < retry_base_s <= retry_max_s")
         if self.lease_s < 2:
             raise UploadConfigError("lease_s: at least 2 seconds")
+
+    @property
+    def parts_in_flight(self) -> int:
+        """Parts sent at once: ``concurrency``, or at most ``capped_concurrency`` under a cap.
+
+        Parts in flight share the capped bytes/s, so more of them only make each one
+        finish later; a part is recorded (and never re-sent on resume) only once it has.
+        """
+        if self.max_rate_bytes_per_s is None:
+            return self.concurrency
+        return min(self.concurrency, self.capped_concurrency)

@@ -10,9 +10,13 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from hindsight.uploader.config import UploadTarget
 from hindsight.uploader.errors import UploadConfigError
+
+if TYPE_CHECKING:  # boto3 loads slowly; only when credentials are looked up
+    import boto3
 
 __all__ = [
     "KEYRING_SERVICE",
@@ -59,10 +63,16 @@ def keyring_user(target: UploadTarget) -> str:
     return target.endpoint_url or "aws"
 
 
-def resolve_credentials(target: UploadTarget) -> Credentials | None:
+def resolve_credentials(
+    target: UploadTarget, session: boto3.Session | None = None
+) -> Credentials | None:
     """Credentials for ``target``: AWS env vars / shared files / profile, else the keyring; None if
-    neither."""
-    found = _from_aws_chain(target)
+    neither.
+
+    ``session`` is the boto3 session the S3 client will be made from, when the caller has one:
+    the AWS chain is then read once, not once here and again for the client.
+    """
+    found = _from_aws_chain(target, session)
     if found is not None:
         return found
     try:
@@ -124,12 +134,14 @@ def forget_credentials(target: UploadTarget) -> bool:
     return True
 
 
-def _from_aws_chain(target: UploadTarget) -> Credentials | None:
+def _from_aws_chain(
+    target: UploadTarget, session: boto3.Session | None = None
+) -> Credentials | None:
     import boto3
     import botocore.exceptions
 
     try:
-        found = boto3.Session(profile_name=target.profile).get_credentials()
+        found = (session or boto3.Session(profile_name=target.profile)).get_credentials()
     except botocore.exceptions.ProfileNotFound:
         raise UploadConfigError(
             f"AWS profile {target.profile!r} is not in ~/.aws/config or ~/.aws/credentials; "

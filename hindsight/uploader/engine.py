@@ -385,15 +385,15 @@ class ClipUploader:
                 self.on_bytes(part.size)
 
         with ThreadPoolExecutor(
-            self.config.concurrency, thread_name_prefix="hindsight-upload"
+            self.config.parts_in_flight, thread_name_prefix="hindsight-upload"
         ) as pool:
             try:
                 for number in range(1, count + 1):
                     chunk = mapped[(number - 1) * part_size : number * part_size]
-                    whole.update(chunk)
                     if number in done:
+                        whole.update(chunk)
                         continue
-                    while len(pending) >= self.config.concurrency:
+                    while len(pending) >= self.config.parts_in_flight:
                         finished, _ = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
                         settle(finished)
                         if not finished and not keep_going():
@@ -401,9 +401,11 @@ class ClipUploader:
                     if not keep_going():
                         raise UploadStopped("upload stopped")
                     # The part's own checksum is computed on the sending thread, in parallel
-                    # with this one hashing the whole file (hashlib releases the GIL).
+                    # with this one hashing the whole file (hashlib releases the GIL); the part
+                    # goes first so its thread never waits for this hash.
                     future = pool.submit(self._send_part, spec.key, upload_id, number, chunk)
                     pending[future] = PartDone(number, "", "", len(chunk))
+                    whole.update(chunk)
                 while pending:
                     finished, _ = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
                     settle(finished)

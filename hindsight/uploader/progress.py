@@ -148,9 +148,17 @@ class UploadProgress:
         self._run(work)
 
     def add_part(self, file_id: int, part: PartDone) -> None:
+        # Two Core statements, not an ORM merge: this runs once per part while parts are in
+        # flight, and the merge's SELECT and unit of work cost more than the write itself.
         def work(session: Session) -> None:
-            session.merge(
-                UploadPartRow(
+            session.execute(
+                sa.delete(UploadPartRow).where(
+                    UploadPartRow.file_id == file_id,
+                    UploadPartRow.part_number == part.part_number,
+                )
+            )
+            session.execute(
+                sa.insert(UploadPartRow).values(
                     file_id=file_id,
                     part_number=part.part_number,
                     etag=part.etag,

@@ -79,10 +79,19 @@ def test_config_is_validated_on_construction() -> None:
         {"max_rate_bytes_per_s": 10},
         {"part_size_bytes": 2**20},
         {"concurrency": 0},
+        {"capped_concurrency": 33},
         {"retry_base_s": 0},
     ):
         with pytest.raises(UploadConfigError):
             UploadConfig(**kwargs)
+
+
+def test_a_cap_sends_fewer_parts_at_once() -> None:
+    # Uncapped, as many parts as s3transfer sends; capped, fewer, so each is confirmed (and
+    # recorded for a resume) sooner instead of all of them at the very end.
+    assert UploadConfig().parts_in_flight == 10
+    assert UploadConfig(max_rate_bytes_per_s=2**20).parts_in_flight == 4
+    assert UploadConfig(max_rate_bytes_per_s=2**20, concurrency=2).parts_in_flight == 2
 
 
 def write(path: Path, text: str) -> Path:

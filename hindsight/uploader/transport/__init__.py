@@ -57,9 +57,12 @@ def create_transport(target: UploadTarget, *, credentials: Credentials | None = 
             S3Transport,  # boto3 loads slowly; only when used
         )
 
-        if credentials is None:
-            credentials = resolve_credentials(target)
-        return S3Transport(target, credentials=credentials)
+        if credentials is not None:
+            return S3Transport(target, credentials=credentials)
+        session = S3Transport.session(target)
+        return S3Transport(
+            target, credentials=resolve_credentials(target, session), session=session
+        )
     raise UploadConfigError(f"{TRANSPORT_ENV}={kind!r}: expected one of {', '.join(TRANSPORTS)}")
 
 

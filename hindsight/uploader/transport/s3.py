@@ -44,6 +44,10 @@ NO_CREDENTIALS_MESSAGE = (
     "no credentials: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, an AWS profile, "
     "or store them with `hindsight upload --login`"
 )
+_PROFILE_MISSING = (
+    "AWS profile {profile!r} is not in ~/.aws/config or ~/.aws/credentials; "
+    "fix the profile name or remove it from the upload settings"
+)
 _CREDENTIAL_CODES = {
     "InvalidAccessKeyId",
     "SignatureDoesNotMatch",
@@ -85,6 +89,7 @@ class S3Transport(Transport):
         max_pool_connections: int = 10,
         connect_timeout_s: float = 3,
         read_timeout_s: float = 60,
+        session: boto3.Session | None = None,
     ) -> None:
         self.target = target
         self.bucket = target.bucket
@@ -113,17 +118,25 @@ class S3Transport(Transport):
                 "aws_session_token": credentials.session_token,
             }
         try:
-            session = boto3.Session(
-                profile_name=None if credentials else target.profile, region_name=target.region
-            )
+            if session is None:
+                session = boto3.Session(
+                    profile_name=None if credentials else target.profile,
+                    region_name=target.region,
+                )
             self._client = session.client(
                 "s3", endpoint_url=target.endpoint_url, config=config, **keys
             )
         except bex.ProfileNotFound:
-            raise UploadConfigError(
-                f"AWS profile {target.profile!r} is not in ~/.aws/config or ~/.aws/credentials; "
-                "fix the profile name or remove it from the upload settings"
-            ) from None
+            raise UploadConfigError(_PROFILE_MISSING.format(profile=target.profile)) from None
+
+    @staticmethod
+    def session(target: UploadTarget) -> boto3.Session:
+        """A boto3 session for ``target``: to resolve credentials with, then to make the client
+        from (one session, so the AWS chain and the profile are read once)."""
+        try:
+            return boto3.Session(profile_name=target.profile, region_name=target.region)
+        except bex.ProfileNotFound:
+            raise UploadConfigError(_PROFILE_MISSING.format(profile=target.profile)) from None
 
     def describe(self) -> str:
         return f"s3://{self.bucket} at {self._where}"
