@@ -393,6 +393,14 @@ class RecordingSession:
                 else:
                     sleep_until_ns(self._pacer.next_deadline_ns())
                     t_slot_ns = now_ns()
+                if self._pacer is not None and self._queue.full():
+                    # The encoder is behind and would drop this frame. Grabbing and converting
+                    # it (about 7 ms of CPU at 1080p) would take the CPU the encoder lacks, and
+                    # it could then never catch up: the slot becomes a repeat, ungrabbed.
+                    plan = self._pacer.place(t_slot_ns)
+                    pending_dups += plan.dups + 1
+                    last_warn_ns = self._count_drop(t_slot_ns, last_warn_ns)
+                    continue
                 raw = source.grab()
                 t_ns = (t_slot_ns + now_ns()) // 2
                 if self._pacer is None:
@@ -409,12 +417,7 @@ class RecordingSession:
                     # The encoder is behind: drop this frame, its slot becomes a dup later.
                     pending_dups += plan.dups + 1
                     self.counters.captured -= 1
-                    self.counters.queue_drops += 1
-                    if t_ns - last_warn_ns > _WARN_EVERY_S * NS_PER_S:
-                        last_warn_ns = t_ns
-                        log.warning(
-                            "encoder is behind: %d frames dropped so far", self.counters.queue_drops
-                        )
+                    last_warn_ns = self._count_drop(t_ns, last_warn_ns)
         except HindsightError as err:
             self._fail(err)
         except Exception as err:
@@ -422,6 +425,14 @@ class RecordingSession:
             self._fail(CaptureError(f"capture failed: {type(err).__name__}: {err}"))
         finally:
             self._queue.put(None)
+
+    def _count_drop(self, t_ns: int, last_warn_ns: int) -> int:
+        """Count a frame the encoder had no room for; warn now and then (returns when last)."""
+        self.counters.queue_drops += 1
+        if t_ns - last_warn_ns > _WARN_EVERY_S * NS_PER_S:
+            log.warning("encoder is behind: %d frames dropped so far", self.counters.queue_drops)
+            return t_ns
+        return last_warn_ns
 
     def _encode_loop(self) -> None:
         last_frame: av.VideoFrame | None = None

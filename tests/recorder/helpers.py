@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import av
@@ -54,10 +55,26 @@ class DiesMidRunEncoder(VideoEncoder):
         return super().encode(frame, pts, t_ns, dup)
 
 
+class SlowEncoder(VideoEncoder):
+    """A real libx264 encoder that takes ``delay_s`` longer per frame: a machine too slow for it."""
+
+    delay_s = 0.05
+
+    def __init__(self, name: str, width: int, height: int, fps: int, config: EncoderConfig) -> None:
+        super().__init__(name, width, height, fps, config)
+        self.codec_name = "libx264"
+
+    def encode(self, frame, pts, t_ns, dup=False):  # type: ignore[override]
+        time.sleep(self.delay_s)
+        return super().encode(frame, pts, t_ns, dup)
+
+
 def faulty_factory(
     name: str, width: int, height: int, fps: int, config: EncoderConfig
 ) -> VideoEncoder:
-    cls = {"broken_hw": OpenFailsEncoder, "flaky_hw": DiesMidRunEncoder}.get(name, VideoEncoder)
+    cls = {"broken_hw": OpenFailsEncoder, "flaky_hw": DiesMidRunEncoder, "slow": SlowEncoder}.get(
+        name, VideoEncoder
+    )
     return cls(name, width, height, fps, config)
 
 

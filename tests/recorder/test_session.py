@@ -151,6 +151,30 @@ def test_encoder_dying_mid_run_falls_back_and_keeps_the_buffer(tmp_path: Path) -
     assert all(b - a in (0, 1) for a, b in pairwise(counters))
 
 
+def test_an_encoder_too_slow_for_the_frame_rate_is_not_fed_frames_it_would_drop(
+    tmp_path: Path,
+) -> None:
+    """Frames the encoder has no room for are not grabbed (their CPU is what it lacks)."""
+    config = fake_config(tmp_path / "c", fps=30)
+    source = FakeSource(config.capture)
+    session = RecordingSession(
+        config, source=source, encoder_factory=faulty_factory, encoder_candidates=("slow",)
+    )
+    with session:
+        wait_for(lambda: session.status().capture.queue_drops >= 30)
+        clip = session.save(1).wait(30)
+        capture = session.status().capture
+    # 50 ms a frame: about 20 of 30 slots a second are encoded, the rest become repeats.
+    # Grabbed frames are the ones handed on, plus at most the one in hand when the queue
+    # filled up (and the first: one grab starts the pacer).
+    assert source.frames_grabbed <= capture.frames_captured + 2
+    assert capture.dup_frames > 0
+    facts = read_media_facts(clip.video_path, decode=True)
+    assert facts.cfr and facts.frames == clip.manifest.video.frames
+    steps = [b - a for a, b in pairwise(decoded_counters(clip.video_path))]
+    assert all(s in (0, 1) for s in steps)  # repeats, never a frame out of order
+
+
 def test_dying_capture_source_stops_with_a_clear_error(tmp_path: Path) -> None:
     config = fake_config(tmp_path / "c")
     source = FakeSource(config.capture, fail_after=20)
