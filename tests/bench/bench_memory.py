@@ -180,8 +180,20 @@ def main() -> None:
             },
             "dup_frames": status["capture"]["dup_frames"],
             "frames": status["capture"]["frames"],
+            "max_rss_above_ring_each_sample_mb": round(
+                max(s["rss"] - r for (_, s), r in zip(samples, ring_mb, strict=True)), 1
+            ),
+            "slope_second_half_above_ring_mb_per_min": round(
+                slope_mb_per_min(
+                    [(t, s["rss"] - r) for (t, s), r in zip(samples, ring_mb, strict=True)][
+                        len(samples) - len(second_half) :
+                    ]
+                ),
+                3,
+            ),
             "samples": [
-                {"min": round(t, 2), **{k: round(v, 1) for k, v in s.items()}} for t, s in samples
+                {"min": round(t, 2), "ring": round(r, 1), **{k: round(v, 1) for k, v in s.items()}}
+                for (t, s), r in zip(samples, ring_mb, strict=True)
             ],
             "meets_target": max_rss <= budget_mb
             and abs(slope_mb_per_min(series("rss", second_half))) < 1.0,
