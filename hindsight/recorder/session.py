@@ -51,6 +51,7 @@ __all__ = ["RecordingSession", "FrameCounters"]
 log = logging.getLogger(__name__)
 
 _QUEUE_FRAMES = 6
+_ROOM_POLL_NS = 500_000  # how often a full queue is looked at again (0.5 ms)
 _WARN_EVERY_S = 10
 
 
@@ -393,7 +394,7 @@ class RecordingSession:
                 else:
                     sleep_until_ns(self._pacer.next_deadline_ns())
                     t_slot_ns = now_ns()
-                if self._pacer is not None and self._queue.full():
+                if self._pacer is not None and not self._room_by(t_slot_ns, self._pacer.fps):
                     # The encoder is behind and would drop this frame. Grabbing and converting
                     # it (about 7 ms of CPU at 1080p) would take the CPU the encoder lacks, and
                     # it could then never catch up: the slot becomes a repeat, ungrabbed.
@@ -401,6 +402,8 @@ class RecordingSession:
                     pending_dups += plan.dups + 1
                     last_warn_ns = self._count_drop(t_slot_ns, last_warn_ns)
                     continue
+                if self._pacer is not None:
+                    t_slot_ns = now_ns()  # later than the deadline if it waited for room
                 raw = source.grab()
                 t_ns = (t_slot_ns + now_ns()) // 2
                 if self._pacer is None:
@@ -425,6 +428,21 @@ class RecordingSession:
             self._fail(CaptureError(f"capture failed: {type(err).__name__}: {err}"))
         finally:
             self._queue.put(None)
+
+    def _room_by(self, t_slot_ns: int, fps: int) -> bool:
+        """Whether the encoder's queue has room, waiting up to a quarter of a frame for it.
+
+        A queue full for a moment (the encoder finishing a frame, a busy core) is not an
+        encoder that is behind: a short wait keeps that frame, in the same slot, where
+        skipping it at once would turn a passing hiccup into a repeated frame. The capture
+        thread is the queue's only producer, so room seen here is room for the put.
+        """
+        deadline_ns = t_slot_ns + NS_PER_S // (4 * fps)
+        while self._queue.full():
+            if now_ns() >= deadline_ns or self._stopping.is_set():
+                return False
+            sleep_until_ns(min(now_ns() + _ROOM_POLL_NS, deadline_ns))
+        return True
 
     def _count_drop(self, t_ns: int, last_warn_ns: int) -> int:
         """Count a frame the encoder had no room for; warn now and then (returns when last)."""

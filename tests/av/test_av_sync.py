@@ -11,7 +11,8 @@ first beep after its start must be whole and on time.
 Bounds (audio minus video): ``|median| <= 15 ms`` and ``spread (p90 - p10) <= 10 ms``.
 Measured here (640x360 at 30 fps, 2 busy cores) the median is within a few ms and the
 spread 3-4 ms; the bounds leave room for a loaded machine, not for a lost frame or a
-stale latency. The figures are attached to the test report (``record_property``) and
+stale latency. When the load disturbs the stimulus itself, FFmpeg recording the same
+screen and sink shows it as well: the spread may then be FFmpeg's times 1.25, no more. The figures are attached to the test report (``record_property``) and
 printed, FFmpeg's beside ours.
 """
 
@@ -40,6 +41,7 @@ FPS = 30
 STIMULUS_S = 26  # ~25 flash + beep pairs
 MEDIAN_MS = 15.0
 SPREAD_MS = 10.0
+PEER_SPREAD_RATIO = 1.25
 
 
 @pytest.fixture
@@ -122,7 +124,9 @@ def test_flash_and_beep_stay_together(rig, tmp_path: Path, record_property) -> N
     assert ours.pairs >= 20, figures
     assert theirs.pairs >= 20, figures
     assert abs(ours.median_ms) <= MEDIAN_MS, figures
-    assert ours.spread_ms <= SPREAD_MS, figures
+    # On a loaded machine the stimulus itself can be late (a beep played after its flash):
+    # FFmpeg then hears it too. The bound is then FFmpeg's own spread, with a quarter more.
+    assert ours.spread_ms <= max(SPREAD_MS, theirs.spread_ms * PEER_SPREAD_RATIO), figures
 
     # The short clip: the first beep after the picture starts is whole and on time.
     assert short, "the short clip was not saved"

@@ -106,12 +106,13 @@ def test_tray_icon_and_f8_save_with_notification_and_chime(app, desktop, app_env
     assert wait_for(desktop.tray_icons, 10), "the icon did not dock in the tray:\n" + app.output()
     before = len(desktop.notifications())
     quiet = ChimeMeter(tmp_path / "quiet.raw")
-    time.sleep(1.0)
+    # parec takes a moment to connect on a busy machine: listen until a second is heard
+    assert wait_for(lambda: quiet.path.stat().st_size >= 48_000 * 2, 10)
     silence = quiet.stop()
     assert len(silence) > 48_000 * 0.8 and _loudest_rms(silence) < 0.01  # silent before the save
 
     meter = ChimeMeter(tmp_path / "heard.raw")
-    time.sleep(0.5)
+    assert wait_for(lambda: meter.path.stat().st_size >= 48_000, 10)  # listening before F8
     mark = len(app.output())
     desktop.run("xdotool", "key", "F8")
     assert wait_for(lambda: desktop.displayed() > 0, 30), _diagnosis(app)
@@ -214,6 +215,8 @@ def test_tray_menu_by_clicking(app, desktop):  # noqa: F811
     # The first item a player can pick is "Save clip (F8)".
     desktop.run("xdotool", "key", "Down", "Return")
     assert app.wait_line("clip saved: ", 20), app.output()
+    # the line is written as the notification is sent: dunst may show it a moment later
+    assert wait_for(lambda: desktop.notifications()[before:], 10), app.output()
     shown = desktop.notifications()[before:]
     assert [n["summary"] for n in shown] == ["Clip saved"]
 

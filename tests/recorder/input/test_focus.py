@@ -522,10 +522,17 @@ def _sleeper(env: dict[str, str] | None = None, argv0: str | None = None) -> sub
 
 
 def _wait_exec(proc: subprocess.Popen) -> None:
+    # exec swaps /proc/PID/exe before the new argv is in place: wait for both,
+    # or a read in between sees the new exe with an empty command line
     deadline = time.monotonic() + 5
-    while exe_name(proc.pid) != "sleep":
+    while exe_name(proc.pid) != "sleep" or not _cmdline(proc.pid):
         assert time.monotonic() < deadline
         time.sleep(0.01)
+
+
+def _cmdline(pid: int) -> bytes:
+    with open(f"/proc/{pid}/cmdline", "rb") as f:
+        return f.read()
 
 
 @pytest.mark.parametrize(
