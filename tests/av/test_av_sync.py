@@ -12,8 +12,9 @@ Bounds (audio minus video): ``|median| <= 15 ms`` and ``spread (p90 - p10) <= 10
 Measured here (640x360 at 30 fps, 2 busy cores) the median is within a few ms and the
 spread 3-4 ms; the bounds leave room for a loaded machine, not for a lost frame or a
 stale latency. When the load disturbs the stimulus itself, FFmpeg recording the same
-screen and sink shows it as well: the spread may then be FFmpeg's times 1.25, no more. The figures are attached to the test report (``record_property``) and
-printed, FFmpeg's beside ours.
+screen and sink shows it as well: the spread may then be FFmpeg's times 1.25, no more.
+The figures are attached to the test report (``record_property``) and printed,
+FFmpeg's beside ours.
 """
 
 from __future__ import annotations
