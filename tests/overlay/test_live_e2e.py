@@ -41,7 +41,7 @@ from tests.recorder.cli_proc import HINDSIGHT, run_cli
 
 pytestmark = pytest.mark.x11
 
-SECRET = "correct horse battery staple 4711"
+SECRET = "correct horse battery staple 471180932657"  # a number no hash holds by chance
 UNMAPPED = {"F5": "F5", "k": "K", "semicolon": "Semicolon", "Home": "Home"}
 
 
