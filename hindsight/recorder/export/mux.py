@@ -9,6 +9,7 @@ the newest run's codec so the clip is still one valid stream.
 
 from __future__ import annotations
 
+import bisect
 import ctypes
 import errno
 import hashlib
@@ -19,6 +20,7 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from typing import cast
 
@@ -172,51 +174,87 @@ def _mux_file(
     # over the file. The sound still to come is at most what fits before the clip's end.
     samples = len(packets) + sum(len(a.packets) + _tail_room(a, span_s) for a in audio)
     options = {"moov_size": str(16 * samples + 65536 * (1 + len(audio)))}
-    # PyAV opens an *encoder* for streams made with add_stream(), whose parameter sets
-    # would not match our packets. A stream probed from our own first keyframe carries
-    # exactly the encoder's parameters, so it serves as the template.
-    with av.open(
-        io.BytesIO((params.extradata or b"") + packets[0].data), format=raw_format
-    ) as probe:
-        writeback = _Writeback(tmp)
-        try:
-            with av.open(str(tmp), "w", format="mp4", options=options) as out:
-                stream = out.add_stream_from_template(probe.streams.video[0])
-                stream.time_base = params.time_base
-                base_pts = packets[0].pts
-                # Every stream's packets with their time in the file (seconds), merged in time
-                # order: the muxer then interleaves without holding the whole clip in memory.
-                video: list[_Timed] = []
-                for p in packets:
-                    pkt = _packet(p, p.pts - base_pts, p.dts - base_pts, stream)
-                    video.append((float((p.dts - base_pts) * params.time_base), 0, pkt))
-                tracks = [
-                    _AudioTrackOut(out, track, grid_start_ns(packets), n)
-                    for n, track in enumerate(audio, 1)
-                    if track.packets
-                ]
-                timed = video + [item for t in tracks for item in t.timed(audio[t.order - 1])]
-                timed.sort(key=lambda item: (item[0], item[1]))
-                # Without more sound to come, everything is written now. Otherwise up to the end
-                # of the shortest track, and the rest once the tail of the sound is there.
-                horizon = min((t.end_s for t in tracks), default=None) if late_audio else None
-                written = 0
-                for item in timed:
-                    if horizon is not None and item[0] > horizon:
-                        break
-                    out.mux(item[2])
-                    written += 1
-                    writeback.maybe(written)
-                if horizon is not None and late_audio is not None:
-                    rest = timed[written:]  # the new sound goes after what each track had
-                    grown = late_audio()
-                    for t in tracks:
-                        rest.extend(t.timed(grown[t.order - 1], after_pts=t.last_pts))
-                    rest.sort(key=lambda item: (item[0], item[1]))
-                    for item in rest:
-                        out.mux(item[2])
-        finally:
-            writeback.close()
+    writeback = _Writeback(tmp)
+    try:
+        with av.open(str(tmp), "w", format="mp4", options=options) as out:
+            stream = _TEMPLATES.add_video_stream(out, params, packets[0], raw_format)
+            stream.time_base = params.time_base
+            base_pts = packets[0].pts
+            # Every stream's packets with their time in the file (seconds), merged in time
+            # order: the muxer then interleaves without holding the whole clip in memory.
+            tb = params.time_base
+            s_per_tick = tb.numerator / tb.denominator
+            video: list[_Timed] = []
+            for p in packets:
+                pkt = _packet(p, p.pts - base_pts, p.dts - base_pts, stream, tb)
+                video.append(((p.dts - base_pts) * s_per_tick, 0, pkt))
+            tracks = [
+                _AudioTrackOut(out, track, grid_start_ns(packets), n)
+                for n, track in enumerate(audio, 1)
+                if track.packets
+            ]
+            timed = video + [item for t in tracks for item in t.timed(audio[t.order - 1])]
+            timed.sort(key=_order)
+            # Without more sound to come, everything is written now. Otherwise up to the end
+            # of the shortest track, and the rest once the tail of the sound is there.
+            horizon = min((t.end_s for t in tracks), default=None) if late_audio else None
+            written = (
+                len(timed) if horizon is None else bisect.bisect_right(timed, horizon, key=_time)
+            )
+            writeback.mux(out, timed[:written])
+            if horizon is not None and late_audio is not None:
+                rest = timed[written:]  # the new sound goes after what each track had
+                grown = late_audio()
+                for t in tracks:
+                    rest.extend(t.timed(grown[t.order - 1], after_pts=t.last_pts))
+                rest.sort(key=_order)
+                writeback.mux(out, rest)
+    finally:
+        writeback.close()
+
+
+def _order(item: _Timed) -> tuple[float, int]:
+    return item[0], item[1]
+
+
+def _time(item: _Timed) -> float:
+    return item[0]
+
+
+class _TemplateCache:
+    """The video stream a file's stream is copied from, probed once per encoder run.
+
+    PyAV opens an *encoder* for streams made with add_stream(), whose parameter sets
+    would not match our packets. A stream probed from our own first keyframe carries
+    exactly the encoder's parameters, so it serves as the template. Probing decodes
+    that keyframe (about 10 ms at 1080p, several times that on a busy machine), and
+    every clip of one encoder run has the same parameters: the last run's is kept.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._params: StreamParams | None = None
+        self._probe: av.container.InputContainer | None = None
+
+    def add_video_stream(
+        self,
+        out: av.container.OutputContainer,
+        params: StreamParams,
+        keyframe: EncodedPacket,
+        raw_format: str,
+    ) -> av.VideoStream:
+        """Add to ``out`` a stream with ``params``' parameter sets (``keyframe`` holds them)."""
+        with self._lock:  # the probe is replaced only when no file is being given its stream
+            if self._params is not params or self._probe is None:
+                data = io.BytesIO((params.extradata or b"") + keyframe.data)
+                probe = cast(av.container.InputContainer, av.open(data, format=raw_format))
+                if self._probe is not None:
+                    self._probe.close()
+                self._params, self._probe = params, probe
+            return out.add_stream_from_template(self._probe.streams.video[0])
+
+
+_TEMPLATES = _TemplateCache()
 
 
 _Timed = tuple[float, int, av.Packet]
@@ -252,15 +290,20 @@ class _AudioTrackOut:
         self.base = first.pts - round((first.t_ns - start_t_ns) * params.sample_rate / NS_PER_S)
         self.last_pts = track.packets[-1].pts
         last = track.packets[-1]
-        self.end_s = float((last.pts - self.base) * self.time_base)
+        # the same arithmetic as timed(): the last packet's time is exactly end_s
+        self.end_s = (last.pts - self.base) * (
+            self.time_base.numerator / self.time_base.denominator
+        )
 
     def timed(self, track: AudioStream, after_pts: int | None = None) -> list[_Timed]:
         out = []
+        tb, base = self.time_base, self.base
+        s_per_tick = tb.numerator / tb.denominator
         for p in track.packets:
             if after_pts is not None and p.pts <= after_pts:
                 continue
-            pkt = _packet(p, p.pts - self.base, p.dts - self.base, self.stream)
-            out.append((float((p.pts - self.base) * self.time_base), self.order, pkt))
+            pkt = _packet(p, p.pts - base, p.dts - base, self.stream, tb)
+            out.append(((p.pts - base) * s_per_tick, self.order, pkt))
         return out
 
 
@@ -277,8 +320,15 @@ class _Writeback:
         self._path = path
         self._fd = -1
 
-    def maybe(self, written: int) -> None:
-        if _sync_file_range is None or written % self._EVERY_PACKETS:
+    def mux(self, out: av.container.OutputContainer, timed: Sequence[_Timed]) -> None:
+        """Mux ``timed``'s packets in order, starting the write-out after every batch."""
+        # One call per batch: the muxer loops over a list without the interpreter.
+        for start in range(0, len(timed), self._EVERY_PACKETS):
+            out.mux([item[2] for item in timed[start : start + self._EVERY_PACKETS]])
+            self._start_writeout()
+
+    def _start_writeout(self) -> None:
+        if _sync_file_range is None:
             return
         if self._fd < 0:  # the muxer creates the file with its first write
             self._fd = os.open(self._path, os.O_RDONLY)
@@ -307,12 +357,14 @@ _SYNC_FILE_RANGE_WRITE = 2
 _sync_file_range = _load_sync_file_range()
 
 
-def _packet(p: EncodedPacket, pts: int, dts: int, stream: av.stream.Stream) -> av.Packet:
-    pkt = av.Packet(p.data)
+def _packet(
+    p: EncodedPacket, pts: int, dts: int, stream: av.stream.Stream, time_base: Fraction
+) -> av.Packet:
+    pkt = av.Packet(p.data)  # refers to the bytes, no copy
     pkt.pts = pts
     pkt.dts = dts
     pkt.duration = p.duration
-    pkt.time_base = p.params.time_base
+    pkt.time_base = time_base
     pkt.is_keyframe = p.keyframe
     pkt.stream = stream
     return pkt
