@@ -13,6 +13,8 @@ Measured here (640x360 at 30 fps, 2 busy cores) the median is within a few ms an
 spread 3-4 ms; the bounds leave room for a loaded machine, not for a lost frame or a
 stale latency. When the load disturbs the stimulus itself, FFmpeg recording the same
 screen and sink shows it as well: the spread may then be FFmpeg's times 1.25, no more.
+A reference run that did not pair the stimulus (FFmpeg's own inputs drifting apart on a
+loaded machine) widens nothing: the bound is then 10 ms.
 The figures are attached to the test report (``record_property``) and printed,
 FFmpeg's beside ours.
 """
@@ -31,7 +33,15 @@ import pytest
 from hindsight.bundle import open_bundle
 from hindsight.demo.display import VirtualDisplay
 from tests.audio_server import PulseServer
-from tests.av.measure import BEEP, beep_lengths, flash_onsets, measure_clip, pair, summarize
+from tests.av.measure import (
+    BEEP,
+    SyncSummary,
+    beep_lengths,
+    flash_onsets,
+    measure_clip,
+    pair,
+    summarize,
+)
 from tests.av.rig import FfmpegReference, Stimulus, clock_check, pulse_env
 from tests.recorder.cli_proc import RecorderProcess, run_cli
 
@@ -59,6 +69,19 @@ def _clip(env: dict[str, str], seconds: int) -> Path:
     result = run_cli("clip", "--seconds", str(seconds), env=env)
     assert result.returncode == 0, result.stderr
     return Path(result.stdout.strip())
+
+
+def _peer(path: Path) -> tuple[SyncSummary | None, str]:
+    """FFmpeg's summary when its file pairs at least 20 flashes with their beeps, or why
+    not. The reference only widens a bound: its own bad run (FFmpeg's pulse input falling
+    a quarter second behind on a loaded machine, say) must not fail or pass our test."""
+    try:
+        theirs, _ = measure_clip(path)
+    except ValueError as exc:  # nothing paired
+        return None, f"no reference: {exc}"
+    if theirs.pairs < 20:
+        return None, f"no reference: {theirs.pairs} pairs"
+    return theirs, ""
 
 
 def test_flash_and_beep_stay_together(rig, tmp_path: Path, record_property) -> None:
@@ -102,12 +125,12 @@ def test_flash_and_beep_stay_together(rig, tmp_path: Path, record_property) -> N
     assert manifest.audio is not None and manifest.audio.sources[0].backend == "pulse"
     video = clip / manifest.video.file
     ours, ours_frames = measure_clip(video)
-    theirs, _ = measure_clip(ffmpeg_mp4)
+    theirs, theirs_failed = _peer(ffmpeg_mp4)
     on_clock = clock_check(video, manifest.clock.first_frame_t_ns, log)
     figures = {
         "hindsight": ours.as_dict(with_offsets=True),
         "hindsight_frame_grid": ours_frames.as_dict(),
-        "ffmpeg": theirs.as_dict(with_offsets=True),
+        "ffmpeg": theirs.as_dict(with_offsets=True) if theirs else theirs_failed,
         "hindsight_on_clock": on_clock.__dict__,
         "stimulus_stream_latency_ms": log["stream_latency_ms"],
         "stimulus_estimate_moved_ms": [
@@ -123,11 +146,12 @@ def test_flash_and_beep_stay_together(rig, tmp_path: Path, record_property) -> N
     events = len(log["events"])
     assert events >= 20
     assert ours.pairs >= 20, figures
-    assert theirs.pairs >= 20, figures
     assert abs(ours.median_ms) <= MEDIAN_MS, figures
     # On a loaded machine the stimulus itself can be late (a beep played after its flash):
-    # FFmpeg then hears it too. The bound is then FFmpeg's own spread, with a quarter more.
-    assert ours.spread_ms <= max(SPREAD_MS, theirs.spread_ms * PEER_SPREAD_RATIO), figures
+    # FFmpeg then hears it too. The bound is then FFmpeg's own spread, with a quarter more,
+    # but only from a reference that saw the stimulus whole; without one it stays 10 ms.
+    peer_bound_ms = theirs.spread_ms * PEER_SPREAD_RATIO if theirs else 0.0
+    assert ours.spread_ms <= max(SPREAD_MS, peer_bound_ms), figures
 
     # The short clip: the first beep after the picture starts is whole and on time.
     assert short, "the short clip was not saved"
