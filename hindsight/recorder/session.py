@@ -30,6 +30,7 @@ from hindsight.recorder.audio import AudioCapture, AudioError, choose_audio_back
 from hindsight.recorder.config import RecorderConfig
 from hindsight.recorder.errors import CaptureError, EncoderError, ExportError, RecorderPaused
 from hindsight.recorder.export.bundle_writer import sweep_partial_bundles
+from hindsight.recorder.frame_queue import FrameHandoff, FrameQueue
 from hindsight.recorder.pacer import FramePacer
 from hindsight.recorder.ring import PacketRing
 from hindsight.recorder.saver import ClipSaver, SaveRequest
@@ -50,8 +51,6 @@ __all__ = ["RecordingSession", "FrameCounters"]
 
 log = logging.getLogger(__name__)
 
-_QUEUE_FRAMES = 6
-_ROOM_POLL_NS = 500_000  # how often a full queue is looked at again (0.5 ms)
 _WARN_EVERY_S = 10
 
 
@@ -64,14 +63,6 @@ class FrameCounters:
     queue_drops: int = 0
     encoded: int = 0
     encoder_fallbacks: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class _Handoff:
-    index: int
-    dups: int
-    frame: av.VideoFrame
-    t_ns: int
 
 
 def _new_session_id() -> str:
@@ -102,7 +93,7 @@ class RecordingSession:
         self._encoder: VideoEncoder | None = None
         self._chooser: EncoderChooser | None = None
         self._pacer: FramePacer | None = None
-        self._queue: queue.Queue[_Handoff | None] = queue.Queue(maxsize=_QUEUE_FRAMES)
+        self._queue = FrameQueue()
         self._stopping = threading.Event()
         self._stopped = threading.Event()
         # Paused: no grab, no encode, no sound, an empty buffer (see :meth:`pause`).
@@ -243,7 +234,7 @@ class RecordingSession:
             # was dropped), so nothing of before overlaps anything of after.
             self.saver.session_id = _new_session_id()
             self._pacer = None
-            self._queue = queue.Queue(maxsize=_QUEUE_FRAMES)
+            self._queue = FrameQueue()
             self._paused.clear()
             self._start_threads()
             log.info("resumed recording")
@@ -387,6 +378,7 @@ class RecordingSession:
         pix_fmt = self._encoder.pix_fmt
         pending_dups = 0
         last_warn_ns = 0
+        grace_ns = NS_PER_S // (4 * self.config.capture.fps)
         try:
             while not (self._stopping.is_set() or self._paused.is_set()):
                 if self._pacer is None:
@@ -394,10 +386,12 @@ class RecordingSession:
                 else:
                     sleep_until_ns(self._pacer.next_deadline_ns())
                     t_slot_ns = now_ns()
-                if self._pacer is not None and not self._room_by(t_slot_ns, self._pacer.fps):
-                    # The encoder is behind and would drop this frame. Grabbing and converting
-                    # it (about 7 ms of CPU at 1080p) would take the CPU the encoder lacks, and
-                    # it could then never catch up: the slot becomes a repeat, ungrabbed.
+                # A queue full for a moment (the encoder finishing a frame) is not an encoder
+                # that is behind: up to a quarter of a frame's wait keeps this frame in its
+                # slot. Still full then, the encoder would drop it. Grabbing and converting it
+                # (about 7 ms of CPU at 1080p) would take the CPU the encoder lacks, and it
+                # could then never catch up: the slot becomes a repeat, ungrabbed.
+                if self._pacer is not None and not self._queue.room_by(t_slot_ns + grace_ns):
                     plan = self._pacer.place(t_slot_ns)
                     pending_dups += plan.dups + 1
                     last_warn_ns = self._count_drop(t_slot_ns, last_warn_ns)
@@ -413,7 +407,7 @@ class RecordingSession:
                 self.counters.captured += 1
                 try:
                     self._queue.put_nowait(
-                        _Handoff(plan.index, plan.dups + pending_dups, frame, t_ns)
+                        FrameHandoff(plan.index, plan.dups + pending_dups, frame, t_ns)
                     )
                     pending_dups = 0
                 except queue.Full:
@@ -428,21 +422,6 @@ class RecordingSession:
             self._fail(CaptureError(f"capture failed: {type(err).__name__}: {err}"))
         finally:
             self._queue.put(None)
-
-    def _room_by(self, t_slot_ns: int, fps: int) -> bool:
-        """Whether the encoder's queue has room, waiting up to a quarter of a frame for it.
-
-        A queue full for a moment (the encoder finishing a frame, a busy core) is not an
-        encoder that is behind: a short wait keeps that frame, in the same slot, where
-        skipping it at once would turn a passing hiccup into a repeated frame. The capture
-        thread is the queue's only producer, so room seen here is room for the put.
-        """
-        deadline_ns = t_slot_ns + NS_PER_S // (4 * fps)
-        while self._queue.full():
-            if now_ns() >= deadline_ns or self._stopping.is_set():
-                return False
-            sleep_until_ns(min(now_ns() + _ROOM_POLL_NS, deadline_ns))
-        return True
 
     def _count_drop(self, t_ns: int, last_warn_ns: int) -> int:
         """Count a frame the encoder had no room for; warn now and then (returns when last)."""

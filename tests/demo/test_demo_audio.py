@@ -59,8 +59,9 @@ def _sound(video: Path) -> list[tuple[str, float, float]]:
         return out
 
 
-def _beep_onsets(video: Path, track: int = 0) -> list[float]:
-    """Seconds from the clip's first frame where a beep starts (after 0.15 s of quiet)."""
+def _bursts(video: Path, track: int = 0) -> list[float]:
+    """Seconds from the clip's first frame where a burst of sound starts after 0.15 s of
+    quiet, or at the first sample: what the demo counts as beeps heard."""
     with av.open(str(video)) as c:
         stream = c.streams.audio[track]
         frames = [(float(f.time or 0), f.to_ndarray()[0]) for f in c.decode(stream)]
@@ -74,6 +75,12 @@ def _beep_onsets(video: Path, track: int = 0) -> list[float]:
             out.append(start + i / 48_000)
         last_loud = i
     return out
+
+
+def _beep_onsets(video: Path, track: int = 0) -> list[float]:
+    """The bursts that start inside the clip. One loud from its first millisecond began
+    before the clip (cut by its start): it has no onset to time."""
+    return [t for t in _bursts(video, track) if t >= 0.001]
 
 
 def _check_tracks(video: Path, manifest: Manifest) -> None:
@@ -105,7 +112,7 @@ def test_demo_beeps_in_time_with_the_game(tmp_path: Path) -> None:
     presses = [e["t_us"] / 1e6 for e in events if e["action"] == "jump" and e["edge"] == "press"]
     onsets = _beep_onsets(video)
     assert presses and onsets
-    assert f"{len(onsets)} beeps heard in the mix" in out
+    assert f"{len(_bursts(video))} beeps heard in the mix" in out
     for t in presses:
         if t > manifest.video.duration_s - 0.2:
             continue  # too close to the end for the whole beep

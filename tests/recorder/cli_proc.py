@@ -79,7 +79,16 @@ class RecorderProcess:
     def stop(self, sig: int = signal.SIGTERM, timeout_s: float = 30) -> int:
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
-        code = self.proc.wait(timeout_s)
+        try:
+            code = self.proc.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            # Where every thread is stuck says why the stop hangs; the kill comes after.
+            stacks = _thread_stacks(self.proc.pid)
+            self.kill()
+            raise AssertionError(
+                f"recorder still running {timeout_s} s after signal {sig}; its threads:\n"
+                f"{stacks}\nstderr: {''.join(self.stderr)}"
+            ) from None
         self._close_pipes()
         return code
 
@@ -96,6 +105,17 @@ class RecorderProcess:
         for stream in (self.proc.stdout, self.proc.stderr):
             if stream is not None and not any(p.is_alive() for p in self._pumps):
                 stream.close()
+
+
+def _thread_stacks(pid: int) -> str:
+    """Every thread's Python stack of process ``pid`` (py-spy), or why there are none."""
+    try:
+        dump = subprocess.run(
+            ["py-spy", "dump", "--pid", str(pid)], capture_output=True, text=True, timeout=30
+        )
+    except (OSError, subprocess.TimeoutExpired) as err:
+        return f"(no stacks: {err})"
+    return dump.stdout + dump.stderr
 
 
 def clip_folders(clips_dir: Path) -> list[Path]:

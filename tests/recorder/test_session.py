@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import subprocess
-import threading
 import time
 from itertools import pairwise
 from pathlib import Path
@@ -174,30 +173,6 @@ def test_an_encoder_too_slow_for_the_frame_rate_is_not_fed_frames_it_would_drop(
     assert facts.cfr and facts.frames == clip.manifest.video.frames
     steps = [b - a for a, b in pairwise(decoded_counters(clip.video_path))]
     assert all(s in (0, 1) for s in steps)  # repeats, never a frame out of order
-
-
-def test_a_queue_full_for_a_moment_keeps_the_frame_a_full_one_gives_the_slot_up(
-    tmp_path: Path,
-) -> None:
-    """Capture waits up to a quarter of a frame for room before it turns a slot into a repeat."""
-    config = fake_config(tmp_path / "c", fps=30)
-    session = RecordingSession(config, source=FakeSource(config.capture))
-    while not session._queue.full():
-        session._queue.put_nowait(None)
-    quarter_ns = NS_PER_S // (4 * 30)
-
-    # Nobody takes a frame: the slot is given up once a quarter of a frame has gone by.
-    t0 = now_ns()
-    assert not session._room_by(t0, 30)
-    waited_ns = now_ns() - t0
-    assert quarter_ns <= waited_ns < quarter_ns + 20_000_000
-
-    # The encoder takes one 3 ms later: the frame is kept, without waiting out the quarter.
-    threading.Timer(0.003, session._queue.get_nowait).start()
-    t0 = now_ns()
-    assert session._room_by(t0, 30)
-    assert 2_000_000 <= now_ns() - t0 < quarter_ns + 20_000_000
-    assert not session._queue.full()
 
 
 def test_dying_capture_source_stops_with_a_clear_error(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ import errno
 import hashlib
 import io
 import mmap
+import operator
 import os
 import sys
 import threading
@@ -183,7 +184,7 @@ def _mux_file(
             # Every stream's packets with their time in the file (seconds), merged in time
             # order: the muxer then interleaves without holding the whole clip in memory.
             tb = params.time_base
-            s_per_tick = tb.numerator / tb.denominator
+            s_per_tick = float(tb)
             video: list[_Timed] = []
             for p in packets:
                 pkt = _packet(p, p.pts - base_pts, p.dts - base_pts, stream, tb)
@@ -194,12 +195,12 @@ def _mux_file(
                 if track.packets
             ]
             timed = video + [item for t in tracks for item in t.timed(audio[t.order - 1])]
-            timed.sort(key=_order)
+            timed.sort(key=_ORDER)
             # Without more sound to come, everything is written now. Otherwise up to the end
             # of the shortest track, and the rest once the tail of the sound is there.
             horizon = min((t.end_s for t in tracks), default=None) if late_audio else None
             written = (
-                len(timed) if horizon is None else bisect.bisect_right(timed, horizon, key=_time)
+                len(timed) if horizon is None else bisect.bisect_right(timed, horizon, key=_TIME)
             )
             writeback.mux(out, timed[:written])
             if horizon is not None and late_audio is not None:
@@ -207,18 +208,10 @@ def _mux_file(
                 grown = late_audio()
                 for t in tracks:
                     rest.extend(t.timed(grown[t.order - 1], after_pts=t.last_pts))
-                rest.sort(key=_order)
+                rest.sort(key=_ORDER)
                 writeback.mux(out, rest)
     finally:
         writeback.close()
-
-
-def _order(item: _Timed) -> tuple[float, int]:
-    return item[0], item[1]
-
-
-def _time(item: _Timed) -> float:
-    return item[0]
 
 
 class _TemplateCache:
@@ -257,7 +250,9 @@ class _TemplateCache:
 _TEMPLATES = _TemplateCache()
 
 
-_Timed = tuple[float, int, av.Packet]
+_Timed = tuple[float, int, av.Packet]  # time in the file (s), stream order, packet
+_ORDER = operator.itemgetter(0, 1)  # by time, video before sound at the same time
+_TIME = operator.itemgetter(0)
 
 
 def _tail_room(track: AudioStream, span_s: float) -> int:
@@ -291,14 +286,12 @@ class _AudioTrackOut:
         self.last_pts = track.packets[-1].pts
         last = track.packets[-1]
         # the same arithmetic as timed(): the last packet's time is exactly end_s
-        self.end_s = (last.pts - self.base) * (
-            self.time_base.numerator / self.time_base.denominator
-        )
+        self.end_s = (last.pts - self.base) * float(self.time_base)
 
     def timed(self, track: AudioStream, after_pts: int | None = None) -> list[_Timed]:
         out = []
         tb, base = self.time_base, self.base
-        s_per_tick = tb.numerator / tb.denominator
+        s_per_tick = float(tb)
         for p in track.packets:
             if after_pts is not None and p.pts <= after_pts:
                 continue
