@@ -15,7 +15,7 @@ from fractions import Fraction
 
 from hindsight.clock import NS_PER_S
 
-__all__ = ["StreamParams", "EncodedPacket", "grid_start_ns"]
+__all__ = ["StreamParams", "EncodedPacket", "annexb_units", "grid_start_ns"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -48,10 +48,37 @@ class EncodedPacket:
     params: StreamParams
     duration: int = 1
     dup_frame: bool = False
+    # Where each NAL unit of an H.264/HEVC packet in Annex B form starts and ends, flat:
+    # (start0, end0, start1, end1, ...). Found by the encoder thread as the packet is made
+    # (a scan of the bytes), so a save does not scan a whole clip at once.
+    units: tuple[int, ...] | None = None
 
     @property
     def size(self) -> int:
         return len(self.data)
+
+
+def annexb_units(data: bytes) -> tuple[int, ...] | None:
+    """The NAL units of an Annex B access unit as flat (start, end) offsets; None: not Annex B.
+
+    A unit ends where the next start code begins; a four-byte start code's leading zero
+    belongs to the start code (as FFmpeg reads it). Emulation prevention keeps
+    ``00 00 01`` out of every unit, so the scan cannot cut one short.
+    """
+    if data.startswith(b"\x00\x00\x00\x01"):
+        start = 4
+    elif data.startswith(b"\x00\x00\x01"):
+        start = 3
+    else:
+        return None
+    bounds: list[int] = []
+    while True:
+        nxt = data.find(b"\x00\x00\x01", start)
+        if nxt < 0:
+            bounds += (start, len(data))
+            return tuple(bounds)
+        bounds += (start, nxt - 1 if nxt > start and data[nxt - 1] == 0 else nxt)
+        start = nxt + 3
 
 
 def grid_start_ns(packets: Sequence[EncodedPacket]) -> int:

@@ -216,9 +216,9 @@ class _ClipSound:
     """The sound of one clip, taken in two steps so the write never waits for what is there.
 
     The sound of the clip's last moments is still on its way when the picture is
-    (the device's latency, the encoder's look-ahead: about 100 ms). The muxer writes
-    everything up to the sound encoded so far first, and asks for the rest only when
-    it gets there.
+    (the device's latency, the encoder's look-ahead: about 100 ms). The writer lays
+    out the picture first (the muxer: writes everything up to the sound encoded so
+    far) and asks for the rest only then.
     """
 
     def __init__(self, audio: AudioCapture, start_ns: int, end_ns: int, req: SaveRequest) -> None:

@@ -166,8 +166,10 @@ def test_a_full_disk_fails_one_write_at_a_time_and_recording_goes_on(disks) -> N
             saved = [save_ok(clips)]
 
             # (how the disk is filled, the file the save stops in)
+            # Half the first clip's video fits: the save stops in the middle of writing it.
+            half = (saved[0] / VIDEO_FILE).stat().st_size // 2 // 4096 * 4096
             cases = [
-                (lambda: clip_filler.blocks(leave=16 * 1024), VIDEO_FILE),  # mid-mux
+                (lambda: clip_filler.blocks(leave=half), VIDEO_FILE),  # mid-write
                 (lambda: clip_filler.inodes(leave=2), ACTIONS_FILE),  # folder + video made
                 (lambda: clip_filler.inodes(leave=5), MANIFEST_FILE),  # all but the manifest
             ]

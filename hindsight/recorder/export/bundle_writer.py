@@ -103,10 +103,11 @@ def write_bundle(
     """Write a complete bundle for ``packets`` under ``clips_dir``; atomic as a whole.
 
     ``sound`` gives the sound tracks cut on the same clock span and their manifest
-    section; the video is muxed up to the sound there is before its tail is asked
-    for. ``session_id`` names the recorder run the packets came from: the
-    clip's first frame on its timeline is the first packet's pts (frame *i* of a run
-    has pts *i*, time base 1/fps), so clips of one run can be lined up.
+    section; its tail is asked for only once the picture is laid out (or, through
+    the muxer, written up to the sound there is). ``session_id`` names the recorder
+    run the packets came from: the clip's first frame on its timeline is the first
+    packet's pts (frame *i* of a run has pts *i*, time base 1/fps), so clips of one
+    run can be lined up.
     """
     if not packets:
         raise ExportError("nothing to save: the buffer is empty")
@@ -126,8 +127,8 @@ def write_bundle(
             frame_t_ns=tuple(p.t_ns for p in packets),
             dup_frames=tuple(p.dup_frame for p in packets),
         )
-        # Contributors (the action track) work while the video is muxed and fsynced:
-        # muxing and hashing mostly release the GIL, so the two overlap.
+        # Contributors (the action track) work while the video is written and fsynced:
+        # writing and hashing release the GIL, so the two overlap.
         audio_facts: AudioFacts | None = None
         early = sound.now() if sound is not None else None
         late: Callable[[], Sequence[AudioStream]] | None = None

@@ -30,6 +30,14 @@ import av
 from hindsight.clock import NS_PER_S
 from hindsight.recorder.config import EncoderConfig
 from hindsight.recorder.errors import DiskFullError, ExportError
+from hindsight.recorder.export.mp4_direct import (
+    AudioTrackIn,
+    DirectPicture,
+    direct_picture,
+    lay_out,
+    sound_supported,
+    write_planned,
+)
 from hindsight.recorder.packet import EncodedPacket, StreamParams, grid_start_ns
 
 __all__ = ["AudioStream", "Mp4Facts", "write_mp4", "fsync_path", "raise_export_error"]
@@ -103,12 +111,18 @@ def write_mp4(
     audio: Sequence[AudioStream] = (),
     *,
     late_audio: Callable[[], Sequence[AudioStream]] | None = None,
+    muxer: bool = False,
 ) -> Mp4Facts:
     """Remux ``packets`` (starting on a keyframe) into ``path`` atomically; returns the facts.
 
+    What the recorder encodes is written without a muxer (:mod:`mp4_direct`), anything
+    else (or everything, with ``muxer``) through PyAV's MP4 muxer; the two files decode
+    the same.
+
     ``late_audio``, when given, returns the same tracks as ``audio`` grown to their
-    end: it is called once the file is written up to the sound ``audio`` holds, so the
-    wait for the last sound overlaps the writing of everything before it.
+    end. The muxer calls it once the file is written up to the sound ``audio`` holds, so
+    the wait for the last sound overlaps the writing before it; the direct writer lays
+    the whole file out first, so it calls it before writing.
 
     An :class:`OSError` (a full disk) is raised as it is, once the temp file is gone: the
     caller knows which clips folder the user sees (``path`` is inside a hidden one).
@@ -123,8 +137,18 @@ def write_mp4(
     params = packets[-1].params
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        _mux_file(packets, params, tmp, audio, late_audio)
-        digest, size = _fsync_and_hash(tmp)
+        written = None
+        picture = None if transcoded or muxer else direct_picture(packets)
+        if picture is not None:
+            # The file is laid out whole before it is written: the picture's part first,
+            # then the sound's tail (which has mostly arrived by then).
+            if late_audio is not None:
+                audio, late_audio = late_audio(), None
+            written = _write_direct(packets, picture, tmp, audio)
+        if written is None:
+            _mux_file(packets, params, tmp, audio, late_audio)
+            written = _fsync_and_hash(tmp)
+        digest, size = written
         os.replace(tmp, path)
     except OSError:  # before FFmpegError: PyAV's errno errors are both
         tmp.unlink(missing_ok=True)
@@ -155,6 +179,35 @@ def write_mp4(
 
 
 _RAW_FORMATS = {"h264": "h264", "hevc": "hevc", "av1": "obu"}
+
+
+def _write_direct(
+    packets: Sequence[EncodedPacket],
+    picture: DirectPicture,
+    tmp: Path,
+    audio: Sequence[AudioStream],
+) -> tuple[str, int] | None:
+    """Write the file without the muxer (:mod:`mp4_direct`); None if its sound cannot be."""
+    tracks = [a for a in audio if a.packets]
+    start_t_ns = grid_start_ns(packets) if tracks else 0
+    sound = [_track_in(a, start_t_ns) for a in tracks]
+    if not sound_supported(sound):
+        return None
+    plan = lay_out(picture, sound)
+    return write_planned(plan, tmp, _start_writeout), plan.size
+
+
+def _track_in(track: AudioStream, start_t_ns: int) -> AudioTrackIn:
+    first = track.packets[0]
+    rate = first.params.sample_rate
+    # The grid sample of the first video frame, as _AudioTrackOut finds it for the muxer.
+    base = first.pts - round((first.t_ns - start_t_ns) * rate / NS_PER_S)
+    return AudioTrackIn(track.title, track.packets, base)
+
+
+def _start_writeout(fd: int) -> None:
+    if _sync_file_range is not None:
+        _sync_file_range(fd, 0, 0, _SYNC_FILE_RANGE_WRITE)
 
 
 def _mux_file(

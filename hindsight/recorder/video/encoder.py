@@ -19,7 +19,7 @@ from av.video.codeccontext import VideoCodecContext
 
 from hindsight.recorder.config import EncoderConfig
 from hindsight.recorder.errors import EncoderError
-from hindsight.recorder.packet import EncodedPacket, StreamParams
+from hindsight.recorder.packet import EncodedPacket, StreamParams, annexb_units
 
 __all__ = ["VideoEncoder", "encoder_options"]
 
@@ -72,6 +72,8 @@ class VideoEncoder:
         self._params: StreamParams | None = None
         # pts -> (t_ns, dup) for frames sent but not yet returned: hardware encoders may hold a few.
         self._pending: dict[int, tuple[int, bool]] = {}
+        # H.264 packets carry their NAL units' places, for the save's direct MP4 writer.
+        self._annexb = False
 
     @property
     def params(self) -> StreamParams:
@@ -118,6 +120,7 @@ class VideoEncoder:
             bit_rate=self.config.bitrate_bps,
             fps=self.fps,
         )
+        self._annexb = self._params.codec == "h264"
 
     def encode(
         self, frame: av.VideoFrame, pts: int, t_ns: int, dup: bool = False
@@ -158,9 +161,10 @@ class VideoEncoder:
             pts = pkt.pts
             assert pts is not None  # an encoder stamps every packet it returns
             t_ns, dup = self._pending.pop(pts, (0, False))
+            data = bytes(pkt)
             out.append(
                 EncodedPacket(
-                    data=bytes(pkt),
+                    data=data,
                     pts=pts,
                     dts=pkt.dts if pkt.dts is not None else pts,
                     keyframe=bool(pkt.is_keyframe),
@@ -168,6 +172,7 @@ class VideoEncoder:
                     params=params,
                     duration=1,
                     dup_frame=dup,
+                    units=annexb_units(data) if self._annexb else None,
                 )
             )
         return out
