@@ -22,16 +22,25 @@ from __future__ import annotations
 import hashlib
 import operator
 import os
-import struct
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from hindsight.recorder.packet import EncodedPacket, StreamParams, annexb_units
+from hindsight.recorder.export.mp4_boxes import (
+    TrackIndex,
+    avc1_entry,
+    avcc_body,
+    file_type,
+    mdat_header,
+    moov,
+    mp4a_entry,
+    stts,
+    video_timescale,
+)
+from hindsight.recorder.packet import EncodedPacket, annexb_units
 
 __all__ = [
     "AudioTrackIn",
@@ -45,9 +54,8 @@ __all__ = [
 
 _IOV_BATCH = 1024  # Linux's IOV_MAX: a writev takes at most this many buffers
 _WRITEV = getattr(os, "writev", None)  # POSIX only
-_MOVIE_TIMESCALE = 1000  # mvhd and tkhd durations in milliseconds, as FFmpeg writes them
 _ORDER = operator.itemgetter(0, 1)  # by time, video before sound at the same time
-_YUV420 = ("yuv420p", "nv12")  # 8-bit 4:2:0, what the avcC's high-profile fields below say
+_YUV420 = ("yuv420p", "nv12")  # 8-bit 4:2:0: what avcc_body writes for high profiles
 
 Piece = bytes | memoryview
 
@@ -62,20 +70,6 @@ class AudioTrackIn:
 
 
 @dataclass
-class _Track:
-    handler: bytes  # b"vide" | b"soun"
-    timescale: int
-    stts: bytes  # the samples' durations (in timescale), as the box
-    sample_entry: bytes  # the stsd's one entry
-    start: int  # first sample's time in the file, in timescale (negative: pre-roll)
-    title: str
-    sync: list[int] | None = None  # 1-based keyframe numbers (video)
-    width: int = 0
-    height: int = 0
-    media: int = 0  # the samples' total duration, in timescale
-
-
-@dataclass
 class Mp4Plan:
     """Everything the file will hold, in order: the header (ftyp + moov + mdat's header) and the
     samples' bytes."""
@@ -83,15 +77,6 @@ class Mp4Plan:
     header: bytes
     pieces: list[Piece]
     size: int
-
-
-def _box(kind: bytes, *parts: bytes) -> bytes:
-    body = b"".join(parts)
-    return struct.pack(">I4s", 8 + len(body), kind) + body
-
-
-def _full(kind: bytes, version: int, flags: int, *parts: bytes) -> bytes:
-    return _box(kind, struct.pack(">I", (version << 24) | flags), *parts)
 
 
 def _units(data: bytes, known: tuple[int, ...] | None) -> list[memoryview] | None:
@@ -103,65 +88,6 @@ def _units(data: bytes, known: tuple[int, ...] | None) -> list[memoryview] | Non
     return [view[bounds[i] : bounds[i + 1]] for i in range(0, len(bounds), 2)]
 
 
-def _avcc(params: StreamParams) -> bytes | None:
-    """The avcC box body from Annex B parameter sets (None: they are not there)."""
-    units = _units(params.extradata or b"", None)
-    if not units:
-        return None
-    sps = [bytes(u) for u in units if u and u[0] & 0x1F == 7]
-    pps = [bytes(u) for u in units if u and u[0] & 0x1F == 8]
-    if not sps or not pps:
-        return None
-    profile = sps[0][1]
-    out = bytes([1, profile, sps[0][2], sps[0][3], 0xFF, 0xE0 | len(sps)])
-    out += b"".join(struct.pack(">H", len(s)) + s for s in sps)
-    out += bytes([len(pps)]) + b"".join(struct.pack(">H", len(p)) + p for p in pps)
-    if profile not in (66, 77, 88):  # high profiles: chroma 4:2:0, 8-bit luma and chroma
-        out += bytes([0xFC | 1, 0xF8, 0xF8, 0])
-    return out
-
-
-def _descriptor(tag: int, body: bytes) -> bytes:
-    n = len(body)  # the 4-byte form of the size, as FFmpeg writes it
-    return bytes(
-        [tag, 0x80 | (n >> 21 & 0x7F), 0x80 | (n >> 14 & 0x7F), 0x80 | (n >> 7 & 0x7F)]
-    ) + (bytes([n & 0x7F]) + body)
-
-
-def _mp4a(params: StreamParams, track_id: int) -> bytes:
-    config = _descriptor(
-        4,
-        bytes([0x40, 0x15])
-        + (0).to_bytes(3, "big")
-        + struct.pack(">II", params.bit_rate, params.bit_rate)
-        + _descriptor(5, params.extradata or b""),
-    )
-    esds = _full(
-        b"esds",
-        0,
-        0,
-        _descriptor(3, struct.pack(">HB", track_id, 0) + config + _descriptor(6, b"\x02")),
-    )
-    entry = bytes(6) + struct.pack(
-        ">HHH4sHHHHI", 1, 0, 0, bytes(4), params.channels or 2, 16, 0, 0, 0
-    )
-    return _box(b"mp4a", entry[:-4] + struct.pack(">I", params.sample_rate << 16), esds)
-
-
-def _avc1(params: StreamParams, avcc: bytes) -> bytes:
-    entry = bytes(6) + struct.pack(">H", 1) + bytes(16)
-    entry += struct.pack(">HHIII", params.width, params.height, 0x480000, 0x480000, 0)
-    entry += struct.pack(">H", 1) + bytes(32) + struct.pack(">Hh", 0x18, -1)
-    return _box(b"avc1", entry, _box(b"avcC", avcc))
-
-
-def _video_timescale(fps: int) -> int:
-    scale = fps  # FFmpeg's rule, so clips keep the time base they always had
-    while scale < 10_000:
-        scale *= 2
-    return scale
-
-
 _Sample = tuple[float, int, list[Piece], int]  # time in the file (s), track, pieces, size
 
 
@@ -170,7 +96,7 @@ class DirectPicture:
     """The video's part of the file: its track and its samples in order, laid out while the
     sound's tail is still on its way."""
 
-    track: _Track
+    track: TrackIndex
     samples: list[_Sample]
 
 
@@ -184,15 +110,15 @@ def direct_picture(packets: Sequence[EncodedPacket]) -> DirectPicture | None:
         or any(p.params is not params or p.pts != p.dts for p in packets)
     ):
         return None
-    avcc = _avcc(params)
+    avcc = avcc_body(params)
     if avcc is None:
         return None
-    scale = _video_timescale(params.fps)
-    track = _Track(
+    scale = video_timescale(params.fps)
+    track = TrackIndex(
         b"vide",
         scale,
-        _stts([p.duration * (scale // params.fps) for p in packets]),
-        _avc1(params, avcc),
+        stts([p.duration * (scale // params.fps) for p in packets]),
+        avc1_entry(params, avcc),
         0,
         "",
         sync=[i for i, p in enumerate(packets, 1) if p.keyframe],
@@ -234,11 +160,11 @@ def lay_out(picture: DirectPicture, audio: Sequence[AudioTrackIn]) -> Mp4Plan:
     for n, t in enumerate(audio, 1):
         ap = t.packets[0].params
         tracks.append(
-            _Track(
+            TrackIndex(
                 b"soun",
                 ap.sample_rate,
-                _stts([p.duration for p in t.packets]),
-                _mp4a(ap, n + 1),
+                stts([p.duration for p in t.packets]),
+                mp4a_entry(ap, n + 1),
                 t.packets[0].pts - t.base_pts,
                 t.title,
                 media=sum(p.duration for p in t.packets),
@@ -251,125 +177,19 @@ def lay_out(picture: DirectPicture, audio: Sequence[AudioTrackIn]) -> Mp4Plan:
     sizes = np.fromiter((item[3] for item in order), dtype=np.int64, count=len(order))
     pieces = [piece for item in order for piece in item[2]]
     payload = int(sizes.sum())
-    ftyp = _box(b"ftyp", b"isom", struct.pack(">I", 0x200), b"isomiso2avc1mp41")
-    big = payload + 8 >= 2**32
-    mdat_header = (
-        struct.pack(">I4sQ", 1, b"mdat", payload + 16)
-        if big
-        else struct.pack(">I4s", payload + 8, b"mdat")
-    )
+    ftyp = file_type()
+    mdat = mdat_header(payload)
     wide = payload + 2**24 >= 2**32  # the index is far smaller than 16 MB
     starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
     per_track = [(which == k) for k in range(len(tracks))]
     # The index's size does not depend on the offsets' values: lay it out with zeros first.
     moov_len = len(
-        _moov(tracks, [sizes[m] for m in per_track], [starts[m] for m in per_track], 0, wide)
+        moov(tracks, [sizes[m] for m in per_track], [starts[m] for m in per_track], 0, wide)
     )
-    first = len(ftyp) + moov_len + len(mdat_header)
-    moov = _moov(tracks, [sizes[m] for m in per_track], [starts[m] for m in per_track], first, wide)
-    header = ftyp + moov + mdat_header
+    first = len(ftyp) + moov_len + len(mdat)
+    index = moov(tracks, [sizes[m] for m in per_track], [starts[m] for m in per_track], first, wide)
+    header = ftyp + index + mdat
     return Mp4Plan(header, pieces, len(header) + payload)
-
-
-def _moov(
-    tracks: list[_Track], sizes: list[Any], starts: list[Any], first: int, wide: bool
-) -> bytes:
-    traks, longest_ms = [], 0
-    for n, track in enumerate(tracks):
-        offsets = starts[n] + first
-        trak, ms = _trak(track, n + 1, sizes[n], offsets, wide, enabled=n <= 1)
-        traks.append(trak)
-        longest_ms = max(longest_ms, ms)
-    mvhd = _full(
-        b"mvhd",
-        0,
-        0,
-        struct.pack(">IIII", 0, 0, _MOVIE_TIMESCALE, longest_ms),
-        struct.pack(">IH", 0x10000, 0x100) + bytes(10) + _MATRIX + bytes(24),
-        struct.pack(">I", len(tracks) + 1),
-    )
-    return _box(b"moov", mvhd, *traks)
-
-
-_MATRIX = struct.pack(">9I", 0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x40000000)
-
-
-def _trak(
-    t: _Track, track_id: int, sizes: Any, offsets: Any, wide: bool, enabled: bool
-) -> tuple[bytes, int]:
-    n = len(sizes)
-    skip = max(0, -t.start)  # pre-roll before the first frame: in the file, not played
-    delay = max(0, t.start)  # sound that starts after the first frame waits in an empty edit
-    # FFmpeg's rounding, so a reader sees the durations it always saw: the played part
-    # rounded up; the edit, the whole media rounded up less the skipped part rounded up.
-    shown_ms = _ms_up(t.media - skip, t.timescale)
-    edit_ms = _ms_up(t.media, t.timescale) - _ms_up(skip, t.timescale)
-    delay_ms = round(delay * _MOVIE_TIMESCALE / t.timescale)
-    edits = [(delay_ms, -1)] if delay_ms else []
-    edits.append((edit_ms, skip))
-    elst = _full(
-        b"elst",
-        0,
-        0,
-        struct.pack(">I", len(edits)),
-        *(struct.pack(">Iii", d, m, 0x10000) for d, m in edits),
-    )
-    total_ms = delay_ms + shown_ms
-    sound = t.handler == b"soun"
-    tkhd = _full(
-        b"tkhd",
-        0,
-        3 if enabled else 2,  # FFmpeg enables the first track of each kind, as players expect
-        struct.pack(">IIIII", 0, 0, track_id, 0, total_ms),
-        bytes(8),
-        struct.pack(">hhhH", 0, 1 if sound else 0, 0x100 if sound else 0, 0),
-        _MATRIX,
-        struct.pack(">II", t.width << 16, t.height << 16),
-    )
-    mdhd = _full(b"mdhd", 0, 0, struct.pack(">IIIIHH", 0, 0, t.timescale, t.media, 0x55C4, 0))
-    name = (t.title or ("SoundHandler" if sound else "VideoHandler")).encode()
-    hdlr = _full(b"hdlr", 0, 0, bytes(4), t.handler, bytes(12), name + b"\x00")
-    head = _full(b"smhd", 0, 0, bytes(4)) if sound else _full(b"vmhd", 0, 1, bytes(8))
-    dinf = _box(b"dinf", _full(b"dref", 0, 0, struct.pack(">I", 1), _full(b"url ", 0, 1)))
-    stbl = [_full(b"stsd", 0, 0, struct.pack(">I", 1), t.sample_entry), t.stts]
-    if t.sync is not None and len(t.sync) < n:
-        keys = struct.pack(">I", len(t.sync)) + np.asarray(t.sync, dtype=">u4").tobytes()
-        stbl.append(_full(b"stss", 0, 0, keys))
-    stbl += [
-        _full(b"stsc", 0, 0, struct.pack(">IIII", 1, 1, 1, 1)),  # one sample per chunk
-        _full(b"stsz", 0, 0, struct.pack(">II", 0, n), np.asarray(sizes, dtype=">u4").tobytes()),
-        _full(
-            b"co64" if wide else b"stco",
-            0,
-            0,
-            struct.pack(">I", n),
-            np.asarray(offsets, dtype=">u8" if wide else ">u4").tobytes(),
-        ),
-    ]
-    if sound:  # AAC decodes a frame only with the one before it: the roll group says so
-        stbl.append(_full(b"sgpd", 1, 0, b"roll", struct.pack(">IIh", 2, 1, -1)))
-        stbl.append(_full(b"sbgp", 0, 0, b"roll", struct.pack(">III", 1, n, 1)))
-    minf = _box(b"minf", head, dinf, _box(b"stbl", *stbl))
-    parts = [tkhd, _box(b"edts", elst), _box(b"mdia", mdhd, hdlr, minf)]
-    if t.title:
-        parts.append(_box(b"udta", _box(b"name", t.title.encode())))
-    return _box(b"trak", *parts), total_ms
-
-
-def _ms_up(ticks: int, timescale: int) -> int:
-    return -(-ticks * _MOVIE_TIMESCALE // timescale)
-
-
-def _stts(durations: list[int]) -> bytes:
-    """The stts box: (count, duration) for each run of equal durations."""
-    runs: list[list[int]] = []
-    for d in durations:
-        if runs and runs[-1][1] == d:
-            runs[-1][0] += 1
-        else:
-            runs.append([1, d])
-    body = b"".join(struct.pack(">II", c, d) for c, d in runs)
-    return _full(b"stts", 0, 0, struct.pack(">I", len(runs)), body)
 
 
 def write_planned(
