@@ -30,7 +30,7 @@ from hindsight.recorder.config import EncoderConfig
 from hindsight.recorder.export.mux import AudioStream, write_mp4
 from hindsight.recorder.packet import EncodedPacket
 from hindsight.recorder.video.encoder import VideoEncoder
-from tests.bench.common import print_json
+from tests.bench.common import isolated_user_dirs, print_json
 
 T0_NS = 10**12
 
@@ -89,7 +89,7 @@ def main() -> None:
     took: dict[str, list[float]] = {"direct": [], "muxer": []}
     sizes: dict[str, int] = {}
     try:
-        with tempfile.TemporaryDirectory(prefix="hs-write-", dir=Path.home()) as tmp:
+        with isolated_user_dirs() as dirs, tempfile.TemporaryDirectory(dir=dirs["HOME"]) as tmp:
             for n in range(args.rounds):
                 order = ["direct", "muxer"] if n % 2 == 0 else ["muxer", "direct"]
                 for way in order:
