@@ -15,7 +15,7 @@ from fractions import Fraction
 
 from hindsight.clock import NS_PER_S
 
-__all__ = ["StreamParams", "EncodedPacket", "annexb_units", "grid_start_ns"]
+__all__ = ["StreamParams", "EncodedPacket", "annexb_units", "nal_units", "grid_start_ns"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -48,7 +48,7 @@ class EncodedPacket:
     params: StreamParams
     duration: int = 1
     dup_frame: bool = False
-    # Where each NAL unit of an H.264/HEVC packet in Annex B form starts and ends, flat:
+    # Where each NAL unit of an H.264 packet in Annex B form starts and ends, flat:
     # (start0, end0, start1, end1, ...). Found by the encoder thread as the packet is made
     # (a scan of the bytes), so a save does not scan a whole clip at once.
     units: tuple[int, ...] | None = None
@@ -79,6 +79,16 @@ def annexb_units(data: bytes) -> tuple[int, ...] | None:
             return tuple(bounds)
         bounds += (start, nxt - 1 if nxt > start and data[nxt - 1] == 0 else nxt)
         start = nxt + 3
+
+
+def nal_units(data: bytes, known: tuple[int, ...] | None = None) -> list[memoryview] | None:
+    """The NAL units of an Annex B access unit as views of ``data`` (None: not Annex B);
+    ``known`` is :func:`annexb_units`' answer when it was found before."""
+    bounds = known if known is not None else annexb_units(data)
+    if bounds is None:
+        return None
+    view = memoryview(data)
+    return [view[bounds[i] : bounds[i + 1]] for i in range(0, len(bounds), 2)]
 
 
 def grid_start_ns(packets: Sequence[EncodedPacket]) -> int:

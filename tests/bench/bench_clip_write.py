@@ -22,29 +22,16 @@ import tempfile
 import time
 from pathlib import Path
 
-import av
 import numpy as np
 
 from hindsight.recorder.audio.encoder import AudioEncoder
 from hindsight.recorder.config import EncoderConfig
 from hindsight.recorder.export.mux import AudioStream, write_mp4
 from hindsight.recorder.packet import EncodedPacket
-from hindsight.recorder.video.encoder import VideoEncoder
-from tests.bench.common import isolated_user_dirs, print_json
+from tests.bench.common import isolated_user_dirs, print_json, spread
+from tests.recorder.helpers import encode_testsrc
 
 T0_NS = 10**12
-
-
-def encode(width: int, height: int, fps: int, seconds: int) -> list[EncodedPacket]:
-    enc = VideoEncoder("libx264", width, height, fps, EncoderConfig())
-    enc.open()
-    out: list[EncodedPacket] = []
-    with av.open(f"testsrc2=size={width}x{height}:rate={fps}", format="lavfi") as src:
-        for i, frame in enumerate(src.decode(video=0)):
-            if i == fps * seconds:
-                break
-            out += enc.encode(frame.reformat(format=enc.pix_fmt), i, T0_NS + i * 10**9 // fps)
-    return out + enc.flush()
 
 
 def tone(title: str, seconds: int) -> AudioStream:
@@ -62,16 +49,6 @@ def spin() -> None:
         pass
 
 
-def spread(values: list[float]) -> dict:
-    q = statistics.quantiles(values, n=4) if len(values) >= 2 else [values[0]] * 3
-    return {
-        "median": round(statistics.median(values), 1),
-        "min": round(min(values), 1),
-        "max": round(max(values), 1),
-        "iqr": round(q[2] - q[0], 1),
-    }
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, default=30)
@@ -81,7 +58,7 @@ def main() -> None:
     parser.add_argument("--busy", type=int, default=3, help="processes spinning meanwhile")
     args = parser.parse_args()
     width, height = map(int, args.size.split("x"))
-    video = encode(width, height, args.fps, args.seconds)
+    video = encode_testsrc((width, height), args.fps, args.fps * args.seconds, EncoderConfig())
     audio = [tone("system", args.seconds), tone("mic", args.seconds)]
     spinners = [multiprocessing.Process(target=spin, daemon=True) for _ in range(args.busy)]
     for p in spinners:
@@ -113,8 +90,8 @@ def main() -> None:
             "file_mb": {k: round(v / 1e6, 1) for k, v in sizes.items()},
             "direct_ms": [round(x, 1) for x in took["direct"]],
             "muxer_ms": [round(x, 1) for x in took["muxer"]],
-            "direct_ms_spread": spread(took["direct"]),
-            "muxer_ms_spread": spread(took["muxer"]),
+            "direct_ms_spread": spread(took["direct"], 1),
+            "muxer_ms_spread": spread(took["muxer"], 1),
             "muxer_over_direct_per_round": [round(r, 2) for r in ratios],
             "muxer_over_direct_median": round(statistics.median(ratios), 2),
         }

@@ -37,7 +37,7 @@ from pathlib import Path
 
 import hindsight
 from hindsight.bundle import EVENTS_FILE
-from tests.bench.common import HINDSIGHT, isolated_user_dirs, print_json
+from tests.bench.common import HINDSIGHT, isolated_user_dirs, print_json, spread
 from tests.uploader.bundles import make_bundle
 from tests.uploader.s3server import SeaweedServer
 
@@ -53,16 +53,6 @@ def timed(cmd: list[str]) -> tuple[float, str]:
     if result.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd[:4])} ... exited {result.returncode}: {result.stderr}")
     return elapsed, result.stdout
-
-
-def spread(values: list[float]) -> dict:
-    q = statistics.quantiles(values, n=4) if len(values) >= 2 else [values[0]] * 3
-    return {
-        "median": round(statistics.median(values), 3),
-        "min": round(min(values), 3),
-        "max": round(max(values), 3),
-        "iqr": round(q[2] - q[0], 3),
-    }
 
 
 def main() -> None:

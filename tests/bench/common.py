@@ -18,6 +18,7 @@ import os
 import queue
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -383,6 +384,17 @@ def median(values: list[float]) -> float:
     s = sorted(values)
     n = len(s)
     return s[n // 2] if n % 2 else (s[n // 2 - 1] + s[n // 2]) / 2
+
+
+def spread(values: list[float], digits: int = 3) -> dict:
+    """Median, min, max and interquartile range of ``values``, rounded to ``digits``."""
+    q = statistics.quantiles(values, n=4) if len(values) >= 2 else [values[0]] * 3
+    return {
+        "median": round(statistics.median(values), digits),
+        "min": round(min(values), digits),
+        "max": round(max(values), digits),
+        "iqr": round(q[2] - q[0], digits),
+    }
 
 
 def percentile(values: list[float], pct: float) -> float:

@@ -10,6 +10,7 @@ import av
 from hindsight.bundle import Manifest, open_bundle
 from hindsight.recorder.config import CaptureConfig, EncoderConfig, RecorderConfig, RingConfig
 from hindsight.recorder.errors import EncoderError
+from hindsight.recorder.packet import EncodedPacket
 from hindsight.recorder.video import read_counter
 from hindsight.recorder.video.encoder import VideoEncoder
 
@@ -91,3 +92,18 @@ def check_manifest_digests(bundle: Path) -> Manifest:
     opened = open_bundle(bundle)
     assert opened.verify() == []
     return opened.manifest
+
+
+def encode_testsrc(
+    size: tuple[int, int], fps: int, frames: int, config: EncoderConfig, t0_ns: int = 10**12
+) -> list[EncodedPacket]:
+    """``frames`` of FFmpeg's moving testsrc2 through the recorder's own encoder (libx264)."""
+    enc = VideoEncoder("libx264", *size, fps, config)
+    enc.open()
+    out: list[EncodedPacket] = []
+    with av.open(f"testsrc2=size={size[0]}x{size[1]}:rate={fps}", format="lavfi") as src:
+        for i, frame in enumerate(src.decode(video=0)):
+            if i == frames:
+                break
+            out += enc.encode(frame.reformat(format=enc.pix_fmt), i, t0_ns + i * 10**9 // fps)
+    return out + enc.flush()

@@ -27,7 +27,7 @@ from hindsight.recorder.export import mp4_direct
 from hindsight.recorder.export.mp4_direct import direct_picture
 from hindsight.recorder.export.mux import AudioStream, write_mp4
 from hindsight.recorder.packet import EncodedPacket, annexb_units
-from hindsight.recorder.video.encoder import VideoEncoder
+from tests.recorder.helpers import encode_testsrc
 
 T0_NS = 10**12
 
@@ -36,16 +36,7 @@ def encode_video(
     fps: int, frames: int, size: tuple[int, int] = (320, 240), preset: str = "ultrafast"
 ) -> list[EncodedPacket]:
     config = EncoderConfig(bitrate_bps=1_000_000, preset=preset)
-    enc = VideoEncoder("libx264", *size, fps, config)
-    enc.open()
-    src = av.open(f"testsrc2=size={size[0]}x{size[1]}:rate={fps}", format="lavfi")
-    out: list[EncodedPacket] = []
-    for i, frame in enumerate(src.decode(video=0)):
-        if i == frames:
-            break
-        out += enc.encode(frame.reformat(format=enc.pix_fmt), i, T0_NS + i * 10**9 // fps)
-    src.close()
-    return out + enc.flush()
+    return encode_testsrc(size, fps, frames, config, T0_NS)
 
 
 def encode_tone(title: str, seconds: float, hz: float) -> AudioStream:

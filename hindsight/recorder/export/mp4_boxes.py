@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from hindsight.recorder.packet import StreamParams, annexb_units
+from hindsight.recorder.packet import StreamParams, nal_units
 
 __all__ = [
     "TrackIndex",
@@ -72,11 +72,9 @@ def mdat_header(payload: int) -> bytes:
 
 def avcc_body(params: StreamParams) -> bytes | None:
     """The avcC box body from Annex B parameter sets (None: they are not there)."""
-    data = params.extradata or b""
-    bounds = annexb_units(data)
-    if not bounds:
+    units = nal_units(params.extradata or b"")
+    if not units:
         return None
-    units = [data[bounds[i] : bounds[i + 1]] for i in range(0, len(bounds), 2)]
     sps = [bytes(u) for u in units if u and u[0] & 0x1F == 7]
     pps = [bytes(u) for u in units if u and u[0] & 0x1F == 8]
     if not sps or not pps:

@@ -40,7 +40,7 @@ from hindsight.recorder.export.mp4_boxes import (
     stts,
     video_timescale,
 )
-from hindsight.recorder.packet import EncodedPacket, annexb_units
+from hindsight.recorder.packet import EncodedPacket, nal_units
 
 __all__ = [
     "AudioTrackIn",
@@ -79,15 +79,6 @@ class Mp4Plan:
     size: int
 
 
-def _units(data: bytes, known: tuple[int, ...] | None) -> list[memoryview] | None:
-    """The NAL units of an Annex B access unit (None: not Annex B)."""
-    bounds = known if known is not None else annexb_units(data)
-    if bounds is None:
-        return None
-    view = memoryview(data)
-    return [view[bounds[i] : bounds[i + 1]] for i in range(0, len(bounds), 2)]
-
-
 _Sample = tuple[float, int, list[Piece], int]  # time in the file (s), track, pieces, size
 
 
@@ -114,23 +105,24 @@ def direct_picture(packets: Sequence[EncodedPacket]) -> DirectPicture | None:
     if avcc is None:
         return None
     scale = video_timescale(params.fps)
+    tick = scale // params.fps  # one frame in the track's time scale
     track = TrackIndex(
         b"vide",
         scale,
-        stts([p.duration * (scale // params.fps) for p in packets]),
+        stts([p.duration * tick for p in packets]),
         avc1_entry(params, avcc),
         0,
         "",
         sync=[i for i, p in enumerate(packets, 1) if p.keyframe],
         width=params.width,
         height=params.height,
-        media=sum(p.duration for p in packets) * (scale // params.fps),
+        media=sum(p.duration for p in packets) * tick,
     )
     samples: list[_Sample] = []
     base = packets[0].pts
     tb = float(params.time_base)
     for p in packets:
-        units = _units(p.data, p.units)
+        units = nal_units(p.data, p.units)
         if units is None:
             return None
         pieces: list[Piece] = []
@@ -181,13 +173,11 @@ def lay_out(picture: DirectPicture, audio: Sequence[AudioTrackIn]) -> Mp4Plan:
     mdat = mdat_header(payload)
     wide = payload + 2**24 >= 2**32  # the index is far smaller than 16 MB
     starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
-    per_track = [(which == k) for k in range(len(tracks))]
+    mine = [which == k for k in range(len(tracks))]
+    track_sizes, track_starts = [sizes[m] for m in mine], [starts[m] for m in mine]
     # The index's size does not depend on the offsets' values: lay it out with zeros first.
-    moov_len = len(
-        moov(tracks, [sizes[m] for m in per_track], [starts[m] for m in per_track], 0, wide)
-    )
-    first = len(ftyp) + moov_len + len(mdat)
-    index = moov(tracks, [sizes[m] for m in per_track], [starts[m] for m in per_track], first, wide)
+    first = len(ftyp) + len(moov(tracks, track_sizes, track_starts, 0, wide)) + len(mdat)
+    index = moov(tracks, track_sizes, track_starts, first, wide)
     header = ftyp + index + mdat
     return Mp4Plan(header, pieces, len(header) + payload)
 

@@ -198,14 +198,18 @@ def _write_direct(
 
 
 def _track_in(track: AudioStream, start_t_ns: int) -> AudioTrackIn:
+    return AudioTrackIn(track.title, track.packets, _grid_base(track, start_t_ns))
+
+
+def _grid_base(track: AudioStream, start_t_ns: int) -> int:
+    """The track's sample (its pts) under the first video frame: packets' pts are grid
+    samples and their t_ns follow from them exactly, so one packet's offset fixes it."""
     first = track.packets[0]
-    rate = first.params.sample_rate
-    # The grid sample of the first video frame, as _AudioTrackOut finds it for the muxer.
-    base = first.pts - round((first.t_ns - start_t_ns) * rate / NS_PER_S)
-    return AudioTrackIn(track.title, track.packets, base)
+    return first.pts - round((first.t_ns - start_t_ns) * first.params.sample_rate / NS_PER_S)
 
 
 def _start_writeout(fd: int) -> None:
+    """Start the disk write of ``fd``'s dirty pages without waiting for it (Linux)."""
     if _sync_file_range is not None:
         _sync_file_range(fd, 0, 0, _SYNC_FILE_RANGE_WRITE)
 
@@ -332,10 +336,7 @@ class _AudioTrackOut:
         self.stream.metadata["title"] = track.title
         self.stream.metadata["handler_name"] = track.title
         self.time_base = params.time_base
-        # The grid sample of the first video frame: packets' pts are grid samples and their
-        # t_ns follow from them exactly, so one packet's offset fixes the whole track.
-        first = track.packets[0]
-        self.base = first.pts - round((first.t_ns - start_t_ns) * params.sample_rate / NS_PER_S)
+        self.base = _grid_base(track, start_t_ns)
         self.last_pts = track.packets[-1].pts
         last = track.packets[-1]
         # the same arithmetic as timed(): the last packet's time is exactly end_s
@@ -378,7 +379,7 @@ class _Writeback:
             return
         if self._fd < 0:  # the muxer creates the file with its first write
             self._fd = os.open(self._path, os.O_RDONLY)
-        _sync_file_range(self._fd, 0, 0, _SYNC_FILE_RANGE_WRITE)
+        _start_writeout(self._fd)
 
     def close(self) -> None:
         if self._fd >= 0:

@@ -72,8 +72,6 @@ class VideoEncoder:
         self._params: StreamParams | None = None
         # pts -> (t_ns, dup) for frames sent but not yet returned: hardware encoders may hold a few.
         self._pending: dict[int, tuple[int, bool]] = {}
-        # H.264 packets carry their NAL units' places, for the save's direct MP4 writer.
-        self._annexb = False
 
     @property
     def params(self) -> StreamParams:
@@ -120,7 +118,6 @@ class VideoEncoder:
             bit_rate=self.config.bitrate_bps,
             fps=self.fps,
         )
-        self._annexb = self._params.codec == "h264"
 
     def encode(
         self, frame: av.VideoFrame, pts: int, t_ns: int, dup: bool = False
@@ -156,6 +153,8 @@ class VideoEncoder:
 
     def _collect(self, packets: list[av.Packet]) -> list[EncodedPacket]:
         params = self.params
+        # H.264 packets carry their NAL units' places, for the save's direct MP4 writer.
+        find_units = params.codec == "h264"
         out = []
         for pkt in packets:
             pts = pkt.pts
@@ -172,7 +171,7 @@ class VideoEncoder:
                     params=params,
                     duration=1,
                     dup_frame=dup,
-                    units=annexb_units(data) if self._annexb else None,
+                    units=annexb_units(data) if find_units else None,
                 )
             )
         return out
