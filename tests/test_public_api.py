@@ -80,7 +80,7 @@ def test_the_uploader_package_loads_lazily() -> None:
     import sys
 
     code = (
-        "import sys, hindsight.uploader as u; assert 'sqlalchemy' not in sys.modules; "
-        "u.ClipLibrary; assert 'sqlalchemy' in sys.modules"
+        "import sys, hindsight.uploader as u; assert 'sqlite3' not in sys.modules; "
+        "u.ClipLibrary; assert 'sqlite3' in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -1,6 +1,6 @@
 """The clip format every part reads and writes (DESIGN section 5).
 
-Imports no av, Qt, SQLAlchemy or boto3: a data team's tools, the uploader and the
+Imports no av, Qt, sqlite3 or boto3: a data team's tools, the uploader and the
 recorder all read a clip through this package. File names live in
 :mod:`~hindsight.bundle.layout`, the manifest in :mod:`~hindsight.bundle.manifest`,
 the track's columns in :mod:`~hindsight.bundle.schema`, reading and verifying a

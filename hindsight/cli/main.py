@@ -19,7 +19,7 @@ __all__ = ["main", "build_parser", "COMMAND_MODULES"]
 
 # Each command's module under hindsight.cli, in the order ``--help`` lists them. A command
 # line naming one of these builds only its module's parser: `hindsight clip` must start
-# quickly, and the other modules import what their commands need (numpy, SQLAlchemy).
+# quickly, and the other modules import what their commands need (numpy, boto3).
 COMMAND_MODULES = {
     "record": "record",
     "clip": "clip",

@@ -81,7 +81,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def cmd_upload(args: argparse.Namespace) -> int:
     with _collector_paused():
-        # SQLAlchemy and boto3 both load here, before anything is timed by the user's wait.
+        # The library and boto3 both load here, before anything is timed by the user's wait.
         import hindsight.uploader.transport.s3  # noqa: F401
         from hindsight.uploader import policy
 
@@ -124,7 +124,7 @@ def cmd_upload(args: argparse.Namespace) -> int:
 def _collector_paused() -> Iterator[None]:
     """Load the uploader's libraries with the cycle collector paused, then freeze what they made.
 
-    Importing SQLAlchemy and boto3 makes some 120,000 objects that live until the process
+    Importing boto3 and botocore makes some 100,000 objects that live until the process
     ends; the collector, run again and again while they are made, scans them each time
     (about a third of the import's CPU). Frozen (``gc.freeze``), they are also left out of
     every later collection and of the one at exit.

@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-# Names load on first use: `hindsight --help` must not pay for SQLAlchemy and boto3.
+# Names load on first use: `hindsight --help` must not pay for the library and boto3.
 _HOMES = {
     "BucketMissing": "hindsight.uploader.errors",
     "ChecksumMismatch": "hindsight.uploader.errors",

@@ -1,40 +1,41 @@
-"""Opening the clip library database: engine, SQLite pragmas, migrations, damage checks.
+"""Opening the clip library database: the SQLite file, its pragmas, migrations, damage checks.
 
-The default is SQLite in the user data folder, in WAL mode with a busy timeout, so
-the recorder and a CLI process can use it at once. Any SQLAlchemy URL works. The
-schema is brought to the newest migration on open; a damaged SQLite file is
-reported as :class:`LibraryCorrupt` (with what to do), never silently replaced.
+The library is SQLite in the user data folder (or at a ``sqlite:///`` URL from the
+settings), in WAL mode with a busy timeout, so the recorder and a CLI process can
+use it at once. It is the standard library's ``sqlite3``: the recorder and
+``hindsight upload`` hold it open, and an ORM would cost them tens of megabytes and
+a third of a second of start-up for six tables. The schema is brought to the newest
+migration on open (:mod:`hindsight.uploader.schema`); a damaged file is reported as
+:class:`LibraryCorrupt` (with what to do), never silently replaced.
 """
 
 from __future__ import annotations
 
-import logging
 import sqlite3
-import time
+import threading
+from collections.abc import Callable
 from pathlib import Path
-
-import sqlalchemy as sa
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DatabaseError, OperationalError
+from typing import TypeVar
 
 from hindsight.paths import data_dir
 from hindsight.uploader.errors import LibraryCorrupt, LibraryError
+from hindsight.uploader.schema import HEAD_REVISION, current_revision, migrate
 
 __all__ = [
     "HEAD_REVISION",
-    "default_library_url",
-    "create_library_engine",
-    "migrate",
+    "Database",
     "current_revision",
+    "default_library_url",
     "explain_database_error",
+    "migrate",
+    "open_database",
     "sqlite_path",
 ]
 
-log = logging.getLogger(__name__)
+T = TypeVar("T")
 
-HEAD_REVISION = "0002"
-_MIGRATIONS = Path(__file__).with_name("migrations")
+_SCHEME = "sqlite://"
+_MEMORY = ":memory:"
 _BUSY_TIMEOUT_MS = 15_000
 _DAMAGED = ("file is not a database", "malformed", "disk image", "file is encrypted")
 
@@ -43,29 +44,106 @@ def default_library_url() -> str:
     return f"sqlite:///{data_dir() / 'library.db'}"
 
 
-def sqlite_path(url: str | sa.URL) -> Path | None:
-    """The file behind a SQLite URL (None for other databases and in-memory SQLite)."""
-    parsed = sa.make_url(url)
-    if (
-        parsed.get_backend_name() != "sqlite"
-        or not parsed.database
-        or parsed.database == ":memory:"
-    ):
-        return None
-    return Path(parsed.database)
+def sqlite_path(url: str) -> Path | None:
+    """The file behind a ``sqlite:///`` URL (None for in-memory SQLite).
 
-
-def create_library_engine(url: str | None = None, *, migrate_schema: bool = True) -> Engine:
-    """An engine on the library at ``url`` (default: SQLite in the data folder), migrated to the
-    head."""
-    url = url or default_library_url()
-    try:
-        parsed = sa.make_url(url)
-    except sa.exc.ArgumentError:
+    The URL's form is SQLAlchemy's, which earlier settings files were written for:
+    ``sqlite:///relative.db``, ``sqlite:////absolute.db``, ``sqlite://`` for memory.
+    """
+    if not url.startswith(_SCHEME):
+        scheme = url.split("://", 1)[0] if "://" in url else None
+        if scheme is None:
+            raise LibraryError(
+                f"library url {url!r} is not a database URL (e.g. sqlite:///path/library.db)"
+            )
         raise LibraryError(
-            f"library url {url!r} is not a database URL (e.g. sqlite:///path/library.db)"
-        ) from None
-    path = sqlite_path(parsed)
+            f"library url {scheme}://...: the clip library is a SQLite file; "
+            "give sqlite:///path/library.db"
+        )
+    rest = url[len(_SCHEME) :]
+    if rest in ("", "/", "/" + _MEMORY):
+        return None
+    if not rest.startswith("/"):
+        raise LibraryError(
+            f"library url {url!r} names a host; a SQLite URL has three slashes "
+            "(sqlite:///path/library.db)"
+        )
+    return Path(rest[1:])
+
+
+class Database:
+    """One connection to the library, shared by the process's threads.
+
+    A lock keeps one thread's transaction from mixing with another's; between
+    processes SQLite's own locking (WAL, busy timeout) does the same. Writes take the
+    write lock when they begin (``BEGIN IMMEDIATE``), so a read-then-write transaction
+    never finds that another process wrote in between. After :meth:`close` the next use
+    opens the file again.
+    """
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.where = str(path) if path is not None else _MEMORY
+        self._lock = threading.RLock()
+        self._conn: sqlite3.Connection | None = None
+
+    @property
+    def url(self) -> str:
+        return f"sqlite:///{self.path if self.path is not None else _MEMORY}"
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            conn = sqlite3.connect(
+                str(self.path) if self.path is not None else _MEMORY,
+                timeout=_BUSY_TIMEOUT_MS / 1000,
+                isolation_level=None,  # transactions are begun and ended here, explicitly
+                check_same_thread=False,  # the lock above serializes the threads
+            )
+            try:
+                conn.row_factory = sqlite3.Row
+                conn.execute("PRAGMA journal_mode = WAL")
+                # WAL + NORMAL: durable across app crashes, and a commit costs no fsync.
+                conn.execute("PRAGMA synchronous = NORMAL")
+                conn.execute("PRAGMA foreign_keys = ON")
+            except BaseException:
+                conn.close()
+                raise
+            self._conn = conn
+        return self._conn
+
+    def _transaction(self, begin: str, work: Callable[[sqlite3.Connection], T]) -> T:
+        with self._lock:
+            try:
+                conn = self._connection()
+                conn.execute(begin)
+                try:
+                    result = work(conn)
+                except BaseException:
+                    conn.rollback()
+                    raise
+                conn.commit()
+                return result
+            except sqlite3.DatabaseError as err:
+                raise explain_database_error(err, self.where) from None
+
+    def read(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``work`` on one consistent snapshot; failures become one clear LibraryError."""
+        return self._transaction("BEGIN", work)
+
+    def write(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``work`` as one transaction holding the write lock; all of it or none lands."""
+        return self._transaction("BEGIN IMMEDIATE", work)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+
+def open_database(url: str | None = None, *, migrate_schema: bool = True) -> Database:
+    """The library at ``url`` (default: the file in the data folder), checked and migrated."""
+    path = sqlite_path(url or default_library_url())
     if path is not None:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -73,99 +151,45 @@ def create_library_engine(url: str | None = None, *, migrate_schema: bool = True
             raise LibraryError(
                 f"cannot create the library folder {path.parent}: {err.strerror}"
             ) from None
+    database = Database(path)
+    existed = path is not None and path.exists()
     try:
-        engine = sa.create_engine(
-            parsed,
-            connect_args={"timeout": _BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
-            if path
-            else {},
-        )
-    except (ImportError, sa.exc.ArgumentError) as err:
-        raise LibraryError(
-            f"library url {parsed.render_as_string(hide_password=True)}: {err}"
-        ) from None
-    if parsed.get_backend_name() == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
-    where = str(path) if path else parsed.render_as_string(hide_password=True)
-    try:
-        if path is not None:
-            _check_sqlite(engine, path)
-        if migrate_schema:
-            migrate(engine)
-    except DatabaseError as err:
-        engine.dispose()
-        raise explain_database_error(err, where) from None
-    return engine
+        if existed:
+            _check(database)
+        # Reading first: a library at the head (every open but the first) never waits for
+        # the write lock another process may be holding.
+        if migrate_schema and database.read(current_revision) != HEAD_REVISION:
+            database.write(lambda conn: migrate(conn, where=database.where))
+    except BaseException:
+        database.close()
+        raise
+    return database
 
 
-def _sqlite_pragmas(dbapi_conn: sqlite3.Connection, _record: object) -> None:
-    cur = dbapi_conn.cursor()
-    cur.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
-    cur.execute("PRAGMA journal_mode = WAL")
-    cur.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: durable across app crashes, fast
-    cur.execute("PRAGMA foreign_keys = ON")
-    cur.close()
-
-
-def _check_sqlite(engine: Engine, path: Path) -> None:
-    if not path.exists():
-        return
-    with engine.connect() as conn:
-        result = conn.exec_driver_sql("PRAGMA quick_check").scalar()
+def _check(database: Database) -> None:
+    result = database.read(lambda conn: conn.execute("PRAGMA quick_check").fetchone()[0])
     if result != "ok":
-        raise LibraryCorrupt(_corrupt_message(path, str(result)))
+        raise LibraryCorrupt(_corrupt_message(database.where, str(result)))
 
 
-def explain_database_error(err: DatabaseError, where: str) -> LibraryError:
-    text = str(err.orig) if getattr(err, "orig", None) is not None else str(err)
+def explain_database_error(err: sqlite3.Error, where: str) -> LibraryError:
+    text = str(err)
     if any(mark in text for mark in _DAMAGED):
-        return LibraryCorrupt(_corrupt_message(Path(where), text))
-    if isinstance(err, OperationalError) and "locked" in text:
+        return LibraryCorrupt(_corrupt_message(where, text))
+    if isinstance(err, sqlite3.OperationalError) and "locked" in text:
         return LibraryError(
             f"the clip library {where} is locked by another program for too long; try again"
         )
-    if isinstance(err, OperationalError) and ("readonly" in text or "unable to open" in text):
+    if isinstance(err, sqlite3.OperationalError) and (
+        "readonly" in text or "unable to open" in text
+    ):
         return LibraryError(f"the clip library {where} cannot be opened for writing ({text})")
     return LibraryError(f"the clip library {where} failed: {text}")
 
 
-def _corrupt_message(path: Path, detail: str) -> str:
+def _corrupt_message(where: str, detail: str) -> str:
     return (
-        f"the clip library {path} is damaged ({detail}); your clips are safe in their folders. "
+        f"the clip library {where} is damaged ({detail}); your clips are safe in their folders. "
         "Run `hindsight clips repair` to set the damaged file aside and rebuild the library from "
         "the clips folder"
     )
-
-
-def current_revision(engine: Engine) -> str | None:
-    """The schema's migration revision (None for an empty database); read without loading
-    Alembic."""
-    with engine.connect() as conn:
-        if not sa.inspect(conn).has_table("alembic_version"):
-            return None
-        return conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
-
-
-def migrate(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema to ``revision`` (default the newest); a no-op when it is there already."""
-    if revision in ("head", HEAD_REVISION) and current_revision(engine) == HEAD_REVISION:
-        return
-    from alembic import command
-    from alembic.config import Config
-
-    config = Config()
-    config.set_main_option("script_location", str(_MIGRATIONS))
-    for attempt in range(3):
-        try:
-            with engine.begin() as conn:
-                config.attributes["connection"] = conn
-                command.upgrade(config, revision)
-            return
-        except OperationalError as err:
-            # Two processes opening an old library at once: the loser finds the tables
-            # already made; wait for the winner and look again.
-            if "already exists" not in str(err) or attempt == 2:
-                raise
-            time.sleep(0.2)
-            if revision in ("head", HEAD_REVISION) and current_revision(engine) == HEAD_REVISION:
-                return

@@ -4,7 +4,7 @@ Every state change is one short transaction, and the ones that race between
 processes (claiming a clip for upload) are single conditional UPDATEs, so the
 recorder's background uploader and a ``hindsight upload`` in a terminal never take
 the same clip. Multipart progress (files, open upload ids, finished parts) lives in
-:mod:`hindsight.uploader.progress`.
+:mod:`hindsight.uploader.progress`; the schema in :mod:`hindsight.uploader.schema`.
 
 Over 500 lines: every state transition of a clip is here, beside the others it races
 with, so that the conditional UPDATEs can be read (and reviewed) together.
@@ -13,31 +13,32 @@ with, so that the conditional UPDATEs can be read (and reviewed) together.
 from __future__ import annotations
 
 import os
+import sqlite3
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar, cast
-
-import sqlalchemy as sa
-from sqlalchemy.engine import CursorResult, Engine
-from sqlalchemy.exc import DatabaseError, IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
 
 from hindsight.bundle import MANIFEST_FILE, BundleError, Manifest
 from hindsight.bundle import read_manifest as read_bundle_manifest
 from hindsight.uploader.consent import ConsentState, consent_text
-from hindsight.uploader.database import create_library_engine, explain_database_error
+from hindsight.uploader.database import Database, open_database
 from hindsight.uploader.errors import ClipNotFound, UploaderError
-from hindsight.uploader.models import ClipRow, ConsentEventRow, MetaRow
 from hindsight.uploader.states import IN_FLIGHT, ClipState
-
-T = TypeVar("T")
 
 __all__ = ["ClipRecord", "RemotePlace", "ClipLibrary", "now_ms", "read_manifest"]
 
 _MIN_PREFIX = 4
+
+# Which clips an uploader may take now (``:t`` is now_ms): queued and not held for a
+# game, failed and due for a retry, or uploading under a lease that ran out (its
+# uploader died).
+_DUE = (
+    "((state = 'queued' AND wait_pid IS NULL)"
+    " OR (state = 'failed' AND next_retry_ms IS NOT NULL AND next_retry_ms <= :t)"
+    " OR (state = 'uploading' AND lease_until_ms < :t))"
+)
 
 
 def now_ms() -> int:
@@ -80,37 +81,34 @@ class ClipRecord:
         return self.id[:8]
 
     @classmethod
-    def of(cls, row: ClipRow) -> ClipRecord:
+    def of(cls, row: sqlite3.Row) -> ClipRecord:
         remote = (
-            RemotePlace(row.remote_endpoint, row.remote_bucket, row.remote_key_prefix or "")
-            if row.remote_bucket
+            RemotePlace(
+                row["remote_endpoint"], row["remote_bucket"], row["remote_key_prefix"] or ""
+            )
+            if row["remote_bucket"]
             else None
         )
         return cls(
-            id=row.id,
-            path=Path(row.path),
-            game_id=row.game_id,
-            game_title=row.game_title,
-            created_utc=row.created_utc,
-            duration_ms=row.duration_ms,
-            frames=row.frames,
-            bytes=row.bytes,
-            state=ClipState(row.state),
-            reason=row.reason,
-            attempts=row.attempts,
-            next_retry_ms=row.next_retry_ms,
-            uploaded_ms=row.uploaded_ms,
-            deleted_ms=row.deleted_ms,
-            wait_pid=row.wait_pid,
-            lease_owner=row.lease_owner,
+            id=row["id"],
+            path=Path(row["path"]),
+            game_id=row["game_id"],
+            game_title=row["game_title"],
+            created_utc=row["created_utc"],
+            duration_ms=row["duration_ms"],
+            frames=row["frames"],
+            bytes=row["bytes"],
+            state=ClipState(row["state"]),
+            reason=row["reason"],
+            attempts=row["attempts"],
+            next_retry_ms=row["next_retry_ms"],
+            uploaded_ms=row["uploaded_ms"],
+            deleted_ms=row["deleted_ms"],
+            wait_pid=row["wait_pid"],
+            lease_owner=row["lease_owner"],
             remote=remote,
-            remote_delete_pending=bool(row.remote_delete_pending),
+            remote_delete_pending=bool(row["remote_delete_pending"]),
         )
-
-
-def _rowcount(result: sa.Result[Any]) -> int:
-    """Rows an UPDATE matched (``execute`` is typed for SELECTs; an UPDATE gives a CursorResult)."""
-    return cast(CursorResult[Any], result).rowcount
 
 
 def read_manifest(folder: Path) -> Manifest:
@@ -121,32 +119,28 @@ def read_manifest(folder: Path) -> Manifest:
         raise UploaderError(str(err)) from None
 
 
+def _select_clips(
+    conn: sqlite3.Connection, where: str, params: Mapping[str, object] | Sequence[object] = ()
+) -> list[ClipRecord]:
+    return [ClipRecord.of(r) for r in conn.execute(f"SELECT * FROM clips WHERE {where}", params)]
+
+
 class ClipLibrary:
     """The library database; safe to share between threads, and between processes on SQLite WAL."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self._session = sessionmaker(engine, expire_on_commit=False)
+    def __init__(self, database: Database) -> None:
+        self.database = database
 
     @classmethod
     def open(cls, url: str | None = None) -> ClipLibrary:
-        return cls(create_library_engine(url))
+        return cls(open_database(url))
+
+    @property
+    def url(self) -> str:
+        return self.database.url
 
     def close(self) -> None:
-        self.engine.dispose()
-
-    def _run(self, work: Callable[[Session], T], raw: tuple[type[Exception], ...] = ()) -> T:
-        """Run ``work`` in one transaction; database failures become one clear LibraryError,
-        except those of the ``raw`` types, which the caller handles."""
-        try:
-            with self._session.begin() as session:
-                return work(session)
-        except raw:
-            raise
-        except DatabaseError as err:
-            raise explain_database_error(
-                err, str(self.engine.url.render_as_string(hide_password=True))
-            ) from None
+        self.database.close()
 
     # ---- clips --------------------------------------------------------------------------
 
@@ -159,35 +153,34 @@ class ClipLibrary:
         folder = folder.resolve()
         manifest = manifest if manifest is not None else read_manifest(folder)
         size = manifest.total_bytes() + (folder / MANIFEST_FILE).stat().st_size
+        clip_id = manifest.clip_id
 
-        def work(session: Session) -> ClipRecord:
-            row = session.get(ClipRow, manifest.clip_id)
-            if row is None:
-                row = ClipRow(
-                    id=manifest.clip_id,
-                    path=str(folder),
-                    game_id=manifest.game_id,
-                    game_title=manifest.title,
-                    created_utc=manifest.created_utc,
-                    duration_ms=int(round(manifest.video.duration_s * 1000)),
-                    frames=manifest.video.frames,
-                    bytes=size,
-                    registered_ms=now_ms(),
-                    state=ClipState.LOCAL,
-                    attempts=0,
-                    remote_delete_pending=False,
-                )
-                session.add(row)
-            elif row.path != str(folder):
-                row.path = str(folder)
-            return ClipRecord.of(row)
+        # One write transaction: a clip registered at the same moment elsewhere (the
+        # recorder's output and a library window both see a new clip) waits for it, then
+        # finds the row and updates its path.
+        def work(conn: sqlite3.Connection) -> ClipRecord:
+            conn.execute(
+                "INSERT INTO clips (id, path, game_id, game_title, created_utc, duration_ms,"
+                " frames, bytes, registered_ms, state, attempts, remote_delete_pending)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0)"
+                " ON CONFLICT (id) DO UPDATE SET path = excluded.path"
+                " WHERE path != excluded.path",
+                (
+                    clip_id,
+                    str(folder),
+                    manifest.game_id,
+                    manifest.title,
+                    manifest.created_utc,
+                    int(round(manifest.video.duration_s * 1000)),
+                    manifest.video.frames,
+                    size,
+                    now_ms(),
+                    ClipState.LOCAL.value,
+                ),
+            )
+            return _select_clips(conn, "id = ?", (clip_id,))[0]
 
-        try:
-            return self._run(work, raw=(IntegrityError,))
-        except IntegrityError:
-            # Registered at the same moment elsewhere (the recorder's output and a library
-            # window both see a new clip): the row is there now, so this is the update.
-            return self._run(work)
+        return self.database.write(work)
 
     def scan(self, clips_dir: Path) -> list[ClipRecord]:
         """Register every bundle under ``clips_dir`` not known yet; returns the ones added.
@@ -218,25 +211,23 @@ class ClipLibrary:
         self, states: Iterable[ClipState] | None = None, *, include_deleted: bool = True
     ) -> list[ClipRecord]:
         """Clips, newest first."""
-
-        def work(session: Session) -> list[ClipRecord]:
-            query = sa.select(ClipRow).order_by(ClipRow.created_utc.desc())
-            if states is not None:
-                query = query.where(ClipRow.state.in_(list(states)))
-            elif not include_deleted:
-                query = query.where(ClipRow.state != ClipState.DELETED)
-            return [ClipRecord.of(r) for r in session.scalars(query)]
-
-        return self._run(work)
+        if states is not None:
+            params = [ClipState(s).value for s in states]
+            where = f"state IN ({', '.join('?' * len(params))})" if params else "0"
+        elif not include_deleted:
+            where, params = "state != ?", [ClipState.DELETED.value]
+        else:
+            where, params = "1", []
+        return self.database.read(
+            lambda conn: _select_clips(conn, f"{where} ORDER BY created_utc DESC", params)
+        )
 
     def state_counts(self) -> dict[ClipState, int]:
         """How many clips are in each state (one query, for status lines)."""
-        return self._run(
-            lambda s: {
+        return self.database.read(
+            lambda conn: {
                 ClipState(state): n
-                for state, n in s.execute(
-                    sa.select(ClipRow.state, sa.func.count()).group_by(ClipRow.state)
-                )
+                for state, n in conn.execute("SELECT state, count(*) FROM clips GROUP BY state")
             }
         )
 
@@ -244,20 +235,16 @@ class ClipLibrary:
         """A clip by id, by an unambiguous id prefix (4+ characters) or by its folder path."""
         ref = ref.strip()
 
-        def work(session: Session) -> ClipRecord:
-            row = session.get(ClipRow, ref)
-            if row is not None:
-                return ClipRecord.of(row)
+        def work(conn: sqlite3.Connection) -> ClipRecord:
+            rows = _select_clips(conn, "id = ?", (ref,))
+            if rows:
+                return rows[0]
             if os.sep in ref or Path(ref).exists():
-                rows = list(
-                    session.scalars(
-                        sa.select(ClipRow).where(ClipRow.path == str(Path(ref).resolve()))
-                    )
-                )
+                rows = _select_clips(conn, "path = ?", (str(Path(ref).resolve()),))
             elif len(ref) >= _MIN_PREFIX:
-                rows = list(
-                    session.scalars(sa.select(ClipRow).where(ClipRow.id.startswith(ref.lower())))
-                )
+                # substr, not LIKE: an id prefix is matched as typed, '%' and '_' included.
+                prefix = ref.lower()
+                rows = _select_clips(conn, "substr(id, 1, ?) = ?", (len(prefix), prefix))
             else:
                 raise ClipNotFound(
                     f"clip id {ref!r} is too short: give at least {_MIN_PREFIX} characters"
@@ -268,20 +255,31 @@ class ClipLibrary:
                 )
             if not rows:
                 raise ClipNotFound(f"no clip {ref!r} in the library (see `hindsight clips list`)")
-            return ClipRecord.of(rows[0])
+            return rows[0]
 
-        return self._run(work)
+        return self.database.read(work)
 
     def _update(
-        self, clip_id: str, where: sa.ColumnElement[bool] | None = None, **values: object
+        self,
+        clip_id: str,
+        where: str | None = None,
+        params: Mapping[str, object] | None = None,
+        /,
+        **values: object,
     ) -> bool:
-        def work(session: Session) -> bool:
-            stmt = sa.update(ClipRow).where(ClipRow.id == clip_id)
-            if where is not None:
-                stmt = stmt.where(where)
-            return _rowcount(session.execute(stmt.values(**values))) == 1
+        """``UPDATE clips SET <values> WHERE id = <clip_id> AND <where>``: True when it matched.
 
-        return self._run(work)
+        ``where`` is SQL written in this module with ``:name`` parameters from ``params``;
+        the column names in ``values`` come from this module too, never from input.
+        """
+        assignments = ", ".join(f"{column} = :set_{column}" for column in values)
+        bound: dict[str, object] = {f"set_{column}": v for column, v in values.items()}
+        bound.update(params or {})
+        bound["clip_id"] = clip_id
+        sql = f"UPDATE clips SET {assignments} WHERE id = :clip_id"
+        if where is not None:
+            sql += f" AND ({where})"
+        return self.database.write(lambda conn: conn.execute(sql, bound).rowcount == 1)
 
     def queue(
         self, clip_id: str, *, wait_pid: int | None = None, wait_pid_started_ms: int | None = None
@@ -289,8 +287,9 @@ class ClipLibrary:
         """``local``/``failed`` -> ``queued`` (optionally held until process ``wait_pid`` exits)."""
         return self._update(
             clip_id,
-            ClipRow.state.in_((ClipState.LOCAL, ClipState.FAILED)),
-            state=ClipState.QUEUED,
+            "state IN ('local', 'failed')",
+            None,
+            state=ClipState.QUEUED.value,
             reason=None,
             next_retry_ms=None,
             wait_pid=wait_pid,
@@ -299,35 +298,17 @@ class ClipLibrary:
 
     def unqueue_all(self, reason: str) -> int:
         """Every queued, uploading or failed clip back to ``local`` (consent withdrawn)."""
-
-        def work(session: Session) -> int:
-            stmt = (
-                sa.update(ClipRow)
-                .where(ClipRow.state.in_(IN_FLIGHT))
-                .values(
-                    state=ClipState.LOCAL,
-                    reason=reason,
-                    next_retry_ms=None,
-                    lease_owner=None,
-                    lease_until_ms=None,
-                    wait_pid=None,
-                )
+        in_flight = [s.value for s in IN_FLIGHT]
+        marks = ", ".join("?" * len(in_flight))
+        return self.database.write(
+            lambda conn: (
+                conn.execute(
+                    "UPDATE clips SET state = ?, reason = ?, next_retry_ms = NULL,"
+                    " lease_owner = NULL, lease_until_ms = NULL, wait_pid = NULL"
+                    f" WHERE state IN ({marks})",
+                    [ClipState.LOCAL.value, reason, *in_flight],
+                ).rowcount
             )
-            return _rowcount(session.execute(stmt))
-
-        return self._run(work)
-
-    def _due(self, t_ms: int) -> sa.ColumnElement[bool]:
-        return sa.or_(
-            sa.and_(ClipRow.state == ClipState.QUEUED, ClipRow.wait_pid.is_(None)),
-            sa.and_(
-                ClipRow.state == ClipState.FAILED,
-                ClipRow.next_retry_ms.is_not(None),
-                ClipRow.next_retry_ms <= t_ms,
-            ),
-            sa.and_(
-                ClipRow.state == ClipState.UPLOADING, ClipRow.lease_until_ms < t_ms
-            ),  # its uploader died
         )
 
     def claim(
@@ -340,17 +321,22 @@ class ClipLibrary:
     ) -> ClipRecord | None:
         """Take the oldest due clip for upload under a lease, atomically across processes."""
         t = now_ms()
-        due = self._due(t)
-        if include_failed:
-            due = sa.or_(due, ClipRow.state == ClipState.FAILED)
-        candidates = sa.select(ClipRow.id).where(due).order_by(ClipRow.created_utc)
+        due = f"({_DUE} OR state = 'failed')" if include_failed else _DUE
+        params: dict[str, object] = {"t": t}
+        query = f"SELECT id FROM clips WHERE {due}"
         if clip_ids is not None:
-            candidates = candidates.where(ClipRow.id.in_(list(clip_ids)))
-        for (clip_id,) in self._run(lambda s: list(s.execute(candidates))):
+            marks = ", ".join(f":id{n}" for n in range(len(clip_ids)))
+            query += f" AND id IN ({marks})"
+            params.update({f"id{n}": clip_id for n, clip_id in enumerate(clip_ids)})
+        candidates = self.database.read(
+            lambda conn: [r[0] for r in conn.execute(query + " ORDER BY created_utc", params)]
+        )
+        for clip_id in candidates:
             taken = self._update(
                 clip_id,
                 due,
-                state=ClipState.UPLOADING,
+                {"t": t},
+                state=ClipState.UPLOADING.value,
                 lease_owner=owner,
                 lease_until_ms=t + int(lease_s * 1000),
                 reason=None,
@@ -363,29 +349,27 @@ class ClipLibrary:
         """Extend the lease; False when the clip was taken away (withdrawn, deleted, re-claimed)."""
         return self._update(
             clip_id,
-            sa.and_(ClipRow.state == ClipState.UPLOADING, ClipRow.lease_owner == owner),
+            "state = 'uploading' AND lease_owner = :owner",
+            {"owner": owner},
             lease_until_ms=now_ms() + int(lease_s * 1000),
         )
 
     def expire_dead_leases(self, dead: Callable[[str], bool]) -> int:
         """End the leases of uploaders known to have died (``dead(owner)``), so their clips resume
         now."""
-        rows = self._run(
-            lambda s: [
-                (r.id, r.lease_owner)
-                for r in s.scalars(
-                    sa.select(ClipRow).where(
-                        ClipRow.state == ClipState.UPLOADING, ClipRow.lease_owner.is_not(None)
-                    )
-                )
-            ]
+        rows = self.database.read(
+            lambda conn: conn.execute(
+                "SELECT id, lease_owner FROM clips"
+                " WHERE state = 'uploading' AND lease_owner IS NOT NULL"
+            ).fetchall()
         )
         expired = 0
         for clip_id, owner in rows:
-            if owner is not None and dead(owner):
+            if dead(owner):
                 expired += self._update(
                     clip_id,
-                    sa.and_(ClipRow.state == ClipState.UPLOADING, ClipRow.lease_owner == owner),
+                    "state = 'uploading' AND lease_owner = :owner",
+                    {"owner": owner},
                     lease_until_ms=0,
                 )
         return expired
@@ -403,11 +387,11 @@ class ClipLibrary:
         self._update(clip_id, remote_endpoint=None, remote_bucket=None, remote_key_prefix=None)
 
     def mark_uploaded(self, clip_id: str, owner: str | None = None) -> bool:
-        where = ClipRow.lease_owner == owner if owner else None
         return self._update(
             clip_id,
-            where,
-            state=ClipState.UPLOADED,
+            "lease_owner = :owner" if owner else None,
+            {"owner": owner},
+            state=ClipState.UPLOADED.value,
             reason=None,
             next_retry_ms=None,
             uploaded_ms=now_ms(),
@@ -418,26 +402,26 @@ class ClipLibrary:
     def mark_failed(
         self, clip_id: str, owner: str | None, reason: str, next_retry_ms: int | None
     ) -> bool:
-        where = (
-            sa.and_(ClipRow.state == ClipState.UPLOADING, ClipRow.lease_owner == owner)
-            if owner
-            else None
+        where = "state = 'uploading' AND lease_owner = :owner" if owner else ""
+        # attempts + 1 is computed by the UPDATE itself, so two failures never count once.
+        sql = (
+            "UPDATE clips SET state = :state, reason = :reason, next_retry_ms = :next,"
+            " attempts = attempts + 1, lease_owner = NULL, lease_until_ms = NULL"
+            " WHERE id = :clip_id" + (f" AND ({where})" if where else "")
         )
-        return self._update(
-            clip_id,
-            where,
-            state=ClipState.FAILED,
-            reason=reason,
-            next_retry_ms=next_retry_ms,
-            attempts=ClipRow.attempts + 1,
-            lease_owner=None,
-            lease_until_ms=None,
-        )
+        params = {
+            "state": ClipState.FAILED.value,
+            "reason": reason,
+            "next": next_retry_ms,
+            "clip_id": clip_id,
+            "owner": owner,
+        }
+        return self.database.write(lambda conn: conn.execute(sql, params).rowcount == 1)
 
     def mark_local(self, clip_id: str, reason: str | None = None) -> bool:
         return self._update(
             clip_id,
-            state=ClipState.LOCAL,
+            state=ClipState.LOCAL.value,
             reason=reason,
             next_retry_ms=None,
             lease_owner=None,
@@ -450,7 +434,7 @@ class ClipLibrary:
     ) -> bool:
         return self._update(
             clip_id,
-            state=ClipState.DELETED,
+            state=ClipState.DELETED.value,
             deleted_ms=now_ms(),
             remote_delete_pending=remote_pending,
             reason=reason,
@@ -461,22 +445,19 @@ class ClipLibrary:
 
     def release_waits(self, alive: Callable[[int, int | None], bool]) -> int:
         """Queue clips whose game has exited; ``alive(pid, started_ms)`` says if it still runs."""
-        waiting = self._run(
-            lambda s: [
-                (r.id, r.wait_pid, r.wait_pid_started_ms)
-                for r in s.scalars(
-                    sa.select(ClipRow).where(
-                        ClipRow.state == ClipState.QUEUED, ClipRow.wait_pid.is_not(None)
-                    )
-                )
-            ]
+        waiting = self.database.read(
+            lambda conn: conn.execute(
+                "SELECT id, wait_pid, wait_pid_started_ms FROM clips"
+                " WHERE state = 'queued' AND wait_pid IS NOT NULL"
+            ).fetchall()
         )
         released = 0
         for clip_id, pid, started_ms in waiting:
-            if pid is not None and not alive(pid, started_ms):
+            if not alive(pid, started_ms):
                 released += self._update(
                     clip_id,
-                    ClipRow.state == ClipState.QUEUED,
+                    "state = 'queued'",
+                    None,
                     wait_pid=None,
                     wait_pid_started_ms=None,
                 )
@@ -484,62 +465,59 @@ class ClipLibrary:
 
     def next_due_ms(self) -> int | None:
         """When the next failed clip is due for a retry (None if none is waiting)."""
-        return self._run(
-            lambda s: s.scalar(
-                sa.select(sa.func.min(ClipRow.next_retry_ms)).where(
-                    ClipRow.state == ClipState.FAILED
-                )
-            )
+        return self.database.read(
+            lambda conn: conn.execute(
+                "SELECT min(next_retry_ms) FROM clips WHERE state = 'failed'"
+            ).fetchone()[0]
         )
 
     # ---- consent and meta -------------------------------------------------------------
 
     def consent(self, purpose: str) -> ConsentState:
         consent_text(purpose)  # validates the purpose
-
-        def work(session: Session) -> ConsentState:
-            row = session.scalar(
-                sa.select(ConsentEventRow)
-                .where(ConsentEventRow.purpose == purpose)
-                .order_by(ConsentEventRow.id.desc())
-                .limit(1)
-            )
-            if row is None:
-                return ConsentState(purpose=purpose, granted=False)
-            return ConsentState(
-                purpose=purpose, granted=row.granted, version=row.text_version, t_ms=row.t_ms
-            )
-
-        return self._run(work)
+        row = self.database.read(
+            lambda conn: conn.execute(
+                "SELECT granted, text_version, t_ms FROM consent_events WHERE purpose = ?"
+                " ORDER BY id DESC LIMIT 1",
+                (purpose,),
+            ).fetchone()
+        )
+        if row is None:
+            return ConsentState(purpose=purpose, granted=False)
+        return ConsentState(purpose=purpose, granted=bool(row[0]), version=row[1], t_ms=row[2])
 
     def record_consent(self, purpose: str, granted: bool) -> ConsentState:
         version = consent_text(purpose).version
         t = now_ms()
-        self._run(
-            lambda s: s.add(
-                ConsentEventRow(purpose=purpose, granted=granted, text_version=version, t_ms=t)
+        self.database.write(
+            lambda conn: conn.execute(
+                "INSERT INTO consent_events (purpose, granted, text_version, t_ms)"
+                " VALUES (?, ?, ?, ?)",
+                (purpose, granted, version, t),
             )
         )
         return ConsentState(purpose=purpose, granted=granted, version=version, t_ms=t)
 
     def consent_history(self) -> list[ConsentState]:
-        return self._run(
-            lambda s: [
-                ConsentState(
-                    purpose=r.purpose, granted=r.granted, version=r.text_version, t_ms=r.t_ms
+        return self.database.read(
+            lambda conn: [
+                ConsentState(purpose=r[0], granted=bool(r[1]), version=r[2], t_ms=r[3])
+                for r in conn.execute(
+                    "SELECT purpose, granted, text_version, t_ms FROM consent_events ORDER BY id"
                 )
-                for r in s.scalars(sa.select(ConsentEventRow).order_by(ConsentEventRow.id))
             ]
         )
 
     def contributor_id(self) -> str:
         """This install's random pseudonym, made on first use; it names no person or account."""
 
-        def work(session: Session) -> str:
-            row = session.get(MetaRow, "contributor_id")
-            if row is None:
-                row = MetaRow(key="contributor_id", value=str(uuid.uuid4()))
-                session.add(row)
-            return row.value
+        def work(conn: sqlite3.Connection) -> str:
+            conn.execute(
+                "INSERT INTO meta (\"key\", value) VALUES ('contributor_id', ?)"
+                ' ON CONFLICT ("key") DO NOTHING',
+                (str(uuid.uuid4()),),
+            )
+            row = conn.execute("SELECT value FROM meta WHERE \"key\" = 'contributor_id'")
+            return str(row.fetchone()[0])
 
-        return self._run(work)
+        return self.database.write(work)

@@ -298,8 +298,7 @@ def repair_library(settings_file: Path | None = None) -> Repair:
     path = sqlite_path(url or default_library_url())
     if path is None:
         raise UploaderError(
-            "`hindsight clips repair` works on the SQLite library only; "
-            "repair other databases with their own tools"
+            "`hindsight clips repair` repairs a library file; this library is in memory"
         )
     aside = None
     if path.exists():

@@ -7,17 +7,11 @@ was recorded starts over (its old multipart upload is returned for aborting).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TypeVar
-
-import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from hindsight.uploader.library import ClipLibrary
-from hindsight.uploader.models import UploadFileRow, UploadPartRow
-
-T = TypeVar("T")
 
 __all__ = ["FileSpec", "FileProgress", "PartDone", "UploadProgress"]
 
@@ -51,22 +45,38 @@ class FileProgress:
     parts: dict[int, PartDone]
 
 
-def _progress(row: UploadFileRow) -> FileProgress:
-    spec = FileSpec(row.name, row.key, row.size, row.sha256, row.content_type)
-    parts = {
-        p.part_number: PartDone(p.part_number, p.etag, p.sha256_b64, p.size) for p in row.parts
-    }
-    return FileProgress(row.id, spec, row.upload_id, row.part_size, row.done, parts)
+def _files(conn: sqlite3.Connection, clip_id: str) -> list[FileProgress]:
+    """The clip's files in their order, each with its finished parts."""
+    rows = conn.execute(
+        'SELECT id, name, "key", size, sha256, content_type, upload_id, part_size, done'
+        " FROM upload_files WHERE clip_id = ? ORDER BY position",
+        (clip_id,),
+    ).fetchall()
+    parts: dict[int, dict[int, PartDone]] = {row[0]: {} for row in rows}
+    for file_id, number, etag, sha256_b64, size in conn.execute(
+        "SELECT p.file_id, p.part_number, p.etag, p.sha256_b64, p.size FROM upload_parts p"
+        " JOIN upload_files f ON f.id = p.file_id WHERE f.clip_id = ? ORDER BY p.part_number",
+        (clip_id,),
+    ):
+        parts[file_id][number] = PartDone(number, etag, sha256_b64, size)
+    return [
+        FileProgress(
+            id=row[0],
+            spec=FileSpec(row[1], row[2], row[3], row[4], row[5]),
+            upload_id=row[6],
+            part_size=row[7],
+            done=bool(row[8]),
+            parts=parts[row[0]],
+        )
+        for row in rows
+    ]
 
 
 class UploadProgress:
     """Reads and records upload progress for clips in a :class:`ClipLibrary`."""
 
     def __init__(self, library: ClipLibrary) -> None:
-        self._library = library
-
-    def _run(self, work: Callable[[Session], T]) -> T:
-        return self._library._run(work)
+        self._database = library.database
 
     def prepare(
         self, clip_id: str, specs: Sequence[FileSpec]
@@ -75,60 +85,45 @@ class UploadProgress:
         upload_id)s."""
         stale: list[tuple[str, str]] = []
 
-        def work(session: Session) -> list[FileProgress]:
-            rows = {
-                r.name: r
-                for r in session.scalars(
-                    sa.select(UploadFileRow).where(UploadFileRow.clip_id == clip_id)
-                )
-            }
-            out = []
+        def work(conn: sqlite3.Connection) -> list[FileProgress]:
+            rows = {f.spec.name: f for f in _files(conn, clip_id)}
             for position, spec in enumerate(specs):
                 row = rows.pop(spec.name, None)
-                if row is not None and (row.key, row.size, row.sha256) != (
+                if row is not None and (row.spec.key, row.spec.size, row.spec.sha256) != (
                     spec.key,
                     spec.size,
                     spec.sha256,
                 ):
                     if row.upload_id:
-                        stale.append((row.key, row.upload_id))
-                    session.delete(row)
-                    session.flush()
+                        stale.append((row.spec.key, row.upload_id))
+                    conn.execute("DELETE FROM upload_files WHERE id = ?", (row.id,))
                     row = None
                 if row is None:
-                    row = UploadFileRow(
-                        clip_id=clip_id,
-                        position=position,
-                        name=spec.name,
-                        key=spec.key,
-                        size=spec.size,
-                        sha256=spec.sha256,
-                        content_type=spec.content_type,
-                        done=False,
+                    conn.execute(
+                        'INSERT INTO upload_files (clip_id, position, name, "key", size, sha256,'
+                        " content_type, done) VALUES (?, ?, ?, ?, ?, ?, ?, 0)",
+                        (
+                            clip_id,
+                            position,
+                            spec.name,
+                            spec.key,
+                            spec.size,
+                            spec.sha256,
+                            spec.content_type,
+                        ),
                     )
-                    session.add(row)
-                    session.flush()
-                out.append(_progress(row))
             for row in rows.values():  # files no longer sent (events opt-in withdrawn)
                 if row.upload_id:
-                    stale.append((row.key, row.upload_id))
-                session.delete(row)
-            return out
+                    stale.append((row.spec.key, row.upload_id))
+                conn.execute("DELETE FROM upload_files WHERE id = ?", (row.id,))
+            by_name = {f.spec.name: f for f in _files(conn, clip_id)}
+            return [by_name[spec.name] for spec in specs]
 
-        files = self._run(work)
+        files = self._database.write(work)
         return files, stale
 
     def files(self, clip_id: str) -> list[FileProgress]:
-        return self._run(
-            lambda s: [
-                _progress(r)
-                for r in s.scalars(
-                    sa.select(UploadFileRow)
-                    .where(UploadFileRow.clip_id == clip_id)
-                    .order_by(UploadFileRow.position)
-                )
-            ]
-        )
+        return self._database.read(lambda conn: _files(conn, clip_id))
 
     def open_uploads(self, clip_id: str) -> list[tuple[str, str]]:
         """(key, upload_id) of every multipart upload of the clip still open."""
@@ -136,62 +131,35 @@ class UploadProgress:
             (f.spec.key, f.upload_id) for f in self.files(clip_id) if f.upload_id and not f.done
         ]
 
-    def start_multipart(self, file_id: int, upload_id: str, part_size: int) -> None:
-        def work(session: Session) -> None:
-            session.execute(sa.delete(UploadPartRow).where(UploadPartRow.file_id == file_id))
-            session.execute(
-                sa.update(UploadFileRow)
-                .where(UploadFileRow.id == file_id)
-                .values(upload_id=upload_id, part_size=part_size, done=False)
-            )
+    def _reset(self, file_id: int, set_clause: str, params: tuple[object, ...] = ()) -> None:
+        """Forget the file's parts and set its row's columns, in one transaction."""
 
-        self._run(work)
+        def work(conn: sqlite3.Connection) -> None:
+            conn.execute("DELETE FROM upload_parts WHERE file_id = ?", (file_id,))
+            conn.execute(f"UPDATE upload_files SET {set_clause} WHERE id = ?", (*params, file_id))
+
+        self._database.write(work)
+
+    def start_multipart(self, file_id: int, upload_id: str, part_size: int) -> None:
+        self._reset(file_id, "upload_id = ?, part_size = ?, done = 0", (upload_id, part_size))
 
     def add_part(self, file_id: int, part: PartDone) -> None:
-        # Two Core statements, not an ORM merge: this runs once per part while parts are in
-        # flight, and the merge's SELECT and unit of work cost more than the write itself.
-        def work(session: Session) -> None:
-            session.execute(
-                sa.delete(UploadPartRow).where(
-                    UploadPartRow.file_id == file_id,
-                    UploadPartRow.part_number == part.part_number,
-                )
+        # One statement: this runs once per part while parts are in flight.
+        self._database.write(
+            lambda conn: conn.execute(
+                "INSERT OR REPLACE INTO upload_parts (file_id, part_number, etag, sha256_b64, size)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (file_id, part.part_number, part.etag, part.sha256_b64, part.size),
             )
-            session.execute(
-                sa.insert(UploadPartRow).values(
-                    file_id=file_id,
-                    part_number=part.part_number,
-                    etag=part.etag,
-                    sha256_b64=part.sha256_b64,
-                    size=part.size,
-                )
-            )
-
-        self._run(work)
+        )
 
     def finish_file(self, file_id: int) -> None:
-        def work(session: Session) -> None:
-            session.execute(sa.delete(UploadPartRow).where(UploadPartRow.file_id == file_id))
-            session.execute(
-                sa.update(UploadFileRow)
-                .where(UploadFileRow.id == file_id)
-                .values(done=True, upload_id=None)
-            )
-
-        self._run(work)
+        self._reset(file_id, "done = 1, upload_id = NULL")
 
     def reset_file(self, file_id: int) -> None:
-        def work(session: Session) -> None:
-            session.execute(sa.delete(UploadPartRow).where(UploadPartRow.file_id == file_id))
-            session.execute(
-                sa.update(UploadFileRow)
-                .where(UploadFileRow.id == file_id)
-                .values(done=False, upload_id=None, part_size=None)
-            )
-
-        self._run(work)
+        self._reset(file_id, "done = 0, upload_id = NULL, part_size = NULL")
 
     def forget(self, clip_id: str) -> None:
-        self._run(
-            lambda s: s.execute(sa.delete(UploadFileRow).where(UploadFileRow.clip_id == clip_id))
+        self._database.write(
+            lambda conn: conn.execute("DELETE FROM upload_files WHERE clip_id = ?", (clip_id,))
         )

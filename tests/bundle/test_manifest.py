@@ -291,7 +291,7 @@ def test_reading_a_clip_loads_no_media_qt_database_or_cloud_library() -> None:
     import subprocess
     import sys
 
-    heavy = ("av", "PyQt6", "sqlalchemy", "boto3", "pyarrow")
+    heavy = ("av", "PyQt6", "sqlite3", "boto3", "pyarrow")
     code = (
         f"import sys, hindsight.bundle\nprint(','.join(m for m in {heavy!r} if m in sys.modules))\n"
     )

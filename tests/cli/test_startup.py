@@ -3,7 +3,7 @@ library and none of the recorder's own modules they do not use, and the command 
 makes that possible names every command.
 
 A player presses the save from a second terminal (or a script does, per match); the
-new process must not pay for numpy, Qt, SQLAlchemy or the media libraries it never uses,
+new process must not pay for numpy, Qt, the clip library or the media libraries it never uses,
 nor for the recorder's configuration, the record command's parser, the overlays or logging.
 """
 
@@ -24,7 +24,7 @@ HEAVY = (
     "numpy",
     "av",
     "pyarrow",
-    "sqlalchemy",
+    "sqlite3",
     "PyQt6",
     "boto3",
     "botocore",

@@ -157,7 +157,7 @@ def test_demo_saves_a_clip_that_plays_and_takes_an_overlay(
         assert len(container.streams.audio) >= 1  # libpulse, loaded through ctypes
         frames = sum(1 for _ in container.decode(video=0))
     assert frames == manifest.video.frames and 80 <= frames <= 130  # 3 s at 30 fps
-    # the clip library was created and migrated (Alembic's scripts inside the app)
+    # the clip library was created and migrated inside the app
     assert (Path(clean_env["XDG_DATA_HOME"]) / "hindsight" / "library.db").is_file()
 
     # Qt inside the app: the overlay burned into a copy of the clip, frame for frame

@@ -134,8 +134,8 @@ OTHER_OS_MODULES = {"hindsight.recorder.audio.wasapi"}
 _IMPORT_ALL = """
 import importlib, pkgutil, hindsight
 for m in pkgutil.walk_packages(hindsight.__path__, "hindsight."):
-    # __main__ runs the CLI; migrations.env runs only inside Alembic
-    if m.name.endswith(("__main__", "migrations.env")):
+    # __main__ runs the CLI
+    if m.name.endswith("__main__"):
         continue
     try:
         importlib.import_module(m.name)

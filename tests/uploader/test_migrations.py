@@ -1,90 +1,167 @@
-"""The library schema: migrated from empty and from the previous version, matching the
-models, WAL, damage.
+"""The library schema: migrated from empty and from the libraries earlier versions wrote
+(Alembic made those; ``data/`` holds them as SQL dumps), WAL, damage, bad URLs.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import sqlite3
-import uuid
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
-from alembic.autogenerate import compare_metadata
-from alembic.runtime.migration import MigrationContext
 
 from hindsight.bundle import VIDEO_FILE
 from hindsight.uploader.database import (
     HEAD_REVISION,
-    create_library_engine,
     current_revision,
-    migrate,
+    open_database,
+    sqlite_path,
 )
 from hindsight.uploader.errors import LibraryCorrupt, LibraryError
 from hindsight.uploader.library import ClipLibrary
-from hindsight.uploader.models import Base
+from hindsight.uploader.progress import UploadProgress
 from tests.recorder.cli_proc import run_cli
 from tests.uploader.bundles import make_bundle
 
-
-def test_empty_database_is_migrated_to_the_head_and_matches_the_models(tmp_path: Path) -> None:
-    engine = create_library_engine(f"sqlite:///{tmp_path / 'lib.db'}")
-    assert current_revision(engine) == HEAD_REVISION
-    with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
-    assert diff == []
-    with engine.connect() as conn:
-        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
-        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+DATA = Path(__file__).with_name("data")
+OLD_CLIP = "3f1c2a9e-0b7d-4c55-9a0e-6f2d8b1e4a70"
 
 
-def test_previous_version_is_upgraded_keeping_its_rows(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'lib.db'}"
-    engine = create_library_engine(url, migrate_schema=False)
-    migrate(engine, "0001")
-    assert current_revision(engine) == "0001"
-    clip_id = str(uuid.uuid4())
-    with engine.begin() as conn:
-        conn.execute(
-            sa.text(
-                "INSERT INTO clips (id, path, game_id, game_title, created_utc, duration_ms, "
-                "frames, bytes, registered_ms, state, reason, attempts, next_retry_ms) "
-                "VALUES (:id, '/x', 'g', 'G', '2026-01-01T00:00:00.000000Z', 30000, 1800, 123, 1, "
-                "'failed', 'server down', 2, 5)"
-            ),
-            {"id": clip_id},
-        )
-        conn.execute(
-            sa.text(
-                "INSERT INTO consent_events (purpose, granted, text_version, t_ms) "
-                "VALUES ('clips', 1, 'clips-1', 7)"
+def _restore(dump: str, path: Path) -> str:
+    with sqlite3.connect(path) as conn:
+        conn.executescript((DATA / dump).read_text())
+    conn.close()
+    return f"sqlite:///{path}"
+
+
+def _schema(path: Path) -> dict[str, object]:
+    """Every table's columns (name, type, not null, default, key), indexes and foreign keys:
+    what the library's queries depend on, not the CREATE text."""
+    conn = sqlite3.connect(path)
+    try:
+        tables = [
+            r[0]
+            for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
             )
-        )
-    engine.dispose()
+        ]
+        out: dict[str, object] = {}
+        for table in tables:
+            columns = sorted(
+                (r[1], r[2], r[3], r[4], r[5]) for r in conn.execute(f"PRAGMA table_info({table})")
+            )
+            indexes = sorted(
+                (
+                    r[2],
+                    tuple(c[2] for c in conn.execute(f"PRAGMA index_info('{r[1]}')")),
+                    r[1] if r[3] == "c" else r[3],
+                )
+                for r in conn.execute(f"PRAGMA index_list({table})")
+            )
+            keys = sorted(
+                (r[2], r[3], r[4], r[6]) for r in conn.execute(f"PRAGMA foreign_key_list({table})")
+            )
+            out[table] = (columns, indexes, keys)
+        return out
+    finally:
+        conn.close()
+
+
+def test_empty_database_is_migrated_to_the_head_matching_the_schema_alembic_made(
+    tmp_path: Path,
+) -> None:
+    database = open_database(f"sqlite:///{tmp_path / 'lib.db'}")
+    try:
+        assert database.read(current_revision) == HEAD_REVISION
+        assert database.read(lambda c: c.execute("PRAGMA journal_mode").fetchone()[0]) == "wal"
+        assert database.read(lambda c: c.execute("PRAGMA foreign_keys").fetchone()[0]) == 1
+    finally:
+        database.close()
+    _restore("library_0002.sql", tmp_path / "alembic.db")
+    ours, theirs = _schema(tmp_path / "lib.db"), _schema(tmp_path / "alembic.db")
+    assert set(ours) == {"alembic_version", "clips", "consent_events", "meta"} | {
+        "upload_files",
+        "upload_parts",
+    }
+    assert ours == theirs
+
+
+@pytest.mark.parametrize("dump", ["library_0001.sql", "library_0002.sql"])
+def test_a_library_an_earlier_version_wrote_opens_keeping_its_rows(
+    tmp_path: Path, dump: str
+) -> None:
+    url = _restore(dump, tmp_path / "lib.db")
     library = ClipLibrary.open(url)  # opening migrates
     try:
-        assert current_revision(library.engine) == HEAD_REVISION
-        clip = library.get(clip_id)
+        assert library.database.read(current_revision) == HEAD_REVISION
+        clip = library.get(OLD_CLIP)
         assert (clip.state, clip.reason, clip.attempts, clip.next_retry_ms) == (
             "failed",
             "server down",
             2,
             5,
         )
-        assert clip.remote is None and clip.remote_delete_pending is False
+        assert clip.remote_delete_pending is False
         assert library.consent("clips").current
-        assert library.claim("me", 30, include_failed=True).id == clip_id  # the new columns work
+        assert library.contributor_id() == "9b2e7f40-1c3d-4e5f-8a6b-7c8d9e0f1a2b"
+        files = UploadProgress(library).files(OLD_CLIP)
+        if dump == "library_0002.sql":
+            assert clip.remote is not None and clip.remote.key_prefix == "p/g/x"
+            assert [(f.upload_id, sorted(f.parts)) for f in files] == [("up-1", [1])]
+        else:
+            assert clip.remote is None and files == []
+        claimed = library.claim("me", 30, include_failed=True)  # the new columns work
+        assert claimed is not None and claimed.id == OLD_CLIP
+        library.mark_deleted(OLD_CLIP, remote_pending=False)
+        UploadProgress(library).forget(OLD_CLIP)
     finally:
         library.close()
+    with sqlite3.connect(tmp_path / "lib.db") as conn:  # the cascade reached the parts
+        assert conn.execute("SELECT count(*) FROM upload_parts").fetchone()[0] == 0
+    conn.close()
 
 
 def test_reopening_at_the_head_does_not_migrate_again(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'lib.db'}"
-    create_library_engine(url).dispose()
-    engine = create_library_engine(url)
-    assert current_revision(engine) == HEAD_REVISION
-    with engine.connect() as conn:
-        assert conn.exec_driver_sql("SELECT count(*) FROM alembic_version").scalar() == 1
+    open_database(url).close()
+    database = open_database(url)
+    try:
+        assert database.read(current_revision) == HEAD_REVISION
+        rows = database.read(lambda c: c.execute("SELECT count(*) FROM alembic_version"))
+        assert rows.fetchone()[0] == 1
+    finally:
+        database.close()
+
+
+def _open_library(url: str) -> str:
+    library = ClipLibrary.open(url)
+    try:
+        return library.contributor_id()
+    finally:
+        library.close()
+
+
+def test_processes_opening_an_old_library_at_once_migrate_it_once(tmp_path: Path) -> None:
+    url = _restore("library_0001.sql", tmp_path / "lib.db")
+    with multiprocessing.get_context("spawn").Pool(4) as pool:
+        ids = pool.map(_open_library, [url] * 8)
+    assert set(ids) == {"9b2e7f40-1c3d-4e5f-8a6b-7c8d9e0f1a2b"}
+    database = open_database(url)
+    try:
+        assert database.read(current_revision) == HEAD_REVISION
+    finally:
+        database.close()
+
+
+def test_a_library_from_a_newer_version_is_refused_untouched(tmp_path: Path) -> None:
+    url = _restore("library_0002.sql", tmp_path / "lib.db")
+    with sqlite3.connect(tmp_path / "lib.db") as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '0099'")
+    conn.close()
+    before = _schema(tmp_path / "lib.db")
+    with pytest.raises(LibraryError, match="newer than this Hindsight knows"):
+        ClipLibrary.open(url)
+    assert _schema(tmp_path / "lib.db") == before
 
 
 def test_a_damaged_file_is_reported_with_what_to_do_and_nothing_is_overwritten(
@@ -115,9 +192,28 @@ def test_a_truncated_database_is_reported_as_damaged(tmp_path: Path) -> None:
         ClipLibrary.open(f"sqlite:///{path}").clips()
 
 
-def test_an_unusable_url_is_one_clear_line(tmp_path: Path) -> None:
-    with pytest.raises(LibraryError, match="not a database URL"):
-        create_library_engine("not a url at all")
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("not a url at all", "not a database URL"),
+        ("postgresql://u@host/db", "the clip library is a SQLite file"),
+        ("sqlite://host/lib.db", "names a host"),
+    ],
+)
+def test_an_unusable_url_is_one_clear_line(url: str, says: str) -> None:
+    with pytest.raises(LibraryError, match=says):
+        ClipLibrary.open(url)
+
+
+def test_sqlite_urls_read_as_before(tmp_path: Path) -> None:
+    assert sqlite_path("sqlite:////abs/lib.db") == Path("/abs/lib.db")
+    assert sqlite_path("sqlite:///rel/lib.db") == Path("rel/lib.db")
+    assert sqlite_path("sqlite://") is None and sqlite_path("sqlite:///:memory:") is None
+    library = ClipLibrary.open("sqlite://")  # in memory: one connection keeps it
+    try:
+        assert library.contributor_id() == library.contributor_id()
+    finally:
+        library.close()
 
 
 def test_cli_reports_a_damaged_library_and_repair_rebuilds_it_from_the_clips(

@@ -285,10 +285,17 @@ def test_repair_sets_the_damaged_database_aside_and_rebuilds_from_the_clips_fold
         library.close()
 
 
-def test_repair_refuses_a_database_that_is_not_sqlite(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("postgresql://db.example/hindsight", "the clip library is a SQLite file"),
+        ("sqlite://", "this library is in memory"),
+    ],
+)
+def test_repair_refuses_a_library_that_is_not_a_file(tmp_path: Path, url: str, says: str) -> None:
     settings = tmp_path / "settings.toml"
-    settings.write_text('[library]\nurl = "postgresql://db.example/hindsight"\n')
-    with pytest.raises(UploaderError, match="SQLite library only"):
+    settings.write_text(f'[library]\nurl = "{url}"\n')
+    with pytest.raises(UploaderError, match=says):
         policy.repair_library(settings)
 
 

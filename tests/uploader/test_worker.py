@@ -132,7 +132,7 @@ def test_withdrawing_consent_stops_an_upload_under_way_and_removes_its_parts(
     library: ClipLibrary, tmp_path: Path
 ) -> None:
     clip_id = queued(library, make_bundle(tmp_path / "clips", video_bytes=40 * MiB))
-    other = ClipLibrary(library.engine)  # the `hindsight consent withdraw` process
+    other = ClipLibrary.open(library.url)  # the `hindsight consent withdraw` process
     transport = SlowTransport("hs-test", delay_s=0.4)
     runner = UploadRunner(library, config(concurrency=1), transport=transport)
 

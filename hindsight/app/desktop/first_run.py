@@ -1,7 +1,7 @@
 """Whether this is the first run (no consent decision recorded yet), asked in a child process.
 
-The clip library needs SQLAlchemy and Alembic; asking from a short-lived child keeps
-them out of the desktop app's memory for the rest of its run.
+Opening the clip library may migrate it; asking from a short-lived child keeps that,
+and the library's modules, out of the desktop app's process for the rest of its run.
 
     python -m hindsight.app.desktop.first_run [SETTINGS_FILE]   # prints "first-run" or "asked"
 """

@@ -288,7 +288,7 @@ def test_a_clip_the_recorder_registered_elsewhere_shows_within_a_second(
     fresh = replace(open_bundle(copy).manifest, clip_id="5d1c7e0a-8f64-4c1b-a7a2-1f0e9b3c6d42")
     (copy / MANIFEST_FILE).write_text(fresh.to_json())
     t0 = time.monotonic()
-    ClipLibrary(library.engine).register(copy)  # as the recorder's library output does
+    ClipLibrary.open(library.url).register(copy)  # as the recorder's library output does
     qtbot.waitUntil(lambda: window.model.row_of(fresh.clip_id) >= 0, timeout=5000)
     assert time.monotonic() - t0 < 1.2  # one poll period, plus the listing
 

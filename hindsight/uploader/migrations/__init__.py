@@ -1,2 +1,0 @@
-"""Versioned schema migrations of the clip library (Alembic scripts, run by
-:mod:`hindsight.uploader.database`)."""
