@@ -16,8 +16,9 @@ Both are timed from process start to exit, so each pays its own imports and clie
 Both run from compiled bytecode, as installed: pip compiled boto3's when it installed it
 and the installer ships Hindsight's compiled, so Hindsight's is compiled here first (a
 source checkout with PYTHONDONTWRITEBYTECODE set would otherwise compile it in every run).
-Prints JSON: per-round seconds, medians and spread (min, max, interquartile range),
-and the ratio of throughputs (Hindsight / boto3, target >= 1.0 in DESIGN section 10).
+Prints JSON: per-round seconds and CPU seconds (user + system) of each process, medians
+and spread (min, max, interquartile range), and the ratio of throughputs (Hindsight /
+boto3, target >= 1.0 in DESIGN section 10).
 A last run checks the cap: ``--max-rate 8M`` over a 48 MiB clip, the achieved rate
 (as the uploader reports it) over the rate asked for.
 """
@@ -28,6 +29,7 @@ import argparse
 import compileall
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -45,11 +47,23 @@ MiB = 2**20
 BOTO3_SCRIPT = Path(__file__).with_name("boto3_upload.py")
 
 
-def timed(cmd: list[str]) -> tuple[float, str]:
-    """Seconds from process start to exit; the process's stdout. Fails loudly."""
+def _children_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(cmd: list[str], cpu: list[float] | None = None) -> tuple[float, str]:
+    """Seconds from process start to exit; the process's stdout. Fails loudly.
+
+    The process's own CPU (user + system) is appended to ``cpu``: the children's usage
+    counts a process once it is reaped, and the server, still running, is not.
+    """
+    cpu_before = _children_cpu_s()
     started = time.perf_counter()
     result = subprocess.run(cmd, capture_output=True, text=True, env=os.environ.copy())
     elapsed = time.perf_counter() - started
+    if cpu is not None:
+        cpu.append(_children_cpu_s() - cpu_before)
     if result.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd[:4])} ... exited {result.returncode}: {result.stderr}")
     return elapsed, result.stdout
@@ -79,6 +93,8 @@ def main() -> None:
             timed([*HINDSIGHT, "consent", "grant", "clips", "--yes"])
             ours: list[float] = []
             theirs: list[float] = []
+            ours_cpu: list[float] = []
+            theirs_cpu: list[float] = []
             sizes: list[int] = []
             for n in range(args.rounds):
                 folder = make_bundle(clips, video_bytes=args.mb * MiB, seed=n)
@@ -96,11 +112,11 @@ def main() -> None:
                     *map(str, files),
                 ]
                 if n % 2 == 0:
-                    ours_s, out = timed(hindsight_cmd)
-                    theirs_s, _ = timed(boto3_cmd)
+                    ours_s, out = timed(hindsight_cmd, ours_cpu)
+                    theirs_s, _ = timed(boto3_cmd, theirs_cpu)
                 else:
-                    theirs_s, _ = timed(boto3_cmd)
-                    ours_s, out = timed(hindsight_cmd)
+                    theirs_s, _ = timed(boto3_cmd, theirs_cpu)
+                    ours_s, out = timed(hindsight_cmd, ours_cpu)
                 (clip,) = json.loads(out)["clips"]
                 sent = {name for name, f in clip["files"].items() if not f["skipped"]}
                 if not clip["ok"] or sent != {p.name for p in files}:
@@ -130,6 +146,10 @@ def main() -> None:
             "boto3_script_s": [round(x, 3) for x in theirs],
             "hindsight_s_spread": spread(ours),
             "boto3_script_s_spread": spread(theirs),
+            "hindsight_cpu_s": [round(x, 3) for x in ours_cpu],
+            "boto3_script_cpu_s": [round(x, 3) for x in theirs_cpu],
+            "hindsight_cpu_s_spread": spread(ours_cpu),
+            "boto3_script_cpu_s_spread": spread(theirs_cpu),
             "hindsight_mib_per_s": round(mib / statistics.median(ours), 1),
             "boto3_script_mib_per_s": round(mib / statistics.median(theirs), 1),
             "throughput_ratio_per_round": [round(r, 3) for r in ratios],
