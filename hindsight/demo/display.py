@@ -17,7 +17,7 @@ import subprocess
 import tempfile
 import time
 import weakref
-from typing import TYPE_CHECKING, Self
+from typing import IO, TYPE_CHECKING, Self
 
 from hindsight.recorder import x11
 from hindsight.recorder.errors import CaptureError
@@ -58,6 +58,13 @@ def _stop_processes(procs: list[subprocess.Popen], timeout_s: float = 5.0) -> No
     procs.clear()
 
 
+def _release(procs: list[subprocess.Popen], log: IO[bytes]) -> None:
+    """What an owner leaves when it is collected: its children stopped, its log closed (an
+    open file left to the collector is a ResourceWarning in every test that used one)."""
+    _stop_processes(procs)
+    log.close()
+
+
 def _log_tail(log, limit: int = 400) -> str:
     log.seek(0)
     text = log.read().decode("utf-8", "replace").strip()
@@ -87,7 +94,7 @@ class VirtualDisplay:
         self._procs: list[subprocess.Popen] = []
         # the children's stderr, kept for error messages; lives as long as this object
         self._log = tempfile.TemporaryFile()  # noqa: SIM115
-        self._finalizer = weakref.finalize(self, _stop_processes, self._procs)
+        self._finalizer = weakref.finalize(self, _release, self._procs, self._log)
 
     @property
     def name(self) -> str:
@@ -240,7 +247,7 @@ class MovingScene:
         self._procs: list[subprocess.Popen] = []
         # the children's stderr, kept for error messages; lives as long as this object
         self._log = tempfile.TemporaryFile()  # noqa: SIM115
-        self._finalizer = weakref.finalize(self, _stop_processes, self._procs)
+        self._finalizer = weakref.finalize(self, _release, self._procs, self._log)
 
     def start(self) -> MovingScene:
         if self._procs and self._procs[0].poll() is None:
