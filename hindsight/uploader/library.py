@@ -31,14 +31,21 @@ __all__ = ["ClipRecord", "RemotePlace", "ClipLibrary", "now_ms", "read_manifest"
 
 _MIN_PREFIX = 4
 
+# The states as SQL literals, spelled by ClipState so the queries cannot drift from it.
+_LOCAL, _QUEUED, _UPLOADING, _FAILED = (
+    f"'{s.value}'"
+    for s in (ClipState.LOCAL, ClipState.QUEUED, ClipState.UPLOADING, ClipState.FAILED)
+)
 # Which clips an uploader may take now (``:t`` is now_ms): queued and not held for a
 # game, failed and due for a retry, or uploading under a lease that ran out (its
 # uploader died).
 _DUE = (
-    "((state = 'queued' AND wait_pid IS NULL)"
-    " OR (state = 'failed' AND next_retry_ms IS NOT NULL AND next_retry_ms <= :t)"
-    " OR (state = 'uploading' AND lease_until_ms < :t))"
+    f"((state = {_QUEUED} AND wait_pid IS NULL)"
+    f" OR (state = {_FAILED} AND next_retry_ms IS NOT NULL AND next_retry_ms <= :t)"
+    f" OR (state = {_UPLOADING} AND lease_until_ms < :t))"
 )
+# The clip is still being uploaded under ``:owner``'s lease.
+_LEASED_TO_OWNER = f"state = {_UPLOADING} AND lease_owner = :owner"
 
 
 def now_ms() -> int:
@@ -287,7 +294,7 @@ class ClipLibrary:
         """``local``/``failed`` -> ``queued`` (optionally held until process ``wait_pid`` exits)."""
         return self._update(
             clip_id,
-            "state IN ('local', 'failed')",
+            f"state IN ({_LOCAL}, {_FAILED})",
             None,
             state=ClipState.QUEUED.value,
             reason=None,
@@ -321,7 +328,7 @@ class ClipLibrary:
     ) -> ClipRecord | None:
         """Take the oldest due clip for upload under a lease, atomically across processes."""
         t = now_ms()
-        due = f"({_DUE} OR state = 'failed')" if include_failed else _DUE
+        due = f"({_DUE} OR state = {_FAILED})" if include_failed else _DUE
         params: dict[str, object] = {"t": t}
         query = f"SELECT id FROM clips WHERE {due}"
         if clip_ids is not None:
@@ -349,7 +356,7 @@ class ClipLibrary:
         """Extend the lease; False when the clip was taken away (withdrawn, deleted, re-claimed)."""
         return self._update(
             clip_id,
-            "state = 'uploading' AND lease_owner = :owner",
+            _LEASED_TO_OWNER,
             {"owner": owner},
             lease_until_ms=now_ms() + int(lease_s * 1000),
         )
@@ -360,7 +367,7 @@ class ClipLibrary:
         rows = self.database.read(
             lambda conn: conn.execute(
                 "SELECT id, lease_owner FROM clips"
-                " WHERE state = 'uploading' AND lease_owner IS NOT NULL"
+                f" WHERE state = {_UPLOADING} AND lease_owner IS NOT NULL"
             ).fetchall()
         )
         expired = 0
@@ -368,7 +375,7 @@ class ClipLibrary:
             if dead(owner):
                 expired += self._update(
                     clip_id,
-                    "state = 'uploading' AND lease_owner = :owner",
+                    _LEASED_TO_OWNER,
                     {"owner": owner},
                     lease_until_ms=0,
                 )
@@ -402,7 +409,7 @@ class ClipLibrary:
     def mark_failed(
         self, clip_id: str, owner: str | None, reason: str, next_retry_ms: int | None
     ) -> bool:
-        where = "state = 'uploading' AND lease_owner = :owner" if owner else ""
+        where = _LEASED_TO_OWNER if owner else ""
         # attempts + 1 is computed by the UPDATE itself, so two failures never count once.
         sql = (
             "UPDATE clips SET state = :state, reason = :reason, next_retry_ms = :next,"
@@ -448,7 +455,7 @@ class ClipLibrary:
         waiting = self.database.read(
             lambda conn: conn.execute(
                 "SELECT id, wait_pid, wait_pid_started_ms FROM clips"
-                " WHERE state = 'queued' AND wait_pid IS NOT NULL"
+                f" WHERE state = {_QUEUED} AND wait_pid IS NOT NULL"
             ).fetchall()
         )
         released = 0
@@ -456,7 +463,7 @@ class ClipLibrary:
             if not alive(pid, started_ms):
                 released += self._update(
                     clip_id,
-                    "state = 'queued'",
+                    f"state = {_QUEUED}",
                     None,
                     wait_pid=None,
                     wait_pid_started_ms=None,
@@ -467,7 +474,7 @@ class ClipLibrary:
         """When the next failed clip is due for a retry (None if none is waiting)."""
         return self.database.read(
             lambda conn: conn.execute(
-                "SELECT min(next_retry_ms) FROM clips WHERE state = 'failed'"
+                f"SELECT min(next_retry_ms) FROM clips WHERE state = {_FAILED}"
             ).fetchone()[0]
         )
 

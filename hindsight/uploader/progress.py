@@ -87,6 +87,7 @@ class UploadProgress:
 
         def work(conn: sqlite3.Connection) -> list[FileProgress]:
             rows = {f.spec.name: f for f in _files(conn, clip_id)}
+            out = []
             for position, spec in enumerate(specs):
                 row = rows.pop(spec.name, None)
                 if row is not None and (row.spec.key, row.spec.size, row.spec.sha256) != (
@@ -99,7 +100,7 @@ class UploadProgress:
                     conn.execute("DELETE FROM upload_files WHERE id = ?", (row.id,))
                     row = None
                 if row is None:
-                    conn.execute(
+                    added = conn.execute(
                         'INSERT INTO upload_files (clip_id, position, name, "key", size, sha256,'
                         " content_type, done) VALUES (?, ?, ?, ?, ?, ?, ?, 0)",
                         (
@@ -112,12 +113,14 @@ class UploadProgress:
                             spec.content_type,
                         ),
                     )
+                    assert added.lastrowid is not None  # an INSERT into a rowid table
+                    row = FileProgress(added.lastrowid, spec, None, None, False, {})
+                out.append(row)
             for row in rows.values():  # files no longer sent (events opt-in withdrawn)
                 if row.upload_id:
                     stale.append((row.spec.key, row.upload_id))
                 conn.execute("DELETE FROM upload_files WHERE id = ?", (row.id,))
-            by_name = {f.spec.name: f for f in _files(conn, clip_id)}
-            return [by_name[spec.name] for spec in specs]
+            return out
 
         files = self._database.write(work)
         return files, stale
