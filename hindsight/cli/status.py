@@ -38,7 +38,8 @@ def status_lines(status: RecorderStatus) -> list[str]:
     capture, encoder, buffer, saves = status.capture, status.encoder, status.buffer, status.saves
     lines = [
         f"state      {status.state}" + (f" ({status.error})" if status.error else ""),
-        f"source     {capture.source}",
+        f"source     {capture.source}"
+        + (f" (converted by {capture.converter})" if capture.converter else ""),
         f"fps        {capture.fps_captured} captured of {capture.fps_target} target",
         f"frames     {capture.frames} ({capture.dup_frames} duplicated, "
         f"{capture.queue_drops} dropped before encode)",

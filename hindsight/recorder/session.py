@@ -21,7 +21,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import av
-from av.video.reformatter import VideoReformatter
 
 from hindsight.bundle import BundleContributor, CaptureFacts, Contribution
 from hindsight.clock import NS_PER_S, now_ns, sleep_until_ns
@@ -43,6 +42,7 @@ from hindsight.recorder.status import (
     SavesStatus,
 )
 from hindsight.recorder.video import CaptureSource, choose_capture_source
+from hindsight.recorder.video.converter import FrameConverter, choose_converter
 from hindsight.recorder.video.encoder import VideoEncoder
 from hindsight.recorder.video.encoder_chooser import CANDIDATES, EncoderChooser, EncoderFactory
 from hindsight.signals import Signal
@@ -92,6 +92,7 @@ class RecordingSession:
         self._contributors = list(contributors)
         self._encoder: VideoEncoder | None = None
         self._chooser: EncoderChooser | None = None
+        self._converter: FrameConverter | None = None
         self._pacer: FramePacer | None = None
         self._queue = FrameQueue()
         self._stopping = threading.Event()
@@ -139,6 +140,7 @@ class RecordingSession:
                 self._encoder_candidates,
             )
             self._encoder = self._chooser.open_first()
+            self._converter = choose_converter(self._encoder.pix_fmt, source.width, source.height)
         except BaseException:
             source.close()
             raise
@@ -306,6 +308,8 @@ class RecordingSession:
                 frames_captured=c.captured,
                 dup_frames=c.dup_frames,
                 queue_drops=c.queue_drops,
+                converter=self._converter.name if self._converter else None,
+                converter_buffers=self._converter.buffers if self._converter else 0,
             ),
             encoder=EncoderStatus(
                 name=self._encoder.name if self._encoder else None,
@@ -372,10 +376,8 @@ class RecordingSession:
         self._stopping.set()
 
     def _capture_loop(self) -> None:
-        source = self._source
-        assert source is not None and self._encoder is not None
-        converter = VideoReformatter()
-        pix_fmt = self._encoder.pix_fmt
+        source, converter = self._source, self._converter
+        assert source is not None and converter is not None
         pending_dups = 0
         last_warn_ns = 0
         grace_ns = NS_PER_S // (4 * self.config.capture.fps)
@@ -403,7 +405,7 @@ class RecordingSession:
                 if self._pacer is None:
                     self._pacer = FramePacer(self.config.capture.fps, t_slot_ns)
                 plan = self._pacer.place(t_slot_ns)
-                frame = converter.reformat(raw, format=pix_fmt)
+                frame = converter.convert(raw)
                 self.counters.captured += 1
                 try:
                     self._queue.put_nowait(

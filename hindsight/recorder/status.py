@@ -55,6 +55,10 @@ class CaptureStatus:
     frames_captured: int
     dup_frames: int
     queue_drops: int
+    # The conversion to the encoder's pixel format (libyuv|swscale) and the output buffers
+    # it keeps for reuse (0: a new one each frame); None/0 before the recorder starts.
+    converter: str | None = None
+    converter_buffers: int = 0
 
 
 @dataclass(frozen=True)

@@ -223,6 +223,10 @@ def test_record_serves_the_overlay_page_and_clip_saves(
         with urllib.request.urlopen(script_url, timeout=10) as script:
             assert script.read() == static.joinpath("overlay.js").read_bytes()
         time.sleep(3)
+        status = run_app(frozen_app, "status", env=env, cwd=cwd, timeout_s=60)
+        # libyuv is loaded by name at run time: the spec bundles it beside the libraries.
+        assert "(converted by libyuv)" in status.stdout, status.stdout + status.stderr
+        assert list((frozen_app.parent / "_internal").glob("libyuv.so*"))
         saved = run_app(frozen_app, "clip", "--seconds", "2", env=env, cwd=cwd, timeout_s=60)
         assert saved.returncode == 0, saved.stderr
         assert open_bundle(Path(saved.stdout.strip())).verify() == []
