@@ -81,6 +81,19 @@ def test_the_ffmpeg_peer_records_sound_as_the_recorder_does() -> None:
     assert "-c:a" not in silent and "pulse" not in silent
 
 
+def test_no_peer_input_waits_on_a_shallow_queue() -> None:
+    # With FFmpeg's default queue of 8 the sound's input blocked the picture's: the peer
+    # then encoded about 7 real frames a second and did far less work than the recorder.
+    cmd = peer_command(":9", 1920, 1080, 60, 60, Path("out.mp4"), audio_source="hs_null.monitor")
+    inputs = [i for i, arg in enumerate(cmd) if arg == "-i"]
+    assert len(inputs) == 2
+    for at in inputs:
+        before = cmd[:at]
+        last_queue = len(before) - 1 - before[::-1].index("-thread_queue_size")
+        assert int(cmd[last_queue + 1]) >= 256
+        assert "-i" not in cmd[last_queue:at]  # the option belongs to this input
+
+
 def test_ffmpeg_counts_are_read_as_ffmpeg_reports_them() -> None:
     block = {"frame": "3600", "dup_frames": "12", "drop_frames": "3", "progress": "end"}
     assert progress_counters(block) == {"frame": 3600, "dup": 12, "drop": 3}

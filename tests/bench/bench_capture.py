@@ -6,8 +6,10 @@ Each round measures FFmpeg's x11grab + libx264 and then ``hindsight record`` on 
 reference scene, each over the same steady-state window after a warm-up. Both encode
 the same thing: libx264 ultrafast/zerolatency, 4:2:0 (``-pix_fmt yuv420p``), the same
 bitrate (``-b:v``, ``--bitrate``), a keyframe every second (``-g 60`` at 60 fps, the
-recorder's fixed GOP) and no B-frames (``-bf 0``). FFmpeg's duplicated and dropped
-frames are FFmpeg's own counts (its ``-progress`` output). Prints JSON: per-round
+recorder's fixed GOP) and no B-frames (``-bf 0``), and FFmpeg's live inputs get a deep
+thread queue so neither waits on the other (``peer_command``). FFmpeg's duplicated and
+dropped frames are FFmpeg's own counts (its ``-progress`` output); each round also gives
+both sides' CPU per real (not repeated) frame. Prints JSON: per-round
 figures and the ratios DESIGN section 10 asks for.
 
 Without ``--audio`` both sides record picture only (the recorder with sound off).
@@ -144,6 +146,7 @@ def main() -> None:
                 display, args.fps, args.warmup, args.seconds, args.bitrate, args.audio
             )
             expected = round(args.fps * args.seconds)
+            peer_real = peer["frames_out"] - peer["dup_frames"]
             rounds.append(
                 {
                     "ffmpeg": peer,
@@ -154,10 +157,19 @@ def main() -> None:
                     ),
                     "slots_vs_wall_clock_pct": round(100 * rec["slots"] / expected, 2),
                     "dup_frames_pct": round(100 * rec["dup_frames"] / max(1, rec["slots"]), 2),
+                    "ffmpeg_real_frames_pct": round(
+                        100 * peer_real / max(1, peer["frames_out"]), 2
+                    ),
+                    "cpu_ms_per_real_frame": {
+                        "recorder": round(1e3 * rec["cpu_s"] / max(1, rec["frames_captured"]), 2),
+                        "ffmpeg": round(1e3 * peer["cpu_s"] / max(1, peer_real), 2),
+                    },
                 }
             )
     cpu_ratio = sum(r["cpu_ratio"] for r in rounds) / len(rounds)
     real_pct = min(r["real_frames_pct"] for r in rounds)
+    # DESIGN section 10 asks 1.25 of FFmpeg's CPU; issue 14 asks 0.9 with sound on.
+    ratio_max = 0.9 if args.audio else 1.25
     print_json(
         {
             "benchmark": "capture",
@@ -174,8 +186,8 @@ def main() -> None:
             "rounds": rounds,
             "cpu_ratio_mean": round(cpu_ratio, 3),
             "real_frames_pct_min": real_pct,
-            "targets": {"cpu_ratio_max": 1.25, "real_frames_pct_min": 99.0},
-            "meets_targets": cpu_ratio <= 1.25 and real_pct >= 99.0,
+            "targets": {"cpu_ratio_max": ratio_max, "real_frames_pct_min": 99.0},
+            "meets_targets": cpu_ratio <= ratio_max and real_pct >= 99.0,
         }
     )
 

@@ -206,6 +206,9 @@ class FfmpegPeer:
         return self.proc.wait(timeout_s)
 
 
+PEER_THREAD_QUEUE = 1024  # packets per live input: a few seconds, never the bottleneck
+
+
 def peer_command(
     display: str,
     width: int,
@@ -222,9 +225,16 @@ def peer_command(
     With ``audio_source`` (a PulseAudio source, e.g. a sink's ``.monitor``) it also records
     that as the recorder records system audio: 48 kHz stereo AAC-LC at the recorder's
     audio bitrate, one track.
+
+    Each live input gets a deep thread queue (``-thread_queue_size``). With FFmpeg's
+    default of 8 and two inputs, the sound's input thread blocks ("Thread message queue
+    blocking; consider raising the thread_queue_size option", printed below
+    ``-loglevel error``) and the picture then reaches the encoder at about 7 fps: FFmpeg
+    repeated 88 % of its frames and did far less work than the recorder.
     """
+    queue = ["-thread_queue_size", str(PEER_THREAD_QUEUE)]
     audio_in = (
-        ["-f", "pulse", "-sample_rate", "48000", "-channels", "2", "-i", audio_source]
+        [*queue, "-f", "pulse", "-sample_rate", "48000", "-channels", "2", "-i", audio_source]
         if audio_source
         else []
     )
@@ -240,6 +250,7 @@ def peer_command(
         "error",
         "-nostdin",
         "-y",
+        *queue,
         "-f",
         "x11grab",
         "-framerate",

@@ -6,8 +6,8 @@ buffers are most of what the queue holds. Two backends:
 
 - ``libyuv`` (:mod:`hindsight.recorder.video.libyuv_converter`): libyuv's SIMD
   ``ARGBToI420``/``ARGBToNV12`` writing into a pool of buffers that are reused once
-  nothing holds their frame. About 8x cheaper than swscale for 1080p BGRA -> I420
-  (``python -m tests.bench.bench_convert``), and no 3 MB allocation per frame.
+  nothing holds their frame. About a fifth of swscale's CPU for 1080p BGR0 -> I420
+  (``python -m tests.bench.bench_convert``), and no new 3 MB frame each time.
 - ``swscale``: PyAV's :class:`~av.video.reformatter.VideoReformatter`, which converts
   anything to anything; a new frame each call.
 

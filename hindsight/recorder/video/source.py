@@ -2,8 +2,9 @@
 
 A source is opened once, then asked for one frame at a time by the session, which
 owns pacing and timestamps. Frames come back in the source's native pixel format
-(``bgr0``/``bgra``); the caller converts them with one reused
-:class:`av.video.reformatter.VideoReformatter`, so no source converts twice.
+(``bgr0``/``bgra``); the session converts them with the one converter
+:func:`hindsight.recorder.video.converter.choose_converter` picked, so no source converts
+twice.
 """
 
 from __future__ import annotations
