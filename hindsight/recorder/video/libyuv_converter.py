@@ -106,7 +106,7 @@ class LibyuvConverter(FrameConverter):
 
     name = "libyuv"
 
-    def __init__(self, pix_fmt: str, width: int, height: int, lib: ctypes.CDLL | None = None):
+    def __init__(self, pix_fmt: str, width: int, height: int) -> None:
         if pix_fmt not in ("yuv420p", "nv12"):
             raise LibyuvUnavailable(f"libyuv does not make {pix_fmt} here")
         if width % 2 or height % 4:
@@ -114,7 +114,7 @@ class LibyuvConverter(FrameConverter):
             # (VideoFrame.from_numpy_buffer), so a 1050-row frame would come back 1048 rows.
             raise LibyuvUnavailable(f"a {width}x{height} frame cannot be wrapped without a copy")
         super().__init__(pix_fmt)
-        self._lib = lib if lib is not None else load_libyuv()
+        self._lib = load_libyuv()
         self._size = (width, height)
         self._write: Callable[[av.VideoFrame, np.ndarray], None] = (
             self._write_i420 if pix_fmt == "yuv420p" else self._write_nv12
