@@ -47,7 +47,8 @@ def status_lines(status: RecorderStatus) -> list[str]:
         + (f" ({encoder.fallbacks} fallbacks)" if encoder.fallbacks else ""),
         f"buffer     {buffer.seconds:.1f} s of {buffer.max_seconds} s, "
         f"{buffer.bytes / 2**20:.1f} MiB",
-        f"clips      {saves.saved} saved, {saves.failed} failed, in {saves.clips_dir}",
+        f"clips      {saves.saved} saved, {saves.failed} failed, in {saves.clips_dir}"
+        + (f" (written {saves.clip_write})" if saves.clip_write else ""),
         f"last clip  {saves.last_clip or '-'}",
     ]
     actions = status.actions

@@ -80,10 +80,13 @@ class ClipSaver:
         contributors: Sequence[BundleContributor] = (),
         extra_manifest: Callable[[], Contribution | None] = lambda: None,
         audio: AudioCapture | None = None,
+        clip_write: str = "buffered",
     ) -> None:
         self.ring = ring
         self.audio = audio
         self.clips_dir = clips_dir
+        # How clip files go to disk (export.disk.choose_clip_write): direct or buffered.
+        self.clip_write = clip_write
         self.clip_saved = Signal("clip_saved")
         self.save_failed = Signal("save_failed")
         # A new save began (a press merged into one in flight is not a new save).
@@ -209,6 +212,7 @@ class ClipSaver:
             extra_manifest=self._extra_manifest(),
             sound=sound,
             session_id=self.session_id,
+            clip_write=self.clip_write,
         )
 
 

@@ -29,6 +29,7 @@ from hindsight.recorder.audio import AudioCapture, AudioError, choose_audio_back
 from hindsight.recorder.config import RecorderConfig
 from hindsight.recorder.errors import CaptureError, EncoderError, ExportError, RecorderPaused
 from hindsight.recorder.export.bundle_writer import sweep_partial_bundles
+from hindsight.recorder.export.disk import choose_clip_write
 from hindsight.recorder.frame_queue import FrameHandoff, FrameQueue
 from hindsight.recorder.pacer import FramePacer
 from hindsight.recorder.ring import PacketRing
@@ -126,6 +127,7 @@ class RecordingSession:
                 f"the clips folder {clips_dir} is not writable; choose another with --clips-dir"
             )
         sweep_partial_bundles(clips_dir)
+        clip_write = choose_clip_write(clips_dir)
         source = self._source or choose_capture_source(self.config.capture)
         source.open()
         self._source = source
@@ -157,6 +159,7 @@ class RecordingSession:
             contributors=self._contributors,
             extra_manifest=self._manifest_facts,
             audio=self.audio,
+            clip_write=clip_write,
         )
         self.saver.session_id = _new_session_id()
         self._started_ns = now_ns()
@@ -331,6 +334,7 @@ class RecordingSession:
                 last_error=saver.last_error if saver else None,
                 in_flight=saver.in_flight if saver else False,
                 last_save_split_ms=saver.last_save_split_ms if saver else None,
+                clip_write=saver.clip_write if saver else None,
             ),
             audio=self.audio.status() if self.audio is not None else None,
         )

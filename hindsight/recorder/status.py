@@ -89,6 +89,8 @@ class SavesStatus:
     in_flight: bool = False  # a save is being written now (the tray shows "saving")
     # The last save's time split: waiting for its frame, for its sound, and writing.
     last_save_split_ms: dict[str, float] | None = None
+    # How clip files go to disk: "direct" (O_DIRECT, no page cache) or "buffered".
+    clip_write: str | None = None
 
 
 @dataclass(frozen=True)

@@ -196,6 +196,8 @@ def main() -> None:
             game.wait(10)
         size_mb = video.stat().st_size / 2**20
         peer = ffmpeg_remux_ms(video)  # the scene still running, the recorder stopped
+    # DESIGN section 10: 250 ms; issue 14 asks 200 ms with sound and an action track.
+    target_ms = 250 if args.no_audio else 200
     print_json(
         {
             "benchmark": "save_latency",
@@ -212,8 +214,9 @@ def main() -> None:
             # for the sound of the clip's last frame, and writing the bundle.
             "recorder_split": {k: summary([s[k] for s in splits]) for k in splits[0]},
             "ffmpeg_remux_same_clip": summary(peer),
-            "target": {"median_ms_max": 250},
-            "meets_target": median(hot) <= 250,
+            "clip_write": os.environ.get("HINDSIGHT_CLIP_WRITE", "auto"),
+            "target": {"median_ms_max": target_ms},
+            "meets_target": median(hot) <= target_ms,
         }
     )
 

@@ -23,7 +23,6 @@ import errno
 import json
 import os
 import shutil
-import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -40,26 +39,12 @@ from hindsight.bundle import (
 )
 from tests.recorder.actions.game_env import game_env
 from tests.recorder.cli_proc import clip_folders, run_cli
+from tests.recorder.mounts import mount_ext4, mount_tmpfs, unmount
 
 pytestmark = pytest.mark.x11
 
 CLIP_SECONDS = "2"
 GAME_ID = "test.hs-testgame"
-
-
-def mount_tmpfs(path: Path, options: str) -> None:
-    """A small tmpfs at ``path``; CI runs as root, so a mount that fails fails the test."""
-    path.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(path)],
-        capture_output=True,
-        text=True,
-    )
-    assert done.returncode == 0, f"cannot mount a tmpfs at {path} (needs root): {done.stderr}"
-
-
-def unmount(path: Path) -> None:
-    subprocess.run(["umount", str(path)], check=True)
 
 
 class Filler:
@@ -69,8 +54,12 @@ class Filler:
         self.mount = mount
         self.folder = mount / ".filler"
 
-    def blocks(self, leave: int = 0) -> None:
-        """Fill every data block, then give back ``leave`` bytes (whole pages)."""
+    def blocks(self, leave: int = 0, exact: bool = True) -> None:
+        """Fill every data block, then give back ``leave`` bytes (whole pages).
+
+        ``exact``: the free space is then ``leave`` to the byte (a tmpfs); an ext4 frees a
+        few blocks more (its extent tree, the blocks it had kept for delayed allocation).
+        """
         self.folder.mkdir(exist_ok=True)
         fd = os.open(self.folder / "blocks", os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
         try:
@@ -85,7 +74,8 @@ class Filler:
         finally:
             os.close(fd)
         st = os.statvfs(self.mount)
-        assert st.f_bavail * st.f_frsize == leave
+        free = st.f_bavail * st.f_frsize
+        assert free == leave if exact else leave <= free <= leave + (64 << 10), free
 
     def inodes(self, leave: int) -> None:
         """Use up every inode, then give ``leave`` back: the file created after them fails."""
@@ -235,3 +225,52 @@ def test_a_full_disk_fails_one_write_at_a_time_and_recording_goes_on(disks) -> N
     problems = [line for line in rec.stderr if not line.startswith("hindsight: WARNING: ")]
     assert problems == [], "".join(rec.stderr)
     assert sum("save failed: the clips folder" in line for line in rec.stderr) == 3
+
+
+@pytest.fixture
+def ext4_clips(tmp_path: Path, isolated_user_dirs, monkeypatch) -> Iterator[Path]:
+    """A clips folder on a small ext4, which takes direct writes (a tmpfs takes none)."""
+    disk = tmp_path / "ext4-disk"
+    mount_ext4(disk, 32)
+    clips = disk / "clips"
+    monkeypatch.setenv("HINDSIGHT_CLIPS_DIR", str(clips))
+    try:
+        yield clips
+    finally:
+        unmount(disk)
+
+
+def test_a_disk_full_in_the_middle_of_a_direct_write_is_one_line(ext4_clips: Path) -> None:
+    clips = ext4_clips
+    filler = Filler(clips.parent)
+    with game_env(None) as env:
+        # The fake source changes every frame: a video of some 180 KB (the game's is 10 KB,
+        # less than the blocks an ext4 frees beside the ones given back).
+        rec = env.record(
+            "--fps", "15", "--buffer-seconds", "4", "--bitrate", "4M", "--capture-source", "fake"
+        )
+        try:
+            wait_for(lambda: status()["buffer"]["seconds"] >= 2.5, what="a full buffer")
+            saved = [save_ok(clips)]
+            assert status()["saves"]["clip_write"] == "direct"
+            half = (saved[0] / VIDEO_FILE).stat().st_size // 2 // 4096 * 4096
+            filler.blocks(leave=half, exact=False)
+            done = run_cli("clip", "--seconds", CLIP_SECONDS)
+            assert done.returncode != 0, "the save did not fail"
+            lines = done.stderr.splitlines()
+            assert len(lines) == 1, done.stderr
+            assert lines[0].startswith("hindsight: error: the clips folder "), lines[0]
+            assert "is full" in lines[0] and f"(while writing {VIDEO_FILE})" in lines[0]
+            assert status()["state"] == "recording"
+            assert [p.name for p in clip_folders(clips)] == [saved[0].name]
+            assert hidden_partials(clips) == []
+            assert open_bundle(saved[0]).verify() == []
+            filler.clear()
+            saved.append(save_ok(clips))
+            assert all(open_bundle(p).verify() == [] for p in saved)
+        finally:
+            code = rec.stop()
+    assert code == 0, "".join(rec.stderr)
+    problems = [line for line in rec.stderr if not line.startswith("hindsight: WARNING: ")]
+    assert problems == [], "".join(rec.stderr)
+    assert sum("save failed: the clips folder" in line for line in rec.stderr) == 1

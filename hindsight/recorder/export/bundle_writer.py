@@ -99,6 +99,7 @@ def write_bundle(
     extra_manifest: Contribution | None = None,
     sound: ClipSound | None = None,
     session_id: str | None = None,
+    clip_write: str = "buffered",
 ) -> SavedClip:
     """Write a complete bundle for ``packets`` under ``clips_dir``; atomic as a whole.
 
@@ -107,7 +108,8 @@ def write_bundle(
     the muxer, written up to the sound there is). ``session_id`` names the recorder
     run the packets came from: the clip's first frame on its timeline is the first
     packet's pts (frame *i* of a run has pts *i*, time base 1/fps), so clips of one
-    run can be lined up.
+    run can be lined up. ``clip_write`` is how the video goes to disk
+    (:func:`~hindsight.recorder.export.disk.choose_clip_write`).
     """
     if not packets:
         raise ExportError("nothing to save: the buffer is empty")
@@ -150,7 +152,9 @@ def write_bundle(
             streams = []
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="hindsight-contrib") as pool:
             pending = pool.submit(lambda: [c.contribute(span) for c in contributors])
-            facts = write_mp4(packets, partial / VIDEO_FILE, streams, late_audio=late)
+            facts = write_mp4(
+                packets, partial / VIDEO_FILE, streams, late_audio=late, clip_write=clip_write
+            )
             contributions = pending.result()
         session = (
             SessionFacts(session_id=session_id, first_frame=packets[0].pts)

@@ -5,9 +5,9 @@ the manifest. Through a muxer the bytes are copied into its buffer packet by pac
 and the hash can only start once the file is closed, because the index (moov) is
 written last, at the front. Here the index is built first, from the packets' sizes
 and times, so the whole file is known before a byte of it is written: the packets'
-own bytes go to the kernel in large ``writev`` batches (no copy in this process)
-while a second thread hashes the same bytes from memory. On a machine whose cores the
-game and the encoder keep busy, the two threads together get twice the share one gets.
+own bytes go to the disk (:mod:`~hindsight.recorder.export.disk`: straight to the
+device where the filesystem takes it), hashed on the way. The sha256 for the manifest
+is ready when the file is written, with no second pass over it.
 
 The file is what FFmpeg's muxer makes of the same packets: the index first, one
 sample per chunk in time order, the same time scales, an edit list on every track
@@ -19,16 +19,14 @@ those.
 
 from __future__ import annotations
 
-import hashlib
 import operator
-import os
-import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from hindsight.recorder.export.disk import Piece, write_new_file
 from hindsight.recorder.export.mp4_boxes import (
     TrackIndex,
     avc1_entry,
@@ -52,12 +50,8 @@ __all__ = [
     "write_planned",
 ]
 
-_IOV_BATCH = 1024  # Linux's IOV_MAX: a writev takes at most this many buffers
-_WRITEV = getattr(os, "writev", None)  # POSIX only
 _ORDER = operator.itemgetter(0, 1)  # by time, video before sound at the same time
 _YUV420 = ("yuv420p", "nv12")  # 8-bit 4:2:0: what avcc_body writes for high profiles
-
-Piece = bytes | memoryview
 
 
 @dataclass(frozen=True)
@@ -182,47 +176,10 @@ def lay_out(picture: DirectPicture, audio: Sequence[AudioTrackIn]) -> Mp4Plan:
     return Mp4Plan(header, pieces, len(header) + payload)
 
 
-def write_planned(
-    plan: Mp4Plan, path: Path, start_writeout: Callable[[int], None] = lambda fd: None
-) -> str:
+def write_planned(plan: Mp4Plan, path: Path, clip_write: str) -> str:
     """Write ``plan`` to a new file at ``path`` and fsync it; returns the file's sha256.
 
-    The hash is taken from the same bytes on a second thread while they are written
-    (both release the GIL). ``start_writeout(fd)`` is called after every batch so the
-    disk can start on the pages before the fsync. An OSError (a full disk) is raised as it is.
+    ``clip_write`` is how (:func:`~hindsight.recorder.export.disk.write_new_file`, which
+    hashes the bytes as they go). An OSError (a full disk) is raised as it is.
     """
-    h = hashlib.sha256(plan.header)
-
-    def digest() -> None:
-        for piece in plan.pieces:
-            h.update(piece)
-
-    hasher = threading.Thread(target=digest, name="hindsight-hash")
-    hasher.start()
-    try:
-        # O_BINARY: Windows would otherwise turn every 0x0A byte into two.
-        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0)
-        fd = os.open(path, flags, 0o644)
-        try:
-            _write_all(fd, [plan.header], start_writeout)
-            for i in range(0, len(plan.pieces), _IOV_BATCH):
-                _write_all(fd, plan.pieces[i : i + _IOV_BATCH], start_writeout)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-    finally:
-        hasher.join()
-    return h.hexdigest()
-
-
-def _write_all(fd: int, pieces: Sequence[Piece], start_writeout: Callable[[int], None]) -> None:
-    done = 0
-    if _WRITEV is not None:
-        done = _WRITEV(fd, pieces)
-    if done < sum(len(p) for p in pieces):
-        # No writev (Windows), or a short write (a signal, a nearly full disk): the rest in
-        # one buffer, until it is all written or the disk says why not.
-        rest = memoryview(b"".join(pieces))[done:]
-        while rest:
-            rest = rest[os.write(fd, rest) :]
-    start_writeout(fd)
+    return write_new_file(path, [plan.header, *plan.pieces], clip_write)[1]

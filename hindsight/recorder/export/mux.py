@@ -10,14 +10,12 @@ the newest run's codec so the clip is still one valid stream.
 from __future__ import annotations
 
 import bisect
-import ctypes
 import errno
 import hashlib
 import io
 import mmap
 import operator
 import os
-import sys
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -30,6 +28,7 @@ import av
 from hindsight.clock import NS_PER_S
 from hindsight.recorder.config import EncoderConfig
 from hindsight.recorder.errors import DiskFullError, ExportError
+from hindsight.recorder.export.disk import start_writeout
 from hindsight.recorder.export.mp4_direct import (
     AudioTrackIn,
     DirectPicture,
@@ -112,6 +111,7 @@ def write_mp4(
     *,
     late_audio: Callable[[], Sequence[AudioStream]] | None = None,
     muxer: bool = False,
+    clip_write: str = "buffered",
 ) -> Mp4Facts:
     """Remux ``packets`` (starting on a keyframe) into ``path`` atomically; returns the facts.
 
@@ -123,6 +123,9 @@ def write_mp4(
     end. The muxer calls it once the file is written up to the sound ``audio`` holds, so
     the wait for the last sound overlaps the writing before it; the direct writer lays
     the whole file out first, so it calls it before writing.
+
+    ``clip_write`` is how the direct writer puts the file on disk (``direct`` or
+    ``buffered``, what :func:`~.disk.choose_clip_write` said for the folder).
 
     An :class:`OSError` (a full disk) is raised as it is, once the temp file is gone: the
     caller knows which clips folder the user sees (``path`` is inside a hidden one).
@@ -144,7 +147,7 @@ def write_mp4(
             # then the sound's tail (which has mostly arrived by then).
             if late_audio is not None:
                 audio, late_audio = late_audio(), None
-            written = _write_direct(packets, picture, tmp, audio)
+            written = _write_direct(packets, picture, tmp, audio, clip_write)
         if written is None:
             _mux_file(packets, params, tmp, audio, late_audio)
             written = _fsync_and_hash(tmp)
@@ -186,6 +189,7 @@ def _write_direct(
     picture: DirectPicture,
     tmp: Path,
     audio: Sequence[AudioStream],
+    clip_write: str,
 ) -> tuple[str, int] | None:
     """Write the file without the muxer (:mod:`mp4_direct`); None if its sound cannot be."""
     tracks = [a for a in audio if a.packets]
@@ -194,7 +198,7 @@ def _write_direct(
     if not sound_supported(sound):
         return None
     plan = lay_out(picture, sound)
-    return write_planned(plan, tmp, _start_writeout), plan.size
+    return write_planned(plan, tmp, clip_write), plan.size
 
 
 def _track_in(track: AudioStream, start_t_ns: int) -> AudioTrackIn:
@@ -206,12 +210,6 @@ def _grid_base(track: AudioStream, start_t_ns: int) -> int:
     samples and their t_ns follow from them exactly, so one packet's offset fixes it."""
     first = track.packets[0]
     return first.pts - round((first.t_ns - start_t_ns) * first.params.sample_rate / NS_PER_S)
-
-
-def _start_writeout(fd: int) -> None:
-    """Start the disk write of ``fd``'s dirty pages without waiting for it (Linux)."""
-    if _sync_file_range is not None:
-        _sync_file_range(fd, 0, 0, _SYNC_FILE_RANGE_WRITE)
 
 
 def _mux_file(
@@ -375,33 +373,14 @@ class _Writeback:
             self._start_writeout()
 
     def _start_writeout(self) -> None:
-        if _sync_file_range is None:
-            return
         if self._fd < 0:  # the muxer creates the file with its first write
             self._fd = os.open(self._path, os.O_RDONLY)
-        _start_writeout(self._fd)
+        start_writeout(self._fd)
 
     def close(self) -> None:
         if self._fd >= 0:
             os.close(self._fd)
             self._fd = -1
-
-
-def _load_sync_file_range() -> Callable[[int, int, int, int], int] | None:
-    if sys.platform != "linux":
-        return None
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        fn = libc.sync_file_range
-    except (OSError, AttributeError):
-        return None
-    fn.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
-    fn.restype = ctypes.c_int
-    return cast(Callable[[int, int, int, int], int], fn)
-
-
-_SYNC_FILE_RANGE_WRITE = 2
-_sync_file_range = _load_sync_file_range()
 
 
 def _packet(
