@@ -229,7 +229,8 @@ def test_a_full_disk_fails_one_write_at_a_time_and_recording_goes_on(disks) -> N
 
 @pytest.fixture
 def ext4_clips(tmp_path: Path, isolated_user_dirs, monkeypatch) -> Iterator[Path]:
-    """A clips folder on a small ext4, which takes direct writes (a tmpfs takes none)."""
+    """A clips folder on a small ext4 on a loop device: direct writes go to a block device
+    (a tmpfs takes them too since Linux 6.6, as copies into its pages)."""
     disk = tmp_path / "ext4-disk"
     mount_ext4(disk, 32)
     clips = disk / "clips"

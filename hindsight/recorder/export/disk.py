@@ -38,6 +38,7 @@ from typing import cast
 from hindsight.recorder.errors import ConfigError
 
 __all__ = [
+    "CAN_START_WRITEOUT",
     "CLIP_WRITES",
     "ENV_OVERRIDE",
     "Piece",
@@ -64,6 +65,7 @@ _STAGE_MAP = sum(
 )
 _IOV_BATCH = 1024  # Linux's IOV_MAX: a writev takes at most this many buffers
 _WRITEV = getattr(os, "writev", None)  # POSIX only
+# O_BINARY: Windows would otherwise turn every 0x0A byte into two.
 _NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0)
 
 
@@ -310,3 +312,5 @@ def _load_sync_file_range() -> Callable[[int, int, int, int], int] | None:
 
 _SYNC_FILE_RANGE_WRITE = 2
 _sync_file_range = _load_sync_file_range()
+#: :func:`start_writeout` does something here (Linux); elsewhere it is a no-op.
+CAN_START_WRITEOUT = _sync_file_range is not None

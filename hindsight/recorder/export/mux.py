@@ -28,7 +28,7 @@ import av
 from hindsight.clock import NS_PER_S
 from hindsight.recorder.config import EncoderConfig
 from hindsight.recorder.errors import DiskFullError, ExportError
-from hindsight.recorder.export.disk import start_writeout
+from hindsight.recorder.export.disk import CAN_START_WRITEOUT, start_writeout
 from hindsight.recorder.export.mp4_direct import (
     AudioTrackIn,
     DirectPicture,
@@ -373,6 +373,8 @@ class _Writeback:
             self._start_writeout()
 
     def _start_writeout(self) -> None:
+        if not CAN_START_WRITEOUT:
+            return
         if self._fd < 0:  # the muxer creates the file with its first write
             self._fd = os.open(self._path, os.O_RDONLY)
         start_writeout(self._fd)
