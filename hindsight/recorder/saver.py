@@ -80,7 +80,7 @@ class ClipSaver:
         contributors: Sequence[BundleContributor] = (),
         extra_manifest: Callable[[], Contribution | None] = lambda: None,
         audio: AudioCapture | None = None,
-        clip_write: str = "buffered",
+        clip_write: str,
     ) -> None:
         self.ring = ring
         self.audio = audio

@@ -57,10 +57,10 @@ def wait_for_game(rec: RecorderCli, timeout_s: float = 15) -> str:
 
 def hotkey_latencies(
     display: str, buffer_s: int, saves: int, gap_s: float, fps: int = 60, audio: bool = True
-) -> tuple[list[float], list[float], list[float], list[dict[str, float]], Path, str]:
+) -> tuple[list[float], list[float], list[float], list[dict[str, float]], Path, str, str]:
     """Per press: xdotool -> clip renamed; the same press heard by a bare listener; the
-    recorder's own request -> renamed time and its split. Also the last clip's video and
-    the game id.
+    recorder's own request -> renamed time and its split. Also the last clip's video, the
+    game id, and how the recorder wrote the clips (its status: direct or buffered).
     """
     rec = RecorderCli(
         "--display",
@@ -92,6 +92,7 @@ def hotkey_latencies(
     keys = Keyboard(display)
     saved, delivered, internal = [], [], []
     splits: list[dict[str, float]] = []
+    clip_write = "?"
     video = Path(os.environ["HOME"]) / "last-clip.mp4"  # a copy the peer remuxes
     last = video
     try:
@@ -110,6 +111,7 @@ def hotkey_latencies(
             saves_status = rec.status()["saves"]
             internal.append(saves_status["last_save_ms"])
             splits.append(saves_status["last_save_split_ms"])
+            clip_write = saves_status["clip_write"]  # what the recorder chose, or was told
             if heard:
                 delivered.append((heard[0] - t0) * 1000)
             manifest = read_manifest(folder)
@@ -125,7 +127,7 @@ def hotkey_latencies(
         listener.stop()
         listener.join(5)
         rec.stop()
-    return saved, delivered, internal, splits, video, game_id
+    return saved, delivered, internal, splits, video, game_id, clip_write
 
 
 def ffmpeg_remux_ms(video: Path, runs: int = 5) -> list[float]:
@@ -188,7 +190,7 @@ def main() -> None:
                 timeout=10,
             )
             os.sync()  # no writeback left over from starting up
-            hot, delivery, internal, splits, video, game_id = hotkey_latencies(
+            hot, delivery, internal, splits, video, game_id, clip_write = hotkey_latencies(
                 vd.name, args.buffer_seconds, args.saves, args.gap, args.fps, not args.no_audio
             )
         finally:
@@ -214,7 +216,7 @@ def main() -> None:
             # for the sound of the clip's last frame, and writing the bundle.
             "recorder_split": {k: summary([s[k] for s in splits]) for k in splits[0]},
             "ffmpeg_remux_same_clip": summary(peer),
-            "clip_write": os.environ.get("HINDSIGHT_CLIP_WRITE", "auto"),
+            "clip_write": clip_write,
             "target": {"median_ms_max": target_ms},
             "meets_target": median(hot) <= target_ms,
         }

@@ -26,6 +26,19 @@ def run_cli(
     )
 
 
+def record_start_error(display: str, env: dict[str, str]) -> str:
+    """The one line a small fake-source ``hindsight record`` on ``display`` fails to start
+    with under ``env`` (asserted: it fails, and says one line)."""
+    result = run_cli(
+        "record", "--display", display, "--capture-source", "fake", "--region", "0,0,64,48",
+        "--no-hotkey", "--no-input", "--no-overlay-server", "--no-library",
+        env=env,
+    )  # fmt: skip
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode != 0 and len(lines) == 1, result.stderr
+    return lines[0]
+
+
 class RecorderProcess:
     """``hindsight record ...`` in the background, with its output lines readable as they come."""
 

@@ -122,6 +122,26 @@ def save_ok(clips: Path) -> Path:
     return path
 
 
+def save_fails_full(target: str) -> None:
+    """``hindsight clip`` fails with one line: the clips folder is full, in ``target``."""
+    done = run_cli("clip", "--seconds", CLIP_SECONDS)
+    assert done.returncode != 0, f"{target}: the save did not fail"
+    assert done.stdout == ""
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("hindsight: error: the clips folder "), lines[0]
+    assert "is full" in lines[0] and f"(while writing {target})" in lines[0]
+
+
+def stopped_with_warnings_only(rec, code: int, failed_saves: int) -> None:
+    """The recorder stopped cleanly (``code``) and said nothing but warnings (no traceback),
+    one per failed save."""
+    assert code == 0, "".join(rec.stderr)
+    problems = [line for line in rec.stderr if not line.startswith("hindsight: WARNING: ")]
+    assert problems == [], "".join(rec.stderr)
+    assert sum("save failed: the clips folder" in line for line in rec.stderr) == failed_saves
+
+
 def hidden_partials(clips: Path) -> list[str]:
     return [p.name for p in clips.iterdir() if p.name.startswith(".")]
 
@@ -166,13 +186,7 @@ def test_a_full_disk_fails_one_write_at_a_time_and_recording_goes_on(disks) -> N
             for failures, (fill, target) in enumerate(cases, start=1):
                 fill()
                 frames = status()["capture"]["frames"]
-                done = run_cli("clip", "--seconds", CLIP_SECONDS)
-                assert done.returncode != 0, f"{target}: the save did not fail"
-                assert done.stdout == ""
-                lines = done.stderr.splitlines()
-                assert len(lines) == 1, done.stderr
-                assert lines[0].startswith("hindsight: error: the clips folder "), lines[0]
-                assert "is full" in lines[0] and f"(while writing {target})" in lines[0]
+                save_fails_full(target)
                 # Recording goes on: the recorder answers and its frames keep coming.
                 wait_for(
                     lambda frames=frames: status()["capture"]["frames"] > frames + 15,
@@ -220,11 +234,8 @@ def test_a_full_disk_fails_one_write_at_a_time_and_recording_goes_on(disks) -> N
             }
         finally:
             code = rec.stop()
-    assert code == 0, "".join(rec.stderr)
-    # One warning per failed save and one for the library, nothing else (no traceback).
-    problems = [line for line in rec.stderr if not line.startswith("hindsight: WARNING: ")]
-    assert problems == [], "".join(rec.stderr)
-    assert sum("save failed: the clips folder" in line for line in rec.stderr) == 3
+    # One warning per failed save and one for the library, nothing else.
+    stopped_with_warnings_only(rec, code, failed_saves=3)
 
 
 @pytest.fixture
@@ -256,12 +267,7 @@ def test_a_disk_full_in_the_middle_of_a_direct_write_is_one_line(ext4_clips: Pat
             assert status()["saves"]["clip_write"] == "direct"
             half = (saved[0] / VIDEO_FILE).stat().st_size // 2 // 4096 * 4096
             filler.blocks(leave=half, exact=False)
-            done = run_cli("clip", "--seconds", CLIP_SECONDS)
-            assert done.returncode != 0, "the save did not fail"
-            lines = done.stderr.splitlines()
-            assert len(lines) == 1, done.stderr
-            assert lines[0].startswith("hindsight: error: the clips folder "), lines[0]
-            assert "is full" in lines[0] and f"(while writing {VIDEO_FILE})" in lines[0]
+            save_fails_full(VIDEO_FILE)
             assert status()["state"] == "recording"
             assert [p.name for p in clip_folders(clips)] == [saved[0].name]
             assert hidden_partials(clips) == []
@@ -271,7 +277,4 @@ def test_a_disk_full_in_the_middle_of_a_direct_write_is_one_line(ext4_clips: Pat
             assert all(open_bundle(p).verify() == [] for p in saved)
         finally:
             code = rec.stop()
-    assert code == 0, "".join(rec.stderr)
-    problems = [line for line in rec.stderr if not line.startswith("hindsight: WARNING: ")]
-    assert problems == [], "".join(rec.stderr)
-    assert sum("save failed: the clips folder" in line for line in rec.stderr) == 1
+    stopped_with_warnings_only(rec, code, failed_saves=1)

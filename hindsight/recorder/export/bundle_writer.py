@@ -99,7 +99,7 @@ def write_bundle(
     extra_manifest: Contribution | None = None,
     sound: ClipSound | None = None,
     session_id: str | None = None,
-    clip_write: str = "buffered",
+    clip_write: str,
 ) -> SavedClip:
     """Write a complete bundle for ``packets`` under ``clips_dir``; atomic as a whole.
 

@@ -15,7 +15,7 @@ import pytest
 from hindsight.bundle import open_bundle
 from hindsight.recorder.frame_queue import QUEUE_FRAMES
 from hindsight.recorder.video import read_counter
-from tests.recorder.cli_proc import RecorderProcess, run_cli
+from tests.recorder.cli_proc import RecorderProcess, record_start_error, run_cli
 from tests.x11 import xvfb  # noqa: F401
 
 pytestmark = pytest.mark.x11
@@ -69,13 +69,6 @@ def test_every_saved_frame_is_the_one_captured_for_its_slot(
 
 def test_a_bad_converter_override_is_one_line(xvfb, isolated_user_dirs) -> None:  # noqa: F811
     env = dict(os.environ, HINDSIGHT_CONVERTER="fast", HINDSIGHT_AUDIO_BACKEND="none")
-    result = run_cli(
-        "record", "--display", xvfb.name, "--capture-source", "fake", "--region", "0,0,64,48",
-        "--no-hotkey", "--no-input", "--no-overlay-server", "--no-library",
-        env=env,
-    )  # fmt: skip
-    lines = result.stderr.strip().splitlines()
-    assert result.returncode != 0 and len(lines) == 1, result.stderr
-    assert lines[0] == (
+    assert record_start_error(xvfb.name, env) == (
         "hindsight: error: HINDSIGHT_CONVERTER='fast': must be one of auto, libyuv, swscale"
     )
